@@ -1,0 +1,10 @@
+export { backward, noGrad, isGradEnabled, record, type Grad } from './engine.js';
+export { RowSparseGrad } from './sparse.js';
+export * from './ops/arith.js';
+export * from './ops/unary.js';
+export * from './ops/matmul.js';
+export * from './ops/reduce.js';
+export * from './ops/softmax.js';
+export * from './ops/normalize.js';
+export * from './ops/indexing.js';
+export * from './ops/shape.js';

@@ -1,0 +1,53 @@
+/** Row gather / scatter-add and per-row argmin/argmax. */
+import { ShapeError } from '../../errors.js';
+import { runKernel } from '../../tensor/backend.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { record } from '../engine.js';
+
+function checkTable(t: Tensor, name: string): void {
+  if (t.rank < 1) throw new ShapeError(`argument '${name}' must have at least one dimension`, name);
+}
+
+/**
+ * Rows of `table` ([R, ...]) at int32 `indices` (any shape) → [...indices.shape, ...].
+ * The gradient is dense (scatter-add into zeros); `nn.Embedding` gives row-sparse ones.
+ */
+export function gather(table: Tensor, indices: Tensor): Tensor {
+  checkTable(table, 'table');
+  indices.i32('indices');
+  const y = runKernel<Tensor>('gatherRows', { table, indices });
+  return record('gather', y, [table, indices], (dy) => {
+    const g = runKernel<Tensor>('fill', {}, { shape: table.shape, value: 0, device: table.device });
+    runKernel('scatterAddRows', { target: g, indices, source: dy });
+    return [g, null];
+  });
+}
+
+/**
+ * `target` with `source` rows added at `indices` (a new tensor; duplicates add up in order).
+ * See `indexAdd` for the in-place kernel.
+ */
+export function scatterAdd(target: Tensor, indices: Tensor, source: Tensor): Tensor {
+  checkTable(target, 'target');
+  indices.i32('indices');
+  const rowSize = target.size / Math.max(target.shape[0], 1);
+  if (source.size !== indices.size * rowSize || source.shape.slice(-target.rank + 1).join() !== target.shape.slice(1).join()) {
+    throw new ShapeError(`scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${indices.size}, ${target.shape.slice(1).join(', ')}]`, 'source');
+  }
+  const y = runKernel<Tensor>('copy', { x: target });
+  runKernel('scatterAddRows', { target: y, indices, source });
+  return record('scatterAdd', y, [target, indices, source], (dy) => [dy, null, runKernel<Tensor>('gatherRows', { table: dy, indices })]);
+}
+
+function argReduce(x: Tensor, isMax: boolean): Tensor {
+  if (x.rank < 1 || x.shape[x.rank - 1] === 0) {
+    throw new ShapeError(`argument 'x' needs a non-empty last axis, got [${x.shape.join(', ')}]`, 'x');
+  }
+  const cols = x.shape[x.rank - 1];
+  return runKernel<Tensor>('argReduceRows', { x }, { rows: x.size / cols, cols, isMax, outShape: x.shape.slice(0, -1) });
+}
+
+/** Index of the largest value along the last axis (ties to the lower index; NaN wins). */
+export const argmax = (x: Tensor): Tensor => argReduce(x, true);
+/** Index of the smallest value along the last axis (ties to the lower index; NaN wins). */
+export const argmin = (x: Tensor): Tensor => argReduce(x, false);

@@ -1,0 +1,79 @@
+/**
+ * Row-sparse gradients, the gradient type of embedding tables: `values[i]` is the gradient
+ * of row `indices[i]` of a `[numRows, ...rowShape]` parameter. Indices may repeat until
+ * {@link RowSparseGrad.coalesce} sums them (sparse optimizers coalesce before updating).
+ */
+import { keep } from '../tensor/memory.js';
+import { runKernel } from '../tensor/backend.js';
+import { empty } from '../tensor/creation.js';
+import { Tensor } from '../tensor/tensor.js';
+
+export class RowSparseGrad {
+  constructor(
+    /** int32 [n] row ids. */
+    readonly indices: Tensor,
+    /** float32 [n, ...rowShape] gradient rows. */
+    readonly values: Tensor,
+    /** Shape of the dense parameter this gradient belongs to. */
+    readonly denseShape: readonly number[],
+    /** True when `indices` are unique and ascending. */
+    readonly coalesced = false,
+  ) {}
+
+  /** Keeps both parts out of enclosing tidy scopes. @internal */
+  keep(): this {
+    keep(this.indices);
+    keep(this.values);
+    return this;
+  }
+
+  /** Both gradients' rows, unmerged. */
+  static concat(a: RowSparseGrad, b: RowSparseGrad): RowSparseGrad {
+    const n = a.indices.size + b.indices.size;
+    const rowSize = a.values.size / Math.max(a.indices.size, 1) || b.values.size / Math.max(b.indices.size, 1);
+    const idx = empty([n], 'int32');
+    idx.i32().set(a.indices.i32(), 0);
+    idx.i32().set(b.indices.i32(), a.indices.size);
+    const vals = empty([n, ...a.denseShape.slice(1)]);
+    vals.f32().set(a.values.f32(), 0);
+    vals.f32().set(b.values.f32(), a.indices.size * rowSize);
+    a.dispose();
+    b.dispose();
+    return new RowSparseGrad(idx, vals, a.denseShape);
+  }
+
+  /** Unique ascending rows with summed values (deterministic: in order of appearance). */
+  coalesce(): RowSparseGrad {
+    if (this.coalesced) return this;
+    const ids = this.indices.i32();
+    const uniq = Int32Array.from(new Set(ids)).sort();
+    const pos = new Map<number, number>();
+    uniq.forEach((r, i) => pos.set(r, i));
+    const local = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) local[i] = pos.get(ids[i])!;
+    const values = empty([uniq.length, ...this.denseShape.slice(1)]);
+    const localIdx = Tensor.fromArray(local, [local.length], 'int32');
+    runKernel('scatterAddRows', { target: values, indices: localIdx, source: this.values });
+    localIdx.dispose();
+    return new RowSparseGrad(Tensor.fromArray(uniq, [uniq.length], 'int32'), values, this.denseShape, true);
+  }
+
+  /** A dense tensor equal to `dense + this`. */
+  addToDense(dense: Tensor): Tensor {
+    const out = runKernel<Tensor>('copy', { x: dense });
+    runKernel('scatterAddRows', { target: out, indices: this.indices, source: this.values });
+    return out;
+  }
+
+  /** The dense equivalent. */
+  toDense(): Tensor {
+    const out = empty(this.denseShape);
+    runKernel('scatterAddRows', { target: out, indices: this.indices, source: this.values });
+    return out;
+  }
+
+  dispose(): void {
+    this.indices.dispose();
+    this.values.dispose();
+  }
+}

@@ -1,0 +1,10 @@
+/**
+ * qarm — quantitative alignment multimodal recommendation.
+ *
+ * `import { tensor, matmul, nn, ... } from 'qarm'`
+ */
+export * from './errors.js';
+export * from './tensor/index.js';
+export * from './autograd/index.js';
+export * as nn from './nn/index.js';
+export * as optim from './nn/optim/index.js';

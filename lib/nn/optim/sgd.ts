@@ -1,0 +1,32 @@
+import { runKernel } from '../../tensor/backend.js';
+import type { Tensor } from '../../tensor/tensor.js';
+import { checkHyper } from './hyper.js';
+import { Optimizer } from './optimizer.js';
+
+export interface SGDOptions {
+  lr: number;
+  momentum?: number;
+  weightDecay?: number;
+  nesterov?: boolean;
+}
+
+/** Stochastic gradient descent with optional (Nesterov) momentum and L2 weight decay, as torch.optim.SGD. */
+export class SGD extends Optimizer {
+  readonly opts: Required<SGDOptions>;
+  constructor(params: Iterable<Tensor>, opts: SGDOptions) {
+    super(params);
+    this.opts = { momentum: 0, weightDecay: 0, nesterov: false, ...opts };
+    checkHyper({ lr: this.opts.lr, momentum: this.opts.momentum, weightDecay: this.opts.weightDecay });
+  }
+
+  step(): void {
+    for (const p of this.params) {
+      const dg = this.denseGrad(p);
+      if (!dg) continue;
+      const inputs: Record<string, Tensor> = { param: p, grad: dg.grad };
+      if (this.opts.momentum !== 0) inputs.velocity = this.stateOf(p, ['velocity']).velocity;
+      runKernel('sgdUpdate', inputs, this.opts as unknown as Record<string, unknown>);
+      if (dg.temporary) dg.grad.dispose();
+    }
+  }
+}

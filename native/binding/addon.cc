@@ -1,0 +1,19 @@
+// Module entry: each bind_*.cc contributes its functions through a register_* hook.
+#include <napi.h>
+
+#include "args.h"
+
+namespace qarm::binding {
+void register_runtime(Napi::Env env, Napi::Object exports);
+void register_ops(Napi::Env env, Napi::Object exports);
+}  // namespace qarm::binding
+
+namespace {
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  using namespace qarm::binding;
+  for (Register r : {register_runtime, register_ops}) r(env, exports);
+  return exports;
+}
+}  // namespace
+
+NODE_API_MODULE(qarm, Init)

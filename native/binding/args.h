@@ -1,0 +1,54 @@
+// Argument checking for the N-API surface. Every entry point reads its arguments through
+// these helpers, so a wrong type or a too-short buffer becomes a typed JS error naming the
+// argument rather than an out-of-bounds access.
+#pragma once
+#include <napi.h>
+
+#include <cstdint>
+#include <string>
+
+#include "../core/error.h"
+
+namespace qarm::binding {
+
+[[noreturn]] void fail(ErrorCode code, const std::string& message);
+
+Napi::Float32Array f32(const Napi::CallbackInfo& info, size_t i, const char* name,
+                       int64_t min_length);
+Napi::Int32Array i32(const Napi::CallbackInfo& info, size_t i, const char* name,
+                     int64_t min_length);
+// An integer argument within [lo, hi].
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo,
+                int64_t hi);
+double number(const Napi::CallbackInfo& info, size_t i, const char* name);
+bool boolean(const Napi::CallbackInfo& info, size_t i, const char* name);
+// An array of integers (shape or strides), each within [lo, hi].
+std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* name,
+                              int64_t lo, int64_t hi);
+
+// Wraps a binding body: turns qarm::Error and std exceptions into JS errors with a `code`.
+template <class F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& body);
+
+Napi::Error to_js_error(Napi::Env env, ErrorCode code, const std::string& message);
+
+template <class F>
+Napi::Value guarded(const Napi::CallbackInfo& info, F&& body) {
+  Napi::Env env = info.Env();
+  try {
+    return body();
+  } catch (const Napi::Error&) {
+    throw;
+  } catch (const Error& e) {
+    throw to_js_error(env, e.code(), e.what());
+  } catch (const std::bad_alloc&) {
+    throw to_js_error(env, ErrorCode::Value, "out of memory");
+  } catch (const std::exception& e) {
+    throw to_js_error(env, ErrorCode::Value, e.what());
+  }
+}
+
+// Registration hook each bind_*.cc file provides; addon.cc calls them all.
+using Register = void (*)(Napi::Env, Napi::Object);
+
+}  // namespace qarm::binding
