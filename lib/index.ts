@@ -8,3 +8,5 @@ export * from './tensor/index.js';
 export * from './autograd/index.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
+export * as rank from './rank/index.js';
+export * as metrics from './rank/metrics.js';

@@ -1,0 +1,3 @@
+export * from './types.js';
+export type * from './config.js';
+export * as metrics from './metrics.js';
