@@ -10,3 +10,6 @@ export * as nn from './nn/index.js';
 export * as optim from './nn/optim/index.js';
 export * as rank from './rank/index.js';
 export * as metrics from './rank/metrics.js';
+export { writeFileAtomic } from './data/atomic.js';
+export { readNpy, writeNpy } from './data/npy.js';
+export { readSafetensors, writeSafetensors, type SafetensorsContent } from './data/safetensors.js';
