@@ -13,3 +13,12 @@ export * as metrics from './rank/metrics.js';
 export { writeFileAtomic } from './data/atomic.js';
 export { readNpy, writeNpy } from './data/npy.js';
 export { readSafetensors, writeSafetensors, type SafetensorsContent } from './data/safetensors.js';
+export {
+  loadDataset,
+  bundledDatasetDir,
+  parseTimestamp,
+  type Dataset,
+  type Item,
+  type Interaction,
+  type LoadDatasetOptions,
+} from './data/dataset.js';
