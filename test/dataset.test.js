@@ -113,3 +113,16 @@ describe('data: dataset folders', () => {
     await rejects(d3, q.IOError, /audio\.npy/);
   });
 });
+
+describe('data: bundled Online Retail dataset', () => {
+  it('loads from the package with the documented counts after cleaning', async () => {
+    const ds = await q.loadDataset(q.bundledDatasetDir());
+    assert.equal(ds.name, 'online-retail');
+    assert.equal(ds.interactions.length, 386354);
+    assert.equal(ds.users.length, 4335);
+    assert.equal(ds.items.length, 3659);
+    assert.equal(ds.baskets.length, 18405);
+    for (let i = 1; i < ds.interactions.length; i++) assert.ok(ds.interactions[i].time >= ds.interactions[i - 1].time);
+    assert.ok(ds.items.every((it) => /^\d{5}[A-Za-z]{0,2}$/.test(it.id)));
+  });
+});
