@@ -8,3 +8,5 @@ export * from './ops/softmax.js';
 export * from './ops/normalize.js';
 export * from './ops/indexing.js';
 export * from './ops/shape.js';
+export * from './ops/embedding.js';
+export * from './ops/attention.js';

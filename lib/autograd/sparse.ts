@@ -6,7 +6,7 @@
 import { keep } from '../tensor/memory.js';
 import { runKernel } from '../tensor/backend.js';
 import { empty } from '../tensor/creation.js';
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 
 export class RowSparseGrad {
   constructor(
@@ -42,20 +42,17 @@ export class RowSparseGrad {
     return new RowSparseGrad(idx, vals, a.denseShape);
   }
 
-  /** Unique ascending rows with summed values (deterministic: in order of appearance). */
+  /**
+   * Unique ascending rows with summed values. Deterministic: each row's values are added in
+   * order of appearance (native stable sort, whatever the thread count).
+   */
   coalesce(): RowSparseGrad {
     if (this.coalesced) return this;
-    const ids = this.indices.i32();
-    const uniq = Int32Array.from(new Set(ids)).sort();
-    const pos = new Map<number, number>();
-    uniq.forEach((r, i) => pos.set(r, i));
-    const local = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) local[i] = pos.get(ids[i])!;
-    const values = empty([uniq.length, ...this.denseShape.slice(1)]);
-    const localIdx = Tensor.fromArray(local, [local.length], 'int32');
-    runKernel('scatterAddRows', { target: values, indices: localIdx, source: this.values });
-    localIdx.dispose();
-    return new RowSparseGrad(Tensor.fromArray(uniq, [uniq.length], 'int32'), values, this.denseShape, true);
+    const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceRows', { indices: this.indices, source: this.values }, {
+      rows: this.denseShape[0],
+      rowShape: this.denseShape.slice(1),
+    });
+    return new RowSparseGrad(idx, values, this.denseShape, true);
   }
 
   /** A dense tensor equal to `dense + this`. */

@@ -7,3 +7,4 @@ export { registerKernel, runKernel, hasKernel } from './backend.js';
 export { setNumThreads, numThreads, isa, setIsa } from './runtime.js';
 import './cpu/kernels.js';
 import './cpu/optim_kernels.js';
+import './cpu/embedding_kernels.js';

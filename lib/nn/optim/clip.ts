@@ -4,14 +4,23 @@ import type { Tensor } from '../../tensor/tensor.js';
 
 /**
  * Scales all gradients so their global L2 norm is at most `maxNorm` (torch.nn.utils.clip_grad_norm_).
- * Returns the norm before clipping.
+ * Row-sparse gradients are coalesced first (duplicate rows summed), so the norm is that of
+ * the true gradient. Returns the norm before clipping (accumulated in float64).
  */
 export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): number {
   if (!(maxNorm > 0)) throw new ValueError(`argument 'maxNorm' must be positive, got ${maxNorm}`, 'maxNorm');
   const arrays: Float32Array[] = [];
   for (const p of params) {
-    const g = p.grad;
+    let g = p.grad;
     if (!g) continue;
+    if (g instanceof RowSparseGrad) {
+      const c = g.coalesce();
+      if (c !== g) {
+        g.dispose();
+        p.grad = c.keep();
+      }
+      g = c;
+    }
     arrays.push(g instanceof RowSparseGrad ? g.values.f32() : (g as Tensor).f32());
   }
   let sq = 0;

@@ -1,0 +1,113 @@
+/**
+ * Embedding-table ops: in-place `indexAdd`, row lookup and pooled bags whose gradients are
+ * row-sparse (only the rows a batch touched, duplicates summed deterministically).
+ */
+import { ShapeError, ValueError } from '../../errors.js';
+import { runKernel } from '../../tensor/backend.js';
+import { Tensor } from '../../tensor/tensor.js';
+import { record, type Grad } from '../engine.js';
+import { RowSparseGrad } from '../sparse.js';
+
+function checkTable(t: Tensor, name = 'table'): void {
+  if (!(t instanceof Tensor)) throw new ValueError(`argument '${name}' must be a Tensor`, name);
+  t.f32(name);
+  if (t.rank < 1) throw new ShapeError(`argument '${name}' must have at least one dimension`, name);
+}
+
+/** A row-sparse gradient for a leaf table, or its dense form when the table is computed. */
+function tableGrad(table: Tensor, idx: Tensor, values: Tensor): Grad {
+  const g = new RowSparseGrad(idx, values, table.shape, true);
+  if (!table.gradFn) return g;
+  const dense = g.toDense();
+  g.dispose();
+  return dense;
+}
+
+/**
+ * `target[indices[i], ...] += source[i, ...]` in place (PyTorch's `index_add_` on dim 0) and
+ * returns `target`. Duplicate indices add up in order of `i`; the result is bit-identical
+ * whatever the thread count. Not recorded for autograd. Throws an IndexError naming
+ * 'indices' for an index outside [0, target.shape[0]) before anything is written.
+ * @param target float32 [R, ...]
+ * @param indices int32 [B]
+ * @param source float32 [B, ...] with the same row shape as `target`
+ */
+export function indexAdd(target: Tensor, indices: Tensor, source: Tensor): Tensor {
+  checkTable(target, 'target');
+  indices.i32('indices');
+  source.f32('source');
+  if (indices.rank !== 1) throw new ShapeError(`indexAdd(): argument 'indices' must be 1-D, got [${indices.shape.join(', ')}]`, 'indices');
+  const rowShape = target.shape.slice(1);
+  if (source.rank !== target.rank || source.shape[0] !== indices.size || source.shape.slice(1).join() !== rowShape.join()) {
+    throw new ShapeError(`indexAdd(): argument 'source' [${source.shape.join(', ')}] must be [${[indices.size, ...rowShape].join(', ')}]`, 'source');
+  }
+  return runKernel<Tensor>('indexAdd', { target, indices, source });
+}
+
+/**
+ * Rows of `table` at `indices` (any shape) → [...indices.shape, ...rowShape]. The table's
+ * gradient is a coalesced {@link RowSparseGrad}: the unique rows looked up and their summed
+ * upstream gradients. Throws an IndexError naming `argName` for an id outside the table.
+ */
+export function embeddingLookup(table: Tensor, indices: Tensor, argName = 'indices'): Tensor {
+  checkTable(table);
+  indices.i32(argName);
+  const y = runKernel<Tensor>('gatherRows', { table, indices }, { argName });
+  return record('embeddingLookup', y, [table, indices], (dy) => {
+    const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceRows', { indices, source: dy }, {
+      rows: table.shape[0],
+      rowShape: table.shape.slice(1),
+      argName,
+    });
+    return [tableGrad(table, idx, values), null];
+  });
+}
+
+/** Options of {@link embeddingBag}. */
+export interface EmbeddingBagOptions {
+  /** Pooling of each bag: 'sum' (default) or 'mean' (an empty bag pools to zeros). */
+  mode?: 'sum' | 'mean';
+  /** float32 [values.size] per-value weights (sum mode only), not trained. */
+  weights?: Tensor;
+  /** Name used in index errors (default 'values'). */
+  argName?: string;
+}
+
+/**
+ * Pooled bags over a jagged batch (TorchRec's values + offsets layout): bag b holds
+ * `values[offsets[b] .. offsets[b+1])`, and its output row is the sum (or mean) of those table
+ * rows → [offsets.size − 1, ...rowShape]. The gradient of `table` is row-sparse.
+ * @param values int32 [nv] row ids
+ * @param offsets int32 [nbags + 1], non-decreasing from 0 to nv
+ */
+export function embeddingBag(table: Tensor, values: Tensor, offsets: Tensor, opts: EmbeddingBagOptions = {}): Tensor {
+  checkTable(table);
+  const argName = opts.argName ?? 'values';
+  values.i32(argName);
+  offsets.i32('offsets');
+  const mode = opts.mode ?? 'sum';
+  if (mode !== 'sum' && mode !== 'mean') throw new ValueError(`argument 'mode' must be 'sum' or 'mean', got ${String(mode)}`, 'mode');
+  if (offsets.rank !== 1 || offsets.size < 1) throw new ShapeError("argument 'offsets' must be 1-D with at least one entry", 'offsets');
+  if (values.rank !== 1) throw new ShapeError(`argument '${argName}' must be 1-D`, argName);
+  const weights = opts.weights;
+  if (weights) {
+    weights.f32('weights');
+    if (mode === 'mean') throw new ValueError("argument 'weights' is only supported with mode 'sum'", 'weights');
+    if (weights.size !== values.size) throw new ShapeError(`argument 'weights' must have ${values.size} entries`, 'weights');
+  }
+  const mean = mode === 'mean';
+  const inputs: Record<string, Tensor> = { table, values, offsets };
+  if (weights) inputs.weights = weights;
+  const y = runKernel<Tensor>('bagPool', inputs, { mean, argName });
+  return record('embeddingBag', y, [table, values, offsets], (dy) => {
+    const bwdInputs: Record<string, Tensor> = { values, offsets, dy };
+    if (weights) bwdInputs.weights = weights;
+    const [idx, vals] = runKernel<[Tensor, Tensor]>('bagBackward', bwdInputs, {
+      rows: table.shape[0],
+      rowShape: table.shape.slice(1),
+      mean,
+      argName,
+    });
+    return [tableGrad(table, idx, vals), null, null];
+  });
+}

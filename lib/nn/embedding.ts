@@ -1,0 +1,143 @@
+/** Embedding tables with row-sparse gradients: `Embedding` (lookup) and `EmbeddingBag` (pooled bags). */
+import { embeddingBag, embeddingLookup } from '../autograd/ops/embedding.js';
+import { ShapeError, ValueError } from '../errors.js';
+import { Generator } from '../tensor/random.js';
+import { Tensor } from '../tensor/tensor.js';
+import { normal } from './init.js';
+import { Module, parameter } from './module.js';
+
+/** Options of {@link Embedding} and {@link EmbeddingBag}. */
+export interface EmbeddingOptions {
+  /**
+   * Add one out-of-vocabulary row (index `numEmbeddings`) that every id outside
+   * [0, numEmbeddings) maps to — unseen users or items — instead of throwing (default false).
+   */
+  oov?: boolean;
+  /** Standard deviation of the N(0, std²) initialisation (default 0.05). */
+  initStd?: number;
+  /** Seed of the initialisation (default 0). */
+  seed?: number;
+  /** Generator to draw from instead of a seed (used by containers). */
+  generator?: Generator;
+}
+
+function checkPositive(name: string, v: number): void {
+  if (!Number.isInteger(v) || v <= 0) throw new ValueError(`argument '${name}' must be a positive integer, got ${v}`, name);
+}
+
+/** Ids as an int32 tensor (a typed array is wrapped, not copied). */
+function idTensor(ids: Tensor | Int32Array, name: string): Tensor {
+  if (ids instanceof Int32Array) return Tensor.fromArray(ids, [ids.length], 'int32');
+  if (!(ids instanceof Tensor)) throw new ValueError(`argument '${name}' must be an int32 Tensor or an Int32Array`, name);
+  ids.i32(name);
+  return ids;
+}
+
+abstract class Table extends Module {
+  readonly weight: Tensor;
+  readonly oov: boolean;
+  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions) {
+    super();
+    checkPositive('numEmbeddings', numEmbeddings);
+    checkPositive('embeddingDim', embeddingDim);
+    const std = opts.initStd ?? 0.05;
+    if (!(std >= 0 && Number.isFinite(std))) throw new ValueError(`argument 'initStd' must be finite and non-negative, got ${std}`, 'initStd');
+    this.oov = opts.oov ?? false;
+    const g = opts.generator ?? new Generator(opts.seed ?? 0);
+    this.weight = parameter(normal([numEmbeddings + (this.oov ? 1 : 0), embeddingDim], std, g));
+  }
+
+  protected override ownParameters(): Record<string, Tensor> {
+    return { weight: this.weight };
+  }
+
+  /** The ids with out-of-vocabulary ones mapped to the OOV row (a new tensor only when some are). */
+  protected mapIds(ids: Tensor, name: string): Tensor {
+    if (!this.oov) return ids;
+    const a = ids.i32(name);
+    const n = this.numEmbeddings;
+    let i = 0;
+    while (i < a.length && a[i] >= 0 && a[i] < n) i++;
+    if (i === a.length) return ids;
+    const out = Int32Array.from(a);
+    for (; i < out.length; i++) if (out[i] < 0 || out[i] >= n) out[i] = n;
+    return Tensor.fromArray(out, ids.shape, 'int32');
+  }
+}
+
+/**
+ * A lookup table [numEmbeddings (+1 OOV row), embeddingDim]. `forward(ids)` returns
+ * [...ids.shape, embeddingDim]; the table's gradient is row-sparse (only looked-up rows),
+ * to be consumed by `optim.SparseAdam` or `optim.RowWiseAdagrad`. Without `oov`, an id outside
+ * the table throws an IndexError naming 'ids'.
+ */
+export class Embedding extends Table {
+  constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingOptions = {}) {
+    super(numEmbeddings, embeddingDim, opts);
+  }
+
+  forward(ids: Tensor | Int32Array): Tensor {
+    const t = idTensor(ids, 'ids');
+    const mapped = this.mapIds(t, 'ids');
+    return embeddingLookup(this.weight, mapped, 'ids');
+  }
+}
+
+/** Options of {@link EmbeddingBag}. */
+export interface EmbeddingBagLayerOptions extends EmbeddingOptions {
+  /** Pooling of each bag (default 'mean'). */
+  mode?: 'sum' | 'mean';
+}
+
+/**
+ * Pooled embedding bags over jagged input (TorchRec's values + offsets): bag b is
+ * `values[offsets[b] .. offsets[b+1])` and pools to one row → [numBags, embeddingDim].
+ * Gradients are row-sparse.
+ */
+export class EmbeddingBag extends Table {
+  readonly mode: 'sum' | 'mean';
+  constructor(numEmbeddings: number, embeddingDim: number, opts: EmbeddingBagLayerOptions = {}) {
+    super(numEmbeddings, embeddingDim, opts);
+    this.mode = opts.mode ?? 'mean';
+    if (this.mode !== 'sum' && this.mode !== 'mean') throw new ValueError(`argument 'mode' must be 'sum' or 'mean'`, 'mode');
+  }
+
+  /**
+   * @param values int32 [nv] ids of all bags, concatenated
+   * @param offsets int32 [numBags + 1], from 0 to nv
+   * @param weights optional float32 [nv] per-value weights (sum mode)
+   */
+  forward(values: Tensor | Int32Array, offsets: Tensor | Int32Array, weights?: Tensor): Tensor {
+    const v = this.mapIds(idTensor(values, 'values'), 'values');
+    const o = idTensor(offsets, 'offsets');
+    return embeddingBag(this.weight, v, o, { mode: this.mode, weights, argName: 'values' });
+  }
+
+  /**
+   * Pools fixed-width bags given as a dense [numBags, width] id matrix in which negative ids
+   * mark empty slots (e.g. padded VQ codes): they are dropped before pooling.
+   */
+  forwardPadded(ids: Int32Array, width: number): Tensor {
+    checkPositive('width', width);
+    if (ids.length % width !== 0) throw new ShapeError(`argument 'ids' has ${ids.length} entries, not a multiple of width ${width}`, 'ids');
+    const nb = ids.length / width;
+    const offsets = new Int32Array(nb + 1);
+    let count = 0;
+    for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) count++;
+    let values = ids;
+    if (count === ids.length) {
+      for (let b = 0; b <= nb; b++) offsets[b] = b * width;
+    } else {
+      values = new Int32Array(count);
+      let k = 0;
+      for (let b = 0; b < nb; b++) {
+        for (let j = 0; j < width; j++) {
+          const id = ids[b * width + j];
+          if (id >= 0) values[k++] = id;
+        }
+        offsets[b + 1] = k;
+      }
+    }
+    return this.forward(values, offsets);
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * CPU kernels of embedding tables: in-place index-add, row-sparse gradient reduction
+ * (coalesce), pooled bags and the fused row-sparse optimizer steps. Thin wrappers over
+ * native/binding/bind_embedding.cc.
+ */
+import { registerKernel } from '../backend.js';
+import { native } from '../native.js';
+import { Tensor } from '../tensor.js';
+
+declare module '../native.js' {
+  interface NativeAddon {
+    indexAdd(target: Float32Array, rows: number, dim: number, indices: Int32Array, source: Float32Array, argName?: string): void;
+    coalesceRows(indices: Int32Array, rows: number, dim: number, source: Float32Array, argName?: string,
+      skipNegative?: boolean): [Int32Array, Float32Array];
+    bagPool(table: Float32Array, rows: number, dim: number, values: Int32Array, offsets: Int32Array,
+      weights: Float32Array | null, mean: boolean, out: Float32Array, argName?: string): void;
+    bagBackward(values: Int32Array, offsets: Int32Array, weights: Float32Array | null, mean: boolean, rows: number,
+      dim: number, dy: Float32Array, argName?: string): [Int32Array, Float32Array];
+    sparseAdam(param: Float32Array, m: Float32Array, v: Float32Array, rows: number, dim: number, indices: Int32Array,
+      grad: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
+      decoupled: boolean, step: number): void;
+    rowwiseAdagrad(param: Float32Array, state: Float32Array, rows: number, dim: number, indices: Int32Array,
+      grad: Float32Array, lr: number, eps: number, weightDecay: number): void;
+    weightedPool(w: Float32Array, k: Float32Array, out: Float32Array, B: number, M: number, H: number, D: number): void;
+    weightedPoolBackward(w: Float32Array, k: Float32Array, dout: Float32Array, dw: Float32Array | null, dk: Float32Array | null,
+      B: number, M: number, H: number, D: number): void;
+  }
+}
+
+function rowsDim(t: Tensor): [number, number] {
+  const rows = t.shape[0] ?? 1;
+  return [rows, rows ? t.size / rows : 0];
+}
+
+registerKernel('indexAdd', 'cpu', ({ target, indices, source }, attrs) => {
+  const [rows, dim] = rowsDim(target);
+  native.indexAdd(target.f32('target'), rows, dim, indices.i32('indices'), source.f32('source'), (attrs.argName as string) ?? 'indices');
+  return target;
+});
+
+// Unique ascending rows of `indices` and the summed `source` rows of each: [indices, values].
+registerKernel('coalesceRows', 'cpu', ({ indices, source }, attrs) => {
+  const { rows, rowShape } = attrs as { rows: number; rowShape: number[] };
+  const dim = rowShape.reduce((p, d) => p * d, 1);
+  const [u, v] = native.coalesceRows(indices.i32('indices'), rows, dim, source.f32('source'), (attrs.argName as string) ?? 'indices',
+    (attrs.skipNegative as boolean) ?? false);
+  return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
+});
+
+registerKernel('bagPool', 'cpu', ({ table, values, offsets, weights }, attrs) => {
+  const [rows, dim] = rowsDim(table);
+  const nbags = offsets.size - 1;
+  const out = Tensor.fromArray(new Float32Array(nbags * dim), [nbags, ...table.shape.slice(1)], 'float32');
+  native.bagPool(table.f32('table'), rows, dim, values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null,
+    attrs.mean as boolean, out.f32(), (attrs.argName as string) ?? 'values');
+  return out;
+});
+
+registerKernel('bagBackward', 'cpu', ({ values, offsets, weights, dy }, attrs) => {
+  const { rows, rowShape, mean } = attrs as { rows: number; rowShape: number[]; mean: boolean };
+  const dim = rowShape.reduce((p, d) => p * d, 1);
+  const [u, v] = native.bagBackward(values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null, mean, rows, dim,
+    dy.f32('dy'), (attrs.argName as string) ?? 'values');
+  return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
+});
+
+registerKernel('sparseAdamUpdate', 'cpu', ({ param, m, v, indices, grad }, attrs) => {
+  const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs as {
+    lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
+  };
+  const [rows, dim] = rowsDim(param);
+  native.sparseAdam(param.f32('param'), m.f32('m'), v.f32('v'), rows, dim, indices.i32('indices'), grad.f32('grad'),
+    lr, beta1, beta2, eps, weightDecay, decoupled, step);
+  return param;
+});
+
+registerKernel('rowwiseAdagradUpdate', 'cpu', ({ param, state, indices, grad }, attrs) => {
+  const { lr, eps, weightDecay } = attrs as { lr: number; eps: number; weightDecay: number };
+  const [rows, dim] = rowsDim(param);
+  native.rowwiseAdagrad(param.f32('param'), state.f32('state'), rows, dim, indices.i32('indices'), grad.f32('grad'), lr, eps, weightDecay);
+  return param;
+});
+
+// out[b, m, :] = Σ_h w[b, m, h] k[b, h, :] (attention pooling of a padded sequence).
+registerKernel('weightedPool', 'cpu', ({ w, k }) => {
+  const [B, M, H] = w.shape;
+  const D = k.shape[2];
+  const out = Tensor.fromArray(new Float32Array(B * M * D), [B, M, D], 'float32');
+  native.weightedPool(w.f32('w'), k.f32('k'), out.f32(), B, M, H, D);
+  return out;
+});
+
+registerKernel('weightedPoolBackward', 'cpu', ({ w, k, dout }, attrs) => {
+  const [B, M, H] = w.shape;
+  const D = k.shape[2];
+  const dw = attrs.needW ? Tensor.fromArray(new Float32Array(B * M * H), w.shape, 'float32') : null;
+  const dk = attrs.needK ? Tensor.fromArray(new Float32Array(B * H * D), k.shape, 'float32') : null;
+  native.weightedPoolBackward(w.f32('w'), k.f32('k'), dout.f32('dout'), dw ? dw.f32() : null, dk ? dk.f32() : null, B, M, H, D);
+  return [dw, dk];
+});

@@ -1,0 +1,193 @@
+// N-API glue for the embedding kernels (native/core/embedding.h): index_add, row-sparse
+// gradient reduction, pooled bags and fused row-sparse optimizer steps. Outputs whose size
+// depends on the data (the unique rows of a gradient) are allocated here.
+#include <napi.h>
+
+#include <cstring>
+#include <limits>
+#include <string>
+
+#include "../core/attention.h"
+#include "../core/embedding.h"
+#include "args.h"
+
+namespace qarm::binding {
+namespace {
+
+constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
+
+int64_t mul_checked(int64_t a, int64_t b, const char* what) {
+  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
+    fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
+  return a * b;
+}
+
+std::string name_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback) {
+  if (i < info.Length() && info[i].IsString()) return info[i].As<Napi::String>();
+  return fallback;
+}
+
+bool present(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() && !info[i].IsNull() && !info[i].IsUndefined();
+}
+
+// [uniqueRows Int32Array, summedRows Float32Array] from a plan and its reduction.
+Napi::Value plan_result(Napi::Env env, const RowPlan& plan, int64_t dim, const float* src,
+                        const int32_t* src_row, const float* weight) {
+  const size_t U = plan.uniq.size();
+  auto uniq = Napi::Int32Array::New(env, U);
+  if (U) std::memcpy(uniq.Data(), plan.uniq.data(), U * sizeof(int32_t));
+  auto vals = Napi::Float32Array::New(env, U * static_cast<size_t>(dim));
+  reduce_plan(plan, src, dim, src_row, weight, vals.Data());
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, uniq);
+  out.Set(1u, vals);
+  return out;
+}
+
+// indexAdd(target, rows, dim, indices, source, argName?)
+Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
+    auto target = f32(info, 0, "target", mul_checked(rows, dim, "target"));
+    std::string name = name_arg(info, 5, "indices");
+    auto idx = i32(info, 3, name.c_str(), 0);
+    int64_t n = static_cast<int64_t>(idx.ElementLength());
+    auto src = f32(info, 4, "source", mul_checked(n, dim, "source"));
+    index_add(target.Data(), rows, dim, idx.Data(), n, src.Data(), name.c_str());
+    return info.Env().Undefined();
+  });
+}
+
+// coalesceRows(indices, rows, dim, source, argName?, skipNegative?) -> [uniq, summed]
+Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
+    std::string name = name_arg(info, 4, "indices");
+    bool skip = present(info, 5) && boolean(info, 5, "skipNegative");
+    auto idx = i32(info, 0, name.c_str(), 0);
+    int64_t n = static_cast<int64_t>(idx.ElementLength());
+    auto src = f32(info, 3, "source", mul_checked(n, dim, "source"));
+    RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), skip);
+    return plan_result(info.Env(), plan, dim, src.Data(), nullptr, nullptr);
+  });
+}
+
+// bagPool(table, rows, dim, values, offsets, weights|null, mean, out, argName?)
+Napi::Value BagPool(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
+    auto table = f32(info, 0, "table", mul_checked(rows, dim, "table"));
+    std::string name = name_arg(info, 8, "values");
+    auto values = i32(info, 3, name.c_str(), 0);
+    int64_t nv = static_cast<int64_t>(values.ElementLength());
+    auto offsets = i32(info, 4, "offsets", 1);
+    int64_t nbags = static_cast<int64_t>(offsets.ElementLength()) - 1;
+    const float* w = present(info, 5) ? f32(info, 5, "weights", nv).Data() : nullptr;
+    bool mean = boolean(info, 6, "mean");
+    auto out = f32(info, 7, "out", mul_checked(nbags, dim, "out"));
+    bag_pool(table.Data(), rows, dim, values.Data(), nv, offsets.Data(), nbags, w, mean, out.Data(),
+             name.c_str());
+    return info.Env().Undefined();
+  });
+}
+
+// bagBackward(values, offsets, weights|null, mean, rows, dim, dy, argName?) -> [uniq, summed]
+Napi::Value BagBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    std::string name = name_arg(info, 7, "values");
+    auto values = i32(info, 0, name.c_str(), 0);
+    int64_t nv = static_cast<int64_t>(values.ElementLength());
+    auto offsets = i32(info, 1, "offsets", 1);
+    int64_t nbags = static_cast<int64_t>(offsets.ElementLength()) - 1;
+    const float* w = present(info, 2) ? f32(info, 2, "weights", nv).Data() : nullptr;
+    bool mean = boolean(info, 3, "mean");
+    int64_t rows = integer(info, 4, "rows", 0, kMaxDim), dim = integer(info, 5, "dim", 0, kMaxDim);
+    auto dy = f32(info, 6, "dy", mul_checked(nbags, dim, "dy"));
+    std::vector<int32_t> bag_of(static_cast<size_t>(nv));
+    std::vector<float> scale(static_cast<size_t>(nv));
+    bag_value_weights(offsets.Data(), nbags, nv, w, mean, bag_of.data(), scale.data());
+    RowPlan plan = plan_rows(values.Data(), nv, rows, name.c_str());
+    return plan_result(info.Env(), plan, dim, dy.Data(), bag_of.data(), scale.data());
+  });
+}
+
+// sparseAdam(param, m, v, rows, dim, indices, grad, lr, beta1, beta2, eps, weightDecay, decoupled, step)
+Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 3, "rows", 0, kMaxDim), dim = integer(info, 4, "dim", 0, kMaxDim);
+    int64_t total = mul_checked(rows, dim, "param");
+    auto p = f32(info, 0, "param", total);
+    auto m = f32(info, 1, "m", total);
+    auto v = f32(info, 2, "v", total);
+    auto idx = i32(info, 5, "indices", 0);
+    int64_t n = static_cast<int64_t>(idx.ElementLength());
+    auto g = f32(info, 6, "grad", mul_checked(n, dim, "grad"));
+    AdamHyper h{static_cast<float>(number(info, 7, "lr")), static_cast<float>(number(info, 8, "beta1")),
+                static_cast<float>(number(info, 9, "beta2")), static_cast<float>(number(info, 10, "eps")),
+                static_cast<float>(number(info, 11, "weightDecay")), boolean(info, 12, "decoupled"),
+                integer(info, 13, "step", 1, std::numeric_limits<int64_t>::max() / 2)};
+    sparse_adam(p.Data(), m.Data(), v.Data(), rows, dim, idx.Data(), n, g.Data(), h, "indices");
+    return info.Env().Undefined();
+  });
+}
+
+// rowwiseAdagrad(param, state, rows, dim, indices, grad, lr, eps, weightDecay)
+Napi::Value RowwiseAdagrad(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 2, "rows", 0, kMaxDim), dim = integer(info, 3, "dim", 0, kMaxDim);
+    auto p = f32(info, 0, "param", mul_checked(rows, dim, "param"));
+    auto s = f32(info, 1, "state", rows);
+    auto idx = i32(info, 4, "indices", 0);
+    int64_t n = static_cast<int64_t>(idx.ElementLength());
+    auto g = f32(info, 5, "grad", mul_checked(n, dim, "grad"));
+    rowwise_adagrad(p.Data(), s.Data(), rows, dim, idx.Data(), n, g.Data(),
+                    static_cast<float>(number(info, 6, "lr")), static_cast<float>(number(info, 7, "eps")),
+                    static_cast<float>(number(info, 8, "weightDecay")), "indices");
+    return info.Env().Undefined();
+  });
+}
+
+// weightedPool(w, k, out, B, M, H, D)
+Napi::Value WeightedPool(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t B = integer(info, 3, "B", 0, kMaxDim), M = integer(info, 4, "M", 0, kMaxDim),
+            H = integer(info, 5, "H", 0, kMaxDim), D = integer(info, 6, "D", 0, kMaxDim);
+    auto w = f32(info, 0, "w", mul_checked(mul_checked(B, M, "w"), H, "w"));
+    auto k = f32(info, 1, "k", mul_checked(mul_checked(B, H, "k"), D, "k"));
+    auto out = f32(info, 2, "out", mul_checked(mul_checked(B, M, "out"), D, "out"));
+    weighted_pool(w.Data(), k.Data(), out.Data(), B, M, H, D);
+    return info.Env().Undefined();
+  });
+}
+
+// weightedPoolBackward(w, k, dout, dw|null, dk|null, B, M, H, D)
+Napi::Value WeightedPoolBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t B = integer(info, 5, "B", 0, kMaxDim), M = integer(info, 6, "M", 0, kMaxDim),
+            H = integer(info, 7, "H", 0, kMaxDim), D = integer(info, 8, "D", 0, kMaxDim);
+    int64_t nw = mul_checked(mul_checked(B, M, "w"), H, "w"), nk = mul_checked(mul_checked(B, H, "k"), D, "k");
+    auto w = f32(info, 0, "w", nw);
+    auto k = f32(info, 1, "k", nk);
+    auto dout = f32(info, 2, "dout", mul_checked(mul_checked(B, M, "dout"), D, "dout"));
+    float* dw = present(info, 3) ? f32(info, 3, "dw", nw).Data() : nullptr;
+    float* dk = present(info, 4) ? f32(info, 4, "dk", nk).Data() : nullptr;
+    weighted_pool_backward(w.Data(), k.Data(), dout.Data(), dw, dk, B, M, H, D);
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace
+
+void register_embedding(Napi::Env env, Napi::Object exports) {
+  exports.Set("indexAdd", Napi::Function::New(env, IndexAdd));
+  exports.Set("coalesceRows", Napi::Function::New(env, CoalesceRows));
+  exports.Set("bagPool", Napi::Function::New(env, BagPool));
+  exports.Set("bagBackward", Napi::Function::New(env, BagBackward));
+  exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam));
+  exports.Set("rowwiseAdagrad", Napi::Function::New(env, RowwiseAdagrad));
+  exports.Set("weightedPool", Napi::Function::New(env, WeightedPool));
+  exports.Set("weightedPoolBackward", Napi::Function::New(env, WeightedPoolBackward));
+}
+
+}  // namespace qarm::binding

@@ -1,0 +1,245 @@
+#include "embedding.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "error.h"
+#include "threadpool.h"
+
+namespace qarm {
+namespace {
+
+[[noreturn]] void bad_index(const char* arg, int64_t pos, int32_t v, int64_t rows) {
+  throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " + std::to_string(v) +
+                                    " at position " + std::to_string(pos) + " is outside [0, " +
+                                    std::to_string(rows) + ")");
+}
+
+// Rows per parallel chunk: about 16 KiB of floats, independent of the thread count.
+int64_t row_grain(int64_t dim) { return std::max<int64_t>(1, (1 << 12) / std::max<int64_t>(dim, 1)); }
+
+inline void prefetch(const void* p) { __builtin_prefetch(p, 0, 3); }
+inline void prefetch_w(const void* p) { __builtin_prefetch(p, 1, 3); }
+
+// dst[0..dim) += w * s[0..dim)
+inline void axpy_row(float* __restrict dst, const float* __restrict s, float w, int64_t dim) {
+  for (int64_t j = 0; j < dim; ++j) dst[j] += w * s[j];
+}
+inline void add_row(float* __restrict dst, const float* __restrict s, int64_t dim) {
+  for (int64_t j = 0; j < dim; ++j) dst[j] += s[j];
+}
+
+}  // namespace
+
+RowPlan plan_rows(const int32_t* idx, int64_t n, int64_t rows, const char* arg, bool skip_negative) {
+  if (n > INT32_MAX) throw Error(ErrorCode::Shape, std::string("argument '") + arg + "' has more than 2^31-1 entries");
+  // Keys and positions of the indices kept (validated before anything is written anywhere).
+  std::vector<uint32_t> keys;
+  std::vector<int32_t> pos;
+  keys.reserve(static_cast<size_t>(n));
+  pos.reserve(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = idx[i];
+    if (v < 0 && skip_negative) continue;
+    if (v < 0 || v >= rows) bad_index(arg, i, v, rows);
+    keys.push_back(static_cast<uint32_t>(v));
+    pos.push_back(static_cast<int32_t>(i));
+  }
+  const int64_t m = static_cast<int64_t>(keys.size());
+  // Stable LSD radix sort on the row id, 11 bits per pass, only as many passes as `rows` needs:
+  // positions of one row stay ascending, so sums run in the serial loop's order.
+  int bits = 0;
+  while (bits < 32 && (static_cast<uint64_t>(1) << bits) < static_cast<uint64_t>(rows)) ++bits;
+  std::vector<uint32_t> keys2(static_cast<size_t>(m));
+  std::vector<int32_t> pos2(static_cast<size_t>(m));
+  constexpr int kDigit = 11;
+  std::vector<int64_t> count(1u << kDigit);
+  for (int shift = 0; shift < bits; shift += kDigit) {
+    std::fill(count.begin(), count.end(), 0);
+    const uint32_t mask = (1u << kDigit) - 1u;
+    for (int64_t i = 0; i < m; ++i) ++count[(keys[i] >> shift) & mask];
+    int64_t sum = 0;
+    for (auto& c : count) {
+      const int64_t t = c;
+      c = sum;
+      sum += t;
+    }
+    for (int64_t i = 0; i < m; ++i) {
+      const int64_t d = count[(keys[i] >> shift) & mask]++;
+      keys2[d] = keys[i];
+      pos2[d] = pos[i];
+    }
+    keys.swap(keys2);
+    pos.swap(pos2);
+  }
+  RowPlan plan;
+  plan.order = std::move(pos);
+  plan.start.reserve(static_cast<size_t>(m) + 1);
+  for (int64_t i = 0; i < m; ++i) {
+    if (i == 0 || keys[i] != keys[i - 1]) {
+      plan.uniq.push_back(static_cast<int32_t>(keys[i]));
+      plan.start.push_back(i);
+    }
+  }
+  plan.start.push_back(m);
+  return plan;
+}
+
+void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32_t* src_row,
+                 const float* weight, float* out) {
+  const int64_t U = static_cast<int64_t>(plan.uniq.size());
+  parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      float* dst = out + u * dim;
+      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(dim));
+      for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p) {
+        const int64_t i = plan.order[p];
+        const float* s = src + (src_row ? static_cast<int64_t>(src_row[i]) : i) * dim;
+        if (weight) axpy_row(dst, s, weight[i], dim);
+        else add_row(dst, s, dim);
+      }
+    }
+  });
+}
+
+void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+               const float* src, const char* arg) {
+  const RowPlan plan = plan_rows(idx, n, rows, arg);
+  const int64_t U = static_cast<int64_t>(plan.uniq.size());
+  constexpr int64_t kAhead = 4;
+  parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      // Rows arrive in ascending order but far apart: fetch a few groups ahead.
+      if (u + kAhead < e) {
+        const int64_t un = u + kAhead;
+        const float* t = target + static_cast<int64_t>(plan.uniq[un]) * dim;
+        const float* s = src + static_cast<int64_t>(plan.order[plan.start[un]]) * dim;
+        for (int64_t j = 0; j < dim; j += 16) {
+          prefetch_w(t + j);
+          prefetch(s + j);
+        }
+      }
+      float* dst = target + static_cast<int64_t>(plan.uniq[u]) * dim;
+      for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p)
+        add_row(dst, src + static_cast<int64_t>(plan.order[p]) * dim, dim);
+    }
+  });
+}
+
+void check_offsets(const int32_t* offsets, int64_t nbags, int64_t nv, const char* arg) {
+  if (offsets[0] != 0)
+    throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must start at 0, got " + std::to_string(offsets[0]));
+  for (int64_t b = 0; b < nbags; ++b) {
+    if (offsets[b + 1] < offsets[b])
+      throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must be non-decreasing (entry " + std::to_string(b + 1) + ")");
+  }
+  if (offsets[nbags] != nv)
+    throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must end at the number of values " +
+                                      std::to_string(nv) + ", got " + std::to_string(offsets[nbags]));
+}
+
+void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv,
+              const int32_t* offsets, int64_t nbags, const float* weights, bool mean, float* out,
+              const char* arg) {
+  check_offsets(offsets, nbags, nv, "offsets");
+  for (int64_t j = 0; j < nv; ++j)
+    if (values[j] < 0 || values[j] >= rows) bad_index(arg, j, values[j], rows);
+  const int64_t grain = std::max<int64_t>(1, row_grain(dim) / 8);
+  parallel_for(nbags, grain, [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      float* dst = out + b * dim;
+      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(dim));
+      const int64_t s = offsets[b], e = offsets[b + 1];
+      for (int64_t j = s; j < e; ++j) {
+        if (j + 2 < e) prefetch(table + static_cast<int64_t>(values[j + 2]) * dim);
+        const float* row = table + static_cast<int64_t>(values[j]) * dim;
+        if (weights) axpy_row(dst, row, weights[j], dim);
+        else add_row(dst, row, dim);
+      }
+      if (mean && e > s) {
+        const float inv = 1.0f / static_cast<float>(e - s);
+        for (int64_t k = 0; k < dim; ++k) dst[k] *= inv;
+      }
+    }
+  });
+}
+
+void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights,
+                       bool mean, int32_t* bag_of, float* scale) {
+  check_offsets(offsets, nbags, nv, "offsets");
+  for (int64_t b = 0; b < nbags; ++b) {
+    const int64_t s = offsets[b], e = offsets[b + 1];
+    const float inv = mean && e > s ? 1.0f / static_cast<float>(e - s) : 1.0f;
+    for (int64_t j = s; j < e; ++j) {
+      bag_of[j] = static_cast<int32_t>(b);
+      scale[j] = weights ? weights[j] * inv : inv;
+    }
+  }
+}
+
+void check_coalesced(const int32_t* idx, int64_t n, int64_t rows, const char* arg) {
+  for (int64_t i = 0; i < n; ++i) {
+    if (idx[i] < 0 || idx[i] >= rows) bad_index(arg, i, idx[i], rows);
+    if (i > 0 && idx[i] <= idx[i - 1])
+      throw Error(ErrorCode::Value, std::string("argument '") + arg +
+                                        "' must be strictly ascending (a coalesced gradient), position " +
+                                        std::to_string(i));
+  }
+}
+
+void sparse_adam(float* param, float* m, float* v, int64_t rows, int64_t dim, const int32_t* idx,
+                 int64_t n, const float* grad, const AdamHyper& h, const char* arg) {
+  check_coalesced(idx, n, rows, arg);
+  const double bc1 = 1.0 - std::pow(static_cast<double>(h.beta1), static_cast<double>(h.step));
+  const double bc2 = 1.0 - std::pow(static_cast<double>(h.beta2), static_cast<double>(h.step));
+  const float step_size = static_cast<float>(h.lr / bc1);
+  const float inv_sqrt_bc2 = static_cast<float>(1.0 / std::sqrt(bc2));
+  const float b1 = h.beta1, b2 = h.beta2, eps = h.eps, wd = h.weight_decay, lr = h.lr;
+  const bool decoupled = h.decoupled;
+  parallel_for(n, row_grain(dim), [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      const int64_t r = static_cast<int64_t>(idx[u]) * dim;
+      float* __restrict p = param + r;
+      float* __restrict mr = m + r;
+      float* __restrict vr = v + r;
+      const float* __restrict g = grad + u * dim;
+      for (int64_t j = 0; j < dim; ++j) {
+        float gj = g[j];
+        if (wd != 0.f) {
+          if (decoupled) p[j] -= lr * wd * p[j];
+          else gj += wd * p[j];
+        }
+        mr[j] = b1 * mr[j] + (1.f - b1) * gj;
+        vr[j] = b2 * vr[j] + (1.f - b2) * gj * gj;
+        p[j] -= step_size * mr[j] / (std::sqrt(vr[j]) * inv_sqrt_bc2 + eps);
+      }
+    }
+  });
+}
+
+void rowwise_adagrad(float* param, float* state, int64_t rows, int64_t dim, const int32_t* idx,
+                     int64_t n, const float* grad, float lr, float eps, float weight_decay,
+                     const char* arg) {
+  check_coalesced(idx, n, rows, arg);
+  parallel_for(n, row_grain(dim), [&](int64_t b, int64_t e) {
+    std::vector<float> gbuf(static_cast<size_t>(dim));
+    for (int64_t u = b; u < e; ++u) {
+      const int64_t row = idx[u];
+      float* __restrict p = param + row * dim;
+      const float* __restrict g = grad + u * dim;
+      double sq = 0;
+      for (int64_t j = 0; j < dim; ++j) {
+        const float gj = g[j] + weight_decay * p[j];
+        gbuf[j] = gj;
+        sq += static_cast<double>(gj) * gj;
+      }
+      state[row] += static_cast<float>(sq / static_cast<double>(std::max<int64_t>(dim, 1)));
+      const float s = lr / (std::sqrt(state[row]) + eps);
+      for (int64_t j = 0; j < dim; ++j) p[j] -= s * gbuf[j];
+    }
+  });
+}
+
+}  // namespace qarm

@@ -1,0 +1,69 @@
+// Embedding-table kernels: the sorted row plan behind every deterministic scatter-add,
+// in-place index_add, row-sparse gradient reduction, pooled bags, and fused row-sparse
+// optimizer updates (lazy Adam, row-wise Adagrad) that touch only the rows given.
+//
+// Determinism: duplicate indices are grouped by a stable radix sort, so every output row
+// is summed by one thread in increasing source position, whatever the thread count. The
+// result equals the plain serial loop `for i: target[idx[i]] += src[i]` bit for bit.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+namespace qarm {
+
+// Indices grouped by row: rows uniq[u] (ascending) receive source positions
+// order[start[u] .. start[u+1]) (ascending within a row).
+struct RowPlan {
+  std::vector<int32_t> uniq;
+  std::vector<int64_t> start;
+  std::vector<int32_t> order;
+};
+
+// Builds the plan of idx[0..n); throws Error(Index) naming `arg` on an index outside
+// [0, rows), or, when `skip_negative`, ignores negative indices instead (padding).
+RowPlan plan_rows(const int32_t* idx, int64_t n, int64_t rows, const char* arg,
+                  bool skip_negative = false);
+
+// out[u, :] = sum over p in the plan's group u of weight[order[p]] * src[src_row[order[p]], :]
+// (src_row == nullptr: the position itself; weight == nullptr: 1). out has uniq.size() rows.
+void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32_t* src_row,
+                 const float* weight, float* out);
+
+// target[idx[i], :] += src[i, :] in place (PyTorch's index_add_ along dim 0).
+void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+               const float* src, const char* arg);
+
+// Checks bag offsets: nbags+1 non-decreasing entries from 0 to nv.
+void check_offsets(const int32_t* offsets, int64_t nbags, int64_t nv, const char* arg);
+
+// out[b, :] = sum_{j in [offsets[b], offsets[b+1])} w_j * table[values[j], :], where w_j is
+// weights[j] (or 1), divided by the bag's length when `mean` (an empty bag gives zeros).
+void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv,
+              const int32_t* offsets, int64_t nbags, const float* weights, bool mean, float* out,
+              const char* arg);
+
+// Per value j: the bag that holds it and its weight in the pooled sum (the bag backward).
+void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights,
+                       bool mean, int32_t* bag_of, float* scale);
+
+// Checks that idx[0..n) is strictly ascending inside [0, rows) (a coalesced gradient).
+void check_coalesced(const int32_t* idx, int64_t n, int64_t rows, const char* arg);
+
+// Lazy (sparse) Adam on rows idx[u] of param/m/v with gradient rows grad[u]: torch.optim
+// SparseAdam's rule, plus optional weight decay (L2 into the gradient, or decoupled).
+struct AdamHyper {
+  float lr, beta1, beta2, eps, weight_decay;
+  bool decoupled;
+  int64_t step;
+};
+void sparse_adam(float* param, float* m, float* v, int64_t rows, int64_t dim, const int32_t* idx,
+                 int64_t n, const float* grad, const AdamHyper& h, const char* arg);
+
+// Row-wise Adagrad (FBGEMM/TorchRec): one accumulator per row,
+// state[r] += mean_j g[r, j]^2; param[r] -= lr * g[r] / (sqrt(state[r]) + eps),
+// with g = grad + weight_decay * param.
+void rowwise_adagrad(float* param, float* state, int64_t rows, int64_t dim, const int32_t* idx,
+                     int64_t n, const float* grad, float lr, float eps, float weight_decay,
+                     const char* arg);
+
+}  // namespace qarm

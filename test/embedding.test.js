@@ -1,0 +1,288 @@
+import { q, assert, assertClose, assertThrowsTyped, randArray, randInts, gradCheck, SIZES } from './helpers.js';
+
+/** Serial float32 reference of target[idx[i]] += src[i] (the order the kernel must match bit for bit). */
+function refIndexAdd(target, dim, idx, src) {
+  const out = Float32Array.from(target);
+  for (let i = 0; i < idx.length; i++) for (let j = 0; j < dim; j++) out[idx[i] * dim + j] = Math.fround(out[idx[i] * dim + j] + src[i * dim + j]);
+  return out;
+}
+
+function zipf(n, rows, seed) {
+  const g = new q.Generator(seed);
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.min(rows - 1, Math.floor(Math.pow(rows + 1, g.uniform()) - 1));
+  return out;
+}
+
+function withThreads(n, fn) {
+  const prev = q.numThreads();
+  q.setNumThreads(n);
+  try {
+    return fn();
+  } finally {
+    q.setNumThreads(prev);
+  }
+}
+
+describe('embedding kernels', () => {
+  it('indexAdd matches the serial reference bit for bit (random, all-equal, Zipf indices)', () => {
+    for (const rows of [1, 3, 17, 255, 1000]) {
+      for (const dim of [1, 3, 17, 64]) {
+        for (const kind of ['random', 'equal', 'zipf']) {
+          const n = rows * 3 + 5;
+          const idx = kind === 'random' ? randInts(n, rows, rows + dim) : kind === 'equal' ? new Int32Array(n).fill(rows - 1) : zipf(n, rows, dim);
+          const target = randArray(rows * dim, 3);
+          const src = randArray(n * dim, 4);
+          const expected = refIndexAdd(target, dim, idx, src);
+          const t = q.tensor(Float32Array.from(target), [rows, dim]);
+          q.indexAdd(t, q.tensor(idx), q.tensor(src, [n, dim]));
+          assert.deepEqual(t.toTypedArray(), expected, `${kind} rows ${rows} dim ${dim}`);
+        }
+      }
+    }
+  });
+
+  it('indexAdd and gradient coalescing are bit-identical across thread counts', () => {
+    const rows = 5000, dim = 33, n = 40000;
+    const idx = zipf(n, rows, 7);
+    const src = randArray(n * dim, 8);
+    const run = () => {
+      const t = q.zeros([rows, dim]);
+      q.indexAdd(t, q.tensor(idx), q.tensor(src, [n, dim]));
+      const g = new q.RowSparseGrad(q.tensor(idx), q.tensor(src, [n, dim]), [rows, dim]).coalesce();
+      return [t.toTypedArray(), g.indices.toTypedArray(), g.values.toTypedArray()];
+    };
+    const one = withThreads(1, run);
+    for (const th of [2, 3, 8]) {
+      const other = withThreads(th, run);
+      other.forEach((a, i) => assert.deepEqual(a, one[i], `threads ${th} part ${i}`));
+    }
+  });
+
+  it('indexAdd rejects bad input with typed errors and writes nothing', () => {
+    const t = q.zeros([4, 2]);
+    assertThrowsTyped(() => q.indexAdd(t, q.tensor([0, 4], undefined, 'int32'), q.ones([2, 2])), q.IndexError, 'indices');
+    assertThrowsTyped(() => q.indexAdd(t, q.tensor([0, -1], undefined, 'int32'), q.ones([2, 2])), q.IndexError, 'indices');
+    assert.deepEqual([...t.toTypedArray()], new Array(8).fill(0));
+    assertThrowsTyped(() => q.indexAdd(t, q.tensor([0], undefined, 'int32'), q.ones([2, 2])), q.ShapeError, 'source');
+    assertThrowsTyped(() => q.indexAdd(t, q.tensor([0]), q.ones([1, 2])), q.DTypeError, 'indices');
+  });
+
+  it('embeddingLookup gathers rows and returns a coalesced row-sparse gradient', () => {
+    for (const n of SIZES) {
+      const rows = 37, dim = 5;
+      const table = q.tensor(randArray(rows * dim, n), [rows, dim]);
+      table.requiresGrad = true;
+      const idx = n === 255 ? new Int32Array(n).fill(3) : randInts(n, rows, n + 1);
+      const y = q.embeddingLookup(table, q.tensor(idx));
+      const w = q.tensor(randArray(n * dim, 99), [n, dim]);
+      q.sum(q.mul(y, w)).backward();
+      const g = table.grad;
+      assert.ok(g instanceof q.RowSparseGrad && g.coalesced);
+      const uniq = [...new Set(idx)].sort((a, b) => a - b);
+      assert.deepEqual([...g.indices.toTypedArray()], uniq);
+      const dense = new Float64Array(rows * dim);
+      const wa = w.toTypedArray();
+      for (let i = 0; i < n; i++) for (let j = 0; j < dim; j++) dense[idx[i] * dim + j] += wa[i * dim + j];
+      assertClose(g.toDense().toTypedArray(), dense, { rtol: 1e-5, atol: 1e-5 });
+      const ta = table.toTypedArray();
+      assertClose(y.toTypedArray().subarray(0, dim), ta.subarray(idx[0] * dim, idx[0] * dim + dim));
+    }
+  });
+
+  it('embeddingBag pools sum/mean/weighted bags; backward matches finite differences', () => {
+    const rows = 11, dim = 3;
+    const values = new Int32Array([0, 4, 4, 10, 2, 7, 7, 7, 1]);
+    const offsets = new Int32Array([0, 3, 3, 4, 9]); // includes an empty bag
+    const table = randArray(rows * dim, 5);
+    for (const mode of ['sum', 'mean']) {
+      const y = q.embeddingBag(q.tensor(table, [rows, dim]), q.tensor(values), q.tensor(offsets), { mode }).toTypedArray();
+      const ref = new Float64Array(4 * dim);
+      for (let b = 0; b < 4; b++) {
+        const len = offsets[b + 1] - offsets[b];
+        for (let j = offsets[b]; j < offsets[b + 1]; j++) for (let d = 0; d < dim; d++) ref[b * dim + d] += table[values[j] * dim + d] / (mode === 'mean' ? len : 1);
+      }
+      assertClose(y, ref);
+      const wts = q.tensor(randArray(4 * dim, 6), [4, dim]);
+      const f = (t) => q.sum(q.mul(q.embeddingBag(t, q.tensor(values), q.tensor(offsets), { mode }), wts));
+      const leaf = q.tensor(Float32Array.from(table), [rows, dim]);
+      leaf.requiresGrad = true;
+      f(leaf).backward();
+      const analytic = leaf.grad.toDense().toTypedArray();
+      for (let k = 0; k < table.length; k++) {
+        const at = (v) => { const d = Float32Array.from(table); d[k] = v; return q.noGrad(() => f(q.tensor(d, [rows, dim])).item()); };
+        const num = (at(table[k] + 1e-2) - at(table[k] - 1e-2)) / 2e-2;
+        assert.ok(Math.abs(num - analytic[k]) < 2e-3, `${mode} element ${k}: ${analytic[k]} vs ${num}`);
+      }
+    }
+    const pw = q.tensor(randArray(values.length, 8));
+    const yw = q.embeddingBag(q.tensor(table, [rows, dim]), q.tensor(values), q.tensor(offsets), { weights: pw }).toTypedArray();
+    const pa = pw.toTypedArray();
+    let ref0 = 0;
+    for (let j = 0; j < 3; j++) ref0 += pa[j] * table[values[j] * dim];
+    assertClose([yw[0]], [ref0]);
+  });
+
+  it('embeddingBag rejects bad offsets and ids', () => {
+    const t = q.zeros([4, 2]);
+    assertThrowsTyped(() => q.embeddingBag(t, q.tensor([0, 1], undefined, 'int32'), q.tensor([0, 1], undefined, 'int32')), q.ValueError, 'offsets');
+    assertThrowsTyped(() => q.embeddingBag(t, q.tensor([0, 1], undefined, 'int32'), q.tensor([0, 2, 1, 2], undefined, 'int32')), q.ValueError, 'offsets');
+    assertThrowsTyped(() => q.embeddingBag(t, q.tensor([0, 9], undefined, 'int32'), q.tensor([0, 2], undefined, 'int32')), q.IndexError, 'values');
+  });
+
+  it('weightedPool forward and backward match a reference and finite differences', () => {
+    const B = 3, M = 2, H = 5, D = 4;
+    const w = randArray(B * M * H, 1), k = randArray(B * H * D, 2);
+    const out = q.weightedPool(q.tensor(w, [B, M, H]), q.tensor(k, [B, H, D])).toTypedArray();
+    const ref = new Float64Array(B * M * D);
+    for (let b = 0; b < B; b++) for (let m = 0; m < M; m++) for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) ref[(b * M + m) * D + d] += w[(b * M + m) * H + h] * k[(b * H + h) * D + d];
+    assertClose(out, ref);
+    const c = q.tensor(randArray(B * M * D, 3), [B, M, D]);
+    gradCheck((a, b) => q.sum(q.mul(q.weightedPool(a, b), c)), [{ data: w, shape: [B, M, H] }, { data: k, shape: [B, H, D] }]);
+  });
+});
+
+describe('embedding layers, attention and loss', () => {
+  it('Embedding maps unseen ids to the OOV row, or throws without one', () => {
+    const e = new q.nn.Embedding(5, 3, { oov: true, seed: 1 });
+    assert.deepEqual(e.weight.shape, [6, 3]);
+    const y = e.forward(new Int32Array([0, 7, -3, 4])).toTypedArray();
+    const w = e.weight.toTypedArray();
+    assert.deepEqual([...y.subarray(3, 6)], [...w.subarray(15, 18)]);
+    assert.deepEqual([...y.subarray(6, 9)], [...w.subarray(15, 18)]);
+    const strict = new q.nn.Embedding(5, 3);
+    assertThrowsTyped(() => strict.forward(new Int32Array([5])), q.IndexError, 'ids');
+    assertThrowsTyped(() => strict.forward(new Int32Array([-1])), q.IndexError, 'ids');
+    const bag = new q.nn.EmbeddingBag(5, 3, { mode: 'mean' });
+    const pooled = bag.forwardPadded(new Int32Array([1, -1, 3, -1, -1, -1]), 3).toTypedArray();
+    const bw = bag.weight.toTypedArray();
+    assertClose(pooled.subarray(0, 3), [0, 1, 2].map((d) => (bw[3 + d] + bw[9 + d]) / 2));
+    assertClose(pooled.subarray(3, 6), [0, 0, 0]);
+  });
+
+  it('TargetAttention equals the literal DIN formula and its backward matches finite differences', () => {
+    const B = 2, H = 4, D = 3;
+    const att = new q.nn.TargetAttention(D, { hidden: [5], seed: 3 });
+    const qv = randArray(B * D, 1), kv = randArray(B * H * D, 2);
+    const mask = new Float32Array([1, 1, 0, 0, 1, 1, 1, 0]);
+    const [pooled] = att.forward(q.tensor(qv, [B, D]), q.tensor(kv, [B, H, D]), [q.tensor(mask, [B, H])]);
+    // Literal: MLP over concat([q, k, q-k, q*k]) per slot, sum of mask*score*k.
+    const [l1, l2] = att.layers;
+    const W1 = l1.weight.toTypedArray(), b1 = l1.bias.toTypedArray(), W2 = l2.weight.toTypedArray(), b2 = l2.bias.toTypedArray();
+    const ref = new Float64Array(B * D);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) {
+      const qq = qv.subarray(b * D, b * D + D), kk = kv.subarray((b * H + h) * D, (b * H + h) * D + D);
+      const x = [...qq, ...kk, ...qq.map((v, i) => v - kk[i]), ...qq.map((v, i) => v * kk[i])];
+      let s = b2[0];
+      for (let a = 0; a < 5; a++) {
+        let z = b1[a];
+        for (let i = 0; i < 4 * D; i++) z += W1[a * 4 * D + i] * x[i];
+        s += W2[a] / (1 + Math.exp(-z));
+      }
+      for (let d = 0; d < D; d++) ref[b * D + d] += mask[b * H + h] * s * kk[d];
+    }
+    assertClose(pooled.toTypedArray(), ref, { rtol: 1e-4, atol: 1e-5 });
+    const c = q.tensor(randArray(B * D, 9), [B, D]);
+    const mask2 = q.tensor(new Float32Array([0, 1, 0, 0, 1, 0, 1, 0]), [B, H]);
+    for (const normalize of ['none', 'softmax']) {
+      const a2 = new q.nn.TargetAttention(D, { hidden: [5], seed: 3, normalize });
+      gradCheck((qq, kk) => {
+        const [p1, p2] = a2.forward(qq, kk, [q.tensor(mask, [B, H]), mask2]);
+        return q.add(q.sum(q.mul(p1, c)), q.sum(q.mul(p2, p2)));
+      }, [{ data: qv, shape: [B, D] }, { data: kv, shape: [B, H, D] }]);
+    }
+  });
+
+  it('bceWithLogits is stable for extreme logits and its gradient matches finite differences', () => {
+    const x = new Float32Array([-1000, -30, -1, 0, 0.5, 30, 1000]);
+    const y = new Float32Array([0, 1, 1, 0, 1, 0, 1]);
+    const l = q.nn.bceWithLogits(q.tensor(x), y, { reduction: 'none' }).toTypedArray();
+    const ref = [...x].map((v, i) => (y[i] ? Math.log1p(Math.exp(-v)) : Math.log1p(Math.exp(v))));
+    ref[0] = 0; ref[6] = 0; // log1p(e^-1000) underflows to 0 in the reference too
+    assertClose(l, ref, { rtol: 1e-6, atol: 1e-6 });
+    assert.ok(l.every(Number.isFinite));
+    const xs = randArray(9, 4, 3), ys = Float32Array.from(randInts(9, 2, 5));
+    gradCheck((t) => q.nn.bceWithLogits(t, ys), [{ data: xs, shape: [9] }], { eps: 1e-3 });
+    gradCheck((t) => q.nn.bceWithLogits(t, ys, { reduction: 'sum' }), [{ data: xs, shape: [9] }], { eps: 1e-3 });
+    assertThrowsTyped(() => q.nn.bceWithLogits(q.tensor(xs), new Float32Array(3)), q.ShapeError, 'labels');
+  });
+});
+
+describe('row-sparse optimizers', () => {
+  function setup(seed) {
+    const rows = 50, dim = 7;
+    const e = new q.nn.Embedding(rows, dim, { seed, initStd: 0.5 });
+    const before = Float32Array.from(e.weight.toTypedArray());
+    return { rows, dim, e, before };
+  }
+  function lossStep(e, ids, seed) {
+    const y = e.forward(new Int32Array(ids));
+    const w = q.tensor(randArray(ids.length * e.embeddingDim, seed), [ids.length, e.embeddingDim]);
+    q.sum(q.mul(y, w)).backward();
+    // Dense gradient of the same loss, for the reference.
+    const g = new Float64Array(e.weight.size);
+    const wa = w.toTypedArray();
+    ids.forEach((r, i) => { for (let j = 0; j < e.embeddingDim; j++) g[r * e.embeddingDim + j] += wa[i * e.embeddingDim + j]; });
+    return g;
+  }
+
+  it('SparseAdam moves only the batch rows and matches a dense Adam reference on them', () => {
+    for (const [wd, decoupled] of [[0, false], [0.1, false], [0.1, true]]) {
+      const { dim, e, before } = setup(1);
+      const opt = new q.optim.SparseAdam(e.parameters(), { lr: 0.01, weightDecay: wd, decoupled });
+      const ref = Float64Array.from(before), m = new Float64Array(before.length), v = new Float64Array(before.length);
+      const batches = [[3, 3, 9, 40], [9, 11], [3, 49, 49]];
+      batches.forEach((ids, t) => {
+        const g = lossStep(e, ids, 10 + t);
+        opt.step();
+        opt.zeroGrad();
+        const bc1 = 1 - 0.9 ** (t + 1), bc2 = 1 - 0.999 ** (t + 1);
+        for (const r of new Set(ids)) for (let j = 0; j < dim; j++) {
+          const k = r * dim + j;
+          let gi = g[k];
+          if (wd) { if (decoupled) ref[k] -= 0.01 * wd * ref[k]; else gi += wd * ref[k]; }
+          m[k] = 0.9 * m[k] + 0.1 * gi;
+          v[k] = 0.999 * v[k] + 0.001 * gi * gi;
+          ref[k] -= (0.01 / bc1) * m[k] / (Math.sqrt(v[k] / bc2) + 1e-8);
+        }
+      });
+      const w = e.weight.toTypedArray();
+      assertClose(w, ref, { rtol: 1e-4, atol: 1e-5, msg: `wd ${wd} ${decoupled}` });
+      const touched = new Set(batches.flat());
+      for (let r = 0; r < 50; r++) if (!touched.has(r)) assert.deepEqual([...w.subarray(r * dim, r * dim + dim)], [...before.subarray(r * dim, r * dim + dim)]);
+    }
+  });
+
+  it('RowWiseAdagrad keeps one accumulator per row and touches only the batch rows', () => {
+    const { rows, dim, e, before } = setup(2);
+    const opt = new q.optim.RowWiseAdagrad(e.parameters(), { lr: 0.1, weightDecay: 0.01 });
+    const ref = Float64Array.from(before), acc = new Float64Array(rows);
+    const batches = [[1, 1, 2], [2, 30], [1]];
+    batches.forEach((ids, t) => {
+      const g = lossStep(e, ids, 20 + t);
+      opt.step();
+      opt.zeroGrad();
+      for (const r of new Set(ids)) {
+        const gr = [];
+        for (let j = 0; j < dim; j++) gr.push(g[r * dim + j] + 0.01 * ref[r * dim + j]);
+        acc[r] += gr.reduce((s, x) => s + x * x, 0) / dim;
+        for (let j = 0; j < dim; j++) ref[r * dim + j] -= 0.1 * gr[j] / (Math.sqrt(acc[r]) + 1e-8);
+      }
+    });
+    assert.deepEqual(opt.accumulator(e.weight).shape, [rows]);
+    assertClose(opt.accumulator(e.weight).toTypedArray(), acc, { rtol: 1e-5 });
+    assertClose(e.weight.toTypedArray(), ref, { rtol: 1e-4, atol: 1e-5 });
+    const w = e.weight.toTypedArray();
+    for (const r of [0, 3, 29, 49]) assert.deepEqual([...w.subarray(r * dim, r * dim + dim)], [...before.subarray(r * dim, r * dim + dim)]);
+  });
+
+  it('clipGradNorm sees duplicate rows summed', () => {
+    const e = new q.nn.Embedding(4, 2);
+    const a = e.forward(new Int32Array([1]));
+    const b = e.forward(new Int32Array([1]));
+    q.add(q.sum(a), q.sum(b)).backward(); // two uncoalesced parts of row 1: gradient [2, 2]
+    const n = q.optim.clipGradNorm(e.parameters(), 1);
+    assertClose([n], [Math.sqrt(8)]);
+    assertClose(e.weight.grad.toDense().toTypedArray().subarray(2, 4), [1 / Math.sqrt(2), 1 / Math.sqrt(2)], { rtol: 1e-5 });
+  });
+});
