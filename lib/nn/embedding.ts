@@ -51,16 +51,20 @@ abstract class Table extends Module {
     return { weight: this.weight };
   }
 
-  /** The ids with out-of-vocabulary ones mapped to the OOV row (a new tensor only when some are). */
-  protected mapIds(ids: Tensor, name: string): Tensor {
+  /**
+   * The ids with out-of-vocabulary ones mapped to the OOV row (a new tensor only when some
+   * are). With `keepNegative`, negative ids stay as they are (padding).
+   */
+  protected mapIds(ids: Tensor, name: string, keepNegative = false): Tensor {
     if (!this.oov) return ids;
     const a = ids.i32(name);
     const n = this.numEmbeddings;
+    const lo = keepNegative ? -0x80000000 : 0;
     let i = 0;
-    while (i < a.length && a[i] >= 0 && a[i] < n) i++;
+    while (i < a.length && a[i] >= lo && a[i] < n) i++;
     if (i === a.length) return ids;
     const out = Int32Array.from(a);
-    for (; i < out.length; i++) if (out[i] < 0 || out[i] >= n) out[i] = n;
+    for (; i < out.length; i++) if ((out[i] < 0 && !keepNegative) || out[i] >= n) out[i] = n;
     return Tensor.fromArray(out, ids.shape, 'int32');
   }
 }
@@ -76,10 +80,15 @@ export class Embedding extends Table {
     super(numEmbeddings, embeddingDim, opts);
   }
 
-  forward(ids: Tensor | Int32Array): Tensor {
+  /**
+   * @param ids int32 ids, any shape
+   * @param opts.padNegative negative ids are padding: zero rows, no gradient (default false)
+   */
+  forward(ids: Tensor | Int32Array, opts: { padNegative?: boolean } = {}): Tensor {
     const t = idTensor(ids, 'ids');
-    const mapped = this.mapIds(t, 'ids');
-    return embeddingLookup(this.weight, mapped, 'ids');
+    const pad = opts.padNegative ?? false;
+    const mapped = this.mapIds(t, 'ids', pad);
+    return embeddingLookup(this.weight, mapped, { argName: 'ids', padNegative: pad });
   }
 }
 

@@ -59,6 +59,20 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
   });
 }
 
+// gatherRowsPadded(table, rows, dim, indices, out, argName?): negative ids give zero rows.
+Napi::Value GatherRowsPadded(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
+    auto table = f32(info, 0, "table", mul_checked(rows, dim, "table"));
+    std::string name = name_arg(info, 5, "indices");
+    auto idx = i32(info, 3, name.c_str(), 0);
+    int64_t n = static_cast<int64_t>(idx.ElementLength());
+    auto out = f32(info, 4, "out", mul_checked(n, dim, "out"));
+    gather_rows_padded(table.Data(), rows, dim, idx.Data(), n, out.Data(), name.c_str());
+    return info.Env().Undefined();
+  });
+}
+
 // coalesceRows(indices, rows, dim, source, argName?, skipNegative?) -> [uniq, summed]
 Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -181,6 +195,7 @@ Napi::Value WeightedPoolBackward(const Napi::CallbackInfo& info) {
 
 void register_embedding(Napi::Env env, Napi::Object exports) {
   exports.Set("indexAdd", Napi::Function::New(env, IndexAdd));
+  exports.Set("gatherRowsPadded", Napi::Function::New(env, GatherRowsPadded));
   exports.Set("coalesceRows", Napi::Function::New(env, CoalesceRows));
   exports.Set("bagPool", Napi::Function::New(env, BagPool));
   exports.Set("bagBackward", Napi::Function::New(env, BagBackward));

@@ -128,6 +128,20 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
   });
 }
 
+void gather_rows_padded(const float* table, int64_t rows, int64_t dim, const int32_t* idx,
+                        int64_t n, float* out, const char* arg) {
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] >= rows) bad_index(arg, i, idx[i], rows);
+  parallel_for(n, row_grain(dim), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      if (i + 4 < e && idx[i + 4] >= 0) prefetch(table + static_cast<int64_t>(idx[i + 4]) * dim);
+      float* dst = out + i * dim;
+      if (idx[i] < 0) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(dim));
+      else std::memcpy(dst, table + static_cast<int64_t>(idx[i]) * dim, sizeof(float) * static_cast<size_t>(dim));
+    }
+  });
+}
+
 void check_offsets(const int32_t* offsets, int64_t nbags, int64_t nv, const char* arg) {
   if (offsets[0] != 0)
     throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must start at 0, got " + std::to_string(offsets[0]));

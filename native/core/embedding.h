@@ -33,6 +33,11 @@ void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32
 void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                const float* src, const char* arg);
 
+// out[i, :] = table[idx[i], :], or zeros where idx[i] < 0 (padding). Throws Error(Index)
+// naming `arg` on an index >= rows.
+void gather_rows_padded(const float* table, int64_t rows, int64_t dim, const int32_t* idx,
+                        int64_t n, float* out, const char* arg);
+
 // Checks bag offsets: nbags+1 non-decreasing entries from 0 to nv.
 void check_offsets(const int32_t* offsets, int64_t nbags, int64_t nv, const char* arg);
 

@@ -44,20 +44,32 @@ export function indexAdd(target: Tensor, indices: Tensor, source: Tensor): Tenso
   return runKernel<Tensor>('indexAdd', { target, indices, source });
 }
 
+/** Options of {@link embeddingLookup}. */
+export interface LookupOptions {
+  /** Name used in index errors (default 'indices'). */
+  argName?: string;
+  /** Negative ids are padding: they give zero rows and no gradient (default false: they throw). */
+  padNegative?: boolean;
+}
+
 /**
  * Rows of `table` at `indices` (any shape) → [...indices.shape, ...rowShape]. The table's
  * gradient is a coalesced {@link RowSparseGrad}: the unique rows looked up and their summed
  * upstream gradients. Throws an IndexError naming `argName` for an id outside the table.
  */
-export function embeddingLookup(table: Tensor, indices: Tensor, argName = 'indices'): Tensor {
+export function embeddingLookup(table: Tensor, indices: Tensor, opts: LookupOptions | string = {}): Tensor {
+  const o = typeof opts === 'string' ? { argName: opts } : opts;
+  const argName = o.argName ?? 'indices';
+  const pad = o.padNegative ?? false;
   checkTable(table);
   indices.i32(argName);
-  const y = runKernel<Tensor>('gatherRows', { table, indices }, { argName });
+  const y = runKernel<Tensor>(pad ? 'gatherRowsPadded' : 'gatherRows', { table, indices }, { argName });
   return record('embeddingLookup', y, [table, indices], (dy) => {
     const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceRows', { indices, source: dy }, {
       rows: table.shape[0],
       rowShape: table.shape.slice(1),
       argName,
+      skipNegative: pad,
     });
     return [tableGrad(table, idx, values), null];
   });

@@ -10,6 +10,7 @@ import { Tensor } from '../tensor.js';
 declare module '../native.js' {
   interface NativeAddon {
     indexAdd(target: Float32Array, rows: number, dim: number, indices: Int32Array, source: Float32Array, argName?: string): void;
+    gatherRowsPadded(table: Float32Array, rows: number, dim: number, indices: Int32Array, out: Float32Array, argName?: string): void;
     coalesceRows(indices: Int32Array, rows: number, dim: number, source: Float32Array, argName?: string,
       skipNegative?: boolean): [Int32Array, Float32Array];
     bagPool(table: Float32Array, rows: number, dim: number, values: Int32Array, offsets: Int32Array,
@@ -36,6 +37,14 @@ registerKernel('indexAdd', 'cpu', ({ target, indices, source }, attrs) => {
   const [rows, dim] = rowsDim(target);
   native.indexAdd(target.f32('target'), rows, dim, indices.i32('indices'), source.f32('source'), (attrs.argName as string) ?? 'indices');
   return target;
+});
+
+// Rows of `table` at `indices`, zeros where an index is negative (padding).
+registerKernel('gatherRowsPadded', 'cpu', ({ table, indices }, attrs) => {
+  const [rows, dim] = rowsDim(table);
+  const out = Tensor.fromArray(new Float32Array(indices.size * dim), [...indices.shape, ...table.shape.slice(1)], 'float32');
+  native.gatherRowsPadded(table.f32('table'), rows, dim, indices.i32('indices'), out.f32(), (attrs.argName as string) ?? 'indices');
+  return out;
 });
 
 // Unique ascending rows of `indices` and the summed `source` rows of each: [indices, values].

@@ -1,0 +1,306 @@
+/**
+ * The QARM ranker: a DIN-style CTR model whose item features are QARM's quantitative codes,
+ * trained end to end (the codes' embedding tables get the ranker's gradients).
+ *
+ * Tower input, per sample (each part only when its feature is on):
+ *   user emb (d) | target item emb (d) | target RQ level embs (L·d) | mean VQ-code bag (d)
+ *   | frozen embedding · projection (d) | attention-pooled history (k) | cross: pooled history
+ *   items sharing the target's level-1 code (k) and its level-1+2 prefix (k) | log(1+count) of both (2)
+ * where a history item / the target as attention query is represented by
+ * [item emb (d)] ++ [Σ_l RQ level emb (d)] (k = d or 2d). The tower MLP maps this to one logit.
+ */
+import { concat, reshape } from '../autograd/ops/shape.js';
+import { add } from '../autograd/ops/arith.js';
+import { noGrad } from '../autograd/engine.js';
+import { IndexError, ShapeError, ValueError } from '../errors.js';
+import { Generator } from '../tensor/random.js';
+import { tidy } from '../tensor/memory.js';
+import { Tensor } from '../tensor/tensor.js';
+import { TargetAttention } from '../nn/attention.js';
+import { Embedding, EmbeddingBag } from '../nn/embedding.js';
+import { Linear } from '../nn/linear.js';
+import { MLP } from '../nn/mlp.js';
+import { Module } from '../nn/module.js';
+import type { FeatureSwitches, RankerConfig } from './config.js';
+import type { ItemFeatures, RankSamples } from './types.js';
+import { sliceSamples } from './types.js';
+
+type Resolved = Required<FeatureSwitches>;
+
+function posInt(name: string, v: unknown): number {
+  if (!Number.isInteger(v) || (v as number) <= 0) throw new ValueError(`argument '${name}' must be a positive integer, got ${String(v)}`, name);
+  return v as number;
+}
+
+/** Checks an item-feature table against its declared sizes (codes in range, lengths). */
+export function validateItemFeatures(items: ItemFeatures): void {
+  posInt('items.numItems', items.numItems);
+  const N = items.numItems;
+  if (items.rq) {
+    const { codes, levels, codebookSize } = items.rq;
+    posInt('items.rq.levels', levels);
+    if (!(codes instanceof Int32Array) || codes.length !== N * levels) {
+      throw new ShapeError(`argument 'items.rq.codes' must be an Int32Array of ${N}x${levels}`, 'items.rq.codes');
+    }
+    const sizes = typeof codebookSize === 'number' ? new Array<number>(levels).fill(codebookSize) : [...codebookSize];
+    if (sizes.length !== levels) throw new ShapeError(`argument 'items.rq.codebookSize' needs ${levels} entries`, 'items.rq.codebookSize');
+    sizes.forEach((s, l) => posInt(`items.rq.codebookSize[${l}]`, s));
+    for (let i = 0; i < codes.length; i++) {
+      const c = codes[i];
+      if (c < 0 || c >= sizes[i % levels]) {
+        throw new IndexError(`argument 'items.rq.codes': code ${c} of item ${Math.floor(i / levels)} level ${i % levels} is outside [0, ${sizes[i % levels]})`, 'items.rq.codes');
+      }
+    }
+  }
+  if (items.vq) {
+    const { codes, k, poolSize } = items.vq;
+    posInt('items.vq.k', k);
+    posInt('items.vq.poolSize', poolSize);
+    if (!(codes instanceof Int32Array) || codes.length !== N * k) throw new ShapeError(`argument 'items.vq.codes' must be an Int32Array of ${N}x${k}`, 'items.vq.codes');
+    for (let i = 0; i < codes.length; i++) {
+      if (codes[i] < -1 || codes[i] >= poolSize) throw new IndexError(`argument 'items.vq.codes': code ${codes[i]} at ${i} is outside [-1, ${poolSize})`, 'items.vq.codes');
+    }
+  }
+  if (items.dense) {
+    posInt('items.dense.dim', items.dense.dim);
+    if (!(items.dense.values instanceof Float32Array) || items.dense.values.length !== N * items.dense.dim) {
+      throw new ShapeError(`argument 'items.dense.values' must be a Float32Array of ${N}x${items.dense.dim}`, 'items.dense.values');
+    }
+  }
+}
+
+/** Checks a sample set's array lengths and id ranges against the item table. */
+export function validateSamples(s: RankSamples, numItems: number, name = 'samples'): void {
+  const n = s.size;
+  const H = s.maxHistory;
+  if (!Number.isInteger(n) || n < 0) throw new ValueError(`argument '${name}.size' must be a non-negative integer`, `${name}.size`);
+  if (!Number.isInteger(H) || H < 0) throw new ValueError(`argument '${name}.maxHistory' must be a non-negative integer`, `${name}.maxHistory`);
+  const lens: [string, ArrayLike<number>, number][] = [
+    ['user', s.user, n], ['item', s.item, n], ['label', s.label, n], ['history', s.history, n * H], ['historyLength', s.historyLength, n],
+  ];
+  for (const [k, a, len] of lens) {
+    if (!a || a.length !== len) throw new ShapeError(`argument '${name}.${k}' must have ${len} entries, got ${a ? a.length : 'none'}`, `${name}.${k}`);
+  }
+  for (let i = 0; i < n; i++) {
+    if (s.item[i] < 0 || s.item[i] >= numItems) throw new IndexError(`argument '${name}.item': id ${s.item[i]} at ${i} is outside the item table [0, ${numItems})`, `${name}.item`);
+    const L = s.historyLength[i];
+    if (!(L >= 0 && L <= H)) throw new ValueError(`argument '${name}.historyLength': ${L} at ${i} is outside [0, ${H}]`, `${name}.historyLength`);
+    for (let h = 0; h < L; h++) {
+      const v = s.history[i * H + h];
+      if (v < 0 || v >= numItems) throw new IndexError(`argument '${name}.history': id ${v} of sample ${i} is outside the item table [0, ${numItems})`, `${name}.history`);
+    }
+  }
+}
+
+/** The CTR ranker of QARM (see the module comment for its inputs). */
+export class Ranker extends Module {
+  readonly config: Required<Omit<RankerConfig, 'features'>> & { features: Resolved };
+  readonly items: ItemFeatures;
+  readonly user?: Embedding;
+  readonly item?: Embedding;
+  readonly rq: Embedding[] = [];
+  readonly vq?: EmbeddingBag;
+  readonly dense?: Linear;
+  readonly attention?: TargetAttention;
+  readonly tower: MLP;
+  /** Width of a history item's / the query's representation. */
+  readonly keyDim: number;
+  /** Width of the tower's input. */
+  readonly inputDim: number;
+
+  constructor(config: RankerConfig, items: ItemFeatures) {
+    super();
+    validateItemFeatures(items);
+    posInt('numUsers', config.numUsers);
+    const d = posInt('embeddingDim', config.embeddingDim ?? 16);
+    const f = config.features ?? {};
+    const rqOn = f.rq ?? !!items.rq;
+    const features: Resolved = {
+      userId: f.userId ?? true,
+      itemId: f.itemId ?? true,
+      rq: rqOn,
+      vq: f.vq ?? !!items.vq,
+      history: f.history ?? true,
+      historyCodes: f.historyCodes ?? rqOn,
+      cross: f.cross ?? !!items.rq,
+      dense: f.dense ?? !!items.dense,
+    };
+    for (const [k, need] of [['rq', 'rq'], ['historyCodes', 'rq'], ['cross', 'rq'], ['vq', 'vq'], ['dense', 'dense']] as const) {
+      if (features[k] && !items[need]) throw new ValueError(`feature '${k}' needs 'items.${need}'`, `features.${k}`);
+    }
+    if (features.cross && items.rq!.levels < 2) throw new ValueError("feature 'cross' needs at least 2 RQ levels", 'features.cross');
+    this.config = {
+      numUsers: config.numUsers,
+      numItemIds: posInt('numItemIds', config.numItemIds ?? items.numItems),
+      oov: config.oov ?? true,
+      embeddingDim: d,
+      attentionHidden: config.attentionHidden ?? [36],
+      hidden: config.hidden ?? [200, 80],
+      features,
+      seed: config.seed ?? 0,
+    };
+    this.items = items;
+    const g = new Generator(this.config.seed);
+    const oov = this.config.oov;
+    if (features.userId) this.user = new Embedding(config.numUsers, d, { oov, generator: g });
+    if (features.itemId || ((features.history || features.cross) && !features.historyCodes)) {
+      this.item = new Embedding(this.config.numItemIds, d, { oov, generator: g });
+    }
+    if (items.rq && (features.rq || features.historyCodes)) {
+      const { levels, codebookSize } = items.rq;
+      for (let l = 0; l < levels; l++) {
+        const size = typeof codebookSize === 'number' ? codebookSize : codebookSize[l];
+        this.rq.push(new Embedding(size, d, { generator: g }));
+      }
+    }
+    if (features.vq) this.vq = new EmbeddingBag(items.vq!.poolSize, d, { mode: 'mean', generator: g });
+    if (features.dense) this.dense = new Linear(items.dense!.dim, d, { generator: g });
+    this.keyDim = (this.item ? d : 0) + (features.historyCodes ? d : 0);
+    const useAttention = features.history || features.cross;
+    if (useAttention) this.attention = new TargetAttention(this.keyDim, { hidden: this.config.attentionHidden, seed: g.nextUint32() });
+    let inDim = 0;
+    if (features.userId) inDim += d;
+    if (features.itemId) inDim += d;
+    if (features.rq) inDim += items.rq!.levels * d;
+    if (features.vq) inDim += d;
+    if (features.dense) inDim += d;
+    if (features.history) inDim += this.keyDim;
+    if (features.cross) inDim += 2 * this.keyDim + 2;
+    this.inputDim = inDim;
+    this.tower = new MLP([inDim, ...this.config.hidden, 1], { seed: g.nextUint32() });
+  }
+
+  protected override children(): Record<string, Module> {
+    const c: Record<string, Module> = {};
+    if (this.user) c.user = this.user;
+    if (this.item) c.item = this.item;
+    this.rq.forEach((e, l) => (c[`rq${l}`] = e));
+    if (this.vq) c.vq = this.vq;
+    if (this.dense) c.dense = this.dense;
+    if (this.attention) c.attention = this.attention;
+    c.tower = this.tower;
+    return c;
+  }
+
+  /** Parameters that are embedding tables (row-sparse gradients), and the rest. */
+  parameterGroups(): { sparse: Tensor[]; dense: Tensor[] } {
+    const tables = new Set<Tensor>();
+    for (const e of [this.user, this.item, this.vq, ...this.rq]) if (e) tables.add(e.weight);
+    const all = this.parameters();
+    return { sparse: all.filter((p) => tables.has(p)), dense: all.filter((p) => !tables.has(p)) };
+  }
+
+  /** Codes of `ids` at RQ level l (negative ids → -1, i.e. padding). */
+  private levelCodes(ids: Int32Array, l: number): Int32Array {
+    const { codes, levels } = this.items.rq!;
+    const out = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) out[i] = ids[i] < 0 ? -1 : codes[ids[i] * levels + l];
+    return out;
+  }
+
+  /** [item emb] ++ [Σ_l RQ emb] of `ids` (negative = padding → zeros) → [n, keyDim]. */
+  private represent(ids: Int32Array): Tensor {
+    const parts: Tensor[] = [];
+    if (this.item) parts.push(this.item.forward(ids, { padNegative: true }));
+    if (this.config.features.historyCodes) {
+      let s: Tensor | null = null;
+      for (let l = 0; l < this.rq.length; l++) {
+        const e = this.rq[l].forward(this.levelCodes(ids, l), { padNegative: true });
+        s = s ? add(s, e) : e;
+      }
+      parts.push(s!);
+    }
+    return parts.length === 1 ? parts[0] : concat(parts, 1);
+  }
+
+  /**
+   * Logits [B] of a batch (recorded for autograd when parameters require gradients).
+   * Ids are checked: out-of-table item ids throw an IndexError; ids outside the id
+   * vocabularies map to the OOV rows when `config.oov` (else throw).
+   */
+  forward(batch: RankSamples): Tensor {
+    validateSamples(batch, this.items.numItems, 'batch');
+    const B = batch.size;
+    const H = batch.maxHistory;
+    const f = this.config.features;
+    const d = this.config.embeddingDim;
+    const parts: Tensor[] = [];
+    if (this.user && f.userId) parts.push(this.user.forward(batch.user));
+    if (this.item && f.itemId) parts.push(this.item.forward(batch.item));
+    if (f.rq) for (let l = 0; l < this.rq.length; l++) parts.push(this.rq[l].forward(this.levelCodes(batch.item, l)));
+    if (this.vq) {
+      const { codes, k } = this.items.vq!;
+      const ids = new Int32Array(B * k);
+      for (let b = 0; b < B; b++) ids.set(codes.subarray(batch.item[b] * k, (batch.item[b] + 1) * k), b * k);
+      parts.push(this.vq.forwardPadded(ids, k));
+    }
+    if (this.dense) {
+      const { values, dim } = this.items.dense!;
+      const x = new Float32Array(B * dim);
+      for (let b = 0; b < B; b++) x.set(values.subarray(batch.item[b] * dim, (batch.item[b] + 1) * dim), b * dim);
+      parts.push(this.dense.forward(Tensor.fromArray(x, [B, dim], 'float32')));
+    }
+    if (this.attention && H > 0) {
+      // Padded history ids (-1 past each row's length) and the masks the attention pools with.
+      const hist = new Int32Array(B * H).fill(-1);
+      const mask = new Float32Array(B * H);
+      for (let b = 0; b < B; b++) {
+        const L = batch.historyLength[b];
+        hist.set(batch.history.subarray(b * H, b * H + L), b * H);
+        mask.fill(1, b * H, b * H + L);
+      }
+      const query = this.represent(batch.item);
+      const keys = reshape(this.represent(hist), [B, H, this.keyDim]);
+      const masks = [];
+      if (f.history) masks.push(Tensor.fromArray(mask, [B, H], 'float32'));
+      let counts: Float32Array | null = null;
+      if (f.cross) {
+        const { codes, levels } = this.items.rq!;
+        const m1 = new Float32Array(B * H), m12 = new Float32Array(B * H);
+        counts = new Float32Array(B * 2);
+        for (let b = 0; b < B; b++) {
+          const t = batch.item[b] * levels;
+          let c1 = 0, c12 = 0;
+          for (let h = 0; h < batch.historyLength[b]; h++) {
+            const hi = hist[b * H + h] * levels;
+            if (codes[hi] === codes[t]) {
+              m1[b * H + h] = 1;
+              c1++;
+              if (codes[hi + 1] === codes[t + 1]) {
+                m12[b * H + h] = 1;
+                c12++;
+              }
+            }
+          }
+          counts[2 * b] = Math.log1p(c1);
+          counts[2 * b + 1] = Math.log1p(c12);
+        }
+        masks.push(Tensor.fromArray(m1, [B, H], 'float32'), Tensor.fromArray(m12, [B, H], 'float32'));
+      }
+      parts.push(...this.attention.forward(query, keys, masks));
+      if (counts) parts.push(Tensor.fromArray(counts, [B, 2], 'float32'));
+    } else if (this.attention) {
+      // No history slots at all: the pooled parts are zeros.
+      const width = (f.history ? this.keyDim : 0) + (f.cross ? 2 * this.keyDim + 2 : 0);
+      parts.push(Tensor.fromArray(new Float32Array(B * width), [B, width], 'float32'));
+    }
+    void d;
+    const x = parts.length === 1 ? parts[0] : concat(parts, 1);
+    return reshape(this.tower.forward(x), [B]);
+  }
+
+  /** Click probabilities of `samples`, in batches, without recording gradients. */
+  predict(samples: RankSamples, batchSize = 4096): Float32Array {
+    const out = new Float32Array(samples.size);
+    for (let s = 0; s < samples.size; s += batchSize) {
+      const e = Math.min(samples.size, s + batchSize);
+      tidy(() =>
+        noGrad(() => {
+          const logits = this.forward(sliceSamples(samples, s, e)).f32();
+          for (let i = 0; i < logits.length; i++) out[s + i] = 1 / (1 + Math.exp(-logits[i]));
+        }),
+      );
+    }
+    return out;
+  }
+}

@@ -1,0 +1,268 @@
+/**
+ * Training loop of the ranker: seeded shuffled mini-batches, BCE-with-logits, lazy sparse
+ * optimizers for the embedding tables and Adam for the rest, evaluation each epoch, early
+ * stopping on validation AUC (the best epoch's weights are restored), and atomic resumable
+ * checkpoints.
+ *
+ * Checkpoint file (little-endian): magic "QARMCKP1", uint32 header length, a JSON header
+ * ({ epoch, history, best, names, shapes, offsets }), then float32 data: every parameter,
+ * then each optimizer's state, then the best weights. Written with writeFileAtomic, so a
+ * crash leaves the previous checkpoint whole.
+ */
+import { existsSync } from 'node:fs';
+import { backward } from '../autograd/engine.js';
+import { readFileChecked, writeFileAtomic } from '../data/atomic.js';
+import { IOError, ValueError } from '../errors.js';
+import { tidy } from '../tensor/memory.js';
+import { Generator } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { bceWithLogits } from '../nn/loss.js';
+import { clipGradNorm } from '../nn/optim/clip.js';
+import { RowWiseAdagrad, SparseAdam } from '../nn/optim/sparse.js';
+import type { Optimizer } from '../nn/optim/optimizer.js';
+import { auc, gauc, logloss } from './metrics.js';
+import type { Ranker } from './ranker.js';
+import { gatherSamples, type RankSamples } from './types.js';
+
+/** Per-epoch record. */
+export interface EpochStats {
+  epoch: number;
+  /** Mean training loss of the epoch. */
+  loss: number;
+  /** Validation metrics (NaN when a metric is undefined, e.g. a single class). */
+  auc: number;
+  gauc: number;
+  logloss: number;
+  seconds: number;
+}
+
+/** Progress report passed to `onProgress` after every batch. */
+export interface Progress {
+  epoch: number;
+  batch: number;
+  batches: number;
+  loss: number;
+  samplesPerSecond: number;
+}
+
+export interface TrainOptions {
+  /** Maximum number of epochs [5]. */
+  epochs?: number;
+  /** Mini-batch size [1024]. */
+  batchSize?: number;
+  /** Learning rate of the dense parameters (Adam) [1e-3]. */
+  lr?: number;
+  /** Optimizer of the embedding tables ['adam': lazy SparseAdam; 'adagrad': row-wise Adagrad]. */
+  sparseOptimizer?: 'adam' | 'adagrad';
+  /** Learning rate of the embedding tables [lr for adam, 0.05 for adagrad]. */
+  sparseLr?: number;
+  /** L2 weight decay (dense and touched rows) [0]. */
+  weightDecay?: number;
+  /** Clip the global gradient norm to this value [none]. */
+  maxGradNorm?: number;
+  /** Seed of the shuffling [0]. */
+  seed?: number;
+  /** Stop after this many epochs without a better validation AUC [2]. */
+  patience?: number;
+  /** Called after each batch. */
+  onProgress?: (p: Progress) => void;
+  /** Called after each epoch. */
+  onEpoch?: (s: EpochStats) => void;
+  /** Write a checkpoint here after every epoch (atomically). */
+  checkpointPath?: string;
+  /** Continue from `checkpointPath` when it exists [true]. */
+  resume?: boolean;
+}
+
+export interface TrainResult {
+  history: EpochStats[];
+  bestEpoch: number;
+  bestAuc: number;
+  /** True when training stopped early. */
+  stoppedEarly: boolean;
+}
+
+/** Validation metrics of `ranker` on `samples`. */
+export function evaluate(ranker: Ranker, samples: RankSamples): { auc: number; gauc: number; logloss: number; probs: Float32Array } {
+  const probs = ranker.predict(samples);
+  const safe = (f: () => number) => {
+    try {
+      return f();
+    } catch {
+      return NaN;
+    }
+  };
+  return {
+    auc: safe(() => auc(samples.label, probs)),
+    gauc: safe(() => gauc(samples.label, probs, samples.group ?? samples.user)),
+    logloss: safe(() => logloss(samples.label, probs, 1e-7)),
+    probs,
+  };
+}
+
+function stateTensors(opt: Optimizer): Tensor[] {
+  // Optimizer state (created lazily): expose it for checkpoints in a fixed order.
+  const st = (opt as unknown as { state: Map<Tensor, Record<string, Tensor>> }).state;
+  const out: Tensor[] = [];
+  for (const p of opt.params) {
+    const s = st.get(p);
+    if (s) for (const k of Object.keys(s).sort()) out.push(s[k]);
+  }
+  return out;
+}
+
+function ensureState(opt: Optimizer): void {
+  const o = opt as unknown as { stateOf?: (p: Tensor, names: string[]) => unknown; accumulator?: (p: Tensor) => unknown };
+  for (const p of opt.params) {
+    if (opt instanceof RowWiseAdagrad) opt.accumulator(p);
+    else o.stateOf!.call(opt, p, ['m', 'v']);
+  }
+}
+
+interface Header {
+  epoch: number;
+  history: EpochStats[];
+  best: { epoch: number; auc: number };
+  names: string[];
+  sizes: number[];
+  steps: number[][];
+}
+
+function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[], header: Omit<Header, 'names' | 'sizes' | 'steps'>): void {
+  const tensors: Float32Array[] = [];
+  const names: string[] = [];
+  for (const [n, p] of ranker.namedParameters()) {
+    names.push(n);
+    tensors.push(p.f32());
+  }
+  opts.forEach((o, i) => stateTensors(o).forEach((t, j) => {
+    names.push(`opt${i}.${j}`);
+    tensors.push(t.f32());
+  }));
+  best.forEach((b, i) => {
+    names.push(`best.${i}`);
+    tensors.push(b);
+  });
+  const steps = opts.map((o) => (o instanceof SparseAdam ? o.stepCounts() : []));
+  const json = Buffer.from(JSON.stringify({ ...header, names, sizes: tensors.map((t) => t.length), steps }));
+  const head = Buffer.alloc(12);
+  head.write('QARMCKP1', 0, 'latin1');
+  head.writeUInt32LE(json.length, 8);
+  const parts: Uint8Array[] = [head, json];
+  for (const t of tensors) parts.push(new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+  writeFileAtomic(path, parts);
+}
+
+function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header {
+  const buf = readFileChecked(path);
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1') throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
+  const len = buf.readUInt32LE(8);
+  if (12 + len > buf.length) throw new IOError(`checkpoint '${path}' is truncated`, 'checkpointPath');
+  let header: Header;
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as Header;
+  } catch {
+    throw new IOError(`checkpoint '${path}' has a corrupt header`, 'checkpointPath');
+  }
+  opts.forEach(ensureState);
+  const targets: Float32Array[] = [...ranker.parameters().map((p) => p.f32()), ...opts.flatMap((o) => stateTensors(o).map((t) => t.f32())), ...best];
+  if (header.sizes.length !== targets.length || header.sizes.some((s, i) => s !== targets[i].length)) {
+    throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
+  }
+  const total = header.sizes.reduce((a, b) => a + b, 0);
+  if (buf.length !== 12 + len + 4 * total) throw new IOError(`checkpoint '${path}' is truncated or has trailing bytes`, 'checkpointPath');
+  let off = 12 + len;
+  for (const t of targets) {
+    const bytes = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
+    bytes.set(buf.subarray(off, off + t.byteLength));
+    off += t.byteLength;
+  }
+  opts.forEach((o, i) => {
+    if (o instanceof SparseAdam) o.setStepCounts(header.steps[i] ?? []);
+  });
+  return header;
+}
+
+/**
+ * Trains `ranker` on `train`, evaluating on `valid` after each epoch. Returns per-epoch
+ * statistics; the ranker ends with the weights of its best validation-AUC epoch.
+ */
+export async function trainRanker(ranker: Ranker, train: RankSamples, valid: RankSamples, options: TrainOptions = {}): Promise<TrainResult> {
+  const o = {
+    epochs: 5, batchSize: 1024, lr: 1e-3, sparseOptimizer: 'adam' as const, weightDecay: 0, seed: 0, patience: 2, resume: true, ...options,
+  };
+  for (const k of ['epochs', 'batchSize', 'patience'] as const) {
+    if (!Number.isInteger(o[k]) || o[k] < (k === 'patience' ? 0 : 1)) throw new ValueError(`argument '${k}' must be a positive integer, got ${o[k]}`, k);
+  }
+  if (!(o.lr > 0)) throw new ValueError(`argument 'lr' must be positive, got ${o.lr}`, 'lr');
+  if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad') throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
+  if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
+  const { sparse, dense } = ranker.parameterGroups();
+  const sparseOpt = o.sparseOptimizer === 'adagrad'
+    ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? 0.05, weightDecay: o.weightDecay })
+    : new SparseAdam(sparse, { lr: o.sparseLr ?? o.lr, weightDecay: o.weightDecay });
+  const denseOpt = new SparseAdam(dense, { lr: o.lr, weightDecay: o.weightDecay });
+  const opts: Optimizer[] = [sparseOpt, denseOpt];
+  const params = ranker.parameters();
+  let best = params.map((p) => Float32Array.from(p.f32()));
+  let bestEpoch = -1;
+  let bestAuc = -Infinity;
+  let history: EpochStats[] = [];
+  let startEpoch = 0;
+  if (o.checkpointPath && o.resume && existsSync(o.checkpointPath)) {
+    const h = loadCheckpoint(o.checkpointPath, ranker, opts, best);
+    history = h.history;
+    startEpoch = h.epoch + 1;
+    bestEpoch = h.best.epoch;
+    bestAuc = h.best.auc ?? -Infinity;
+  }
+  let stoppedEarly = bestEpoch >= 0 && startEpoch - 1 - bestEpoch >= o.patience;
+  const batches = Math.ceil(train.size / o.batchSize);
+  for (let epoch = startEpoch; epoch < o.epochs && !stoppedEarly; epoch++) {
+    const t0 = Date.now();
+    ranker.train();
+    // A fresh generator per epoch, seeded from (seed, epoch): a resumed run shuffles as an uninterrupted one.
+    const order = new Int32Array(train.size);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    new Generator(o.seed * 1000003 + epoch).shuffle(order);
+    let lossSum = 0;
+    for (let bi = 0; bi < batches; bi++) {
+      const batch = gatherSamples(train, order.subarray(bi * o.batchSize, Math.min(train.size, (bi + 1) * o.batchSize)));
+      const loss = tidy(() => {
+        const logits = ranker.forward(batch);
+        const l = bceWithLogits(logits, batch.label);
+        backward(l);
+        return l.item();
+      });
+      if (o.maxGradNorm) clipGradNorm(params, o.maxGradNorm);
+      for (const opt of opts) {
+        opt.step();
+        opt.zeroGrad();
+      }
+      lossSum += loss * batch.size;
+      if (o.onProgress) {
+        const secs = (Date.now() - t0) / 1000;
+        o.onProgress({ epoch, batch: bi + 1, batches, loss, samplesPerSecond: (Math.min(train.size, (bi + 1) * o.batchSize)) / Math.max(secs, 1e-6) });
+      }
+      // Yield to the event loop between batches so callers stay responsive.
+      if (bi % 16 === 15) await new Promise((r) => setImmediate(r));
+    }
+    ranker.eval();
+    const m = valid.size ? evaluate(ranker, valid) : { auc: NaN, gauc: NaN, logloss: NaN };
+    const stats: EpochStats = { epoch, loss: lossSum / train.size, auc: m.auc, gauc: m.gauc, logloss: m.logloss, seconds: (Date.now() - t0) / 1000 };
+    history.push(stats);
+    if (!(m.auc <= bestAuc)) {
+      // NaN AUC (no validation) counts as an improvement so the latest weights are kept.
+      bestAuc = Number.isNaN(m.auc) ? bestAuc : m.auc;
+      bestEpoch = epoch;
+      best = params.map((p) => Float32Array.from(p.f32()));
+    } else if (epoch - bestEpoch >= o.patience) {
+      stoppedEarly = true;
+    }
+    o.onEpoch?.(stats);
+    if (o.checkpointPath) saveCheckpoint(o.checkpointPath, ranker, opts, best, { epoch, history, best: { epoch: bestEpoch, auc: bestAuc } });
+  }
+  params.forEach((p, i) => p.f32().set(best[i]));
+  for (const opt of opts) opt.dispose();
+  return { history, bestEpoch, bestAuc, stoppedEarly };
+}
