@@ -22,3 +22,4 @@ export {
   type Interaction,
   type LoadDatasetOptions,
 } from './data/dataset.js';
+export * from './quant/index.js';

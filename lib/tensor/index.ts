@@ -8,3 +8,4 @@ export { setNumThreads, numThreads, isa, setIsa } from './runtime.js';
 import './cpu/kernels.js';
 import './cpu/optim_kernels.js';
 import './cpu/embedding_kernels.js';
+import './cpu/quant_kernels.js';

@@ -7,12 +7,13 @@ namespace qarm::binding {
 void register_runtime(Napi::Env env, Napi::Object exports);
 void register_ops(Napi::Env env, Napi::Object exports);
 void register_embedding(Napi::Env env, Napi::Object exports);
+void register_quant(Napi::Env env, Napi::Object exports);
 }  // namespace qarm::binding
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding;
-  for (Register r : {register_runtime, register_ops, register_embedding}) r(env, exports);
+  for (Register r : {register_runtime, register_ops, register_embedding, register_quant}) r(env, exports);
   return exports;
 }
 }  // namespace

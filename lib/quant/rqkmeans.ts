@@ -1,0 +1,197 @@
+/**
+ * Residual k-means (QARM's RQ codes): level 1 clusters the embeddings, each next level
+ * clusters the residual the previous levels leave. Saved as safetensors (see README,
+ * "RQKMeans file format"), readable from Python.
+ */
+import { DTypeError, IOError, ShapeError, ValueError } from '../errors.js';
+import { readSafetensors, writeSafetensors } from '../data/safetensors.js';
+import { runKernel } from '../tensor/backend.js';
+import { empty } from '../tensor/creation.js';
+import { Tensor } from '../tensor/tensor.js';
+import { kmeans } from './kmeans.js';
+import { nearest } from './nearest.js';
+
+/** Options of {@link RQKMeans}. */
+export interface RQKMeansOptions {
+  /** Number of levels (QARM uses 6). */
+  levels: number;
+  /** Codewords per level: one number for all levels, or one per level. */
+  codebookSize: number | number[];
+  /** Lloyd iterations per level. Default 25. */
+  iterations?: number;
+  /** Seed; level l uses seed + l. Default 0. */
+  seed?: number;
+  /** k-means initialisation. Default `kmeans++`. */
+  init?: 'kmeans++' | 'random';
+  /** Training subsample per centroid (see {@link kmeans}). Default 256. */
+  maxPointsPerCentroid?: number;
+}
+
+export const RQ_FORMAT = 'qarm.rqkmeans';
+export const RQ_VERSION = '1';
+
+function check2d(t: Tensor, name: string, dtype: 'float32' | 'int32'): void {
+  if (!(t instanceof Tensor)) throw new ValueError(`argument '${name}' must be a Tensor`, name);
+  if (t.dtype !== dtype) throw new DTypeError(`argument '${name}' must be ${dtype}, got ${t.dtype}`, name);
+  if (t.rank !== 2) throw new ShapeError(`argument '${name}' must be 2-D, got [${t.shape.join(', ')}]`, name);
+}
+
+/** Residual k-means quantiser with `fit`, `encode`, `decode`, `save` and `load`. */
+export class RQKMeans {
+  readonly levels: number;
+  readonly codebookSizes: number[];
+  readonly iterations: number;
+  readonly seed: number;
+  readonly init: 'kmeans++' | 'random';
+  readonly maxPointsPerCentroid: number;
+  /** One float32 `[K_l, D]` codebook per level once fitted (or loaded). */
+  codebooks: Tensor[] = [];
+  /** After `fit`: ||residual after level l||² / ||x||² for each level. */
+  relativeError: number[] = [];
+
+  constructor(opts: RQKMeansOptions) {
+    const { levels, codebookSize, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256 } = opts ?? ({} as RQKMeansOptions);
+    if (!Number.isInteger(levels) || levels < 1) throw new ValueError(`argument 'levels' must be a positive integer, got ${levels}`, 'levels');
+    const sizes = Array.isArray(codebookSize) ? codebookSize.slice() : new Array<number>(levels).fill(codebookSize);
+    if (sizes.length !== levels || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
+      throw new ValueError(`argument 'codebookSize' must be a positive integer or ${levels} of them, got ${JSON.stringify(codebookSize)}`, 'codebookSize');
+    }
+    this.levels = levels;
+    this.codebookSizes = sizes;
+    this.iterations = iterations;
+    this.seed = seed;
+    this.init = init;
+    this.maxPointsPerCentroid = maxPointsPerCentroid;
+  }
+
+  /** Embedding dimension (after fit/load). */
+  get dim(): number {
+    return this.codebooks.length ? this.codebooks[0].shape[1] : 0;
+  }
+
+  /** Fits all levels on float32 `[N, D]` rows (N ≥ every codebook size). Returns `this`. */
+  fit(x: Tensor): this {
+    check2d(x, 'x', 'float32');
+    const [n, d] = x.shape;
+    const kmax = Math.max(...this.codebookSizes);
+    if (n < kmax) throw new ValueError(`argument 'x' has ${n} rows, fewer than the largest codebook (${kmax})`, 'x');
+    for (const c of this.codebooks) c.dispose();
+    this.codebooks = [];
+    this.relativeError = [];
+    let total = 0;
+    const xa = x.f32('x');
+    for (let i = 0; i < xa.length; i++) total += xa[i] * xa[i];
+    let residual = Tensor.fromArray(Float32Array.from(xa), [n, d], 'float32');
+    for (let l = 0; l < this.levels; l++) {
+      const km = kmeans(residual, {
+        k: this.codebookSizes[l], iterations: this.iterations, seed: this.seed + l, init: this.init,
+        maxPointsPerCentroid: this.maxPointsPerCentroid,
+      });
+      this.codebooks.push(km.centroids);
+      const q = empty([n, d]);
+      const next = empty([n, d]);
+      const err = runKernel<number>('rvqLevelForward', { residual, codebook: km.centroids, codes: km.assignments, quantized: q, next });
+      this.relativeError.push(total > 0 ? err / total : 0);
+      q.dispose();
+      km.assignments.dispose();
+      residual.dispose();
+      residual = next;
+    }
+    residual.dispose();
+    return this;
+  }
+
+  private checkFitted(): void {
+    if (!this.codebooks.length) throw new ValueError('RQKMeans is not fitted: call fit() or RQKMeans.load() first', 'this');
+  }
+
+  /** int32 `[N, levels]` codes of float32 `[N, D]` rows (greedy residual encoding). */
+  encode(x: Tensor): Tensor {
+    this.checkFitted();
+    check2d(x, 'x', 'float32');
+    const [n, d] = x.shape;
+    if (d !== this.dim) throw new ShapeError(`argument 'x' has dim ${d}, the codebooks have ${this.dim}`, 'x');
+    const codes = new Int32Array(n * this.levels);
+    let residual = Tensor.fromArray(Float32Array.from(x.f32('x')), [n, d], 'float32');
+    const q = empty([n, d]);
+    for (let l = 0; l < this.levels; l++) {
+      const { indices, distances } = nearest(residual, this.codebooks[l], { k: 1 });
+      distances.dispose();
+      const ia = indices.i32();
+      for (let i = 0; i < n; i++) codes[i * this.levels + l] = ia[i];
+      const next = empty([n, d]);
+      runKernel<number>('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
+      indices.dispose();
+      residual.dispose();
+      residual = next;
+    }
+    residual.dispose();
+    q.dispose();
+    return Tensor.fromArray(codes, [n, this.levels], 'int32');
+  }
+
+  /** float32 `[N, D]` reconstruction (sum of each level's codeword) of int32 `[N, levels]` codes. */
+  decode(codes: Tensor): Tensor {
+    this.checkFitted();
+    check2d(codes, 'codes', 'int32');
+    const [n, L] = codes.shape;
+    if (L !== this.levels) throw new ShapeError(`argument 'codes' has ${L} levels, the model has ${this.levels}`, 'codes');
+    const d = this.dim;
+    const out = new Float32Array(n * d);
+    const ca = codes.i32('codes');
+    for (let l = 0; l < L; l++) {
+      const K = this.codebookSizes[l];
+      const cb = this.codebooks[l].f32();
+      for (let i = 0; i < n; i++) {
+        const c = ca[i * L + l];
+        if (!Number.isInteger(c) || c < 0 || c >= K) {
+          throw new ValueError(`argument 'codes' holds ${c} at [${i}, ${l}], outside [0, ${K})`, 'codes');
+        }
+        for (let j = 0; j < d; j++) out[i * d + j] += cb[c * d + j];
+      }
+    }
+    return Tensor.fromArray(out, [n, d], 'float32');
+  }
+
+  /** Writes the model as safetensors (tensors `codebook_<l>`, JSON config in the metadata), atomically. */
+  save(path: string): void {
+    this.checkFitted();
+    const tensors: Record<string, Tensor> = {};
+    this.codebooks.forEach((c, l) => (tensors[`codebook_${l}`] = c));
+    writeSafetensors(path, tensors, {
+      format: RQ_FORMAT,
+      version: RQ_VERSION,
+      config: JSON.stringify({
+        levels: this.levels, codebookSize: this.codebookSizes, dim: this.dim, iterations: this.iterations,
+        seed: this.seed, init: this.init, maxPointsPerCentroid: this.maxPointsPerCentroid, relativeError: this.relativeError,
+      }),
+    });
+  }
+
+  /** Reads a model written by {@link RQKMeans.save}. @throws IOError naming the file if it is not one. */
+  static load(path: string): RQKMeans {
+    const { tensors, metadata } = readSafetensors(path);
+    if (metadata.format !== RQ_FORMAT) throw new IOError(`'${path}' is not a qarm RQKMeans file (format ${JSON.stringify(metadata.format)})`, 'path');
+    let cfg: { levels: number; codebookSize: number[]; dim: number; iterations: number; seed: number; init: 'kmeans++' | 'random'; maxPointsPerCentroid: number; relativeError?: number[] };
+    try {
+      cfg = JSON.parse(metadata.config ?? '');
+    } catch {
+      throw new IOError(`'${path}': metadata 'config' is not valid JSON`, 'path');
+    }
+    let m: RQKMeans;
+    try {
+      m = new RQKMeans(cfg);
+    } catch (e) {
+      throw new IOError(`'${path}': invalid config (${(e as Error).message})`, 'path');
+    }
+    for (let l = 0; l < m.levels; l++) {
+      const t = tensors[`codebook_${l}`];
+      if (!t || t.dtype !== 'float32' || t.rank !== 2 || t.shape[0] !== m.codebookSizes[l] || t.shape[1] !== cfg.dim) {
+        throw new IOError(`'${path}': tensor codebook_${l} is missing or not float32 [${m.codebookSizes[l]}, ${cfg.dim}]`, 'path');
+      }
+      m.codebooks.push(t);
+    }
+    m.relativeError = cfg.relativeError ?? [];
+    return m;
+  }
+}

@@ -1,0 +1,169 @@
+// Driver of the fused nearest-codeword search: validation, codebook packing and norms,
+// partition of the work into row blocks (and codebook segments when there are few rows),
+// and the final sort of each row's survivors. The register-tiled scan is in isa/nearest.cc.
+#include "nearest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "error.h"
+#include "threadpool.h"
+
+namespace qarm {
+namespace {
+
+constexpr int64_t kRowBlock = 96;     // rows per work item (a multiple of the microkernel's 6)
+constexpr int64_t kMinItems = 8;      // below this many row blocks, split the codebook too
+
+struct Cand {
+  float key;
+  int32_t idx;
+};
+
+void check_finite(const float* a, int64_t rows, int64_t d, const char* name) {
+  std::vector<int64_t> bad(static_cast<size_t>((rows + 1023) / 1024), -1);
+  parallel_for(rows, 1024, [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const float* r = a + i * d;
+      float s = 0.f;
+      for (int64_t j = 0; j < d; ++j) s += r[j] * 0.f;  // NaN or Inf makes s NaN
+      if (s != s) {
+        bad[static_cast<size_t>(b / 1024)] = i;
+        return;
+      }
+    }
+  });
+  for (int64_t r : bad)
+    if (r >= 0)
+      throw Error(ErrorCode::Value, std::string("argument '") + name + "' holds NaN or Inf (row " +
+                                        std::to_string(r) + ")");
+}
+
+}  // namespace
+
+void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64_t d, int64_t k,
+                    Metric metric, int32_t* out_idx, float* out_dist, const char* x_name,
+                    const char* c_name) {
+  if (n <= 0) throw Error(ErrorCode::Value, std::string("argument '") + x_name + "' is empty (no rows)");
+  if (kc <= 0) throw Error(ErrorCode::Value, std::string("argument '") + c_name + "' is empty (no rows)");
+  if (d <= 0) throw Error(ErrorCode::Value, std::string("argument '") + x_name + "' has zero columns");
+  if (k < 1 || k > kc)
+    throw Error(ErrorCode::Index, "argument 'k' must be in [1, " + std::to_string(kc) + "] (codebook rows), got " +
+                                      std::to_string(k));
+  check_finite(x, n, d, x_name);
+  check_finite(c, kc, d, c_name);
+
+  const int64_t width = QARM_ISA_SELECT(nearest_panel_width)();
+  const int64_t np = (kc + width - 1) / width;
+  std::vector<float> panels(static_cast<size_t>(np * d * width), 0.f);
+  std::vector<float> alpha(static_cast<size_t>(np * width), 0.f);
+  std::vector<float> beta(static_cast<size_t>(np * width), std::numeric_limits<float>::infinity());
+  parallel_for(np, 4, [&](int64_t pb, int64_t pe) {
+    for (int64_t q = pb; q < pe; ++q) {
+      float* pan = panels.data() + q * d * width;
+      for (int64_t l = 0; l < width && q * width + l < kc; ++l) {
+        const int64_t ci = q * width + l;
+        const float* row = c + ci * d;
+        double nn = 0;
+        for (int64_t j = 0; j < d; ++j) {
+          pan[j * width + l] = row[j];
+          nn += static_cast<double>(row[j]) * row[j];
+        }
+        switch (metric) {
+          case Metric::L2: alpha[ci] = -2.f; beta[ci] = static_cast<float>(nn); break;
+          case Metric::IP: alpha[ci] = -1.f; beta[ci] = 0.f; break;
+          case Metric::Cosine:
+            alpha[ci] = nn > 0 ? static_cast<float>(-1.0 / std::sqrt(nn)) : 0.f;
+            beta[ci] = 0.f;
+            break;
+        }
+      }
+    }
+  });
+  const NearestPanels P{panels.data(), alpha.data(), beta.data(), np, width, d};
+  auto scan = QARM_ISA_SELECT(nearest_scan);
+
+  // Row term of the distance, in double then rounded once.
+  auto finish_row = [&](int64_t i, std::vector<Cand>& cand) {
+    const float* xr = x + i * d;
+    double nn = 0;
+    for (int64_t j = 0; j < d; ++j) nn += static_cast<double>(xr[j]) * xr[j];
+    int32_t* oi = out_idx + i * k;
+    float* od = out_dist + i * k;
+    if (metric == Metric::Cosine && nn == 0) {  // all codewords tie at distance 1
+      for (int64_t t = 0; t < k; ++t) {
+        oi[t] = static_cast<int32_t>(t);
+        od[t] = 1.f;
+      }
+      return;
+    }
+    const float xn = static_cast<float>(nn);
+    const float xinv = static_cast<float>(1.0 / std::sqrt(nn));
+    for (auto& cd : cand) {
+      switch (metric) {
+        case Metric::L2: cd.key = std::max(0.f, xn + cd.key); break;
+        case Metric::IP: break;
+        case Metric::Cosine: cd.key = 1.f + cd.key * xinv; break;
+      }
+    }
+    std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& b) {
+      return a.key < b.key || (a.key == b.key && a.idx < b.idx);
+    });
+    for (int64_t t = 0; t < k; ++t) {
+      oi[t] = cand[static_cast<size_t>(t)].idx;
+      od[t] = cand[static_cast<size_t>(t)].key;
+    }
+  };
+
+  const int64_t row_blocks = (n + kRowBlock - 1) / kRowBlock;
+  // Segments depend only on the problem size, and merging per-segment heaps is exact, so the
+  // result is the same as a single scan.
+  int64_t segs = row_blocks >= kMinItems ? 1 : std::min<int64_t>(np, (kMinItems + row_blocks - 1) / row_blocks);
+  const int64_t seg_panels = (np + segs - 1) / segs;
+  segs = (np + seg_panels - 1) / seg_panels;
+
+  if (segs == 1) {
+    parallel_for(row_blocks, 1, [&](int64_t b, int64_t) {
+      const int64_t r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+      std::vector<float> keys(static_cast<size_t>(rows * k));
+      std::vector<int32_t> ids(static_cast<size_t>(rows * k));
+      std::vector<int32_t> cnt(static_cast<size_t>(rows), 0);
+      scan(x + r0 * d, d, rows, P, 0, np, k, keys.data(), ids.data(), cnt.data());
+      std::vector<Cand> cand;
+      for (int64_t r = 0; r < rows; ++r) {
+        cand.resize(static_cast<size_t>(cnt[r]));
+        for (int32_t t = 0; t < cnt[r]; ++t) cand[t] = {keys[r * k + t], ids[r * k + t]};
+        finish_row(r0 + r, cand);
+      }
+    });
+    return;
+  }
+  std::vector<float> keys(static_cast<size_t>(segs * n * k));
+  std::vector<int32_t> ids(static_cast<size_t>(segs * n * k));
+  std::vector<int32_t> cnt(static_cast<size_t>(segs * n), 0);
+  parallel_for(row_blocks * segs, 1, [&](int64_t item, int64_t) {
+    const int64_t b = item / segs, s = item % segs;
+    const int64_t r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+    const int64_t pb = s * seg_panels, pe = std::min(np, pb + seg_panels);
+    scan(x + r0 * d, d, rows, P, pb, pe, k, keys.data() + (s * n + r0) * k, ids.data() + (s * n + r0) * k,
+         cnt.data() + s * n + r0);
+  });
+  parallel_for(n, 16, [&](int64_t b, int64_t e) {
+    std::vector<Cand> cand;
+    for (int64_t i = b; i < e; ++i) {
+      cand.clear();
+      for (int64_t s = 0; s < segs; ++s)
+        for (int32_t t = 0; t < cnt[s * n + i]; ++t) cand.push_back({keys[(s * n + i) * k + t], ids[(s * n + i) * k + t]});
+      std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& c2) {
+        return a.key < c2.key || (a.key == c2.key && a.idx < c2.idx);
+      });
+      cand.resize(static_cast<size_t>(k));
+      finish_row(i, cand);
+    }
+  });
+}
+
+}  // namespace qarm
