@@ -1,0 +1,55 @@
+// ResidualVQ codebook utilisation on a clustered synthetic set, with and without dead-code
+// restarts (and with EMA updates). Prints the figures reported in bench/results/quant.md.
+// usage: node scripts/rvq_utilisation.mjs [steps]
+import * as q from '../dist/index.js';
+
+export function clustered(n, centers, D, seed) {
+  const g = new q.Generator(seed);
+  const mu = new Float32Array(centers * D);
+  for (let i = 0; i < mu.length; i++) mu[i] = 3 + 2 * g.normal(); // offset: far from a N(0,1) codebook
+  const x = new Float32Array(n * D);
+  for (let i = 0; i < n; i++) {
+    const c = g.int(centers);
+    for (let j = 0; j < D; j++) x[i * D + j] = mu[c * D + j] + 0.2 * g.normal();
+  }
+  return x;
+}
+
+export function trainRvq({ restarts, ema = false, steps = 150, K = 64, levels = 1, D = 16, batch = 256, seed = 1 }) {
+  const data = clustered(8192, 256, D, 7);
+  const vq = new q.ResidualVQ({ dim: D, levels, codebookSize: K, kmeansInit: false, ema, deadCodeThreshold: restarts ? 1 : 0, seed });
+  const opt = ema ? null : new q.optim.Adam(vq.parameters(), { lr: 0.01 });
+  const g = new q.Generator(seed);
+  for (let s = 0; s < steps; s++) {
+    const xb = new Float32Array(batch * D);
+    for (let i = 0; i < batch; i++) {
+      const r = g.int(8192);
+      xb.set(data.subarray(r * D, r * D + D), i * D);
+    }
+    q.tidy(() => {
+      const out = vq.forward(q.tensor(xb, [batch, D]));
+      if (opt) {
+        opt.zeroGrad();
+        out.loss.backward();
+        opt.step();
+      }
+    });
+  }
+  const codes = vq.encode(q.tensor(data, [8192, D]));
+  const st = q.codeStats(codes, K);
+  return { utilisation: st.levels.map((l) => l.utilisation), perplexity: st.levels.map((l) => l.perplexity), restarts: vq.restarts.slice() };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const steps = Number(process.argv[2] ?? 300);
+  for (const [name, cfg] of [
+    ['gradient, no restarts', { restarts: false }],
+    ['gradient, dead-code restarts', { restarts: true }],
+    ['EMA, no restarts', { restarts: false, ema: true }],
+    ['EMA, dead-code restarts', { restarts: true, ema: true }],
+  ]) {
+    const t = performance.now();
+    const r = trainRvq({ ...cfg, steps });
+    console.log(`${name}: utilisation ${r.utilisation.map((u) => (100 * u).toFixed(1) + '%').join(' / ')}, perplexity ${r.perplexity.map((p) => p.toFixed(1)).join(' / ')}, restarts ${r.restarts.join(' / ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+  }
+}
