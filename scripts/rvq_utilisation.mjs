@@ -15,9 +15,9 @@ export function clustered(n, centers, D, seed) {
   return x;
 }
 
-export function trainRvq({ restarts, ema = false, steps = 150, K = 64, levels = 1, D = 16, batch = 256, seed = 1 }) {
+export function trainRvq({ restarts, ema = false, kmeansInit = false, steps = 150, K = 64, levels = 1, D = 16, batch = 256, seed = 1 }) {
   const data = clustered(8192, 256, D, 7);
-  const vq = new q.ResidualVQ({ dim: D, levels, codebookSize: K, kmeansInit: false, ema, deadCodeThreshold: restarts ? 1 : 0, seed });
+  const vq = new q.ResidualVQ({ dim: D, levels, codebookSize: K, kmeansInit, ema, deadCodeThreshold: restarts ? 1 : 0, seed });
   const opt = ema ? null : new q.optim.Adam(vq.parameters(), { lr: 0.01 });
   const g = new q.Generator(seed);
   for (let s = 0; s < steps; s++) {
@@ -47,6 +47,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     ['gradient, dead-code restarts', { restarts: true }],
     ['EMA, no restarts', { restarts: false, ema: true }],
     ['EMA, dead-code restarts', { restarts: true, ema: true }],
+    ['gradient, k-means init from first batch, no restarts', { restarts: false, kmeansInit: true }],
+    ['gradient, k-means init from first batch, dead-code restarts', { restarts: true, kmeansInit: true }],
   ]) {
     const t = performance.now();
     const r = trainRvq({ ...cfg, steps });

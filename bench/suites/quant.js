@@ -1,0 +1,145 @@
+// Nearest-codeword search and k-means: qarm vs FAISS (IndexFlatL2 / IndexFlatIP search,
+// faiss.Kmeans) on identical data, plus the GEMM peak of qarm's matmul (and numpy sgemm) in
+// the same run. Writes bench/results/quant.md.
+//   node bench/suites/quant.js [--quick] [--threads N]
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as q from '../../dist/index.js';
+import { machineLine, markdownTable, runPeer, timeMs } from '../lib/peers.js';
+
+const argv = process.argv.slice(2);
+const quick = argv.includes('--quick');
+const ti = argv.indexOf('--threads');
+const threads = ti >= 0 ? Number(argv[ti + 1]) : os.cpus().length;
+q.setNumThreads(threads);
+
+const Ns = quick ? [20000] : [20000, 200000];
+const Ks = [256, 1024, 8192];
+const Ds = [32, 64, 256];
+const ks = [1, 25];
+const search = [];
+for (const N of Ns) for (const K of Ks) for (const D of Ds) for (const k of ks) search.push({ N, K, D, k, metric: 'l2' });
+// inner-product search on a slice of the grid
+for (const K of Ks) for (const k of ks) search.push({ N: 20000, K, D: 64, k, metric: 'ip' });
+const kmeansCfgs = quick
+  ? [{ N: 20000, K: 256, D: 64, iters: 10 }]
+  : [{ N: 20000, K: 256, D: 64, iters: 10 }, { N: 200000, K: 1024, D: 64, iters: 10 }, { N: 200000, K: 256, D: 256, iters: 10 }];
+for (const s of search) s.reps = 2 * s.N * s.K * s.D > 1e11 ? 1 : 3;
+
+// Data: x is a Gaussian mixture (so k-means has structure), codebooks are N(0, 1) rows.
+function mixture(N, D, seed) {
+  const g = new q.Generator(seed);
+  const C = 512;
+  const mu = new Float32Array(C * D);
+  for (let i = 0; i < mu.length; i++) mu[i] = g.normal();
+  const x = new Float32Array(N * D);
+  for (let i = 0; i < N; i++) {
+    const c = g.int(C);
+    for (let j = 0; j < D; j++) x[i * D + j] = mu[c * D + j] + 0.5 * g.normal();
+  }
+  return x;
+}
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qarm-bench-quant-'));
+const X = new Map();
+const CB = new Map();
+for (const s of [...search, ...kmeansCfgs]) {
+  const xk = `${s.N}_${s.D}`;
+  if (!X.has(xk)) {
+    X.set(xk, q.tensor(mixture(s.N, s.D, s.N + s.D), [s.N, s.D]));
+    q.writeNpy(path.join(dir, `x_${xk}.npy`), X.get(xk));
+  }
+  if (s.k !== undefined) {
+    const ck = `${s.K}_${s.D}`;
+    if (!CB.has(ck)) {
+      CB.set(ck, q.randn([s.K, s.D], { seed: s.K * 31 + s.D }));
+      q.writeNpy(path.join(dir, `c_${ck}.npy`), CB.get(ck));
+    }
+  }
+}
+
+// GEMM peak of qarm's matmul in this run.
+const G = 2048;
+const ga = q.randn([G, G], { seed: 1 }), gb = q.randn([G, G], { seed: 2 });
+const gemmMs = timeMs(() => q.matmul(ga, gb).dispose(), { reps: 5, warmup: 1 });
+const gemmPeak = (2 * G * G * G) / gemmMs / 1e6;
+
+console.log(`threads ${threads}, isa ${q.isa().current}, qarm matmul ${G}^3: ${gemmPeak.toFixed(1)} GFLOP/s`);
+const peer = runPeer('faiss_quant.py', ['faiss', 'numpy'], {
+  threads, dir, search: search.map(({ N, K, D, k, metric, reps }) => ({ N, K, D, k, metric, reps })),
+  kmeans: kmeansCfgs, gemm: { M: G, N: G, K: G },
+}, threads);
+
+const rows = [];
+search.forEach((s, i) => {
+  const x = X.get(`${s.N}_${s.D}`), c = CB.get(`${s.K}_${s.D}`);
+  const ms = timeMs(() => {
+    const r = q.nearest(x, c, { k: s.k, metric: s.metric });
+    r.indices.dispose();
+    r.distances.dispose();
+  }, { reps: s.reps, warmup: 1 });
+  const gf = (2 * s.N * s.K * s.D) / ms / 1e6;
+  const f = peer.search ? peer.search[i] : null;
+  let agree = '';
+  if (f) {
+    const mine = q.nearest(q.tensor(x.toTypedArray().slice(0, 64 * s.D), [64, s.D]), c, { k: 1, metric: s.metric }).indices.toTypedArray();
+    agree = `${mine.reduce((a, v, j) => a + (v === f.I0[j] ? 1 : 0), 0)}/64`;
+  }
+  const row = {
+    metric: s.metric, N: s.N, K: s.K, D: s.D, k: s.k,
+    'qarm ms': ms, 'qarm GFLOP/s': gf, '% qarm GEMM': (100 * gf) / gemmPeak,
+    '% numpy GEMM': peer.gemm ? (100 * gf) / peer.gemm.gflops : NaN,
+    'FAISS ms': f ? f.ms : NaN, 'FAISS GFLOP/s': f ? (2 * s.N * s.K * s.D) / f.ms / 1e6 : NaN,
+    'speedup vs FAISS': f ? f.ms / ms : NaN, 'top-1 agree': agree,
+  };
+  rows.push(row);
+  console.log(Object.values(row).map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v)).join('\t'));
+});
+
+const kmRows = [];
+kmeansCfgs.forEach((cfg, i) => {
+  const x = X.get(`${cfg.N}_${cfg.D}`);
+  let res;
+  const t0 = performance.now();
+  res = q.kmeans(x, { k: cfg.K, iterations: cfg.iters, seed: 1, init: 'random', maxPointsPerCentroid: 256 });
+  const ms = performance.now() - t0;
+  const f = peer.kmeans ? peer.kmeans[i] : null;
+  const row = {
+    N: cfg.N, K: cfg.K, D: cfg.D, iters: cfg.iters,
+    'qarm ms/iter': ms / cfg.iters, 'FAISS ms/iter': f ? f.msPerIter : NaN, 'speedup vs FAISS': f ? f.msPerIter / (ms / cfg.iters) : NaN,
+    'qarm final obj': res.history[res.history.length - 1], 'FAISS final obj': f ? f.obj[f.obj.length - 1] : NaN,
+    'qarm inertia (all rows)': res.inertia, 'FAISS inertia (all rows)': f ? f.inertia : NaN,
+    'inertia diff %': f ? (100 * (res.inertia - f.inertia)) / f.inertia : NaN,
+  };
+  kmRows.push(row);
+  console.log(Object.values(row).map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v)).join('\t'));
+});
+fs.rmSync(dir, { recursive: true, force: true });
+
+const cmd = `node bench/suites/quant.js${quick ? ' --quick' : ''}${ti >= 0 ? ` --threads ${threads}` : ''}`;
+const md = [
+  '# Quantisation benchmark: qarm vs FAISS',
+  '',
+  `Command: \`${cmd}\` (also \`npm run bench quant\`). Machine: ${machineLine()}. Threads: ${threads} (both sides). ISA: ${q.isa().current}.`,
+  `Peers: ${peer.missing ? peer.missing : `FAISS ${peer.faiss}, numpy ${peer.numpy} (Debian /usr/bin/python3)`}.`,
+  `Date: ${new Date().toISOString()}. The machine is shared with other engineers' builds and tests: compare ratios, not absolute times.`,
+  '',
+  `GEMM peak in this run: qarm matmul ${G}x${G}x${G}: **${gemmPeak.toFixed(1)} GFLOP/s**; numpy sgemm (OpenBLAS): ${peer.gemm ? `**${peer.gemm.gflops.toFixed(1)} GFLOP/s**` : 'n/a'}.`,
+  '"% qarm GEMM" / "% numpy GEMM": qarm nearest GFLOP/s (2NKD per search) over those GEMM figures.',
+  '',
+  '## Nearest-codeword search (FAISS IndexFlatL2 / IndexFlatIP)',
+  '',
+  markdownTable(rows),
+  '',
+  '"top-1 agree": first 64 rows, qarm top-1 index equal to FAISS top-1 (near-ties may differ).',
+  '',
+  '## k-means (faiss.Kmeans, random init, max 256 points per centroid, same data)',
+  '',
+  'qarm time includes the final assignment of all N rows (FAISS train() does not do it).',
+  '',
+  markdownTable(kmRows),
+  '',
+].join('\n');
+fs.mkdirSync(new URL('../results/', import.meta.url).pathname, { recursive: true });
+fs.writeFileSync(new URL(`../results/quant${quick ? '_quick' : ''}.md`, import.meta.url).pathname, md);
+console.log(`wrote bench/results/quant${quick ? '_quick' : ''}.md`);
