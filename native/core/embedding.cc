@@ -108,22 +108,28 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
                const float* src, const char* arg) {
   const RowPlan plan = plan_rows(idx, n, rows, arg);
   const int64_t U = static_cast<int64_t>(plan.uniq.size());
-  constexpr int64_t kAhead = 4;
+  // Rows arrive in ascending order but far apart (a DRAM miss each): keep many in flight by
+  // prefetching the target row and the first source rows of the group kAhead groups ahead.
+  constexpr int64_t kAhead = 12;
+  const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
   parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
-    for (int64_t u = b; u < e; ++u) {
-      // Rows arrive in ascending order but far apart: fetch a few groups ahead.
-      if (u + kAhead < e) {
-        const int64_t un = u + kAhead;
-        const float* t = target + static_cast<int64_t>(plan.uniq[un]) * dim;
-        const float* s = src + static_cast<int64_t>(plan.order[plan.start[un]]) * dim;
-        for (int64_t j = 0; j < dim; j += 16) {
-          prefetch_w(t + j);
-          prefetch(s + j);
-        }
+    auto fetch = [&](int64_t un) {
+      const char* t = reinterpret_cast<const char*>(target + static_cast<int64_t>(plan.uniq[un]) * dim);
+      for (size_t j = 0; j < row_bytes; j += 64) prefetch_w(t + j);
+      const int64_t p_end = std::min(plan.start[un + 1], plan.start[un] + 2);
+      for (int64_t p = plan.start[un]; p < p_end; ++p) {
+        const char* s = reinterpret_cast<const char*>(src + static_cast<int64_t>(plan.order[p]) * dim);
+        for (size_t j = 0; j < row_bytes; j += 64) prefetch(s + j);
       }
+    };
+    for (int64_t u = b; u < std::min(e, b + kAhead); ++u) fetch(u);
+    for (int64_t u = b; u < e; ++u) {
+      if (u + kAhead < e) fetch(u + kAhead);
       float* dst = target + static_cast<int64_t>(plan.uniq[u]) * dim;
-      for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p)
+      for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p) {
+        if (p + 4 < plan.start[u + 1]) prefetch(src + static_cast<int64_t>(plan.order[p + 4]) * dim);
         add_row(dst, src + static_cast<int64_t>(plan.order[p]) * dim, dim);
+      }
     }
   });
 }

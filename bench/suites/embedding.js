@@ -1,0 +1,62 @@
+// indexAdd (deterministic scatter-add into an embedding table) vs PyTorch index_add_, plus
+// the memory-bandwidth floor: the bytes the operation must move (read the source rows, read and
+// write each touched table row once, read the indices) over the copy bandwidth measured in this
+// same run (a large typed-array copy: bytes read + written per second).
+import { writeFileSync } from 'node:fs';
+import * as q from '../../dist/index.js';
+import { machineLine, markdownTable, runPeer, timeMs } from '../lib/peers.js';
+
+const R = 1_000_000, D = 64, B = 65_536, reps = 15;
+const threads = q.numThreads();
+const g = new q.Generator(0);
+
+function indices(kind) {
+  const a = new Int32Array(B);
+  for (let i = 0; i < B; i++) a[i] = kind === 'uniform' ? g.int(R) : Math.min(R - 1, Math.floor(Math.pow(R + 1, g.uniform())) - 1);
+  return a;
+}
+
+// Copy bandwidth: 256 MiB copied between two buffers (median of 7), counting read + write bytes.
+const big = 64 << 20;
+const a = new Float32Array(big).fill(1), b = new Float32Array(big);
+const copyMs = timeMs(() => b.set(a), { reps: 7, warmup: 2 });
+const copyGBs = (2 * big * 4) / (copyMs / 1e3) / 1e9;
+console.log(`copy bandwidth ${copyGBs.toFixed(1)} GB/s (read+write), threads ${threads}`);
+
+const table = q.zeros([R, D]);
+const src = q.randn([B, D], { seed: 1 });
+const kinds = ['uniform', 'zipf'];
+const peer = runPeer('embedding_torch.py', ['torch', 'numpy'], { rows: R, dim: D, batch: B, reps, threads, kinds }, threads);
+const rows = [];
+for (const kind of kinds) {
+  const idx = indices(kind);
+  const idxT = q.tensor(idx);
+  const ms = timeMs(() => q.indexAdd(table, idxT, src), { reps, warmup: 2 });
+  const unique = new Set(idx).size;
+  const bytes = B * D * 4 + 2 * unique * D * 4 + B * 4;
+  const floorMs = (bytes / (copyGBs * 1e9)) * 1e3;
+  const torchMs = peer.ms ? peer.ms[kind] : NaN;
+  rows.push({
+    indices: kind,
+    'unique rows': unique,
+    'qarm ms': ms,
+    'torch index_add_ ms': torchMs,
+    'speed-up vs torch': torchMs / ms,
+    'floor ms': floorMs,
+    'qarm / floor': ms / floorMs,
+  });
+}
+const table_ = markdownTable(rows);
+console.log(table_);
+const md = `# embedding: indexAdd vs PyTorch index_add_
+
+${B.toLocaleString('en')} rows × ${D} float32 added into a ${R.toLocaleString('en')} × ${D} table, ${threads} threads (qarm and torch), median of ${reps}.
+Floor = (source bytes + 2 × touched-row bytes + index bytes) / copy bandwidth; copy bandwidth measured in the same run: ${copyGBs.toFixed(1)} GB/s (read + write).
+Peer: ${peer.missing ? peer.missing : `torch ${peer.torch}, ${peer.threads} threads`}.
+
+${table_}
+
+Command: \`npm run bench embedding\`
+Machine: ${machineLine()}
+`;
+writeFileSync(new URL('../results/embedding.md', import.meta.url), md);
