@@ -40,10 +40,20 @@ describe('embedding kernels', () => {
         }
       }
     }
+    // A table large enough to be split into several owned row ranges.
+    const rows = 30000, dim = 64, n = 50000;
+    for (const idx of [randInts(n, rows, 1), zipf(n, rows, 2), new Int32Array(n).fill(12345)]) {
+      const target = randArray(rows * dim, 3);
+      const src = randArray(n * dim, 4);
+      const t = q.tensor(Float32Array.from(target), [rows, dim]);
+      q.indexAdd(t, q.tensor(idx), q.tensor(src, [n, dim]));
+      assert.deepEqual(t.toTypedArray(), refIndexAdd(target, dim, idx, src));
+    }
   });
 
   it('indexAdd and gradient coalescing are bit-identical across thread counts', () => {
-    const rows = 5000, dim = 33, n = 40000;
+    // 40,000 x 33 floats = 5.3 MB: several row ranges (the kernel owns 1 MiB+ per range).
+    const rows = 40000, dim = 33, n = 60000;
     const idx = zipf(n, rows, 7);
     const src = randArray(n * dim, 8);
     const run = () => {

@@ -106,29 +106,43 @@ void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32
 
 void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                const float* src, const char* arg) {
-  const RowPlan plan = plan_rows(idx, n, rows, arg);
-  const int64_t U = static_cast<int64_t>(plan.uniq.size());
-  // Rows arrive in ascending order but far apart (a DRAM miss each): keep many in flight by
-  // prefetching the target row and the first source rows of the group kAhead groups ahead.
+  for (int64_t i = 0; i < n; ++i)
+    if (idx[i] < 0 || idx[i] >= rows) bad_index(arg, i, idx[i], rows);
+  if (n == 0 || dim == 0) return;
+  // Row ownership: the table is cut into P contiguous row ranges (P depends only on the table
+  // size, never on the thread count); one stable counting pass lists each range's source
+  // positions in ascending order, and each range is applied by one thread in that order. So
+  // every row receives its additions in increasing i — the serial loop's order, bit for bit —
+  // while the source is read front to back and no row needs a lock or an atomic.
+  const int64_t table_bytes = rows * dim * static_cast<int64_t>(sizeof(float));
+  const int64_t P = std::max<int64_t>(1, std::min<int64_t>({64, rows, table_bytes >> 20}));
+  const int64_t span = (rows + P - 1) / P;
+  std::vector<int64_t> start(static_cast<size_t>(P) + 1, 0);
+  for (int64_t i = 0; i < n; ++i) ++start[idx[i] / span + 1];
+  for (int64_t p = 0; p < P; ++p) start[p + 1] += start[p];
+  std::vector<int32_t> pos(static_cast<size_t>(n));
+  {
+    std::vector<int64_t> fill(start.begin(), start.end() - 1);
+    for (int64_t i = 0; i < n; ++i) pos[fill[idx[i] / span]++] = static_cast<int32_t>(i);
+  }
+  // Each update is a DRAM miss on the table row: prefetch kAhead updates ahead to keep many in flight.
   constexpr int64_t kAhead = 12;
   const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
-  parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
-    auto fetch = [&](int64_t un) {
-      const char* t = reinterpret_cast<const char*>(target + static_cast<int64_t>(plan.uniq[un]) * dim);
-      for (size_t j = 0; j < row_bytes; j += 64) prefetch_w(t + j);
-      const int64_t p_end = std::min(plan.start[un + 1], plan.start[un] + 2);
-      for (int64_t p = plan.start[un]; p < p_end; ++p) {
-        const char* s = reinterpret_cast<const char*>(src + static_cast<int64_t>(plan.order[p]) * dim);
-        for (size_t j = 0; j < row_bytes; j += 64) prefetch(s + j);
-      }
-    };
-    for (int64_t u = b; u < std::min(e, b + kAhead); ++u) fetch(u);
-    for (int64_t u = b; u < e; ++u) {
-      if (u + kAhead < e) fetch(u + kAhead);
-      float* dst = target + static_cast<int64_t>(plan.uniq[u]) * dim;
-      for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p) {
-        if (p + 4 < plan.start[u + 1]) prefetch(src + static_cast<int64_t>(plan.order[p + 4]) * dim);
-        add_row(dst, src + static_cast<int64_t>(plan.order[p]) * dim, dim);
+  parallel_for(P, 1, [&](int64_t p0, int64_t p1) {
+    for (int64_t p = p0; p < p1; ++p) {
+      const int64_t b = start[p], e = start[p + 1];
+      for (int64_t k = b; k < e; ++k) {
+        if (k + kAhead < e) {
+          const int64_t i2 = pos[k + kAhead];
+          const char* t = reinterpret_cast<const char*>(target + static_cast<int64_t>(idx[i2]) * dim);
+          const char* s2 = reinterpret_cast<const char*>(src + i2 * dim);
+          for (size_t j = 0; j < row_bytes; j += 64) {
+            prefetch_w(t + j);
+            prefetch(s2 + j);
+          }
+        }
+        const int64_t i = pos[k];
+        add_row(target + static_cast<int64_t>(idx[i]) * dim, src + i * dim, dim);
       }
     }
   });

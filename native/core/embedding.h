@@ -29,7 +29,8 @@ RowPlan plan_rows(const int32_t* idx, int64_t n, int64_t rows, const char* arg,
 void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32_t* src_row,
                  const float* weight, float* out);
 
-// target[idx[i], :] += src[i, :] in place (PyTorch's index_add_ along dim 0).
+// target[idx[i], :] += src[i, :] in place (PyTorch's index_add_ along dim 0). Deterministic by
+// row ownership (fixed row ranges, each applied in increasing i), without a full sort.
 void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                const float* src, const char* arg);
 
