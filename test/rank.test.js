@@ -62,6 +62,24 @@ describe('ranker', function () {
     assert.ok(Math.abs(a0 - 0.5) < 0.06, `without cross features: ${a0}`);
   });
 
+  it('training gives bit-identical weights whatever the thread count', async () => {
+    const small = rank.sliceSamples(train, 0, 1500);
+    const run = async (threads) => {
+      const prev = q.numThreads();
+      q.setNumThreads(threads);
+      try {
+        const r = new rank.Ranker(cfg({ historyCodes: true }), items);
+        await rank.trainRanker(r, small, rank.sliceSamples(valid, 0, 300), { epochs: 1, batchSize: 300, lr: 3e-3, seed: 2 });
+        return r.parameters().map((p) => Float32Array.from(p.toTypedArray()));
+      } finally {
+        q.setNumThreads(prev);
+      }
+    };
+    const one = await run(1);
+    const three = await run(3);
+    one.forEach((a, i) => assert.deepEqual(three[i], a, `param ${i}`));
+  });
+
   it('checks ids: out-of-table items throw, unseen users/items map to OOV rows', () => {
     const r = new rank.Ranker(cfg({}, { numItemIds: 100 }), items);
     const b = rank.gatherSamples(test, [0, 1, 2]);
