@@ -35,7 +35,7 @@ await q.rank.trainRanker(ranker, samples, { ...samples, size: 0 }, {
   },
 });
 const ours = (steps * B) / ((tEnd - tStart) / 1000);
-const peer = runPeer('ranker_torch.py', ['torch', 'numpy'], { ...cfg, threads, steps, warmup, modes: ['concat', 'decomposed'] }, threads);
+const peer = process.env.NO_PEER ? { missing: 'skipped (NO_PEER)' } : runPeer('ranker_torch.py', ['torch', 'numpy'], { ...cfg, threads, steps, warmup, modes: ['concat', 'decomposed'] }, threads);
 const rows = [{ implementation: 'qarm (trainRanker)', 'samples/s': ours, 'qarm speed-up': 1 }];
 if (peer.samplesPerSecond) {
   rows.push({ implementation: 'PyTorch, DIN concat [q,k,q-k,q*k]', 'samples/s': peer.samplesPerSecond.concat, 'qarm speed-up': ours / peer.samplesPerSecond.concat });
