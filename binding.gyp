@@ -3,6 +3,8 @@
   # (each into its own namespace) and chosen at run time, so one binary is fast and safe on
   # every x86-64 CPU; other architectures get the portable build only.
   "variables": {
+    # 1 builds with AddressSanitizer + UndefinedBehaviorSanitizer (npm run test:asan).
+    "qarm_sanitize%": 0,
     "qarm_isa_sources": ["<!@(node -p \"require('fs').readdirSync('native/core/isa').filter(f => f.endsWith('.cc')).map(f => 'native/core/isa/' + f).join(' ')\")"],
     "qarm_common_cflags": ["-O3", "-std=c++17", "-fvisibility=hidden", "-fno-math-errno", "-Wall", "-Wno-unused-function"]
   },
@@ -10,6 +12,12 @@
     "cflags!": ["-fno-exceptions", "-O2", "-O0"],
     "cflags_cc!": ["-fno-exceptions", "-std=gnu++1y", "-std=gnu++14", "-std=gnu++17", "-O2", "-O0"],
     "cflags_cc": ["<@(qarm_common_cflags)"],
+    "conditions": [
+      ["qarm_sanitize==1", {
+        "cflags_cc": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer", "-O1", "-g"],
+        "ldflags": ["-fsanitize=address,undefined"]
+      }]
+    ],
     "xcode_settings": {
       "GCC_ENABLE_CPP_EXCEPTIONS": "YES",
       "CLANG_CXX_LANGUAGE_STANDARD": "c++17",

@@ -87,7 +87,8 @@ describe('tensor facade', () => {
     assert.equal(after.numTensors, before.numTensors);
     assert.equal(after.numBytes, before.numBytes);
     const growth = process.memoryUsage().rss - rss0;
-    assert.ok(growth < 200 * 1024 * 1024, `rss grew by ${growth} bytes`);
+    // Under AddressSanitizer freed memory sits in quarantine, so RSS says nothing there.
+    if (!process.env.QARM_SANITIZED) assert.ok(growth < 200 * 1024 * 1024, `rss grew by ${growth} bytes`);
   });
 
   it('threads and instruction sets can be set and read', () => {

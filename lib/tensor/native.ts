@@ -36,7 +36,9 @@ const require = createRequire(import.meta.url);
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 function load(): NativeAddon {
-  const raw = require('node-gyp-build')(packageRoot) as Record<string, unknown>;
+  // QARM_ADDON_PATH names a specific build (e.g. the sanitizer build of `npm run test:asan`).
+  const override = process.env.QARM_ADDON_PATH;
+  const raw = (override ? require(override) : require('node-gyp-build')(packageRoot)) as Record<string, unknown>;
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(raw)) {
     if (typeof fn !== 'function') {

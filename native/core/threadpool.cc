@@ -38,7 +38,9 @@ class Pool {
     std::lock_guard<std::mutex> run_guard(run_mutex_);
     stop_all();
     stopping_ = false;
-    for (int i = 1; i < threads; ++i) workers_.emplace_back([this] { worker_loop(); });
+    // New workers must not mistake the last finished job for a new one.
+    const uint64_t current = generation_;
+    for (int i = 1; i < threads; ++i) workers_.emplace_back([this, current] { worker_loop(current); });
   }
 
   void run(int64_t num_chunks, const std::function<void(int64_t)>& fn) {
@@ -77,8 +79,7 @@ class Pool {
     tls_in_parallel = false;
   }
 
-  void worker_loop() {
-    uint64_t seen = 0;
+  void worker_loop(uint64_t seen) {
     for (;;) {
       const std::function<void(int64_t)>* job;
       int64_t total;
