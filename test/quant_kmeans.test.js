@@ -48,6 +48,33 @@ describe('quant: kmeans', () => {
     }
   });
 
+  it('k-means++ (exact for k <= 16, batched rounds above) starts from distinct data rows', () => {
+    const N = 500, D = 3;
+    const x = randArray(N * D, 61);
+    const rowsOf = new Map();
+    for (let i = 0; i < N; i++) rowsOf.set(Array.from(x.subarray(i * D, i * D + D)).join(), i);
+    for (const k of [1, 16, 40]) {
+      const r = q.kmeans(q.tensor(x, [N, D]), { k, iterations: 0, seed: 2 });
+      const c = r.centroids.toTypedArray();
+      const ids = new Set();
+      for (let j = 0; j < k; j++) {
+        const id = rowsOf.get(Array.from(c.subarray(j * D, j * D + D)).join());
+        assert.ok(id !== undefined, 'centroid is not a data row');
+        ids.add(id);
+      }
+      assert.equal(ids.size, k);
+      assert.deepEqual(r.history, []);
+    }
+    // D² sampling beats uniform sampling on clustered data (averaged over seeds)
+    const { x: bx } = blobs(3000, 30, 4, 5);
+    let pp = 0, rnd = 0;
+    for (let s = 0; s < 4; s++) {
+      pp += q.kmeans(q.tensor(bx, [3000, 4]), { k: 30, iterations: 0, seed: s }).inertia;
+      rnd += q.kmeans(q.tensor(bx, [3000, 4]), { k: 30, iterations: 0, seed: s, init: 'random' }).inertia;
+    }
+    assert.ok(pp < rnd, `kmeans++ ${pp} vs random ${rnd}`);
+  });
+
   it('native centroid update equals the float64 mean of assigned rows, empty clusters untouched', () => {
     const N = 1003, D = 5, k = 9;
     const x = randArray(N * D, 5);

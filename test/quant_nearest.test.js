@@ -102,6 +102,26 @@ describe('quant: nearest', () => {
         if (metric !== 'ip') assert.equal(one.indices.item(), 0);
       }
     }
+    // many exact ties with k > 1 (candidate buffers fill and are cut back repeatedly)
+    const base = [randArray(D, 5), randArray(D, 6), randArray(D, 7)];
+    const K = 300;
+    const cb = new Float32Array(K * D);
+    const g = new q.Generator(3);
+    const which = Array.from({ length: K }, () => g.int(3));
+    which.forEach((w, i) => cb.set(base[w], i * D));
+    for (const isa of ISAS) {
+      if (q.setIsa(isa) !== isa) continue;
+      for (const [n, k] of [[4, 150], [400, 7]]) {
+        const xs = new Float32Array(n * D);
+        for (let i = 0; i < n; i++) xs.set(randArray(D, 100 + i), i * D);
+        const ref = reference(xs, cb, n, K, D, 'l2');
+        const res = q.nearest(q.tensor(xs, [n, D]), q.tensor(cb, [K, D]), { k });
+        const I = res.indices.toTypedArray();
+        for (let i = 0; i < n; i++) {
+          assert.deepEqual(Array.from(I.subarray(i * k, i * k + k)), ref[i].slice(0, k).map((e) => e[1]), `${isa} ties row ${i}`);
+        }
+      }
+    }
     // all-identical codebook, cosine with a zero query: every distance ties
     const z = q.nearest(q.zeros([2, 4]), q.tensor(randArray(12, 3), [3, 4]), { k: 3, metric: 'cosine' });
     assert.deepEqual(Array.from(z.indices.toTypedArray()), [0, 1, 2, 0, 1, 2]);

@@ -60,37 +60,67 @@ export function sampleWithoutReplacement(n: number, m: number, g: Generator): In
   return perm.slice(0, m);
 }
 
+/**
+ * k-means++ (D² sampling). Distances to new centres come from the fused `nearest` kernel. For
+ * k ≤ 16 centres are drawn one at a time (exact k-means++); for larger k each round draws
+ * ceil(k / 16) distinct centres from the same D² distribution before the distances are
+ * updated (k-means||-style rounds), which keeps the cost at about one Lloyd iteration.
+ */
 function kmeansPlusPlus(x: Float32Array, n: number, d: number, k: number, g: Generator): Float32Array {
   const c = new Float32Array(k * d);
-  const minD = new Float64Array(n);
-  let pick = g.int(n);
-  for (let t = 0; t < k; t++) {
-    c.set(x.subarray(pick * d, pick * d + d), t * d);
+  const minD = new Float64Array(n).fill(Infinity);
+  const xt = Tensor.fromArray(x, [n, d], 'float32');
+  const perRound = Math.ceil(k / 16);
+  const chosen = new Uint8Array(n);
+  const prefix = new Float64Array(n);
+  let have = 0;
+  let round: number[] = [g.int(n)];
+  for (;;) {
+    for (const p of round) {
+      chosen[p] = 1;
+      c.set(x.subarray(p * d, p * d + d), have * d);
+      have++;
+    }
+    if (have === k) break;
+    const newC = Tensor.fromArray(c.slice((have - round.length) * d, have * d), [round.length, d], 'float32');
+    const { indices, distances } = nearest(xt, newC, { k: 1 });
+    const dist = distances.f32();
     let total = 0;
     for (let i = 0; i < n; i++) {
-      let s = 0;
-      for (let j = 0, a = i * d, b = pick * d; j < d; j++) {
-        const e = x[a + j] - x[b + j];
-        s += e * e;
-      }
-      if (t === 0 || s < minD[i]) minD[i] = s;
+      const v = chosen[i] ? 0 : Math.max(0, dist[i]);
+      if (v < minD[i]) minD[i] = v;
       total += minD[i];
+      prefix[i] = total;
     }
-    if (t + 1 === k) break;
-    if (total > 0) {
-      let r = g.uniform() * total;
-      pick = n - 1;
-      for (let i = 0; i < n; i++) {
-        r -= minD[i];
-        if (r < 0) {
-          pick = i;
-          break;
+    indices.dispose();
+    distances.dispose();
+    newC.dispose();
+    const m = Math.min(perRound, k - have);
+    round = [];
+    const picked = new Set<number>();
+    for (let guard = 0; round.length < m; guard++) {
+      let p: number;
+      if (total > 0 && guard < 100 * m) {
+        const r = g.uniform() * total;
+        let lo = 0, hi = n - 1; // first i with prefix[i] > r
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (prefix[mid] > r) hi = mid;
+          else lo = mid + 1;
         }
+        p = lo;
+      } else {
+        p = g.int(n); // all points coincide with centres (or sampling keeps colliding)
       }
-    } else {
-      pick = g.int(n); // every point already coincides with a centre
+      if (chosen[p] || picked.has(p)) {
+        if (total > 0 && guard < 100 * m) continue;
+        if (picked.has(p)) continue;
+      }
+      picked.add(p);
+      round.push(p);
     }
   }
+  xt.dispose();
   return c;
 }
 

@@ -18,10 +18,13 @@ namespace {
 constexpr int64_t kRowBlock = 96;     // rows per work item (a multiple of the microkernel's 6)
 constexpr int64_t kMinItems = 8;      // below this many row blocks, split the codebook too
 
-struct Cand {
-  float key;
-  int32_t idx;
+using Cand = NearestCand;
+
+// A functor (not a function pointer) so the sorts inline the comparison.
+struct CandLess {
+  bool operator()(const Cand& a, const Cand& b) const { return a.key < b.key || (a.key == b.key && a.idx < b.idx); }
 };
+constexpr CandLess cand_less{};
 
 void check_finite(const float* a, int64_t rows, int64_t d, const char* name) {
   std::vector<int64_t> bad(static_cast<size_t>((rows + 1023) / 1024), -1);
@@ -43,6 +46,12 @@ void check_finite(const float* a, int64_t rows, int64_t d, const char* name) {
 }
 
 }  // namespace
+
+float nearest_compact(NearestCand* buf, int32_t* count, int64_t k) {
+  std::nth_element(buf, buf + (k - 1), buf + *count, cand_less);
+  *count = static_cast<int32_t>(k);
+  return buf[k - 1].key;
+}
 
 void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64_t d, int64_t k,
                     Metric metric, int32_t* out_idx, float* out_dist, const char* x_name,
@@ -87,7 +96,13 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
   auto scan = QARM_ISA_SELECT(nearest_scan);
 
   // Row term of the distance, in double then rounded once.
+  // cand: the row's survivors (at least k); keeps the k best by (key, index), then orders
+  // them by (distance, index).
   auto finish_row = [&](int64_t i, std::vector<Cand>& cand) {
+    if (static_cast<int64_t>(cand.size()) > k) {
+      std::nth_element(cand.begin(), cand.begin() + (k - 1), cand.end(), cand_less);
+      cand.resize(static_cast<size_t>(k));
+    }
     const float* xr = x + i * d;
     double nn = 0;
     for (int64_t j = 0; j < d; ++j) nn += static_cast<double>(xr[j]) * xr[j];
@@ -109,9 +124,7 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
         case Metric::Cosine: cd.key = 1.f + cd.key * xinv; break;
       }
     }
-    std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& b) {
-      return a.key < b.key || (a.key == b.key && a.idx < b.idx);
-    });
+    std::sort(cand.begin(), cand.end(), cand_less);
     for (int64_t t = 0; t < k; ++t) {
       oi[t] = cand[static_cast<size_t>(t)].idx;
       od[t] = cand[static_cast<size_t>(t)].key;
@@ -125,42 +138,40 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
   const int64_t seg_panels = (np + segs - 1) / segs;
   segs = (np + seg_panels - 1) / seg_panels;
 
+  const int64_t cap = k == 1 ? 1 : 2 * k;
   if (segs == 1) {
     parallel_for(row_blocks, 1, [&](int64_t b, int64_t) {
       const int64_t r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
-      std::vector<float> keys(static_cast<size_t>(rows * k));
-      std::vector<int32_t> ids(static_cast<size_t>(rows * k));
+      std::vector<Cand> buf(static_cast<size_t>(rows * cap));
       std::vector<int32_t> cnt(static_cast<size_t>(rows), 0);
-      scan(x + r0 * d, d, rows, P, 0, np, k, keys.data(), ids.data(), cnt.data());
+      std::vector<float> thr(static_cast<size_t>(rows), std::numeric_limits<float>::infinity());
+      scan(x + r0 * d, d, rows, P, 0, np, k, cap, buf.data(), cnt.data(), thr.data());
       std::vector<Cand> cand;
       for (int64_t r = 0; r < rows; ++r) {
-        cand.resize(static_cast<size_t>(cnt[r]));
-        for (int32_t t = 0; t < cnt[r]; ++t) cand[t] = {keys[r * k + t], ids[r * k + t]};
+        cand.assign(buf.begin() + r * cap, buf.begin() + r * cap + cnt[r]);
         finish_row(r0 + r, cand);
       }
     });
     return;
   }
-  std::vector<float> keys(static_cast<size_t>(segs * n * k));
-  std::vector<int32_t> ids(static_cast<size_t>(segs * n * k));
+  std::vector<Cand> buf(static_cast<size_t>(segs * n * cap));
   std::vector<int32_t> cnt(static_cast<size_t>(segs * n), 0);
+  std::vector<float> thr(static_cast<size_t>(segs * n), std::numeric_limits<float>::infinity());
   parallel_for(row_blocks * segs, 1, [&](int64_t item, int64_t) {
     const int64_t b = item / segs, s = item % segs;
     const int64_t r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
     const int64_t pb = s * seg_panels, pe = std::min(np, pb + seg_panels);
-    scan(x + r0 * d, d, rows, P, pb, pe, k, keys.data() + (s * n + r0) * k, ids.data() + (s * n + r0) * k,
-         cnt.data() + s * n + r0);
+    scan(x + r0 * d, d, rows, P, pb, pe, k, cap, buf.data() + (s * n + r0) * cap, cnt.data() + s * n + r0,
+         thr.data() + s * n + r0);
   });
   parallel_for(n, 16, [&](int64_t b, int64_t e) {
     std::vector<Cand> cand;
     for (int64_t i = b; i < e; ++i) {
       cand.clear();
-      for (int64_t s = 0; s < segs; ++s)
-        for (int32_t t = 0; t < cnt[s * n + i]; ++t) cand.push_back({keys[(s * n + i) * k + t], ids[(s * n + i) * k + t]});
-      std::sort(cand.begin(), cand.end(), [](const Cand& a, const Cand& c2) {
-        return a.key < c2.key || (a.key == c2.key && a.idx < c2.idx);
-      });
-      cand.resize(static_cast<size_t>(k));
+      for (int64_t s = 0; s < segs; ++s) {
+        const Cand* c = buf.data() + (s * n + i) * cap;
+        cand.insert(cand.end(), c, c + cnt[s * n + i]);
+      }
       finish_row(i, cand);
     }
   });

@@ -31,6 +31,17 @@ struct NearestPanels {
   int64_t dim;
 };
 
+// A candidate (key, codeword index). Order: key, then index.
+struct NearestCand {
+  float key;
+  int32_t idx;
+};
+
+// Keeps the k smallest of buf[0, count) (moved to the front, count becomes k) and returns the
+// k-th smallest key: the new admission threshold. Called by the scan when a row's candidate
+// buffer is full; lives outside isa/ because it uses std::nth_element.
+float nearest_compact(NearestCand* buf, int32_t* count, int64_t k);
+
 // Searches and writes indices [N,k] and distances [N,k], rows sorted ascending by distance,
 // ties to the lower index. Validates sizes, k and finiteness (throws qarm::Error naming the
 // argument). `x_name`/`c_name` name the arguments in errors.
@@ -41,11 +52,13 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
 }  // namespace qarm
 
 // Per-ISA pieces (isa/nearest.cc): the panel width the microkernel wants, and the scan of
-// rows [0, rows) of x (row stride ldx) over panels [p_begin, p_end) that pushes every
-// (key, codeword) pair below the row's running k-th best into the row's bounded max-heap
-// (keys/idx [rows][k], count [rows]; heap order is (key, index) lexicographic).
+// rows [0, rows) of x (row stride ldx) over panels [p_begin, p_end). Row r keeps candidates in
+// cand[r * cap, r * cap + count[r]) and admits a (key, codeword) pair only if key < thr[r]
+// (start thr at +inf, count at 0). k = 1: the single best is kept in place. k > 1: admitted
+// pairs are appended and, when the buffer (cap >= 2k) is full, nearest_compact keeps the k
+// best and lowers thr[r]. At the end each row's buffer holds its k best (and possibly more).
 QARM_ISA_DECLARE(int64_t nearest_panel_width())
 QARM_ISA_DECLARE(void nearest_scan(const float* x, int64_t ldx, int64_t rows,
                                    const ::qarm::NearestPanels& p, int64_t p_begin,
-                                   int64_t p_end, int64_t k, float* keys, int32_t* idx,
-                                   int32_t* count))
+                                   int64_t p_end, int64_t k, int64_t cap,
+                                   ::qarm::NearestCand* cand, int32_t* count, float* thr))
