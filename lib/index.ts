@@ -23,3 +23,4 @@ export {
   type LoadDatasetOptions,
 } from './data/dataset.js';
 export * from './quant/index.js';
+export * as pipeline from './pipeline/index.js';

@@ -1,0 +1,2 @@
+export { buildProtocol, sliceMask, type InteractionLog, type ProtocolOptions, type SampleSet, type Protocol, type ProtocolStats } from './protocol.js';
+export { resolveSplit, parseTimePoint, DEFAULT_FRACTIONS, BUNDLED_SPLIT, type SplitOptions, type ResolvedSplit, type TimePoint } from './protocol_split.js';
