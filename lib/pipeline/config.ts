@@ -1,0 +1,228 @@
+/**
+ * The experiment configuration of `qarm run`: a JSON file validated with zod, merged over the
+ * defaults (and over the `--quick` preset), then over command-line flags.
+ *
+ * Every default here was chosen on the validation split of the bundled data (see README,
+ * "Protocol and defaults"); none was tuned on test.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ValueError, IOError } from '../errors.js';
+import { VARIANTS } from './results.js';
+
+const timePoint = z.union([z.string().min(1), z.number().finite()]);
+const int = (min: number) => z.number().int().min(min);
+const frac = z.number().gt(0).lt(1);
+
+const SplitSchema = z.strictObject({
+  trainEnd: timePoint.optional(),
+  testStart: timePoint.optional(),
+  trainFraction: frac.optional(),
+  testFraction: frac.optional(),
+});
+
+const ProtocolSchema = z.strictObject({
+  split: SplitSchema.optional(),
+  negatives: int(0).optional(),
+  historyLength: int(1).optional(),
+  seed: z.number().int().optional(),
+  userFraction: z.number().gt(0).lte(1).optional(),
+});
+
+const ContentSchema = z.strictObject({
+  /** Content modalities to encode from item text; `.npy` modalities of the dataset are always added. */
+  modalities: z.array(z.enum(['glove', 'chargram'])).min(1).optional(),
+  lexicalDims: int(2).optional(),
+  /** Use `<name>.npy` files of the dataset folder (all of them when true). */
+  useDatasetEmbeddings: z.boolean().optional(),
+  cache: z.boolean().optional(),
+});
+
+/** Options handed to the pair miners and the aligner (lib/align); checked there. */
+const PassThrough = z.record(z.string(), z.unknown());
+
+const CodesSchema = z.strictObject({
+  vqK: int(1).optional(),
+  rqLevels: int(1).optional(),
+  rqCodebookSize: z.union([int(2), z.array(int(2)).min(1)]).optional(),
+  iterations: int(1).optional(),
+  seed: z.number().int().optional(),
+});
+
+const RankerSchema = z.strictObject({
+  embeddingDim: int(1).optional(),
+  hidden: z.array(int(1)).optional(),
+  attentionHidden: z.array(int(1)).optional(),
+  batchSize: int(1).optional(),
+  lr: z.number().positive().optional(),
+  weightDecay: z.number().min(0).optional(),
+  maxEpochs: int(1).optional(),
+  patience: int(0).optional(),
+  /** Keep this fraction of training negatives (seeded); 1 keeps all. */
+  trainNegativeFraction: z.number().gt(0).lte(1).optional(),
+});
+
+/** The JSON config file's schema (every key optional; unknown keys are errors). */
+export const ConfigSchema = z.strictObject({
+  data: z.string().min(1).optional(),
+  out: z.string().min(1).optional(),
+  seeds: z.union([int(1), z.array(z.number().int()).min(1)]).optional(),
+  variants: z.array(z.string().min(1)).min(1).optional(),
+  ablations: z.array(z.string().min(1)).optional(),
+  threads: int(1).optional(),
+  protocol: ProtocolSchema.optional(),
+  content: ContentSchema.optional(),
+  pairs: PassThrough.optional(),
+  align: PassThrough.optional(),
+  codes: CodesSchema.optional(),
+  ranker: RankerSchema.optional(),
+});
+
+export type ConfigFile = z.infer<typeof ConfigSchema>;
+
+/** The resolved configuration (every field present). */
+export interface RunConfig {
+  data: string | null;
+  out: string;
+  seeds: number[];
+  variants: string[];
+  ablations: string[];
+  threads: number | null;
+  quick: boolean;
+  protocol: {
+    split: z.infer<typeof SplitSchema>;
+    negatives: number;
+    historyLength: number;
+    seed: number;
+    userFraction: number;
+  };
+  content: { modalities: ('glove' | 'chargram')[]; lexicalDims: number; useDatasetEmbeddings: boolean; cache: boolean };
+  pairs: Record<string, unknown>;
+  align: Record<string, unknown>;
+  codes: { vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number };
+  ranker: {
+    embeddingDim: number;
+    hidden: number[];
+    attentionHidden: number[];
+    batchSize: number;
+    lr: number;
+    weightDecay: number;
+    maxEpochs: number;
+    patience: number;
+    trainNegativeFraction: number;
+  };
+}
+
+/** Defaults of a full run. */
+export function defaultConfig(): RunConfig {
+  return {
+    data: null,
+    out: 'qarm-out',
+    seeds: [1, 2, 3],
+    variants: [...VARIANTS],
+    ablations: [],
+    threads: null,
+    quick: false,
+    protocol: { split: {}, negatives: 4, historyLength: 50, seed: 17, userFraction: 1 },
+    content: { modalities: ['glove', 'chargram'], lexicalDims: 128, useDatasetEmbeddings: true, cache: true },
+    pairs: {},
+    align: {},
+    codes: { vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
+    ranker: {
+      embeddingDim: 32,
+      hidden: [128, 64],
+      attentionHidden: [36],
+      batchSize: 1024,
+      lr: 2e-3,
+      weightDecay: 0,
+      maxEpochs: 8,
+      patience: 1,
+      trainNegativeFraction: 1,
+    },
+  };
+}
+
+/** Overrides applied by `--quick` (a smoke run, not a result). */
+export const QUICK_PRESET: ConfigFile = {
+  seeds: [1, 2],
+  protocol: { userFraction: 0.2, historyLength: 20 },
+  content: { modalities: ['chargram'], lexicalDims: 32 },
+  align: { epochs: 2 },
+  codes: { rqLevels: 2, rqCodebookSize: 16, iterations: 5, vqK: 10 },
+  ranker: { embeddingDim: 8, hidden: [32], attentionHidden: [8], maxEpochs: 2, patience: 0, batchSize: 512 },
+};
+
+/** Turns zod issues into one readable line: `ranker.lr: expected number, got string; ...`. */
+export function formatIssues(error: z.ZodError, source: string): string {
+  const parts = error.issues.slice(0, 5).map((i) => {
+    const path = i.path.length ? i.path.join('.') : '(top level)';
+    return `${path}: ${i.message}`;
+  });
+  if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
+  return `${source}: invalid configuration: ${parts.join('; ')}`;
+}
+
+/** Validates a parsed JSON value as a config, ValueError with a clear message otherwise. */
+export function validateConfig(value: unknown, source = 'config'): ConfigFile {
+  const r = ConfigSchema.safeParse(value);
+  if (!r.success) throw new ValueError(formatIssues(r.error, source), 'config');
+  if (r.data.variants) {
+    const known = new Set<string>([...VARIANTS]);
+    const bad = r.data.variants.filter((v) => !known.has(v));
+    if (bad.length) throw new ValueError(`${source}: invalid configuration: variants: unknown variant(s) ${bad.join(', ')} (known: ${[...known].join(', ')})`, 'config');
+  }
+  return r.data;
+}
+
+/** Reads and validates a JSON config file. */
+export function readConfigFile(path: string): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new IOError(`cannot read config file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'config');
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new ValueError(`${path}: not valid JSON (${(e as Error).message})`, 'config');
+  }
+  return validateConfig(value, path);
+}
+
+/** Deep merge of plain objects; arrays and scalars in `over` replace those in `base`. */
+function merge<T>(base: T, over: unknown): T {
+  if (over === undefined) return base;
+  if (!isPlain(base) || !isPlain(over)) return over as T;
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const [k, v] of Object.entries(over)) out[k] = v === undefined ? out[k] : merge(out[k], v);
+  return out as T;
+}
+
+function isPlain(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Defaults ← quick preset (if quick) ← config file ← flags. */
+export function resolveConfig(file: ConfigFile | undefined, flags: ConfigFile & { quick?: boolean }): RunConfig {
+  let c = defaultConfig();
+  const quick = flags.quick ?? false;
+  if (quick) c = merge(c, QUICK_PRESET);
+  c = merge(c, file ?? {});
+  const { quick: _q, ...rest } = flags;
+  c = merge(c, rest);
+  c.quick = quick;
+  c.seeds = normalizeSeeds(c.seeds as number | number[]);
+  if (c.protocol.split.trainEnd === undefined && c.protocol.split.testStart === undefined && c.data === null) {
+    // The bundled dataset: the documented fixed dates.
+    c.protocol.split = { trainEnd: '2011-09-01', testStart: '2011-10-15', ...c.protocol.split };
+  }
+  return c;
+}
+
+/** `3` → [1, 2, 3]; a list stays as given. */
+export function normalizeSeeds(s: number | number[]): number[] {
+  if (Array.isArray(s)) return s.slice();
+  return Array.from({ length: s }, (_, i) => i + 1);
+}
