@@ -1,0 +1,49 @@
+/**
+ * Small file helpers of the pipeline: a writable output folder checked up front, JSON/HTML
+ * written atomically, datasets loaded with one clear error.
+ */
+import { mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { IOError } from '../errors.js';
+import { writeFileAtomic } from '../data/atomic.js';
+import { bundledDatasetDir, loadDataset, type Dataset } from '../data/dataset.js';
+
+/** Creates `dir` if needed and proves it is writable; IOError with the reason otherwise. */
+export function prepareOutDir(dir: string): string {
+  const abs = resolve(dir);
+  try {
+    mkdirSync(abs, { recursive: true });
+    const probe = join(abs, `.qarm-write-test-${process.pid}`);
+    writeFileSync(probe, 'ok');
+    rmSync(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new IOError(`cannot write to output folder ${dir} (${err.code ?? err.message})`, 'out');
+  }
+  return abs;
+}
+
+/** Writes text atomically (temp file, fsync, rename). */
+export function writeText(file: string, text: string): void {
+  writeFileAtomic(file, new TextEncoder().encode(text));
+}
+
+/** Writes JSON atomically, with NaN/Infinity as null. */
+export function writeJson(file: string, value: unknown): void {
+  writeText(file, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+/** Loads `--data DIR` (or the bundled dataset when null); errors name the folder. */
+export async function loadData(dir: string | null, opts: { skipEmbeddings?: boolean } = {}): Promise<Dataset> {
+  const d = dir ?? bundledDatasetDir();
+  let st;
+  try {
+    st = statSync(d);
+  } catch {
+    throw new IOError(`dataset folder ${d} does not exist`, 'data');
+  }
+  if (!st.isDirectory()) throw new IOError(`--data ${d} is not a folder (expected interactions.csv and items.csv inside)`, 'data');
+  const ds = await loadDataset(d, opts);
+  if (ds.interactions.length === 0) throw new IOError(`${d}: interactions.csv has no rows`, 'data');
+  return ds;
+}
