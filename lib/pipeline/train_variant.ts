@@ -1,0 +1,72 @@
+/**
+ * Trains and evaluates one ranker variant for one seed: early stopping on validation AUC
+ * (lib/rank's trainer keeps the best epoch's weights), then slice metrics on validation and test.
+ */
+import { Ranker } from '../rank/ranker.js';
+import { trainRanker } from '../rank/trainer.js';
+import type { ItemFeatures, RankSamples } from '../rank/types.js';
+import { sliceMetrics } from './evaluate.js';
+import type { RunConfig } from './config.js';
+import type { Progress } from './progress.js';
+import type { SeedRun } from './results.js';
+import { featureSwitches, type VariantSpec } from './variants.js';
+
+/** Everything shared by all variants and seeds of a run. */
+export interface RankContext {
+  numUsers: number;
+  numWarm: number;
+  train: RankSamples;
+  validation: RankSamples;
+  test: RankSamples;
+  warmValidation: Uint8Array;
+  warmTest: Uint8Array;
+  /** Item side tables in ranker order, by source. */
+  items: (spec: VariantSpec) => ItemFeatures;
+}
+
+export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress): Promise<SeedRun> {
+  const t0 = Date.now();
+  const ranker = new Ranker(
+    {
+      numUsers: ctx.numUsers,
+      numItemIds: ctx.numWarm,
+      oov: true,
+      embeddingDim: cfg.embeddingDim,
+      attentionHidden: cfg.attentionHidden,
+      hidden: cfg.hidden,
+      features: featureSwitches(spec),
+      seed,
+    },
+    ctx.items(spec),
+  );
+  const batches = Math.ceil(ctx.train.size / cfg.batchSize);
+  const task = progress.task(`${spec.name} seed ${seed}`, cfg.maxEpochs * batches);
+  let lastVal = NaN;
+  const res = await trainRanker(ranker, ctx.train, ctx.validation, {
+    epochs: cfg.maxEpochs,
+    batchSize: cfg.batchSize,
+    lr: cfg.lr,
+    weightDecay: cfg.weightDecay,
+    patience: cfg.patience,
+    seed,
+    onProgress: (p) => task.update(p.epoch * batches + p.batch, `epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)}${Number.isFinite(lastVal) ? ` val auc ${lastVal.toFixed(4)}` : ''}`),
+    onEpoch: (s) => {
+      lastVal = s.auc;
+    },
+  });
+  const valProbs = ranker.predict(ctx.validation);
+  const testProbs = ranker.predict(ctx.test);
+  const validation = sliceMetrics(ctx.validation, valProbs, ctx.warmValidation);
+  const test = sliceMetrics(ctx.test, testProbs, ctx.warmTest);
+  ranker.dispose?.();
+  const seconds = (Date.now() - t0) / 1000;
+  task.done(`best epoch ${res.bestEpoch + 1}, val auc ${res.bestAuc.toFixed(4)}, test auc ${test.all.auc.toFixed(4)} / cold ${test.cold.auc.toFixed(4)}, ${seconds.toFixed(1)} s`);
+  return {
+    seed,
+    test,
+    validation,
+    curve: res.history.map((h) => ({ epoch: h.epoch + 1, trainLoss: h.loss, valAuc: h.auc, seconds: h.seconds })),
+    bestEpoch: res.bestEpoch + 1,
+    seconds,
+  };
+}
