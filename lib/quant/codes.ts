@@ -116,7 +116,7 @@ export interface CodeStats {
  */
 export function codeStats(codes: Tensor, codebookSize: number | number[], opts: { embeddings?: Tensor; codebooks?: Tensor[] } = {}): CodeStats {
   const [n, L, a] = checkCodes(codes);
-  if (n === 0) throw new ValueError("argument 'codes' is empty", 'codes');
+  if (n === 0 || L === 0) throw new ValueError(`argument 'codes' is empty ([${n}, ${L}])`, 'codes');
   const sizes = Array.isArray(codebookSize) ? codebookSize : new Array<number>(L).fill(codebookSize);
   if (sizes.length !== L || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
     throw new ValueError(`argument 'codebookSize' must be a positive integer or ${L} of them`, 'codebookSize');

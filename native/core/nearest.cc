@@ -13,6 +13,9 @@
 #include "threadpool.h"
 
 namespace qarm {
+
+// Squared norm under which a vector counts as zero for the cosine metric (norm 1e-30).
+constexpr double kTinyNorm2 = 1e-60;
 namespace {
 
 constexpr int64_t kRowBlock = 96;     // rows per work item (a multiple of the microkernel's 6)
@@ -85,7 +88,9 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
           case Metric::L2: alpha[ci] = -2.f; beta[ci] = static_cast<float>(nn); break;
           case Metric::IP: alpha[ci] = -1.f; beta[ci] = 0.f; break;
           case Metric::Cosine:
-            alpha[ci] = nn > 0 ? static_cast<float>(-1.0 / std::sqrt(nn)) : 0.f;
+            // Norms below kTinyNorm count as zero vectors (cosine 0, distance 1): their
+            // inverse would overflow float and turn the distance into NaN.
+            alpha[ci] = nn > kTinyNorm2 ? static_cast<float>(-1.0 / std::sqrt(nn)) : 0.f;
             beta[ci] = 0.f;
             break;
         }
@@ -108,7 +113,7 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
     for (int64_t j = 0; j < d; ++j) nn += static_cast<double>(xr[j]) * xr[j];
     int32_t* oi = out_idx + i * k;
     float* od = out_dist + i * k;
-    if (metric == Metric::Cosine && nn == 0) {  // all codewords tie at distance 1
+    if (metric == Metric::Cosine && nn <= kTinyNorm2) {  // a zero row: all codewords tie at distance 1
       for (int64_t t = 0; t < k; ++t) {
         oi[t] = static_cast<int32_t>(t);
         od[t] = 1.f;

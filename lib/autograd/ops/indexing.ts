@@ -30,7 +30,7 @@ export function gather(table: Tensor, indices: Tensor): Tensor {
 export function scatterAdd(target: Tensor, indices: Tensor, source: Tensor): Tensor {
   checkTable(target, 'target');
   indices.i32('indices');
-  const rowSize = target.size / Math.max(target.shape[0], 1);
+  const rowSize = target.shape.slice(1).reduce((p, d) => p * d, 1);
   if (source.size !== indices.size * rowSize || source.shape.slice(-target.rank + 1).join() !== target.shape.slice(1).join()) {
     throw new ShapeError(`scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${indices.size}, ${target.shape.slice(1).join(', ')}]`, 'source');
   }

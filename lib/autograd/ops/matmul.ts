@@ -18,7 +18,7 @@ function forward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
     throw new ShapeError(`matmul(): argument 'a' must be 2-D (or N-D without transA), got [${a.shape.join(', ')}]`, 'a');
   }
   const lead = a.shape.slice(0, -2);
-  const rowsA = transA ? a.shape[1] : a.size / a.shape[a.rank - 1];
+  const rowsA = transA ? a.shape[1] : a.shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const kA = transA ? a.shape[0] : a.shape[a.rank - 1];
   const [kB, N] = transB ? [b.shape[1], b.shape[0]] : [b.shape[0], b.shape[1]];
   if (kA !== kB) {
