@@ -203,6 +203,27 @@ describe('embedding layers, attention and loss', () => {
     }
   });
 
+  it('fused DIN scoring equals the composed ops (values, gradients of inputs and weights), both activations; deeper MLPs work', () => {
+    const B = 5, H = 7, D = 6;
+    const qv = randArray(B * D, 11), kv = randArray(B * H * D, 12);
+    const mask = q.tensor(Float32Array.from(randInts(B * H, 2, 13)), [B, H]);
+    const c = q.tensor(randArray(B * D, 14), [B, D]);
+    for (const activation of ['sigmoid', 'relu']) {
+      const run = (fused) => {
+        const att = new q.nn.TargetAttention(D, { hidden: [9], seed: 4, activation, fused });
+        const qq = q.tensor(Float32Array.from(qv), [B, D]), kk = q.tensor(Float32Array.from(kv), [B, H, D]);
+        qq.requiresGrad = kk.requiresGrad = true;
+        const [p] = att.forward(qq, kk, [mask]);
+        q.sum(q.mul(p, c)).backward();
+        return [p, qq.grad, kk.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
+      };
+      const fused = run(true), plain = run(false);
+      fused.forEach((a, i) => assertClose(a, plain[i], { rtol: 1e-4, atol: 1e-5, msg: `${activation} part ${i}` }));
+    }
+    const deep = new q.nn.TargetAttention(D, { hidden: [5, 3], seed: 2 });
+    gradCheck((qq, kk) => q.sum(q.mul(deep.forward(qq, kk, [mask])[0], c)), [{ data: qv, shape: [B, D] }, { data: kv, shape: [B, H, D] }]);
+  });
+
   it('bceWithLogits is stable for extreme logits and its gradient matches finite differences', () => {
     const x = new Float32Array([-1000, -30, -1, 0, 0.5, 30, 1000]);
     const y = new Float32Array([0, 1, 1, 0, 1, 0, 1]);

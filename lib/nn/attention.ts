@@ -1,5 +1,5 @@
 /** DIN-style target attention over a padded, masked history. */
-import { weightedPool } from '../autograd/ops/attention.js';
+import { dinScores, weightedPool } from '../autograd/ops/attention.js';
 import { add, mul, sub } from '../autograd/ops/arith.js';
 import { matmul } from '../autograd/ops/matmul.js';
 import { reshape, slice } from '../autograd/ops/shape.js';
@@ -23,6 +23,8 @@ export interface TargetAttentionOptions {
    */
   normalize?: 'none' | 'softmax';
   seed?: number;
+  /** Use the fused native kernel when there is one hidden layer (default true; false composes generic ops). */
+  fused?: boolean;
 }
 
 /**
@@ -39,6 +41,7 @@ export class TargetAttention extends Module {
   readonly layers: Linear[];
   readonly activation: 'sigmoid' | 'relu';
   readonly normalize: 'none' | 'softmax';
+  readonly fused: boolean;
   constructor(readonly dim: number, opts: TargetAttentionOptions = {}) {
     super();
     if (!Number.isInteger(dim) || dim <= 0) throw new ValueError(`argument 'dim' must be a positive integer, got ${dim}`, 'dim');
@@ -47,6 +50,7 @@ export class TargetAttention extends Module {
     this.normalize = opts.normalize ?? 'none';
     if (!['sigmoid', 'relu'].includes(this.activation)) throw new ValueError("argument 'activation' must be 'sigmoid' or 'relu'", 'activation');
     if (!['none', 'softmax'].includes(this.normalize)) throw new ValueError("argument 'normalize' must be 'none' or 'softmax'", 'normalize');
+    this.fused = opts.fused ?? true;
     const g = new Generator(opts.seed ?? 0);
     const sizes = [4 * dim, ...hidden, 1];
     this.layers = sizes.slice(1).map((out, i) => new Linear(sizes[i], out, { generator: g }));
@@ -69,6 +73,11 @@ export class TargetAttention extends Module {
       throw new ShapeError(`argument 'keys' must be [${query.shape[0]}, H, ${D}], got [${keys.shape.join(', ')}]`, 'keys');
     }
     const first = this.layers[0];
+    if (this.layers.length === 2 && this.fused) {
+      // One hidden layer (DIN's default): the fused native kernel.
+      const last = this.layers[1];
+      return dinScores(query, keys, first.weight, first.bias!, last.weight, last.bias!, this.activation);
+    }
     const W = first.weight;
     const A = first.outFeatures;
     const wq = slice(W, 1, 0, D), wk = slice(W, 1, D, D), wd = slice(W, 1, 2 * D, D), wp = slice(W, 1, 3 * D, D);

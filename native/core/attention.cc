@@ -1,8 +1,11 @@
 #include "attention.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <vector>
 
+#include "cpu_features.h"
 #include "threadpool.h"
 
 namespace qarm {
@@ -57,6 +60,123 @@ void weighted_pool_backward(const float* w, const float* k, const float* dout, f
       }
     }
   });
+}
+
+}  // namespace qarm
+
+QARM_ISA_DECLARE(void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K,
+                                     int64_t A, int64_t Ap, const float* w2, float b2, int act, float* z,
+                                     float* hidden, float* scores))
+QARM_ISA_DECLARE(void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const float* wp,
+                                     const float* wqd, const float* w2, const float* hidden, const float* ds, int act,
+                                     int64_t H, int64_t K, int64_t A, int64_t Ap, int64_t Kp, float* g, float* dqt,
+                                     float* mtT, float* gqd, float* gkd, float* gwp, float* gb1, float* gw2,
+                                     float* gb2, float* dq, float* dk))
+
+namespace qarm {
+namespace {
+
+constexpr int64_t kDinBlock = 16;  // samples per weight-gradient block (fixed: determinism)
+
+
+}  // namespace
+
+// (Wq + Wd), (Wk − Wd) and Wp transposed to [K, Ap] (hidden units padded with zeros to Ap), and
+// w2 padded to [Ap], so the per-sample loops run over full vectors of hidden units.
+struct DinWeights {
+  int64_t Ap;
+  std::vector<float> wqd, wkd, wp, w2;
+  DinWeights(const float* W1, const float* w2_, int64_t K, int64_t A)
+      : Ap((A + 15) / 16 * 16),
+        wqd(static_cast<size_t>(K * Ap), 0.f),
+        wkd(static_cast<size_t>(K * Ap), 0.f),
+        wp(static_cast<size_t>(K * Ap), 0.f),
+        w2(static_cast<size_t>(Ap), 0.f) {
+    for (int64_t a = 0; a < A; ++a) {
+      const float* row = W1 + a * 4 * K;
+      for (int64_t j = 0; j < K; ++j) {
+        wqd[j * Ap + a] = row[j] + row[2 * K + j];
+        wkd[j * Ap + a] = row[K + j] - row[2 * K + j];
+        wp[j * Ap + a] = row[3 * K + j];
+      }
+      w2[a] = w2_[a];
+    }
+  }
+};
+
+void din_scores_forward(const float* q, const float* k, const float* W1, const float* b1,
+                        const float* w2, float b2, int act, int64_t B, int64_t H, int64_t K,
+                        int64_t A, float* hidden, float* scores) {
+  const DinWeights w(W1, w2, K, A);
+  const int64_t Ap = w.Ap;
+  parallel_for(B, kDinBlock, [&](int64_t b0, int64_t b1_) {
+    std::vector<float> mt(static_cast<size_t>(K * Ap)), qt(static_cast<size_t>(Ap), 0.f), z(static_cast<size_t>(Ap));
+    for (int64_t b = b0; b < b1_; ++b) {
+      const float* qb = q + b * K;
+      for (int64_t a = 0; a < A; ++a) qt[a] = b1[a];
+      for (int64_t j = 0; j < K; ++j) {
+        const float qj = qb[j];
+        for (int64_t a = 0; a < Ap; ++a) {
+          mt[j * Ap + a] = w.wkd[j * Ap + a] + qj * w.wp[j * Ap + a];
+          qt[a] += qj * w.wqd[j * Ap + a];
+        }
+      }
+      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), b2, act,
+                                      z.data(), hidden + b * H * A, scores + b * H);
+    }
+  });
+}
+
+void din_scores_backward(const float* q, const float* k, const float* W1, const float* w2,
+                         const float* hidden, const float* dscores, int act, int64_t B,
+                         int64_t H, int64_t K, int64_t A, float* dq, float* dk, float* dW1,
+                         float* db1, float* dw2, float* db2) {
+  const DinWeights w(W1, w2, K, A);
+  const int64_t Ap = w.Ap, Kp = (K + 15) / 16 * 16;
+  const int64_t blocks = (B + kDinBlock - 1) / kDinBlock;
+  // Per block: d(Wq+Wd), d(Wk-Wd), dWp [K, Ap] each, db1 [Ap], dw2 [Ap], db2.
+  const int64_t per = 3 * K * Ap + 2 * Ap + 1;
+  std::vector<float> acc(static_cast<size_t>(blocks * per), 0.f);
+  parallel_for(blocks, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<float> g(static_cast<size_t>(H * Ap)), dqt(static_cast<size_t>(Ap)), mtT(static_cast<size_t>(Ap * Kp));
+    for (int64_t c = c0; c < c1; ++c) {
+      float* blk = acc.data() + c * per;
+      float* gqd = blk;
+      float* gkd = blk + K * Ap;
+      float* gwp = blk + 2 * K * Ap;
+      float* gb1 = blk + 3 * K * Ap;
+      float* gw2 = gb1 + Ap;
+      float* gb2 = gw2 + Ap;
+      for (int64_t b = c * kDinBlock; b < std::min(B, (c + 1) * kDinBlock); ++b) {
+        QARM_ISA_SELECT(din_bwd_sample)(q + b * K, k + b * H * K, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(),
+                                        hidden + b * H * A, dscores + b * H, act, H, K, A, Ap, Kp, g.data(), dqt.data(),
+                                        mtT.data(), gqd, gkd, gwp, gb1, gw2, gb2, dq ? dq + b * K : nullptr,
+                                        dk ? dk + b * H * K : nullptr);
+      }
+    }
+  });
+  // Sum the blocks in order, then map back to W1's [Wq | Wk | Wd | Wp] layout.
+  std::vector<float> tot(static_cast<size_t>(per), 0.f);
+  for (int64_t c = 0; c < blocks; ++c) {
+    const float* blk = acc.data() + c * per;
+    for (int64_t i = 0; i < per; ++i) tot[i] += blk[i];
+  }
+  const float* gqd = tot.data();
+  const float* gkd = gqd + K * Ap;
+  const float* gwp = gkd + K * Ap;
+  for (int64_t a = 0; a < A; ++a) {
+    float* row = dW1 + a * 4 * K;
+    for (int64_t j = 0; j < K; ++j) {
+      const float x = gqd[j * Ap + a], y = gkd[j * Ap + a];
+      row[j] = x;
+      row[K + j] = y;
+      row[2 * K + j] = x - y;
+      row[3 * K + j] = gwp[j * Ap + a];
+    }
+    db1[a] = tot[3 * K * Ap + a];
+    dw2[a] = tot[3 * K * Ap + Ap + a];
+  }
+  db2[0] = tot[3 * K * Ap + 2 * Ap];
 }
 
 }  // namespace qarm

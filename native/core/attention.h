@@ -15,3 +15,25 @@ void weighted_pool_backward(const float* w, const float* k, const float* dout, f
                             float* dk, int64_t B, int64_t M, int64_t H, int64_t D);
 
 }  // namespace qarm
+
+namespace qarm {
+
+// DIN attention scores with one hidden layer, fused: for sample b and history slot h,
+//   z = W1 · [q, k_h, q − k_h, q ⊙ k_h] + b1   (W1: [A, 4K], row a = [Wq | Wk | Wd | Wp])
+//   s = act(z) (act 0: sigmoid, 1: relu),  score[b, h] = w2 · s + b2.
+// Evaluated as z = (b1 + (Wq + Wd) q) + (Wk − Wd + Wp·diag(q)) k_h, so the [B, H, 4K] input is
+// never built and the q part is computed once per sample. `hidden` ([B, H, A]) receives s
+// for the backward pass.
+void din_scores_forward(const float* q, const float* k, const float* W1, const float* b1,
+                        const float* w2, float b2, int act, int64_t B, int64_t H, int64_t K,
+                        int64_t A, float* hidden, float* scores);
+
+// Gradients of the above given dscores [B, H]. dq [B, K] and dk [B, H, K] may be null;
+// dW1 [A, 4K], db1 [A], dw2 [A], db2 [1] are overwritten. Weight gradients are summed per
+// fixed block of samples and the blocks added in order: thread-count independent.
+void din_scores_backward(const float* q, const float* k, const float* W1, const float* w2,
+                         const float* hidden, const float* dscores, int act, int64_t B,
+                         int64_t H, int64_t K, int64_t A, float* dq, float* dk, float* dW1,
+                         float* db1, float* dw2, float* db2);
+
+}  // namespace qarm

@@ -26,3 +26,31 @@ export function weightedPool(w: Tensor, k: Tensor): Tensor {
     return [dw, dk];
   });
 }
+
+/**
+ * DIN attention scores with one hidden layer, fused in one native pass:
+ * `score[b, h] = w2 · act(W1 · [q_b, k_bh, q_b − k_bh, q_b ⊙ k_bh] + b1) + b2`.
+ * @param query float32 [B, K]
+ * @param keys float32 [B, H, K]
+ * @param W1 float32 [A, 4K], b1 [A], w2 [1, A], b2 [1] (Linear layouts)
+ * @returns float32 [B, H]
+ */
+export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, activation: 'sigmoid' | 'relu' = 'sigmoid'): Tensor {
+  const [B, H, K] = keys.shape;
+  if (keys.rank !== 3 || query.rank !== 2 || query.shape[0] !== B || query.shape[1] !== K) {
+    throw new ShapeError(`dinScores(): 'query' [${query.shape.join(', ')}] and 'keys' [${keys.shape.join(', ')}] must be [B, K] and [B, H, K]`, 'keys');
+  }
+  const A = W1.shape[0];
+  if (W1.rank !== 2 || W1.shape[1] !== 4 * K || b1.size !== A || w2.size !== A || b2.size !== 1) {
+    throw new ShapeError(`dinScores(): weights must be W1 [A, ${4 * K}], b1 [A], w2 [1, A], b2 [1]`, 'W1');
+  }
+  const [scores, hidden] = runKernel<[Tensor, Tensor]>('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
+  return record('dinScores', scores, [query, keys, W1, b1, w2, b2], (dy) => {
+    const [dq, dk, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinScoresBackward', { query, keys, W1, w2, hidden, dscores: dy }, {
+      activation,
+      needQ: query.requiresGrad,
+      needK: keys.requiresGrad,
+    });
+    return [dq, dk, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];
+  });
+}

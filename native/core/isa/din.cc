@@ -1,0 +1,134 @@
+// Per-sample inner loops of the fused DIN attention scoring (native/core/attention.cc), built
+// once per instruction set. Raw pointers and VecF only (see the ODR note in simd.h).
+// Rows over the hidden units are padded to Ap (a multiple of 16, zeros in the padding) so every
+// vector op is full width, and sums stay in registers across the reduced index (no store-to-load
+// round trips on partial vectors).
+#include "simd.h"
+
+namespace qarm {
+namespace QARM_ISA_NS {
+namespace {
+
+constexpr int W = VecF::kWidth;
+
+inline float act_grad(float s, int act) { return act == 0 ? s * (1.f - s) : (s > 0.f ? 1.f : 0.f); }
+
+// σ(z) in place over n values with a branch-free exp (2^t = 2^⌊t⌋ · p(t − ⌊t⌋), degree-6
+// polynomial, relative error ~2e-7) that the compiler vectorises; t is clamped to stay finite.
+inline void sigmoid_inplace(float* z, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) {
+    float t = -z[i] * 1.44269504088896341f;
+    t = t < -126.f ? -126.f : (t > 126.f ? 126.f : t);
+    int32_t ti = static_cast<int32_t>(t);
+    ti -= (t < static_cast<float>(ti)) ? 1 : 0;
+    const float f = t - static_cast<float>(ti);
+    float p = 1.535336188319500e-4f;
+    p = p * f + 1.339887440266574e-3f;
+    p = p * f + 9.618437357674640e-3f;
+    p = p * f + 5.550332471162809e-2f;
+    p = p * f + 2.402264791363012e-1f;
+    p = p * f + 6.931472028550421e-1f;
+    p = p * f + 1.0f;
+    const int32_t bits = (ti + 127) << 23;
+    float scale;
+    __builtin_memcpy(&scale, &bits, sizeof(scale));
+    z[i] = 1.f / (1.f + p * scale);
+  }
+}
+
+inline float dot_full(const float* a, const float* b, int64_t n) {
+  VecF acc = VecF::zero();
+  for (int64_t i = 0; i < n; i += W) acc = fma(VecF::load(a + i), VecF::load(b + i), acc);
+  return acc.sum();
+}
+
+}  // namespace
+
+// hidden[h, 0..A) = act(qt + Σ_j k[h, j] mt[j, :]); scores[h] = b2 + w2 · hidden[h, :].
+// qt, w2 [Ap]; mt [K, Ap]; z scratch [Ap].
+void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K, int64_t A,
+                    int64_t Ap, const float* w2, float b2, int act, float* z, float* hidden, float* scores) {
+  for (int64_t h = 0; h < H; ++h) {
+    const float* kh = kb + h * K;
+    for (int64_t c = 0; c < Ap; c += W) {
+      VecF acc = VecF::load(qt + c);
+      for (int64_t j = 0; j < K; ++j) acc = fma(VecF::broadcast(kh[j]), VecF::load(mt + j * Ap + c), acc);
+      acc.store(z + c);
+    }
+    float* out = hidden + h * A;
+    if (act == 0) sigmoid_inplace(z, A);
+    else for (int64_t a = 0; a < A; ++a) z[a] = z[a] > 0.f ? z[a] : 0.f;
+    float s = b2;
+    for (int64_t a = 0; a < A; ++a) {
+      out[a] = z[a];
+      s += z[a] * w2[a];
+    }
+    scores[h] = s;
+  }
+}
+
+// Backward of one sample: adds weight gradients into gqd/gkd/gwp [K, Ap], gb1/gw2 [Ap], gb2, and
+// writes dq [K] / dk [H, K] when given. wkd/wp/wqd [K, Ap]; w2 [Ap].
+// Scratch: g [H, Ap], dqt [Ap], mtT [Ap, Kp] (Kp = K rounded up to 16).
+void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const float* wp, const float* wqd,
+                    const float* w2, const float* hidden, const float* ds, int act, int64_t H, int64_t K,
+                    int64_t A, int64_t Ap, int64_t Kp, float* g, float* dqt, float* mtT, float* gqd, float* gkd,
+                    float* gwp, float* gb1, float* gw2, float* gb2, float* dq, float* dk) {
+  for (int64_t a = 0; a < Ap; ++a) dqt[a] = 0.f;
+  for (int64_t h = 0; h < H; ++h) {
+    const float d = ds[h];
+    float* gh = g + h * Ap;
+    const float* s = hidden + h * A;
+    for (int64_t a = A; a < Ap; ++a) gh[a] = 0.f;
+    if (d == 0.f) {
+      for (int64_t a = 0; a < A; ++a) gh[a] = 0.f;
+      continue;
+    }
+    *gb2 += d;
+    for (int64_t a = 0; a < A; ++a) {
+      gw2[a] += d * s[a];
+      gh[a] = d * w2[a] * act_grad(s[a], act);
+      dqt[a] += gh[a];
+    }
+  }
+  for (int64_t a = 0; a < A; ++a) gb1[a] += dqt[a];
+  // dM[j, :] = Σ_h k[h, j] g[h, :], kept in registers per block of hidden units.
+  for (int64_t j = 0; j < K; ++j) {
+    const float qj = qb[j];
+    const VecF qv = VecF::broadcast(qj);
+    VecF dqacc = VecF::zero();
+    for (int64_t c = 0; c < Ap; c += W) {
+      VecF acc = VecF::zero();
+      for (int64_t h = 0; h < H; ++h) acc = fma(VecF::broadcast(kb[h * K + j]), VecF::load(g + h * Ap + c), acc);
+      const int64_t o = j * Ap + c;
+      (VecF::load(gkd + o) + acc).store(gkd + o);
+      fma(qv, acc, VecF::load(gwp + o)).store(gwp + o);
+      const VecF t = VecF::load(dqt + c);
+      fma(qv, t, VecF::load(gqd + o)).store(gqd + o);
+      dqacc = fma(acc, VecF::load(wp + o), fma(t, VecF::load(wqd + o), dqacc));
+    }
+    if (dq) dq[j] = dqacc.sum();
+  }
+  if (dk) {
+    // dk[h, :] = Σ_a g[h, a] M[:, a] with M[j, a] = wkd + q_j wp, stored transposed [Ap, Kp].
+    for (int64_t a = 0; a < Ap; ++a) {
+      float* row = mtT + a * Kp;
+      for (int64_t j = 0; j < K; ++j) row[j] = wkd[j * Ap + a] + qb[j] * wp[j * Ap + a];
+      for (int64_t j = K; j < Kp; ++j) row[j] = 0.f;
+    }
+    for (int64_t h = 0; h < H; ++h) {
+      float* dkh = dk + h * K;
+      const float* gh = g + h * Ap;
+      for (int64_t c = 0; c < K; c += W) {
+        VecF acc = VecF::zero();
+        if (ds[h] != 0.f)
+          for (int64_t a = 0; a < A; ++a) acc = fma(VecF::broadcast(gh[a]), VecF::load(mtT + a * Kp + c), acc);
+        if (c + W <= K) acc.store(dkh + c);
+        else acc.store_partial(dkh + c, static_cast<int>(K - c));
+      }
+    }
+  }
+}
+
+}  // namespace QARM_ISA_NS
+}  // namespace qarm
