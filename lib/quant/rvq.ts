@@ -300,6 +300,11 @@ export class ResidualVQ extends Module {
     }
   }
 
+  /** Releases the codebooks (also in EMA mode, where they are not parameters). */
+  override dispose(): void {
+    for (const c of this.codebooks) c.dispose();
+  }
+
   /** int32 `[N, levels]` codes of `x` without touching any state. */
   encode(x: Tensor): Tensor {
     return noGrad(() => {
