@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { IOError } from '../errors.js';
+import { IOError, ValueError } from '../errors.js';
 
 let counter = 0;
 
@@ -32,6 +32,9 @@ export function writeFileAtomic(file: string, data: Uint8Array | readonly Uint8A
   const dir = path.dirname(target);
   const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${Date.now()}.${counter++}.tmp`);
   const parts = data instanceof Uint8Array ? [data] : data;
+  if (!Array.isArray(parts) || !parts.every((p) => p instanceof Uint8Array)) {
+    throw new ValueError("argument 'data' must be a Uint8Array or an array of them", 'data');
+  }
   let fd: number | undefined;
   try {
     fd = fs.openSync(tmp, 'wx', 0o644);
