@@ -73,7 +73,9 @@ describe('quant: nearest', () => {
 
   it('handles k up to 1024 and many rows (codebook split and row blocks)', () => {
     const D = 9;
-    for (const [N, K, k] of [[3, 2000, 1024], [300, 1500, 40]]) {
+    // the last case has k so large that work items shrink below 96 rows
+    for (const [N, K, k, D2] of [[3, 2000, 1024, D], [300, 1500, 40, D], [13, 23000, 22000, 2]]) {
+      const D = D2;
       const x = randArray(N * D, 11), c = randArray(K * D, 12);
       const ref = reference(x, c, N, K, D, 'l2');
       checkResult(q.nearest(q.tensor(x, [N, D]), q.tensor(c, [K, D]), { k }), ref, N, k, `N=${N} K=${K} k=${k}`);
@@ -121,6 +123,14 @@ describe('quant: nearest', () => {
           assert.deepEqual(Array.from(I.subarray(i * k, i * k + k)), ref[i].slice(0, k).map((e) => e[1]), `${isa} ties row ${i}`);
         }
       }
+    }
+    // cosine with a zero codebook row: distance exactly 1
+    const zc = randArray(4 * 3, 9);
+    zc.fill(0, 3, 6);
+    const zr = q.nearest(q.tensor(randArray(2 * 3, 10), [2, 3]), q.tensor(zc, [4, 3]), { k: 4, metric: 'cosine' });
+    for (let i = 0; i < 2; i++) {
+      const pos = Array.from(zr.indices.toTypedArray().subarray(i * 4, i * 4 + 4)).indexOf(1);
+      assert.equal(zr.distances.toTypedArray()[i * 4 + pos], 1);
     }
     // all-identical codebook, cosine with a zero query: every distance ties
     const z = q.nearest(q.zeros([2, 4]), q.tensor(randArray(12, 3), [3, 4]), { k: 3, metric: 'cosine' });

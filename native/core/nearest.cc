@@ -19,6 +19,7 @@ constexpr double kTinyNorm2 = 1e-60;
 namespace {
 
 constexpr int64_t kRowBlock = 96;     // rows per work item (a multiple of the microkernel's 6)
+constexpr int64_t kBufBytes = 32 << 20;  // candidate buffers of one work item stay below this
 constexpr int64_t kMinItems = 8;      // below this many row blocks, split the codebook too
 
 using Cand = NearestCand;
@@ -136,17 +137,22 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
     }
   };
 
-  const int64_t row_blocks = (n + kRowBlock - 1) / kRowBlock;
+  const int64_t cap = k == 1 ? 1 : 2 * k;
+  // Rows per work item: 96, fewer for huge k so the candidate buffers stay bounded. Depends on
+  // k only; any blocking gives the same result.
+  const int64_t fit = kBufBytes / (cap * static_cast<int64_t>(sizeof(Cand)));
+  const int64_t rb = std::max<int64_t>(6, std::min<int64_t>(kRowBlock, fit / 6 * 6));
+  const int64_t row_blocks = (n + rb - 1) / rb;
   // Segments depend only on the problem size, and merging per-segment heaps is exact, so the
   // result is the same as a single scan.
   int64_t segs = row_blocks >= kMinItems ? 1 : std::min<int64_t>(np, (kMinItems + row_blocks - 1) / row_blocks);
+  if (segs * n * cap * static_cast<int64_t>(sizeof(Cand)) > 8 * kBufBytes) segs = 1;  // huge k: rows only
   const int64_t seg_panels = (np + segs - 1) / segs;
   segs = (np + seg_panels - 1) / seg_panels;
 
-  const int64_t cap = k == 1 ? 1 : 2 * k;
   if (segs == 1) {
     parallel_for(row_blocks, 1, [&](int64_t b, int64_t) {
-      const int64_t r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+      const int64_t r0 = b * rb, rows = std::min(rb, n - r0);
       std::vector<Cand> buf(static_cast<size_t>(rows * cap));
       std::vector<int32_t> cnt(static_cast<size_t>(rows), 0);
       std::vector<float> thr(static_cast<size_t>(rows), std::numeric_limits<float>::infinity());
@@ -164,7 +170,7 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
   std::vector<float> thr(static_cast<size_t>(segs * n), std::numeric_limits<float>::infinity());
   parallel_for(row_blocks * segs, 1, [&](int64_t item, int64_t) {
     const int64_t b = item / segs, s = item % segs;
-    const int64_t r0 = b * kRowBlock, rows = std::min(kRowBlock, n - r0);
+    const int64_t r0 = b * rb, rows = std::min(rb, n - r0);
     const int64_t pb = s * seg_panels, pe = std::min(np, pb + seg_panels);
     scan(x + r0 * d, d, rows, P, pb, pe, k, cap, buf.data() + (s * n + r0) * cap, cnt.data() + s * n + r0,
          thr.data() + s * n + r0);
