@@ -24,3 +24,11 @@ export {
 } from './data/dataset.js';
 export * from './quant/index.js';
 export * as pipeline from './pipeline/index.js';
+export {
+  encodeTexts,
+  fuseEmbeddings,
+  defaultCacheDir,
+  type EncodeOptions,
+  type EncodedTexts,
+  type TextModality,
+} from './data/encoders.js';
