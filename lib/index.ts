@@ -32,3 +32,4 @@ export {
   type EncodedTexts,
   type TextModality,
 } from './data/encoders.js';
+export * as pairs from './align/pairs.js';
