@@ -33,3 +33,14 @@ export {
   type TextModality,
 } from './data/encoders.js';
 export * as pairs from './align/pairs.js';
+export {
+  align,
+  runAlignCommand,
+  trainAligner,
+  infoNCE,
+  pairRecall,
+  type AlignOptions,
+  type AlignOutput,
+  type AlignCommandOptions,
+  type AlignerOptions,
+} from './align/index.js';

@@ -1,0 +1,207 @@
+/**
+ * `align()`: content embeddings → behaviour pairs → trained projector → aligned embeddings, for a
+ * dataset folder or for embeddings and pairs you bring. `runAlignCommand()` is `qarm align`.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { ValueError } from '../errors.js';
+import { loadDataset, type Dataset } from '../data/dataset.js';
+import { encodeTexts, fuseEmbeddings, type EncodeOptions } from '../data/encoders.js';
+import { writeNpy } from '../data/npy.js';
+import { writeSafetensors } from '../data/safetensors.js';
+import { writeFileAtomic } from '../data/atomic.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { trainAligner, type AlignerOptions, type AlignerResult } from './aligner.js';
+import { eventsBetween, minePairs, type ItemPairs, type MinePairsOptions, type Miner } from './pairs.js';
+
+/** Options of {@link align} (those of the trainer plus data handling). */
+export interface AlignOptions extends Omit<AlignerOptions, 'validation'> {
+  /** Content encoders for item text (dataset input only). */
+  encoders?: EncodeOptions;
+  /** Pair mining (dataset input only): miners, top-N, cap. */
+  mining?: MinePairsOptions;
+  /**
+   * Training pairs come from events strictly before this time (Unix seconds). Default: the time
+   * below which 90% of the events lie.
+   */
+  trainUntil?: number;
+  /** Validation pairs come from events in [trainUntil, validUntil) (default: all later events). */
+  validUntil?: number;
+  /**
+   * Which validation pairs drive early stopping: `'new'` (default) = pairs not already mined
+   * from training, which rewards generalising beyond memorised pairs (and so protects cold and
+   * long-tail items); `'all'` = every validation pair, which rewards fitting behaviour.
+   */
+  earlyStopOn?: 'new' | 'all';
+  /** Validation pairs for `{ embeddings, pairs }` input. */
+  validation?: ItemPairs;
+}
+
+/** Result of {@link align}. */
+export interface AlignOutput extends AlignerResult {
+  /** The frozen content embeddings that were aligned, float32 `[items, D]`. */
+  content: Tensor;
+  /** Training pairs. */
+  pairs: ItemPairs;
+  /** Early-stopping pairs (null when none). */
+  validation: ItemPairs | null;
+  /** Pair counts: per miner, the union, and validation. */
+  pairCounts: Record<string, number>;
+  /** Content modalities used and encoder wall seconds. */
+  encoder: { modalities: string[]; seconds: number; cached: string[] };
+  /** The split used (dataset input). */
+  split?: { trainUntil: number; validUntil: number };
+}
+
+/** Keys of unordered pairs. */
+export function pairKeys(p: ItemPairs, n: number): Set<number> {
+  const s = new Set<number>();
+  for (let k = 0; k < p.a.length; k++) s.add(Math.min(p.a[k], p.b[k]) * n + Math.max(p.a[k], p.b[k]));
+  return s;
+}
+
+/** Pairs of `p` for which `keep(a, b)` holds. */
+export function filterPairs(p: ItemPairs, keep: (a: number, b: number) => boolean): ItemPairs {
+  const idx: number[] = [];
+  for (let k = 0; k < p.a.length; k++) if (keep(p.a[k], p.b[k])) idx.push(k);
+  return { a: Int32Array.from(idx, (k) => p.a[k]), b: Int32Array.from(idx, (k) => p.b[k]), score: Float32Array.from(idx, (k) => p.score[k]) };
+}
+
+/**
+ * The content embedding of a dataset: its `.npy` modalities (alphabetical) and the text
+ * encoders, fused by concatenating L2-normalised parts.
+ */
+export async function contentEmbeddings(ds: Dataset, opts: EncodeOptions = {}): Promise<{ content: Tensor; modalities: string[]; seconds: number; cached: string[] }> {
+  const names = Object.keys(ds.embeddings).sort();
+  const parts = names.map((m) => ds.embeddings[m]);
+  const t0 = performance.now();
+  let cached: string[] = [];
+  const hasText = ds.items.some((it) => it.text.trim() !== '');
+  if (hasText && !(opts.modalities && opts.modalities.length === 0)) {
+    const enc = await encodeTexts(ds.items.map((it) => it.text), opts);
+    for (const m of enc.modalities) {
+      parts.push(enc.parts[m]);
+      names.push(m);
+    }
+    cached = enc.cached;
+    enc.embedding.dispose();
+  }
+  if (parts.length === 0) throw new ValueError(`dataset '${ds.name}' has neither item text nor .npy embeddings to align`, 'dataset');
+  return { content: fuseEmbeddings(parts), modalities: names, seconds: (performance.now() - t0) / 1000, cached };
+}
+
+function quantileTime(ds: Dataset, q: number): number {
+  const ev = ds.interactions;
+  return ev[Math.min(ev.length - 1, Math.floor(q * ev.length))].time;
+}
+
+function isDataset(x: unknown): x is Dataset {
+  return typeof x === 'object' && x !== null && Array.isArray((x as Dataset).interactions) && Array.isArray((x as Dataset).items);
+}
+
+/**
+ * Aligns item embeddings to behaviour.
+ * - `align(dataset, opts)`: encodes item text (plus any `.npy` modalities), mines training pairs
+ *   from events before `trainUntil` and validation pairs from `[trainUntil, validUntil)`, trains.
+ * - `align({ embeddings, pairs, validation? }, opts)`: trains on what you give.
+ */
+export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPairs; validation?: ItemPairs }, opts: AlignOptions = {}): Promise<AlignOutput> {
+  if (isDataset(input)) {
+    const ds = input;
+    if (ds.interactions.length === 0) throw new ValueError(`dataset '${ds.name}' has no interactions`, 'dataset');
+    const enc = await contentEmbeddings(ds, opts.encoders);
+    const n = ds.items.length;
+    const trainUntil = opts.trainUntil ?? quantileTime(ds, 0.9);
+    const validUntil = opts.validUntil ?? Infinity;
+    const train = eventsBetween(ds.interactions, -Infinity, trainUntil);
+    const valid = eventsBetween(ds.interactions, trainUntil, validUntil);
+    if (train.length === 0) throw new ValueError(`no events before trainUntil ${trainUntil}`, 'trainUntil');
+    const mined = minePairs(train, n, opts.mining);
+    let validation: ItemPairs | null = null;
+    if (valid.length > 0) {
+      const v = minePairs(valid, n, opts.mining).pairs;
+      const seen = pairKeys(mined.pairs, n);
+      validation = (opts.earlyStopOn ?? 'new') === 'new' ? filterPairs(v, (a, b) => !seen.has(Math.min(a, b) * n + Math.max(a, b))) : v;
+    }
+    const pairCounts: Record<string, number> = {};
+    for (const [m, p] of Object.entries(mined.byMiner) as [Miner, ItemPairs][]) pairCounts[m] = p.a.length;
+    pairCounts.union = mined.pairs.a.length;
+    pairCounts.validation = validation ? validation.a.length : 0;
+    const res = trainAligner(enc.content, mined.pairs, { ...opts, validation: validation ?? undefined });
+    return {
+      ...res,
+      content: enc.content,
+      pairs: mined.pairs,
+      validation,
+      pairCounts,
+      encoder: { modalities: enc.modalities, seconds: enc.seconds, cached: enc.cached },
+      split: { trainUntil, validUntil },
+    };
+  }
+  const { embeddings, pairs, validation } = input as { embeddings: Tensor; pairs: ItemPairs; validation?: ItemPairs };
+  if (!embeddings || !pairs) throw new ValueError("align(): argument 'input' must be a Dataset or { embeddings, pairs }", 'input');
+  const val = validation ?? opts.validation ?? null;
+  const res = trainAligner(embeddings, pairs, { ...opts, validation: val ?? undefined });
+  return {
+    ...res,
+    content: embeddings,
+    pairs,
+    validation: val,
+    pairCounts: { union: pairs.a.length, validation: val ? val.a.length : 0 },
+    encoder: { modalities: ['input'], seconds: 0, cached: [] },
+  };
+}
+
+/** Options of {@link runAlignCommand} (`qarm align`). */
+export interface AlignCommandOptions extends AlignOptions {
+  /** Dataset folder (default: the bundled Online Retail data). */
+  data?: string;
+  /** Output folder (created). */
+  out: string;
+}
+
+/**
+ * `qarm align --data DIR --out DIR`: aligns a dataset folder and writes to `out`
+ * - `aligned.npy`  float32 [items, dims], rows follow the dataset's items.csv,
+ * - `content.npy`  the fused frozen content embeddings that were aligned,
+ * - `projector.safetensors`  the projector weights,
+ * - `pairs.csv`  training pairs (item ids, score),
+ * - `align.json`  options, pair counts, split, history, wall times.
+ * Returns the parsed `align.json` contents.
+ */
+export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record<string, unknown>> {
+  if (!opts || typeof opts.out !== 'string' || opts.out === '') throw new ValueError("argument 'out' must be a folder path", 'out');
+  const { bundledDatasetDir } = await import('../data/dataset.js');
+  const dir = opts.data ?? bundledDatasetDir();
+  const t0 = performance.now();
+  const ds = await loadDataset(dir);
+  const loadSeconds = (performance.now() - t0) / 1000;
+  const res = await align(ds, opts);
+  mkdirSync(opts.out, { recursive: true });
+  writeNpy(join(opts.out, 'aligned.npy'), res.embeddings);
+  writeNpy(join(opts.out, 'content.npy'), res.content);
+  writeSafetensors(
+    join(opts.out, 'projector.safetensors'),
+    Object.fromEntries(res.model.namedParameters()),
+    { dataset: ds.name, dims: String(res.embeddings.shape[1]) },
+  );
+  const lines = ['a,b,score'];
+  const q = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+  for (let k = 0; k < res.pairs.a.length; k++) lines.push(`${q(ds.items[res.pairs.a[k]].id)},${q(ds.items[res.pairs.b[k]].id)},${res.pairs.score[k]}`);
+  writeFileAtomic(join(opts.out, 'pairs.csv'), Buffer.from(lines.join('\n') + '\n'));
+  const { log: _log, encoders: _enc, ...plain } = opts;
+  const report = {
+    dataset: { dir, name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length },
+    options: plain,
+    split: res.split,
+    pairCounts: res.pairCounts,
+    encoder: res.encoder,
+    bestEpoch: res.bestEpoch,
+    bestValidation: res.bestValidation,
+    history: res.history,
+    seconds: { load: loadSeconds, encoder: res.encoder.seconds, align: res.seconds },
+    files: ['aligned.npy', 'content.npy', 'projector.safetensors', 'pairs.csv', 'align.json'],
+  };
+  writeFileAtomic(join(opts.out, 'align.json'), Buffer.from(JSON.stringify(report, (_k, v) => (v === Infinity ? null : v), 2) + '\n'));
+  return report;
+}

@@ -1,0 +1,299 @@
+/**
+ * The contrastive item aligner (QARM §"item alignment"): an MLP projects frozen content
+ * embeddings to d = 64, L2-normalised, trained with symmetric in-batch InfoNCE so that items
+ * paired by behaviour land close together. Optionally a second term keeps each item's in-batch
+ * neighbourhood close to its content neighbourhood (helps items without behaviour). Early
+ * stopping on Recall@K of validation pairs. Every item gets an aligned embedding, cold ones
+ * included, since the projector only needs content.
+ */
+import { ValueError } from '../errors.js';
+import { add, mul, div } from '../autograd/ops/arith.js';
+import { matmul } from '../autograd/ops/matmul.js';
+import { l2Normalize } from '../autograd/ops/normalize.js';
+import { sum } from '../autograd/ops/reduce.js';
+import { logSoftmax } from '../autograd/ops/softmax.js';
+import { transpose } from '../autograd/ops/shape.js';
+import { gather } from '../autograd/ops/indexing.js';
+import { noGrad } from '../autograd/engine.js';
+import { MLP, type Activation } from '../nn/mlp.js';
+import { Adam } from '../nn/optim/adam.js';
+import { tensor } from '../tensor/creation.js';
+import { tidy } from '../tensor/memory.js';
+import { Generator } from '../tensor/random.js';
+import type { Tensor } from '../tensor/tensor.js';
+import { embeddingScorer, pairRecall } from './evaluate.js';
+import type { ItemPairs } from './pairs.js';
+
+/**
+ * Symmetric in-batch InfoNCE: with logits `L = za·zbᵀ / τ` (+ `mask`, an additive constant
+ * `[B, B]` that hides false negatives with a large negative value), the loss is
+ * `½ (CE(L, diag) + CE(Lᵀ, diag))`, the mean over the batch of −log p(b_k | a_k) and
+ * −log p(a_k | b_k). `za`, `zb`: `[B, d]`, row k of each is a positive pair.
+ */
+export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tensor): Tensor {
+  if (za.rank !== 2 || zb.rank !== 2 || za.shape[0] !== zb.shape[0] || za.shape[1] !== zb.shape[1]) {
+    throw new ValueError(`infoNCE(): 'za' [${za.shape.join(', ')}] and 'zb' [${zb.shape.join(', ')}] must both be [B, d]`, 'zb');
+  }
+  if (!(temperature > 0)) throw new ValueError("argument 'temperature' must be > 0", 'temperature');
+  const b = za.shape[0];
+  let logits = div(matmul(za, zb, { transB: true }), temperature);
+  if (mask) logits = add(logits, mask);
+  const eye = new Float32Array(b * b);
+  for (let i = 0; i < b; i++) eye[i * b + i] = 1;
+  const diag = tensor(eye, [b, b]);
+  const rowLoss = sum(mul(logSoftmax(logits), diag));
+  const colLoss = sum(mul(logSoftmax(transpose(logits)), diag));
+  return div(add(rowLoss, colLoss), -2 * b);
+}
+
+/**
+ * Neighbourhood-keeping term: cross-entropy from the content neighbour distribution
+ * `P = softmax(x xᵀ / τc)` (self excluded; a constant) to the aligned one
+ * `Q = softmax(z zᵀ / τ)` (self excluded), averaged over the batch rows.
+ */
+export function neighbourhoodLoss(z: Tensor, content: Float32Array, temperature: number, contentTemperature: number): Tensor {
+  const b = z.shape[0];
+  const d = content.length / b;
+  const p = new Float32Array(b * b);
+  for (let i = 0; i < b; i++) {
+    let mx = -Infinity;
+    const row = new Float64Array(b);
+    for (let j = 0; j < b; j++) {
+      if (j === i) continue;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += content[i * d + c] * content[j * d + c];
+      row[j] = s / contentTemperature;
+      if (row[j] > mx) mx = row[j];
+    }
+    let tot = 0;
+    for (let j = 0; j < b; j++) if (j !== i) tot += row[j] = Math.exp(row[j] - mx);
+    for (let j = 0; j < b; j++) p[i * b + j] = j === i ? 0 : row[j] / tot;
+  }
+  const selfMask = new Float32Array(b * b);
+  for (let i = 0; i < b; i++) selfMask[i * b + i] = -1e4;
+  const logq = logSoftmax(add(div(matmul(z, z, { transB: true }), temperature), tensor(selfMask, [b, b])));
+  return div(sum(mul(logq, tensor(p, [b, b]))), -b);
+}
+
+/** Options of {@link trainAligner}. */
+export interface AlignerOptions {
+  /** Output size (default 64, as in QARM). */
+  dims?: number;
+  /** Hidden layer sizes of the projector (default [256]). */
+  hidden?: number[];
+  /** Activation between layers (default relu). */
+  activation?: Activation;
+  /** InfoNCE temperature τ (default 0.1). */
+  temperature?: number;
+  /** Pairs per batch (default 512). */
+  batchSize?: number;
+  /** Adam learning rate (default 1e-3). */
+  lr?: number;
+  /** Decoupled weight decay (default 0). */
+  weightDecay?: number;
+  /** Maximum epochs (default 40). */
+  epochs?: number;
+  /** Stop after this many epochs without validation improvement (default 4). */
+  patience?: number;
+  /** Weight of the neighbourhood-keeping term (default 0 = off). */
+  neighbourhoodWeight?: number;
+  /** Content-side temperature of that term (default 0.05). */
+  neighbourhoodTemperature?: number;
+  /** Validation pairs for early stopping (none: train all epochs, keep the last). */
+  validation?: ItemPairs;
+  /** Early-stopping metric: Recall@`validationK` (default 50). */
+  validationK?: number;
+  /** At most this many validation pairs are scored per epoch (default 3000, a seeded sample). */
+  maxValidationPairs?: number;
+  /** Seed of initialisation, shuffling and sampling (default 0). */
+  seed?: number;
+  /** Progress lines (default none). */
+  log?: (message: string) => void;
+}
+
+/** One epoch of {@link AlignerResult.history}. */
+export interface AlignEpoch {
+  epoch: number;
+  loss: number;
+  /** Validation Recall@K (NaN without validation pairs). */
+  validation: number;
+  seconds: number;
+}
+
+/** Result of {@link trainAligner}. */
+export interface AlignerResult {
+  /** Aligned float32 `[items, dims]`, rows L2-normalised. */
+  embeddings: Tensor;
+  /** The trained projector at its best epoch. */
+  model: MLP;
+  history: AlignEpoch[];
+  /** Epoch whose weights were kept (0 = the untrained projector scored best). */
+  bestEpoch: number;
+  /** Validation Recall@K of the kept weights. */
+  bestValidation: number;
+  /** Training wall seconds. */
+  seconds: number;
+}
+
+function samplePairs(p: ItemPairs, max: number, g: Generator): ItemPairs {
+  if (p.a.length <= max) return p;
+  const idx = Array.from({ length: p.a.length }, (_, i) => i);
+  for (let i = idx.length - 1; i > 0; i--) {
+    const j = g.int(i + 1);
+    [idx[i], idx[j]] = [idx[j], idx[i]];
+  }
+  const keep = idx.slice(0, max).sort((x, y) => x - y);
+  return { a: Int32Array.from(keep, (k) => p.a[k]), b: Int32Array.from(keep, (k) => p.b[k]), score: Float32Array.from(keep, (k) => p.score[k]) };
+}
+
+/** Projects every item (no gradient), rows L2-normalised. */
+export function projectAll(model: MLP, content: Tensor, chunk = 4096): Tensor {
+  const [n] = content.shape;
+  const d = model.sizes[model.sizes.length - 1];
+  const out = new Float32Array(n * d);
+  const x = content.f32('content');
+  const din = content.shape[1];
+  noGrad(() => {
+    for (let s = 0; s < n; s += chunk) {
+      const m = Math.min(chunk, n - s);
+      tidy(() => {
+        const z = l2Normalize(model.forward(tensor(x.slice(s * din, (s + m) * din), [m, din])));
+        out.set(z.toTypedArray() as Float32Array, s * d);
+      });
+    }
+  });
+  return tensor(out, [n, d]);
+}
+
+/**
+ * Trains the projector on `pairs` over frozen `content` (`[items, D]` float32).
+ * @throws ValueError for bad shapes, pair indices out of range, or bad options.
+ */
+export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOptions = {}): AlignerResult {
+  if (content.rank !== 2 || content.dtype !== 'float32') {
+    throw new ValueError(`argument 'content' must be float32 [items, D], got ${content.dtype} [${content.shape.join(', ')}]`, 'content');
+  }
+  const [n, din] = content.shape;
+  const checkPairs = (p: ItemPairs, name: string): void => {
+    if (p.a.length !== p.b.length) throw new ValueError(`argument '${name}': a and b differ in length`, name);
+    for (let k = 0; k < p.a.length; k++) {
+      if (!(p.a[k] >= 0 && p.a[k] < n && p.b[k] >= 0 && p.b[k] < n)) {
+        throw new ValueError(`argument '${name}': pair ${k} (${p.a[k]}, ${p.b[k]}) outside [0, ${n})`, name);
+      }
+    }
+  };
+  checkPairs(pairs, 'pairs');
+  if (pairs.a.length === 0) throw new ValueError("argument 'pairs' is empty: no behaviour pairs to align on", 'pairs');
+  if (opts.validation) checkPairs(opts.validation, 'validation');
+  const dims = opts.dims ?? 64;
+  const temperature = opts.temperature ?? 0.1;
+  const batchSize = Math.min(opts.batchSize ?? 512, pairs.a.length);
+  const epochs = opts.epochs ?? 40;
+  const patience = opts.patience ?? 4;
+  const nbW = opts.neighbourhoodWeight ?? 0;
+  const nbT = opts.neighbourhoodTemperature ?? 0.05;
+  const K = opts.validationK ?? 50;
+  const log = opts.log ?? (() => undefined);
+  if (!(temperature > 0)) throw new ValueError("argument 'temperature' must be > 0", 'temperature');
+  if (!Number.isInteger(dims) || dims < 1) throw new ValueError("argument 'dims' must be a positive integer", 'dims');
+  if (!(batchSize >= 2)) throw new ValueError("argument 'batchSize' must be >= 2", 'batchSize');
+  const seed = opts.seed ?? 0;
+  const g = new Generator(seed + 1);
+  const model = new MLP([din, ...(opts.hidden ?? [256]), dims], { activation: opts.activation ?? 'relu', seed });
+  const optim = new Adam(model.parameters(), { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0, decoupled: true });
+  const x = content.f32('content');
+  // Content rows L2-normalised once, for the neighbourhood term.
+  const xn = new Float32Array(x.length);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let c = 0; c < din; c++) s += x[i * din + c] ** 2;
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let c = 0; c < din; c++) xn[i * din + c] = x[i * din + c] * inv;
+  }
+  const val = opts.validation && opts.validation.a.length ? samplePairs(opts.validation, opts.maxValidationPairs ?? 3000, new Generator(seed + 2)) : null;
+  const evaluate = (): number => {
+    if (!val) return NaN;
+    const z = projectAll(model, content);
+    const r = pairRecall(embeddingScorer(z.toTypedArray() as Float32Array, n, dims), n, val, { ks: [K] }).recall[K];
+    z.dispose();
+    return r;
+  };
+  const snapshot = (): Float32Array[] => model.parameters().map((p) => Float32Array.from(p.toTypedArray() as Float32Array));
+  const t0 = performance.now();
+  let best = evaluate();
+  let bestEpoch = 0;
+  let bestState = snapshot();
+  let bad = 0;
+  const history: AlignEpoch[] = [];
+  log(`aligner: ${pairs.a.length} pairs, ${n} items, ${din} -> ${dims}, epoch 0 validation R@${K} ${best.toFixed(4)}`);
+  const order = Int32Array.from({ length: pairs.a.length }, (_, i) => i);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const te = performance.now();
+    for (let i = order.length - 1; i > 0; i--) {
+      const j = g.int(i + 1);
+      const t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    let lossSum = 0;
+    let steps = 0;
+    // Drop the last incomplete batch: a tiny batch gives a much easier contrastive task.
+    for (let s = 0; s + batchSize <= order.length; s += batchSize) {
+      const ia = new Int32Array(batchSize);
+      const ib = new Int32Array(batchSize);
+      for (let k = 0; k < batchSize; k++) {
+        ia[k] = pairs.a[order[s + k]];
+        ib[k] = pairs.b[order[s + k]];
+      }
+      // Mask in-batch false negatives: another row whose partner is the same item.
+      const mask = new Float32Array(batchSize * batchSize);
+      for (let r = 0; r < batchSize; r++) {
+        for (let c = 0; c < batchSize; c++) {
+          if (r !== c && (ib[c] === ib[r] || ia[c] === ia[r] || ib[c] === ia[r])) mask[r * batchSize + c] = -1e4;
+        }
+      }
+      const loss = tidy(() => {
+        const ta = tensor(ia, [batchSize], 'int32');
+        const tb = tensor(ib, [batchSize], 'int32');
+        const za = l2Normalize(model.forward(gather(content, ta)));
+        const zb = l2Normalize(model.forward(gather(content, tb)));
+        let l = infoNCE(za, zb, temperature, tensor(mask, [batchSize, batchSize]));
+        if (nbW > 0) {
+          const ca = new Float32Array(batchSize * din);
+          const cb = new Float32Array(batchSize * din);
+          for (let k = 0; k < batchSize; k++) {
+            ca.set(xn.subarray(ia[k] * din, (ia[k] + 1) * din), k * din);
+            cb.set(xn.subarray(ib[k] * din, (ib[k] + 1) * din), k * din);
+          }
+          const nb = add(neighbourhoodLoss(za, ca, temperature, nbT), neighbourhoodLoss(zb, cb, temperature, nbT));
+          l = add(l, mul(nb, nbW / 2));
+        }
+        optim.zeroGrad();
+        l.backward();
+        optim.step();
+        return l.item();
+      });
+      lossSum += loss;
+      steps++;
+    }
+    const v = evaluate();
+    const rec: AlignEpoch = { epoch, loss: lossSum / Math.max(steps, 1), validation: v, seconds: (performance.now() - te) / 1000 };
+    history.push(rec);
+    log(`aligner: epoch ${epoch} loss ${rec.loss.toFixed(4)} validation R@${K} ${v.toFixed(4)} (${rec.seconds.toFixed(1)} s)`);
+    if (!val) {
+      bestEpoch = epoch;
+      continue;
+    }
+    if (v > best) {
+      best = v;
+      bestEpoch = epoch;
+      bestState = snapshot();
+      bad = 0;
+    } else if (++bad >= patience) {
+      break;
+    }
+  }
+  if (val) model.parameters().forEach((p, i) => (p.toTypedArray() as Float32Array).set(bestState[i]));
+  const embeddings = projectAll(model, content);
+  return { embeddings, model, history, bestEpoch, bestValidation: best, seconds: (performance.now() - t0) / 1000 };
+}

@@ -1,0 +1,104 @@
+/**
+ * Retrieval metrics for item pairs: Recall@K of a pair's partner when the other item queries
+ * all items (the query itself excluded). Used for early stopping and for the alignment report.
+ */
+import { ValueError } from '../errors.js';
+import { matmul } from '../autograd/ops/matmul.js';
+import { noGrad } from '../autograd/engine.js';
+import { tensor } from '../tensor/creation.js';
+import type { ItemPairs, ScoreTable } from './pairs.js';
+
+/** Scores of `queries` against all N items, row-major `[queries.length, N]`. */
+export type Scorer = (queries: Int32Array) => Float32Array;
+
+/** Inner-product scorer over row-major `[N, D]` embeddings (cosine when rows are L2-normalised). */
+export function embeddingScorer(emb: Float32Array, n: number, d: number): Scorer {
+  if (emb.length !== n * d) throw new ValueError(`argument 'emb' has ${emb.length} values, want ${n}x${d}`, 'emb');
+  const all = tensor(emb, [n, d]);
+  return (queries) =>
+    noGrad(() => {
+      const q = new Float32Array(queries.length * d);
+      queries.forEach((i, r) => q.set(emb.subarray(i * d, (i + 1) * d), r * d));
+      const qt = tensor(q, [queries.length, d]);
+      const s = matmul(qt, all, { transB: true });
+      const out = Float32Array.from(s.toTypedArray() as Float32Array);
+      qt.dispose();
+      s.dispose();
+      return out;
+    });
+}
+
+/** Scorer from a sparse similarity table (absent entries score 0). */
+export function tableScorer(table: ScoreTable): Scorer {
+  const n = table.length;
+  return (queries) => {
+    const out = new Float32Array(queries.length * n);
+    queries.forEach((i, r) => {
+      for (const [j, s] of table[i]) out[r * n + j] = s;
+    });
+    return out;
+  };
+}
+
+/** Options of {@link pairRecall}. */
+export interface PairRecallOptions {
+  /** Cut-offs (default [10, 50]). */
+  ks?: number[];
+  /** Query rows scored at once (default 256). */
+  chunk?: number;
+}
+
+/**
+ * Recall@K over directed queries: every pair (a, b) asks "is b in a's top K" and "is a in b's
+ * top K" over all items except the query. Ties count against the target (an item scoring the
+ * same as the target is ranked ahead of it), so a constant scorer gets no credit.
+ * Returns recall per K and the number of directed queries.
+ */
+export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: PairRecallOptions = {}): { recall: Record<number, number>; queries: number } {
+  const ks = opts.ks ?? [10, 50];
+  const chunk = opts.chunk ?? 256;
+  const m = pairs.a.length;
+  // Directed queries grouped by query item: each item's score row is computed and sorted once.
+  const targets = new Map<number, number[]>();
+  const push = (qi: number, t: number): void => {
+    let l = targets.get(qi);
+    if (!l) targets.set(qi, (l = []));
+    l.push(t);
+  };
+  for (let k = 0; k < m; k++) {
+    push(pairs.a[k], pairs.b[k]);
+    push(pairs.b[k], pairs.a[k]);
+  }
+  const items = Int32Array.from([...targets.keys()].sort((x, y) => x - y));
+  const hits = new Float64Array(ks.length);
+  const sorted = new Float32Array(n);
+  for (let s = 0; s < items.length; s += chunk) {
+    const q = items.subarray(s, Math.min(s + chunk, items.length));
+    const sc = scorer(q);
+    for (let r = 0; r < q.length; r++) {
+      const row = sc.subarray(r * n, (r + 1) * n);
+      sorted.set(row);
+      sorted[q[r]] = -Infinity; // the query is not a candidate
+      sorted.sort();
+      for (const t of targets.get(q[r])!) {
+        const v = row[t];
+        // rank = #{j != query, j != t : s_j >= s_t} = (# >= v) - 1 (t itself).
+        let lo = 0;
+        let hi = n;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (sorted[mid] < v) lo = mid + 1;
+          else hi = mid;
+        }
+        const rank = n - lo - 1;
+        ks.forEach((k, x) => {
+          if (rank < k) hits[x]++;
+        });
+      }
+    }
+  }
+  const total = 2 * m;
+  const recall: Record<number, number> = {};
+  ks.forEach((k, x) => (recall[k] = total ? hits[x] / total : NaN));
+  return { recall, queries: total };
+}

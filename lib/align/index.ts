@@ -1,0 +1,13 @@
+export * from './pairs.js';
+export { infoNCE, neighbourhoodLoss, trainAligner, projectAll, type AlignerOptions, type AlignerResult, type AlignEpoch } from './aligner.js';
+export { pairRecall, embeddingScorer, tableScorer, type Scorer, type PairRecallOptions } from './evaluate.js';
+export {
+  align,
+  runAlignCommand,
+  contentEmbeddings,
+  pairKeys,
+  filterPairs,
+  type AlignOptions,
+  type AlignOutput,
+  type AlignCommandOptions,
+} from './align.js';
