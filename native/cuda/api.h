@@ -1,0 +1,115 @@
+// The CUDA backend's C++ interface: plain declarations, no CUDA or Node headers, so the
+// N-API glue (native/binding/cuda/) compiles with the host compiler and only this folder
+// needs nvcc. Pointers are device pointers unless named `host_*`. Every function checks
+// the CUDA status and throws qarm::Error (native/core/error.h) on failure; kernels that read
+// indices validate them on the device and raise ErrorCode::Index after the launch.
+// Layouts and semantics match the CPU kernels in native/core/ (row-major, float32/int32).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace qarm::cuda {
+
+// ---- runtime (runtime.cu) ----
+// Number of usable devices; 0 (never throws) when there is no driver or device, with the
+// CUDA error text in *reason.
+int device_count(std::string* reason);
+struct DeviceInfo {
+  std::string name;
+  int major = 0, minor = 0, sm_count = 0;
+  size_t total_bytes = 0, free_bytes = 0;
+};
+DeviceInfo device_info();
+void* raw_malloc(size_t bytes);  // ErrorCode::Value "CUDA out of memory ..." on failure
+void raw_free(void* p);
+void copy_h2d(void* dst, const void* host_src, size_t bytes);
+void copy_d2h(void* host_dst, const void* src, size_t bytes);
+void copy_d2d(void* dst, const void* src, size_t bytes);
+// `height` rows of `width` bytes from src (row pitch spitch) to dst (row pitch dpitch).
+void copy_2d(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height);
+void memset_zero(void* p, size_t bytes);
+void synchronize();
+
+// ---- elementwise (elementwise.cu); op codes as native/core/elementwise.h ----
+void unary(int op, const float* x, float* y, int64_t n);
+// shape/strides: `rank` <= kMaxRank entries, strides in elements (0 = broadcast).
+constexpr int kMaxRank = 8;
+void binary(int op, const float* a, const int64_t* a_strides, const float* b,
+            const int64_t* b_strides, float* out, const int64_t* shape, int rank);
+void axpby(float alpha, const float* x, float beta, float* y, int64_t n);
+void fill_f32(float* p, int64_t n, float value);
+void fill_i32(int32_t* p, int64_t n, int32_t value);
+// Any 4-byte element type.
+void transpose2d(const uint32_t* x, uint32_t* y, int64_t rows, int64_t cols);
+
+// ---- reductions (reduce.cu); as native/core/reduce.h ----
+void reduce_sum(const float* x, float* out, int64_t outer, int64_t len, int64_t inner);
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
+void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols);
+void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols,
+                       float eps);
+void argreduce_rows(const float* x, int32_t* out, int64_t rows, int64_t cols, bool is_max);
+
+// ---- optimizers (optim.cu); as lib/tensor/cpu/optim_kernels.ts ----
+void sgd_update(float* param, const float* grad, float* velocity /* nullable */, int64_t n,
+                float lr, float momentum, float weight_decay, bool nesterov);
+void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr,
+                 float beta1, float beta2, float eps, float weight_decay, bool decoupled,
+                 int64_t step);
+
+// ---- dense GEMM (gemm.cu + cublas_loader.cc) ----
+// Row-major C[M,N] = alpha * op(A) op(B) + beta * C, lda/ldb/ldc row strides.
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+           int64_t ldc);
+// "cublas" when libcublas was found at run time (dlopen) and is in use, else "builtin".
+const char* gemm_backend();
+// Forces the built-in kernel (true) or cuBLAS when available (false). Returns the backend.
+const char* set_gemm_builtin(bool builtin);
+// The built-in tiled kernel, always available (tests compare it with cuBLAS).
+void sgemm_builtin(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+                   const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+                   float* C, int64_t ldc);
+
+// ---- embedding rows (embedding.cu) ----
+// out[i, :] = table[idx[i], :]; an index outside [0, rows) -> ErrorCode::Index naming `arg`.
+void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                 float* out, const char* arg);
+enum class ScatterMode { Sorted = 0, Atomic = 1 };
+// target[idx[i], :] += src[i, :]. Sorted: stable radix sort of the indices, then one ordered
+// sum per unique row (bitwise deterministic, duplicates added in input order). Atomic:
+// atomicAdd per element (faster for few duplicates, order-dependent rounding).
+void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                      const float* src, ScatterMode mode, const char* arg);
+
+// ---- quantisation (nearest.cu, nearest_tc.cu, kmeans.cu, ste.cu) ----
+enum class Metric { L2 = 0, IP = 1, Cosine = 2 };
+// Largest k the fused kernels keep per row.
+constexpr int kMaxTopK = 128;
+// For each of the N rows of x[N,D], the k nearest of the K rows of codebook[K,D]: indices
+// [N,k] and distances [N,k] sorted ascending, ties to the lower index. The N x K distance
+// matrix is never formed: 64 x 64 tiles live in shared memory/registers and are folded into
+// per-row top-k lists in the same pass.
+void nearest(const float* x, int64_t N, int64_t D, const float* codebook, int64_t K, int k,
+             Metric metric, int32_t* out_idx, float* out_dist);
+// Tensor-core variant: TF32 mma products select `candidates` (>= k) per row, which are then
+// re-ranked with exact fp32 distances. Needs sm_80+ (throws ErrorCode::Device otherwise).
+void nearest_tf32(const float* x, int64_t N, int64_t D, const float* codebook, int64_t K, int k,
+                  int candidates, Metric metric, int32_t* out_idx, float* out_dist);
+// k-means centroid update: sums of the rows of x per assignment (deterministic, sorted
+// scatter-add), counts, then centroids[c] = sum / count; empty clusters keep their old
+// centroid. counts is int32 [K]. Invalid assignment -> ErrorCode::Index.
+void kmeans_update(const float* x, int64_t N, int64_t D, const int32_t* assign, int64_t K,
+                   float* centroids, int32_t* counts);
+// Straight-through quantiser forward: q = codebook[idx]; y = x + (q - x) (the value the
+// straight-through estimator passes on); sqerr[i] = ||x_i - q_i||^2.
+void ste_forward(const float* x, int64_t N, int64_t D, const float* codebook, int64_t K,
+                 const int32_t* idx, float* y, float* sqerr);
+// Backward: dx = dy + commit_scale * (x - q) (identity + commitment-loss gradient);
+// dcodebook[c] += codebook_scale * sum over rows with idx == c of (q - x) (deterministic).
+void ste_backward(const float* dy, const float* x, int64_t N, int64_t D, const float* codebook,
+                  int64_t K, const int32_t* idx, float commit_scale, float codebook_scale,
+                  float* dx, float* dcodebook);
+
+}  // namespace qarm::cuda

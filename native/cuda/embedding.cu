@@ -1,0 +1,135 @@
+// Embedding rows: validated gather, and the scatter-add that embedding backward feeds to the
+// row-sparse optimizers, in two modes (see api.h): sorted (deterministic, default) and
+// atomic. Both validate every index before touching the target, so a bad index leaves it
+// unchanged, as on the CPU.
+#include <cub/device/device_radix_sort.cuh>
+
+#include "api.h"
+#include "segment.cuh"
+
+namespace qarm::cuda {
+namespace {
+
+// Grow-only device scratch. One per purpose; all use happens in stream order.
+struct Scratch {
+  void* p = nullptr;
+  size_t cap = 0;
+  void* get(size_t bytes) {
+    if (bytes > cap) {
+      if (p) check(cudaFree(p), "cudaFree(scratch)");
+      p = nullptr;
+      cap = 0;
+      check(cudaMalloc(&p, bytes), "cudaMalloc(scratch)");
+      cap = bytes;
+    }
+    return p;
+  }
+};
+Scratch g_keys_in, g_keys_out, g_perm_in, g_perm_out, g_cub;
+
+__global__ void validate_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* err) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int32_t v = idx[i];
+    if (v < 0 || v >= rows) report_bad(err, i);
+  }
+}
+
+__global__ void prepare_sort_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* __restrict__ keys,
+                                    int32_t* __restrict__ perm, int32_t* err) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    int32_t v = idx[i];
+    if (v < 0 || v >= rows) {
+      report_bad(err, i);
+      v = 0;  // keeps the sort well-defined; consumers skip their work anyway
+    }
+    keys[i] = v;
+    perm[i] = static_cast<int32_t>(i);
+  }
+}
+
+__global__ void gather_kernel(const float* __restrict__ table, int64_t rows, int64_t dim, const int32_t* __restrict__ idx,
+                              int64_t n, float* __restrict__ out, int32_t* err) {
+  const int64_t total = n * dim;
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
+    int64_t i = t / dim, d = t - i * dim;
+    int32_t r = idx[i];
+    if (r < 0 || r >= rows) {
+      if (d == 0) report_bad(err, i);
+      out[t] = 0.f;
+    } else {
+      out[t] = table[int64_t(r) * dim + d];
+    }
+  }
+}
+
+__global__ void atomic_scatter_kernel(float* __restrict__ target, int64_t dim, const int32_t* __restrict__ idx, int64_t n,
+                                      const float* __restrict__ src, const int32_t* err) {
+  if (guard_failed(err)) return;
+  const int64_t total = n * dim;
+  for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
+    int64_t i = t / dim;
+    atomicAdd(target + int64_t(idx[i]) * dim + (t - i * dim), src[t]);
+  }
+}
+
+int bits_for(int64_t rows) {
+  int b = 1;
+  while (b < 31 && (int64_t(1) << b) < rows) ++b;
+  return b;
+}
+
+}  // namespace
+
+SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows) {
+  if (n > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'indices': more than 2^31-1 indices");
+  reset_error_word();
+  const size_t bytes = static_cast<size_t>(n) * sizeof(int32_t);
+  auto* keys_in = static_cast<int32_t*>(g_keys_in.get(bytes));
+  auto* keys_out = static_cast<int32_t*>(g_keys_out.get(bytes));
+  auto* perm_in = static_cast<int32_t*>(g_perm_in.get(bytes));
+  auto* perm_out = static_cast<int32_t*>(g_perm_out.get(bytes));
+  prepare_sort_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, keys_in, perm_in, error_word());
+  check_launch("sort indices");
+  size_t temp = 0;
+  const int bits = bits_for(rows);
+  check(cub::DeviceRadixSort::SortPairs(nullptr, temp, keys_in, keys_out, perm_in, perm_out, static_cast<int>(n), 0, bits),
+        "radix sort (size query)");
+  void* tmp = g_cub.get(temp ? temp : 1);
+  check(cub::DeviceRadixSort::SortPairs(tmp, temp, keys_in, keys_out, perm_in, perm_out, static_cast<int>(n), 0, bits),
+        "radix sort");
+  return SortedRows{keys_out, perm_out, n};
+}
+
+void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, float* out,
+                 const char* arg) {
+  if (n <= 0) return;
+  reset_error_word();
+  if (dim > 0) {
+    gather_kernel<<<blocks_for(n * dim, 256), 256>>>(table, rows, dim, idx, n, out, error_word());
+  } else {
+    validate_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, error_word());
+  }
+  check_launch("gatherRows");
+  throw_if_bad(arg, idx, rows);
+}
+
+void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, const float* src,
+                      ScatterMode mode, const char* arg) {
+  if (n <= 0) return;
+  if (mode == ScatterMode::Atomic || dim == 0) {
+    reset_error_word();
+    validate_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, error_word());
+    check_launch("scatterAddRows");
+    if (dim > 0) {
+      atomic_scatter_kernel<<<blocks_for(n * dim, 256), 256>>>(target, dim, idx, n, src, error_word());
+      check_launch("scatterAddRows");
+    }
+  } else {
+    SortedRows s = sort_rows(idx, n, rows);
+    segment_sum_kernel<float, true, false><<<segment_blocks(n), 256>>>(s, dim, target, nullptr, error_word(), PlainSrc{src, dim});
+    check_launch("scatterAddRows");
+  }
+  throw_if_bad(arg, idx, rows);
+}
+
+}  // namespace qarm::cuda
