@@ -83,14 +83,14 @@ enum class ScatterMode { Sorted = 0, Atomic = 1 };
 void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                       const float* src, ScatterMode mode, const char* arg);
 
-// ---- quantisation (nearest.cu, nearest_tc.cu, kmeans.cu, ste.cu) ----
+// ---- quantisation (nearest.cu, nearest_tc.cu, kmeans.cu, rvq.cu) ----
 enum class Metric { L2 = 0, IP = 1, Cosine = 2 };
 // Largest k the fused kernels keep per row.
 constexpr int kMaxTopK = 128;
 // For each of the N rows of x[N,D], the k nearest of the K rows of codebook[K,D]: indices
 // [N,k] and distances [N,k] sorted ascending, ties to the lower index. The N x K distance
 // matrix is never formed: 64 x 64 tiles live in shared memory/registers and are folded into
-// per-row top-k lists in the same pass.
+// per-row top-k lists in the same pass. Non-finite x or codebook -> ErrorCode::Value.
 void nearest(const float* x, int64_t N, int64_t D, const float* codebook, int64_t K, int k,
              Metric metric, int32_t* out_idx, float* out_dist);
 // Tensor-core variant: TF32 mma products select `candidates` (>= k) per row, which are then
@@ -102,14 +102,19 @@ void nearest_tf32(const float* x, int64_t N, int64_t D, const float* codebook, i
 // centroid. counts is int32 [K]. Invalid assignment -> ErrorCode::Index.
 void kmeans_update(const float* x, int64_t N, int64_t D, const int32_t* assign, int64_t K,
                    float* centroids, int32_t* counts);
-// Straight-through quantiser forward: q = codebook[idx]; y = x + (q - x) (the value the
-// straight-through estimator passes on); sqerr[i] = ||x_i - q_i||^2.
-void ste_forward(const float* x, int64_t N, int64_t D, const float* codebook, int64_t K,
-                 const int32_t* idx, float* y, float* sqerr);
-// Backward: dx = dy + commit_scale * (x - q) (identity + commitment-loss gradient);
-// dcodebook[c] += codebook_scale * sum over rows with idx == c of (q - x) (deterministic).
-void ste_backward(const float* dy, const float* x, int64_t N, int64_t D, const float* codebook,
-                  int64_t K, const int32_t* idx, float commit_scale, float codebook_scale,
-                  float* dx, float* dcodebook);
+// Residual-VQ pieces, as native/core/quant.h (same formulas, same argument names in errors).
+// One level forward: q = codebook[codes]; quantized += q; next = residual - q. Returns
+// sum_i ||next_i||^2 (double, fixed summation order; synchronises).
+double rvq_level_forward(const float* residual, const float* codebook, int64_t kc, int64_t d,
+                         const int32_t* codes, int64_t n, float* quantized, float* next);
+// grad[codes[i], :] += scale * rows[i, :], deterministic (sorted, in input order per code).
+void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* codes, int64_t n,
+                           const float* rows, float scale);
+// Straight-through backward: grad_x = grad_out + scale * sum_l rows[l] (either may be null).
+void rvq_ste_backward(const float* grad_out, const float* rows, int64_t levels, int64_t nd,
+                      float scale, float* grad_x);
+// Per-code counts and double-accumulated row sums (both overwritten; empty codes get 0).
+void vq_code_sums(const float* x, int64_t n, int64_t d, const int32_t* codes, int64_t kc,
+                  float* counts, float* sums);
 
 }  // namespace qarm::cuda

@@ -126,7 +126,7 @@ void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* i
     }
   } else {
     SortedRows s = sort_rows(idx, n, rows);
-    segment_sum_kernel<float, true, false><<<segment_blocks(n), 256>>>(s, dim, target, nullptr, error_word(), PlainSrc{src, dim});
+    segment_sum_kernel<float, true, false, PlainSrc, int32_t><<<segment_blocks(n), 256>>>(s, dim, target, nullptr, error_word(), PlainSrc{src, dim});
     check_launch("scatterAddRows");
   }
   throw_if_bad(arg, idx, rows);

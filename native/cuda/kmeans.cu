@@ -13,7 +13,7 @@ void kmeans_update(const float* x, int64_t N, int64_t D, const int32_t* assign, 
   memset_zero(counts, static_cast<size_t>(K) * sizeof(int32_t));
   if (N <= 0) return;
   SortedRows s = sort_rows(assign, N, K);
-  segment_sum_kernel<double, false, true><<<segment_blocks(N), 256>>>(s, D, centroids, counts, error_word(),
+  segment_sum_kernel<double, false, true, PlainSrc, int32_t><<<segment_blocks(N), 256>>>(s, D, centroids, counts, error_word(),
                                                                        PlainSrc{x, D});
   check_launch("kmeansUpdate");
   throw_if_bad("assignments", assign, K);

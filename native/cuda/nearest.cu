@@ -27,6 +27,11 @@ __global__ void norm_kernel(const float* __restrict__ v, int64_t rows, int64_t d
   }
 }
 
+__global__ void finite_kernel(const float* __restrict__ v, int64_t n, int32_t* err) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    if (!isfinite(v[i])) report_bad(err, i);
+}
+
 // Loads rows [r0, r0 + 64) x dims [k0, k0 + 16) of a row-major [rows, D] matrix into
 // tile[kk][r], zero-padded. Consecutive threads read consecutive dims (coalesced).
 __device__ __forceinline__ void load_slice(float (*tile)[BM + 4], const float* __restrict__ m, int64_t rows, int64_t D,
@@ -189,6 +194,17 @@ void row_norm_terms(const float* v, int64_t rows, int64_t dim, bool want_inverse
   check_launch("nearest (norms)");
 }
 
+void check_finite(const float* v, int64_t n, const char* name) {
+  if (n <= 0) return;
+  reset_error_word();
+  finite_kernel<<<blocks_for(n, 256), 256>>>(v, n, error_word());
+  check_launch("finiteness check");
+  const int64_t pos = read_error_word();
+  if (pos >= 0)
+    throw Error(ErrorCode::Value, std::string("argument '") + name + "' holds a non-finite value at element " +
+                                      std::to_string(pos));
+}
+
 void check_nearest_args(int64_t N, int64_t K, int k) {
   if (K <= 0) throw Error(ErrorCode::Value, "argument 'codebook' must have at least one row");
   if (K > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'codebook' has more than 2^31-1 rows");
@@ -201,6 +217,8 @@ void nearest(const float* x, int64_t N, int64_t D, const float* cb, int64_t K, i
              float* out_dist) {
   check_nearest_args(N, K, k);
   if (N <= 0) return;
+  check_finite(x, N * D, "x");
+  check_finite(cb, K * D, "codebook");
   float* cterm = nullptr;
   float* xterm = nullptr;
   if (metric != Metric::IP) {

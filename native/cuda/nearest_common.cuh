@@ -20,6 +20,10 @@ void row_norm_terms(const float* v, int64_t rows, int64_t dim, bool want_inverse
 // Throws the argument errors both kernels share (empty codebook, k outside [1, min(K, 128)]).
 void check_nearest_args(int64_t N, int64_t K, int k);
 
+// Throws ErrorCode::Value naming `name` when v[0..n) holds a NaN or an infinity (as the CPU
+// kernel does; one read of the data, small next to the search).
+void check_finite(const float* v, int64_t n, const char* name);
+
 // Grow-only device scratch for the nearest kernels.
 float* nearest_scratch(int which, size_t floats);
 

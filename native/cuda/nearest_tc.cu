@@ -171,6 +171,8 @@ void nearest_tf32(const float* x, int64_t N, int64_t D, const float* cb, int64_t
   if (C > kMaxTopK) C = kMaxTopK;
   if (C > K) C = static_cast<int>(K);
   if (N <= 0) return;
+  check_finite(x, N * D, "x");
+  check_finite(cb, K * D, "codebook");
   float* cterm = nearest_scratch(0, static_cast<size_t>(K));
   float* xterm = nearest_scratch(1, static_cast<size_t>(N));
   if (metric != Metric::IP) {

@@ -29,9 +29,9 @@ __device__ __forceinline__ bool guard_failed(const int32_t* err) { return *err !
 // type; with kFromTarget the sum starts from the current target row (exact CPU order),
 // otherwise from zero; with kMean the stored value is the sum over the run length (k-means
 // centroids; rows without a run are left untouched). counts (nullable) gets run lengths.
-template <class Acc, bool kFromTarget, bool kMean, class Src>
+template <class Acc, bool kFromTarget, bool kMean, class Src, class CountT = int32_t>
 __global__ void segment_sum_kernel(SortedRows s, int64_t dim, float* __restrict__ target,
-                                   int32_t* __restrict__ counts, const int32_t* __restrict__ err, Src src) {
+                                   CountT* __restrict__ counts, const int32_t* __restrict__ err, Src src) {
   if (guard_failed(err)) return;
   const int lane = threadIdx.x & 31;
   const int64_t nwarps = (int64_t(gridDim.x) * blockDim.x) >> 5;
@@ -47,7 +47,7 @@ __global__ void segment_sum_kernel(SortedRows s, int64_t dim, float* __restrict_
       if (kMean) acc /= static_cast<Acc>(end - p);
       row[d] = static_cast<float>(acc);
     }
-    if (counts && lane == 0) counts[key] = static_cast<int32_t>(end - p);
+    if (counts && lane == 0) counts[key] = static_cast<CountT>(end - p);
   }
 }
 

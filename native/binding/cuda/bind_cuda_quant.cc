@@ -1,5 +1,5 @@
 // N-API glue for the quantisation kernels on CUDA: fused nearest-codeword search (fp32 and
-// TF32 + exact re-rank), k-means centroid update, straight-through quantiser.
+// TF32 + exact re-rank), k-means centroid update, residual-VQ straight-through pieces.
 #include <napi.h>
 
 #include <string>
@@ -50,28 +50,57 @@ Napi::Value KmeansUpdate(const Napi::CallbackInfo& info) {
   });
 }
 
-// steForward(x, N, D, codebook, K, indices, y, sqerr)
-Napi::Value SteForward(const Napi::CallbackInfo& info) {
+// rvqLevelForward(residual, codebook, kc, d, codes, n, quantized, next) -> sum ||next||^2
+Napi::Value RvqLevelForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int64_t N = integer(info, 1, "N", 0, kMaxDim), D = integer(info, 2, "D", 0, kMaxDim);
-    int64_t K = integer(info, 4, "K", 1, kMaxDim);
-    int64_t nd = checked_mul(N, D, "x");
-    cu::ste_forward(dev<float>(info, 0, "x", nd), N, D, dev<float>(info, 3, "codebook", checked_mul(K, D, "codebook")), K,
-                    dev<int32_t>(info, 5, "indices", N), dev<float>(info, 6, "y", nd), dev<float>(info, 7, "sqerr", N));
+    int64_t kc = integer(info, 2, "K", 1, kMaxDim), d = integer(info, 3, "d", 0, kMaxDim);
+    int64_t n = integer(info, 5, "n", 0, kMaxDim);
+    int64_t nd = checked_mul(n, d, "residual");
+    auto* res = dev<float>(info, 0, "residual", nd);
+    auto* cb = dev<float>(info, 1, "codebook", checked_mul(kc, d, "codebook"));
+    auto* codes = dev<int32_t>(info, 4, "codes", n);
+    auto* q = dev<float>(info, 6, "quantized", nd);
+    auto* next = dev<float>(info, 7, "next", nd);
+    return Napi::Number::New(info.Env(), cu::rvq_level_forward(res, cb, kc, d, codes, n, q, next));
+  });
+}
+
+// vqScatterAddScaled(grad, kc, d, codes, n, rows, scale)
+Napi::Value VqScatterAddScaled(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t kc = integer(info, 1, "K", 1, kMaxDim), d = integer(info, 2, "d", 0, kMaxDim);
+    int64_t n = integer(info, 4, "n", 0, kMaxDim);
+    auto* grad = dev<float>(info, 0, "grad", checked_mul(kc, d, "grad"));
+    auto* codes = dev<int32_t>(info, 3, "codes", n);
+    auto* rows = dev<float>(info, 5, "rows", checked_mul(n, d, "rows"));
+    cu::vq_scatter_add_scaled(grad, kc, d, codes, n, rows, static_cast<float>(number(info, 6, "scale")));
     return info.Env().Undefined();
   });
 }
 
-// steBackward(dy, x, N, D, codebook, K, indices, commitScale, codebookScale, dx, dcodebook)
-Napi::Value SteBackward(const Napi::CallbackInfo& info) {
+// rvqSteBackward(gradOut|null, rows|null, levels, nd, scale, gradX)
+Napi::Value RvqSteBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int64_t N = integer(info, 2, "N", 0, kMaxDim), D = integer(info, 3, "D", 0, kMaxDim);
-    int64_t K = integer(info, 5, "K", 1, kMaxDim);
-    int64_t nd = checked_mul(N, D, "x"), kd = checked_mul(K, D, "codebook");
-    cu::ste_backward(dev<float>(info, 0, "dy", nd), dev<float>(info, 1, "x", nd), N, D, dev<float>(info, 4, "codebook", kd),
-                     K, dev<int32_t>(info, 6, "indices", N), static_cast<float>(number(info, 7, "commitScale")),
-                     static_cast<float>(number(info, 8, "codebookScale")), dev<float>(info, 9, "dx", nd),
-                     dev<float>(info, 10, "dcodebook", kd));
+    int64_t levels = integer(info, 2, "levels", 0, kMaxDim), nd = integer(info, 3, "nd", 0, kMaxCount);
+    auto* gout = static_cast<float*>(device_ptr_or_null(info, 0, "gradOut", nd * sizeof(float)));
+    auto* rows = static_cast<float*>(
+        device_ptr_or_null(info, 1, "rows", static_cast<uint64_t>(checked_mul(levels, nd, "rows")) * sizeof(float)));
+    auto* gx = dev<float>(info, 5, "gradX", nd);
+    cu::rvq_ste_backward(gout, rows, levels, nd, static_cast<float>(number(info, 4, "scale")), gx);
+    return info.Env().Undefined();
+  });
+}
+
+// vqCodeSums(x, n, d, codes, kc, counts, sums)
+Napi::Value VqCodeSums(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t n = integer(info, 1, "n", 0, kMaxDim), d = integer(info, 2, "d", 0, kMaxDim);
+    int64_t kc = integer(info, 4, "K", 1, kMaxDim);
+    auto* x = dev<float>(info, 0, "x", checked_mul(n, d, "x"));
+    auto* codes = dev<int32_t>(info, 3, "codes", n);
+    auto* counts = dev<float>(info, 5, "counts", kc);
+    auto* sums = dev<float>(info, 6, "sums", checked_mul(kc, d, "sums"));
+    cu::vq_code_sums(x, n, d, codes, kc, counts, sums);
     return info.Env().Undefined();
   });
 }
@@ -81,8 +110,10 @@ Napi::Value SteBackward(const Napi::CallbackInfo& info) {
 void register_quant(Napi::Env env, Napi::Object exports) {
   exports.Set("nearest", Napi::Function::New(env, Nearest));
   exports.Set("kmeansUpdate", Napi::Function::New(env, KmeansUpdate));
-  exports.Set("steForward", Napi::Function::New(env, SteForward));
-  exports.Set("steBackward", Napi::Function::New(env, SteBackward));
+  exports.Set("rvqLevelForward", Napi::Function::New(env, RvqLevelForward));
+  exports.Set("vqScatterAddScaled", Napi::Function::New(env, VqScatterAddScaled));
+  exports.Set("rvqSteBackward", Napi::Function::New(env, RvqSteBackward));
+  exports.Set("vqCodeSums", Napi::Function::New(env, VqCodeSums));
 }
 
 }  // namespace qarm::binding::cuda_glue
