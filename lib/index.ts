@@ -44,3 +44,4 @@ export {
   type AlignCommandOptions,
   type AlignerOptions,
 } from './align/index.js';
+export * as cuda from './tensor/cuda/public.js';

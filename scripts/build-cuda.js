@@ -5,8 +5,9 @@
 // build break even on machines without a GPU.
 // Environment: CUDACXX / CUDA_HOME / CUDA_PATH locate nvcc; QARM_CUDA_ARCHS overrides the
 // architectures (default "80-real;90-real;90-virtual"); QARM_BUILD_JOBS (default 2).
+// Without cmake (or with QARM_PLAIN_NVCC=1) it compiles with nvcc and c++ directly.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,9 +38,9 @@ if (!nvcc) {
   process.exit(0);
 }
 const cmake = spawnSync('cmake', ['--version'], { encoding: 'utf8' });
-if (cmake.status !== 0) {
-  say(`nvcc found at ${nvcc} but cmake is not installed: install CMake >= 3.18 to build the CUDA addon.`);
-  process.exit(1);
+if (cmake.status !== 0 || process.env.QARM_PLAIN_NVCC === '1') {
+  say(`nvcc found at ${nvcc} (cmake unavailable or QARM_PLAIN_NVCC=1): building with nvcc directly`);
+  process.exit(plainNvccBuild(nvcc));
 }
 say(`nvcc: ${nvcc}; ${cmake.stdout.split('\n')[0]}`);
 
@@ -61,3 +62,40 @@ if (r.status !== 0) {
   process.exit(r.status || 1);
 }
 say(`built build-cuda/Release/qarm_cuda.node in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+
+// The same build without CMake: one nvcc/c++ invocation per source (two at a time), then an
+// nvcc link, with the flags CMakeLists.txt uses. Used only when cmake is missing.
+function plainNvccBuild(nvcc) {
+  const req = createRequire(import.meta.url);
+  const napiInc = req('node-api-headers').include_dir;
+  const addonInc = req('node-addon-api').include_dir.replace(/"/g, '');
+  const archs = (process.env.QARM_CUDA_ARCHS || '80-real;90-real;90-virtual').split(/[;,\s]+/).filter(Boolean);
+  const gencode = [];
+  for (const a of archs) {
+    const [num, kind] = a.split('-');
+    if (kind === 'virtual') gencode.push(`-gencode=arch=compute_${num},code=compute_${num}`);
+    else gencode.push(`-gencode=arch=compute_${num},code=sm_${num}`);
+  }
+  const out = join(root, 'build-cuda', 'Release');
+  const objDir = join(root, 'build-cuda', 'obj');
+  mkdirSync(out, { recursive: true });
+  mkdirSync(objDir, { recursive: true });
+  const list = (dir, ext) => readdirSync(join(root, dir)).filter((f) => f.endsWith(ext)).map((f) => join(dir, f));
+  const cu = list('native/cuda', '.cu');
+  const cc = [...list('native/cuda', '.cc'), ...list('native/binding/cuda', '.cc'), 'native/binding/args.cc'];
+  const defs = ['-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS'];
+  const jobs = [
+    ...cu.map((f) => [nvcc, ['-O3', '-std=c++17', '-Xcompiler=-fPIC,-fvisibility=hidden', ...gencode, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
+    ...cc.map((f) => ['c++', ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', `-I${napiInc}`, `-I${addonInc}`,
+      `-I${join(dirname(dirname(nvcc)), 'include')}`, ...defs, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
+  ];
+  for (const [cmd, args] of jobs) {
+    say(`${cmd} ... ${args[args.indexOf('-c') + 1]}`);
+    const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root });
+    if (r.status !== 0) return r.status || 1;
+  }
+  const objs = jobs.map(([, args]) => args[args.length - 1]);
+  const r = spawnSync(nvcc, ['-shared', '-o', join(out, 'qarm_cuda.node'), ...objs, '-cudart=static', '-ldl', '-lrt', '-lpthread'], { stdio: 'inherit', cwd: root });
+  if (r.status === 0) say('built build-cuda/Release/qarm_cuda.node (plain nvcc)');
+  return r.status || 0;
+}

@@ -1,4 +1,5 @@
-import { DisposedError, DTypeError, ShapeError, ValueError } from '../errors.js';
+import { DeviceError, DisposedError, DTypeError, ShapeError, ValueError } from '../errors.js';
+import { checkDevice } from './device.js';
 import { BYTES_PER_ELEMENT, type Device, type DType, type TypedArray } from './dtype.js';
 import { countBytes, trackTensor, untrackTensor } from './memory.js';
 import { CpuStorage, type Storage } from './storage.js';
@@ -144,6 +145,20 @@ export class Tensor {
       return out;
     };
     return build(0, 0);
+  }
+
+  /**
+   * This tensor on `device` ('cpu' or 'cuda'): a copy when it lives elsewhere, else a new
+   * view of the same storage (so disposing either leaves the other usable). Throws a
+   * DeviceError naming the reason when the device is not available (see `devices()`).
+   * The move is not recorded by autograd: move parameters before training.
+   */
+  to(device: Device): Tensor {
+    const s = this.storage();
+    const d = checkDevice(device);
+    if (d === s.device) return new Tensor(s, this.shape, this.dtype);
+    if (!tensorHooks.toDevice) throw new DeviceError(`argument 'device': no backend can move tensors from ${s.device} to ${d}`, 'device');
+    return tensorHooks.toDevice(this, d);
   }
 
   /** A view with a new shape (one entry may be -1). Shares storage; not differentiable here (see `ops.reshape`). */

@@ -74,8 +74,9 @@ void sgemm_builtin(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, 
 
 // ---- embedding rows (embedding.cu) ----
 // out[i, :] = table[idx[i], :]; an index outside [0, rows) -> ErrorCode::Index naming `arg`.
+// With `padded`, a negative index gives a zero row instead (padding slots).
 void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
-                 float* out, const char* arg);
+                 float* out, const char* arg, bool padded = false);
 enum class ScatterMode { Sorted = 0, Atomic = 1 };
 // target[idx[i], :] += src[i, :]. Sorted: stable radix sort of the indices, then one ordered
 // sum per unique row (bitwise deterministic, duplicates added in input order). Atomic:

@@ -27,10 +27,11 @@ struct Scratch {
 };
 Scratch g_keys_in, g_keys_out, g_perm_in, g_perm_out, g_cub;
 
-__global__ void validate_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* err) {
+__global__ void validate_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* err,
+                                bool allow_negative = false) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int32_t v = idx[i];
-    if (v < 0 || v >= rows) report_bad(err, i);
+    if ((v < 0 && !allow_negative) || v >= rows) report_bad(err, i);
   }
 }
 
@@ -48,13 +49,13 @@ __global__ void prepare_sort_kernel(const int32_t* __restrict__ idx, int64_t n, 
 }
 
 __global__ void gather_kernel(const float* __restrict__ table, int64_t rows, int64_t dim, const int32_t* __restrict__ idx,
-                              int64_t n, float* __restrict__ out, int32_t* err) {
+                              int64_t n, float* __restrict__ out, int32_t* err, bool padded) {
   const int64_t total = n * dim;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
     int64_t i = t / dim, d = t - i * dim;
     int32_t r = idx[i];
     if (r < 0 || r >= rows) {
-      if (d == 0) report_bad(err, i);
+      if (d == 0 && !(padded && r < 0)) report_bad(err, i);
       out[t] = 0.f;
     } else {
       out[t] = table[int64_t(r) * dim + d];
@@ -101,13 +102,13 @@ SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows) {
 }
 
 void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, float* out,
-                 const char* arg) {
+                 const char* arg, bool padded) {
   if (n <= 0) return;
   reset_error_word();
   if (dim > 0) {
-    gather_kernel<<<blocks_for(n * dim, 256), 256>>>(table, rows, dim, idx, n, out, error_word());
+    gather_kernel<<<blocks_for(n * dim, 256), 256>>>(table, rows, dim, idx, n, out, error_word(), padded);
   } else {
-    validate_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, error_word());
+    validate_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, error_word(), padded);
   }
   check_launch("gatherRows");
   throw_if_bad(arg, idx, rows);

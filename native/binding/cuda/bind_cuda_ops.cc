@@ -35,7 +35,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int op = static_cast<int>(integer(info, 0, "op", 0, 9));
     int64_t n = integer(info, 3, "n", 0, kMaxCount);
-    cu::unary(op, dev<float>(info, 1, "x", n), dev<float>(info, 2, "out", n), n);
+    auto* x = dev<float>(info, 1, "x", n);
+    auto* y = dev<float>(info, 2, "out", n);
+    cu::unary(op, x, y, n);
     return info.Env().Undefined();
   });
 }
@@ -74,7 +76,9 @@ Napi::Value Axpby(const Napi::CallbackInfo& info) {
     float alpha = static_cast<float>(number(info, 0, "alpha"));
     float beta = static_cast<float>(number(info, 2, "beta"));
     int64_t n = integer(info, 4, "n", 0, kMaxCount);
-    cu::axpby(alpha, dev<float>(info, 1, "x", n), beta, dev<float>(info, 3, "y", n), n);
+    auto* x = dev<float>(info, 1, "x", n);
+    auto* y = dev<float>(info, 3, "y", n);
+    cu::axpby(alpha, x, beta, y, n);
     return info.Env().Undefined();
   });
 }
@@ -94,7 +98,9 @@ Napi::Value Transpose2d(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t r = integer(info, 2, "rows", 0, kMaxDim), c = integer(info, 3, "cols", 0, kMaxDim);
     int64_t n = checked_mul(r, c, "x");
-    cu::transpose2d(dev<uint32_t>(info, 0, "x", n), dev<uint32_t>(info, 1, "out", n), r, c);
+    auto* x = dev<uint32_t>(info, 0, "x", n);
+    auto* y = dev<uint32_t>(info, 1, "out", n);
+    cu::transpose2d(x, y, r, c);
     return info.Env().Undefined();
   });
 }
@@ -137,13 +143,14 @@ Napi::Value ArgReduceRows(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 2, "rows", 0, kMaxCount), cols = integer(info, 3, "cols", 1, kMaxCount);
     bool is_max = boolean(info, 4, "isMax");
-    cu::argreduce_rows(dev<float>(info, 0, "x", checked_mul(rows, cols, "x")), dev<int32_t>(info, 1, "out", rows), rows,
-                       cols, is_max);
+    auto* x = dev<float>(info, 0, "x", checked_mul(rows, cols, "x"));
+    auto* out = dev<int32_t>(info, 1, "out", rows);
+    cu::argreduce_rows(x, out, rows, cols, is_max);
     return info.Env().Undefined();
   });
 }
 
-// gatherRows(table, rows, dim, indices, n, out, argName)
+// gatherRows(table, rows, dim, indices, n, out, argName, padded)
 Napi::Value GatherRows(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
@@ -152,7 +159,8 @@ Napi::Value GatherRows(const Napi::CallbackInfo& info) {
     auto* table = dev<float>(info, 0, "table", checked_mul(rows, dim, "table"));
     auto* idx = dev<int32_t>(info, 3, name.c_str(), n);
     auto* out = dev<float>(info, 5, "out", checked_mul(n, dim, "out"));
-    cu::gather_rows(table, rows, dim, idx, n, out, name.c_str());
+    bool padded = info.Length() > 7 && info[7].IsBoolean() && info[7].As<Napi::Boolean>().Value();
+    cu::gather_rows(table, rows, dim, idx, n, out, name.c_str(), padded);
     return info.Env().Undefined();
   });
 }
@@ -190,8 +198,11 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
 Napi::Value AdamUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t n = integer(info, 4, "n", 0, kMaxCount);
-    cu::adam_update(dev<float>(info, 0, "param", n), dev<float>(info, 1, "grad", n), dev<float>(info, 2, "m", n),
-                    dev<float>(info, 3, "v", n), n, static_cast<float>(number(info, 5, "lr")),
+    auto* p = dev<float>(info, 0, "param", n);
+    auto* g = dev<float>(info, 1, "grad", n);
+    auto* m = dev<float>(info, 2, "m", n);
+    auto* v = dev<float>(info, 3, "v", n);
+    cu::adam_update(p, g, m, v, n, static_cast<float>(number(info, 5, "lr")),
                     static_cast<float>(number(info, 6, "beta1")), static_cast<float>(number(info, 7, "beta2")),
                     static_cast<float>(number(info, 8, "eps")), static_cast<float>(number(info, 9, "weightDecay")),
                     boolean(info, 10, "decoupled"), integer(info, 11, "step", 1, kMaxCount));

@@ -43,9 +43,11 @@ Napi::Value KmeansUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t N = integer(info, 1, "N", 0, kMaxDim), D = integer(info, 2, "D", 0, kMaxDim);
     int64_t K = integer(info, 4, "K", 1, kMaxDim);
-    cu::kmeans_update(dev<float>(info, 0, "x", checked_mul(N, D, "x")), N, D, dev<int32_t>(info, 3, "assignments", N), K,
-                      dev<float>(info, 5, "centroids", checked_mul(K, D, "centroids")),
-                      dev<int32_t>(info, 6, "counts", K));
+    auto* x = dev<float>(info, 0, "x", checked_mul(N, D, "x"));
+    auto* assign = dev<int32_t>(info, 3, "assignments", N);
+    auto* centroids = dev<float>(info, 5, "centroids", checked_mul(K, D, "centroids"));
+    auto* counts = dev<int32_t>(info, 6, "counts", K);
+    cu::kmeans_update(x, N, D, assign, K, centroids, counts);
     return info.Env().Undefined();
   });
 }
