@@ -31,12 +31,16 @@ console.log(`GPU: ${info.name} (sm_${info.computeCapability.replace('.', '')}, $
 
 /** Median wall time (ms) of fn, device work included. */
 function timeGpu(fn, reps = 5, warmup = 1) {
-  for (let i = 0; i < warmup; i++) q.tidy(fn);
+  // Results are dropped (tidy returns nothing), so repeated runs do not pile up memory.
+  const run = () => q.tidy(() => {
+    fn();
+  });
+  for (let i = 0; i < warmup; i++) run();
   q.cuda.synchronize();
   const ts = [];
   for (let i = 0; i < reps; i++) {
     const t0 = process.hrtime.bigint();
-    q.tidy(fn);
+    run();
     q.cuda.synchronize();
     ts.push(Number(process.hrtime.bigint() - t0) / 1e6);
   }
