@@ -6,6 +6,7 @@
  * Backward rules run with recording off (no higher-order gradients).
  */
 import { ShapeError, ValueError } from '../errors.js';
+import { runKernel } from '../tensor/backend.js';
 import { keep } from '../tensor/memory.js';
 import { tensorHooks, type GradFnLike, type Tensor } from '../tensor/tensor.js';
 import { RowSparseGrad } from './sparse.js';
@@ -104,6 +105,12 @@ function accumulate(a: Grad, b: Grad): Grad {
   return sum;
 }
 
+/** `g` itself when nothing else can reach its storage, else a copy. */
+function ownedGrad(g: Tensor, given: Tensor | null, leafGrads: Set<Tensor>): Tensor {
+  const shared = g === given || leafGrads.has(g) || g.gradFn !== null || g.requiresGrad || g.storage('grad').refs > 1;
+  return shared ? runKernel<Tensor>('copy', { x: g }) : g;
+}
+
 /** Computes gradients of `root` (a scalar unless `grad` is given) with respect to every leaf that requires them. */
 export function backward(root: Tensor, grad?: Tensor): void {
   if (!root.requiresGrad) throw new ValueError('backward(): this tensor does not require gradients (no input had requiresGrad)');
@@ -111,9 +118,11 @@ export function backward(root: Tensor, grad?: Tensor): void {
     throw new ShapeError(`backward() without a gradient needs a scalar, got shape [${root.shape.join(', ')}]`);
   }
   if (grad && grad.shape.join() !== root.shape.join()) {
-    throw new ShapeError(`backward(grad): grad shape [${grad.shape.join(', ')}] differs from [${root.shape.join(', ')}]`, 'grad');
+    throw new ShapeError(`backward(): argument 'grad' has shape [${grad.shape.join(', ')}], the output has [${root.shape.join(', ')}]`, 'grad');
   }
   noGrad(() => {
+    const given = grad ?? null;
+    const leafGrads = new Set<Tensor>();
     const grads = new Map<Tensor, Grad>();
     grads.set(root, grad ?? gradMath.onesLike!(root));
     for (const t of topoOrder(root)) {
@@ -122,10 +131,23 @@ export function backward(root: Tensor, grad?: Tensor): void {
       if (!g) continue;
       const fn = t.gradFn as GradFn | null;
       if (!fn) {
-        // A leaf: its gradient outlives any tidy scope until the optimizer clears it.
-        const total = accumulate(t.grad as Grad, g);
+        // A leaf: its gradient outlives any tidy scope until the optimizer clears it, and it
+        // must own its memory (optimizers and clipGradNorm write it in place, zeroGrad
+        // disposes it), so a tensor shared with another leaf, the caller's seed gradient
+        // or a view of another tensor is copied first.
+        const prev = t.grad as Grad;
+        let total: Grad;
+        if (prev) {
+          total = accumulate(prev, g);
+          if (total !== prev) prev.dispose();
+        } else {
+          total = g instanceof RowSparseGrad ? g : ownedGrad(g, given, leafGrads);
+        }
         if (total instanceof RowSparseGrad) total.keep();
-        else if (total) keep(total);
+        else if (total) {
+          keep(total);
+          leafGrads.add(total);
+        }
         t.grad = total;
         continue;
       }

@@ -1,6 +1,7 @@
 /** Fully connected layer y = x Wᵀ + b. */
 import { add } from '../autograd/ops/arith.js';
 import { matmul } from '../autograd/ops/matmul.js';
+import { reshape } from '../autograd/ops/shape.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
@@ -42,9 +43,10 @@ export class Linear extends Module {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
       throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): argument 'x' has shape [${x.shape.join(', ')}], last axis must be ${this.inFeatures}`, 'x');
     }
-    const x2 = x.rank === 1 ? x.view([1, this.inFeatures]) : x;
+    // reshape (not view) keeps a 1-D input on the tape.
+    const x2 = x.rank === 1 ? reshape(x, [1, this.inFeatures]) : x;
     let y = matmul(x2, this.weight, { transB: true });
     if (this.bias) y = add(y, this.bias);
-    return x.rank === 1 ? y.view([this.outFeatures]) : y;
+    return x.rank === 1 ? reshape(y, [this.outFeatures]) : y;
   }
 }

@@ -19,7 +19,7 @@ constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
 
 int64_t checked_mul(int64_t a, int64_t b, const char* what) {
   if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-    fail(ErrorCode::Shape, std::string(what) + ": size overflows");
+    fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
   return a * b;
 }
 
@@ -54,12 +54,17 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   });
 }
 
-// Largest element offset a strided view over `shape` reaches, plus one.
-int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
+// Largest element offset a strided view over `shape` reaches, plus one (overflow-checked:
+// an absurd stride must fail the length check, not wrap around and pass it).
+int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+               const char* what) {
   int64_t off = 0;
   for (size_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 0) return 0;
-    off += (shape[d] - 1) * strides[d];
+    const int64_t step = checked_mul(shape[d] - 1, strides[d], what);
+    if (off > std::numeric_limits<int64_t>::max() - step - 1)
+      fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
+    off += step;
   }
   return off + 1;
 }
@@ -74,8 +79,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       fail(ErrorCode::Shape, "argument 'aStrides'/'bStrides' must have one entry per output dimension");
     int64_t total = 1;
     for (int64_t s : shape) total = checked_mul(total, s, "out");
-    auto a = f32(info, 1, "a", total ? extent(shape, as) : 0);
-    auto b = f32(info, 3, "b", total ? extent(shape, bs) : 0);
+    auto a = f32(info, 1, "a", total ? extent(shape, as, "a") : 0);
+    auto b = f32(info, 3, "b", total ? extent(shape, bs, "b") : 0);
     auto out = f32(info, 5, "out", total);
     binary(op, a.Data(), as.data(), b.Data(), bs.data(), out.Data(), shape.data(),
            static_cast<int>(shape.size()));

@@ -35,25 +35,32 @@ void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* i
 void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                       const float* src, const char* arg) {
   check_indices(idx, n, rows, arg);
-  // Counting sort of positions by target row keeps, per row, the original order of i.
-  std::vector<int64_t> start(static_cast<size_t>(rows) + 1, 0);
-  for (int64_t i = 0; i < n; ++i) ++start[static_cast<size_t>(idx[i]) + 1];
-  for (int64_t r = 0; r < rows; ++r) start[r + 1] += start[r];
+  if (n == 0 || dim == 0) return;
+  // Positions grouped by target row, each group in increasing i: a stable sort of the
+  // positions by index (a counting sort when the table is not much larger than n, so a
+  // huge table with few updates costs O(n log n), not O(rows) memory).
   std::vector<int64_t> order(static_cast<size_t>(n));
-  {
-    std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < n; ++i) order[fill[idx[i]]++] = i;
+  for (int64_t i = 0; i < n; ++i) order[i] = i;
+  if (rows <= 4 * n) {
+    std::vector<int64_t> start(static_cast<size_t>(rows) + 1, 0);
+    for (int64_t i = 0; i < n; ++i) ++start[static_cast<size_t>(idx[i]) + 1];
+    for (int64_t r = 0; r < rows; ++r) start[r + 1] += start[r];
+    for (int64_t i = 0; i < n; ++i) order[start[idx[i]]++] = i;
+  } else {
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t x, int64_t y) { return idx[x] < idx[y]; });
   }
-  std::vector<int32_t> touched;
-  for (int64_t r = 0; r < rows; ++r)
-    if (start[r + 1] > start[r]) touched.push_back(static_cast<int32_t>(r));
-  const int64_t nt = static_cast<int64_t>(touched.size());
-  const int64_t grain = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(dim, 1));
-  parallel_for(nt, grain, [&](int64_t b, int64_t e) {
+  // Runs of equal index: each run is one target row, owned by one task.
+  std::vector<int64_t> run_start;
+  for (int64_t p = 0; p < n; ++p)
+    if (p == 0 || idx[order[p]] != idx[order[p - 1]]) run_start.push_back(p);
+  const int64_t nruns = static_cast<int64_t>(run_start.size());
+  run_start.push_back(n);
+  const int64_t grain = std::max<int64_t>(1, (1 << 14) / dim);
+  parallel_for(nruns, grain, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
-      const int64_t r = touched[t];
-      float* dst = target + r * dim;
-      for (int64_t p = start[r]; p < start[r + 1]; ++p) {
+      float* dst = target + static_cast<int64_t>(idx[order[run_start[t]]]) * dim;
+      for (int64_t p = run_start[t]; p < run_start[t + 1]; ++p) {
         const float* s = src + order[p] * dim;
         for (int64_t j = 0; j < dim; ++j) dst[j] += s[j];
       }

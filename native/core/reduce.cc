@@ -69,9 +69,14 @@ void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* xr = x + r * cols;
       float m = -INFINITY;
-      for (int64_t j = 0; j < cols; ++j) m = std::max(m, xr[j]);
-      if (std::isinf(m)) {
-        out[r] = m;
+      bool has_nan = false;
+      for (int64_t j = 0; j < cols; ++j) {
+        if (std::isnan(xr[j])) has_nan = true;
+        else m = std::max(m, xr[j]);
+      }
+      // A NaN anywhere gives NaN; all -inf gives -inf; any +inf gives +inf.
+      if (has_nan || std::isinf(m)) {
+        out[r] = has_nan ? NAN : m;
         continue;
       }
       double s = 0;

@@ -28,15 +28,20 @@ export function gather(table: Tensor, indices: Tensor): Tensor {
  * See `indexAdd` for the in-place kernel.
  */
 export function scatterAdd(target: Tensor, indices: Tensor, source: Tensor): Tensor {
+  target.storage('target');
+  source.storage('source');
   checkTable(target, 'target');
   indices.i32('indices');
-  const rowSize = target.shape.slice(1).reduce((p, d) => p * d, 1);
-  if (source.size !== indices.size * rowSize || source.shape.slice(-target.rank + 1).join() !== target.shape.slice(1).join()) {
-    throw new ShapeError(`scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${indices.size}, ${target.shape.slice(1).join(', ')}]`, 'source');
+  // source is [...leading, ...rowShape] with the leading dims holding one row per index.
+  const rowShape = target.shape.slice(1);
+  const nLead = source.rank - rowShape.length;
+  const lead = source.shape.slice(0, Math.max(nLead, 0));
+  if (nLead < 0 || source.shape.slice(nLead).join() !== rowShape.join() || lead.reduce((p, d) => p * d, 1) !== indices.size) {
+    throw new ShapeError(`scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${[...indices.shape, ...rowShape].join(', ')}] (one row of shape [${rowShape.join(', ')}] per index)`, 'source');
   }
   const y = runKernel<Tensor>('copy', { x: target });
   runKernel('scatterAddRows', { target: y, indices, source });
-  return record('scatterAdd', y, [target, indices, source], (dy) => [dy, null, runKernel<Tensor>('gatherRows', { table: dy, indices })]);
+  return record('scatterAdd', y, [target, indices, source], (dy) => [dy, null, runKernel<Tensor>('gatherRows', { table: dy, indices }).view(source.shape)]);
 }
 
 function argReduce(x: Tensor, isMax: boolean): Tensor {

@@ -1,5 +1,5 @@
 /** Shape ops: reshape, 2-D transpose, concatenation and slicing along an axis. */
-import { ShapeError, ValueError } from '../../errors.js';
+import { DTypeError, ShapeError, ValueError } from '../../errors.js';
 import { runKernel } from '../../tensor/backend.js';
 import { resolveShape, type Tensor } from '../../tensor/tensor.js';
 import { record } from '../engine.js';
@@ -31,6 +31,7 @@ export function concat(xs: readonly Tensor[], axis = -1): Tensor {
   const rank = xs[0].rank;
   const ax = normAxis(axis, rank);
   xs.forEach((t, i) => {
+    if (t.dtype !== xs[0].dtype) throw new DTypeError(`concat(): xs[${i}] is ${t.dtype} but xs[0] is ${xs[0].dtype}`, `xs[${i}]`);
     if (t.rank !== rank || t.shape.some((d, j) => j !== ax && d !== xs[0].shape[j])) {
       throw new ShapeError(`concat(): xs[${i}] has shape [${t.shape.join(', ')}], incompatible with [${xs[0].shape.join(', ')}] along axis ${ax}`, `xs[${i}]`);
     }

@@ -6,7 +6,7 @@
 import { registerKernel } from '../backend.js';
 import { empty } from '../creation.js';
 import { native } from '../native.js';
-import type { Tensor } from '../tensor.js';
+import { shapeSize, type Tensor } from '../tensor.js';
 
 /** Codes shared with native/core/elementwise.h. @internal */
 export const UNARY = { neg: 0, relu: 1, sigmoid: 2, tanh: 3, exp: 4, log: 5, sqrt: 6, abs: 7, square: 8, reluGrad: 9 } as const;
@@ -71,7 +71,7 @@ registerKernel('argReduceRows', 'cpu', ({ x }, attrs) => {
 });
 
 registerKernel('gatherRows', 'cpu', ({ table, indices }, attrs) => {
-  const [rows, dim] = [table.shape[0], table.size / Math.max(table.shape[0], 1)];
+  const [rows, dim] = [table.shape[0], shapeSize(table.shape.slice(1))];
   const out = empty([...indices.shape, ...table.shape.slice(1)]);
   native.gatherRows(table.f32('table'), rows, dim, indices.i32('indices'), out.f32(), (attrs.argName as string) ?? 'indices');
   return out;
@@ -79,7 +79,7 @@ registerKernel('gatherRows', 'cpu', ({ table, indices }, attrs) => {
 
 registerKernel('scatterAddRows', 'cpu', ({ target, indices, source }, attrs) => {
   const rows = target.shape[0];
-  const dim = target.size / Math.max(rows, 1);
+  const dim = shapeSize(target.shape.slice(1));
   native.scatterAddRows(target.f32('target'), rows, dim, indices.i32('indices'), source.f32('source'), (attrs.argName as string) ?? 'indices');
   return target;
 });
