@@ -241,6 +241,17 @@ describe('indexing and shape ops', () => {
 });
 
 describe('determinism across thread counts', () => {
+  it('resizing the pool between parallel jobs is safe (new workers do not rerun the last job)', () => {
+    const n0 = q.numThreads();
+    const x = q.tensor(randArray(1 << 18, 3), [1 << 18]);
+    const want = q.sum(x).item();
+    for (let i = 0; i < 300; i++) {
+      q.setNumThreads(1 + (i % 3));
+      assert.equal(q.sum(x).item(), want);
+    }
+    q.setNumThreads(n0);
+  });
+
   it('reductions, softmax, normalisation and scatter-add are bit-identical on 1 and 2 threads', () => {
     const n0 = q.numThreads();
     const x = T(randArray(300 * 1111, 5), [300, 1111]);
