@@ -140,6 +140,20 @@ describe('embedding kernels', () => {
     assertThrowsTyped(() => q.embeddingBag(t, q.tensor([0, 9], undefined, 'int32'), q.tensor([0, 2], undefined, 'int32')), q.IndexError, 'values');
   });
 
+  it('concatLast / sliceLast match concat / slice and their gradients', () => {
+    for (const rows of [1, 3, 17]) {
+      const parts = [[rows, 2], [rows, 5], [rows, 1]].map((sh, i) => q.tensor(randArray(sh[0] * sh[1], i + rows), sh));
+      assert.deepEqual(q.concatLast(parts).toTypedArray(), q.concat(parts, -1).toTypedArray());
+      const x = q.tensor(randArray(rows * 8, 7), [rows, 2, 4]);
+      assert.deepEqual(q.sliceLast(x, 1, 2).toTypedArray(), q.slice(x, 2, 1, 2).toTypedArray());
+    }
+    const c = q.tensor(randArray(3 * 6, 9), [3, 6]);
+    gradCheck((a, b) => q.sum(q.mul(q.concatLast([a, b]), c)), [{ data: randArray(6, 1), shape: [3, 2] }, { data: randArray(12, 2), shape: [3, 4] }]);
+    gradCheck((a) => q.sum(q.mul(q.sliceLast(a, 2, 3), q.tensor(randArray(9, 3), [3, 3]))), [{ data: randArray(18, 4), shape: [3, 6] }]);
+    assertThrowsTyped(() => q.concatLast([q.zeros([2, 3]), q.zeros([3, 3])]), q.ShapeError, 'xs[1]');
+    assertThrowsTyped(() => q.sliceLast(q.zeros([2, 3]), 2, 2), q.ValueError, 'start');
+  });
+
   it('weightedPool forward and backward match a reference and finite differences', () => {
     const B = 3, M = 2, H = 5, D = 4;
     const w = randArray(B * M * H, 1), k = randArray(B * H * D, 2);

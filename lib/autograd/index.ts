@@ -10,3 +10,4 @@ export * from './ops/indexing.js';
 export * from './ops/shape.js';
 export * from './ops/embedding.js';
 export * from './ops/attention.js';
+export * from './ops/columns.js';

@@ -3,6 +3,7 @@ import { dinScores, weightedPool } from '../autograd/ops/attention.js';
 import { add, mul, sub } from '../autograd/ops/arith.js';
 import { matmul } from '../autograd/ops/matmul.js';
 import { reshape, slice } from '../autograd/ops/shape.js';
+import { sliceLast } from '../autograd/ops/columns.js';
 import { relu, sigmoid } from '../autograd/ops/unary.js';
 import { softmax } from '../autograd/ops/softmax.js';
 import { ShapeError, ValueError } from '../errors.js';
@@ -125,6 +126,7 @@ export class TargetAttention extends Module {
     }
     const pooled = weightedPool(w, keys); // [B, M, D]
     if (M === 1) return [reshape(pooled, [B, this.dim])];
-    return masks.map((_, mi) => reshape(slice(pooled, 1, mi, 1), [B, this.dim]));
+    const flat = reshape(pooled, [B, M * this.dim]);
+    return masks.map((_, mi) => sliceLast(flat, mi * this.dim, this.dim));
   }
 }

@@ -9,7 +9,8 @@
  * where a history item / the target as attention query is represented by
  * [item emb (d)] ++ [Σ_l RQ level emb (d)] (k = d or 2d). The tower MLP maps this to one logit.
  */
-import { concat, reshape } from '../autograd/ops/shape.js';
+import { reshape } from '../autograd/ops/shape.js';
+import { concatLast } from '../autograd/ops/columns.js';
 import { add } from '../autograd/ops/arith.js';
 import { noGrad } from '../autograd/engine.js';
 import { IndexError, ShapeError, ValueError } from '../errors.js';
@@ -210,7 +211,7 @@ export class Ranker extends Module {
       }
       parts.push(s!);
     }
-    return parts.length === 1 ? parts[0] : concat(parts, 1);
+    return concatLast(parts);
   }
 
   /**
@@ -285,7 +286,7 @@ export class Ranker extends Module {
       parts.push(Tensor.fromArray(new Float32Array(B * width), [B, width], 'float32'));
     }
     void d;
-    const x = parts.length === 1 ? parts[0] : concat(parts, 1);
+    const x = concatLast(parts);
     return reshape(this.tower.forward(x), [B]);
   }
 

@@ -235,6 +235,22 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// copyColumns(src, rows, srcCols, srcOff, dst, dstCols, dstOff, width)
+Napi::Value CopyColumns(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 1, "rows", 0, std::numeric_limits<int64_t>::max() / 8);
+    int64_t sc = integer(info, 2, "srcCols", 0, kMaxDim), so = integer(info, 3, "srcOff", 0, kMaxDim);
+    int64_t dc = integer(info, 5, "dstCols", 0, kMaxDim), dof = integer(info, 6, "dstOff", 0, kMaxDim);
+    int64_t w = integer(info, 7, "width", 0, kMaxDim);
+    if (so + w > sc) fail(ErrorCode::Shape, "argument 'srcOff' + 'width' exceeds 'srcCols'");
+    if (dof + w > dc) fail(ErrorCode::Shape, "argument 'dstOff' + 'width' exceeds 'dstCols'");
+    auto src = f32(info, 0, "src", mul_checked(rows, sc, "src"));
+    auto dst = f32(info, 4, "dst", mul_checked(rows, dc, "dst"));
+    copy_columns(src.Data(), rows, sc, so, dst.Data(), dc, dof, w);
+    return info.Env().Undefined();
+  });
+}
+
 }  // namespace
 
 void register_embedding(Napi::Env env, Napi::Object exports) {
@@ -247,6 +263,7 @@ void register_embedding(Napi::Env env, Napi::Object exports) {
   exports.Set("rowwiseAdagrad", Napi::Function::New(env, RowwiseAdagrad));
   exports.Set("dinScoresForward", Napi::Function::New(env, DinScoresForward));
   exports.Set("dinScoresBackward", Napi::Function::New(env, DinScoresBackward));
+  exports.Set("copyColumns", Napi::Function::New(env, CopyColumns));
   exports.Set("weightedPool", Napi::Function::New(env, WeightedPool));
   exports.Set("weightedPoolBackward", Napi::Function::New(env, WeightedPoolBackward));
 }

@@ -180,3 +180,17 @@ void din_scores_backward(const float* q, const float* k, const float* W1, const 
 }
 
 }  // namespace qarm
+
+namespace qarm {
+
+void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_off, float* dst,
+                  int64_t dst_cols, int64_t dst_off, int64_t width) {
+  if (width <= 0) return;
+  const int64_t grain = std::max<int64_t>(1, (1 << 14) / width);
+  parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r)
+      std::memcpy(dst + r * dst_cols + dst_off, src + r * src_cols + src_off, sizeof(float) * static_cast<size_t>(width));
+  });
+}
+
+}  // namespace qarm

@@ -37,3 +37,13 @@ void din_scores_backward(const float* q, const float* k, const float* W1, const 
                          float* db1, float* dw2, float* db2);
 
 }  // namespace qarm
+
+namespace qarm {
+
+// Copies a block of columns between row-major matrices: for every row r,
+// dst[r * dst_cols + dst_off + j] = src[r * src_cols + src_off + j], j < width.
+// (Concatenation and slicing along the last axis.)
+void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_off, float* dst,
+                  int64_t dst_cols, int64_t dst_off, int64_t width);
+
+}  // namespace qarm

@@ -27,6 +27,8 @@ declare module '../native.js' {
     dinScoresBackward(q: Float32Array, k: Float32Array, W1: Float32Array, w2: Float32Array, hidden: Float32Array, dscores: Float32Array,
       act: number, B: number, H: number, K: number, A: number, dq: Float32Array | null, dk: Float32Array | null, dW1: Float32Array,
       db1: Float32Array, dw2: Float32Array, db2: Float32Array): void;
+    copyColumns(src: Float32Array, rows: number, srcCols: number, srcOff: number, dst: Float32Array, dstCols: number, dstOff: number,
+      width: number): void;
     weightedPool(w: Float32Array, k: Float32Array, out: Float32Array, B: number, M: number, H: number, D: number): void;
     weightedPoolBackward(w: Float32Array, k: Float32Array, dout: Float32Array, dw: Float32Array | null, dk: Float32Array | null,
       B: number, M: number, H: number, D: number): void;
@@ -136,4 +138,27 @@ registerKernel('dinScoresBackward', 'cpu', ({ query, keys, W1, w2, hidden, dscor
   native.dinScoresBackward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), w2.f32('w2'), hidden.f32('hidden'), dscores.f32('dscores'),
     ACT[attrs.activation as 'sigmoid' | 'relu'], B, H, K, A, dq ? dq.f32() : null, dk ? dk.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32());
   return [dq, dk, dW1, db1, dw2, db2];
+});
+
+// Concatenation of float32 [rows, c_i] matrices along the last axis (native strided copies).
+registerKernel('concatColumns', 'cpu', (inputs, attrs) => {
+  const xs = Object.values(inputs);
+  const { rows, outShape } = attrs as { rows: number; outShape: number[] };
+  const cols = xs.reduce((s, t) => s + t.size / Math.max(rows, 1), 0);
+  const out = Tensor.fromArray(new Float32Array(rows * cols), outShape, 'float32');
+  let off = 0;
+  xs.forEach((t, i) => {
+    const w = rows ? t.size / rows : 0;
+    native.copyColumns(t.f32(`xs[${i}]`), rows, w, 0, out.f32(), cols, off, w);
+    off += w;
+  });
+  return out;
+});
+
+// Columns [start, start + width) of a float32 [rows, cols] matrix.
+registerKernel('sliceColumns', 'cpu', ({ x }, attrs) => {
+  const { rows, cols, start, width, outShape } = attrs as { rows: number; cols: number; start: number; width: number; outShape: number[] };
+  const out = Tensor.fromArray(new Float32Array(rows * width), outShape, 'float32');
+  native.copyColumns(x.f32('x'), rows, cols, start, out.f32(), width, 0, width);
+  return out;
 });
