@@ -191,7 +191,7 @@ Napi::Value WeightedPoolBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// dinScoresForward(q, k, W1, b1, w2, b2, act, B, H, K, A, hidden, scores)
+// dinScoresForward(q, k, W1, b1, w2, b2, act, B, H, K, A, scores)
 Napi::Value DinScoresForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t B = integer(info, 7, "B", 0, kMaxDim), H = integer(info, 8, "H", 0, kMaxDim),
@@ -203,14 +203,13 @@ Napi::Value DinScoresForward(const Napi::CallbackInfo& info) {
     auto b1 = f32(info, 3, "b1", A);
     auto w2 = f32(info, 4, "w2", A);
     float b2 = static_cast<float>(number(info, 5, "b2"));
-    auto hidden = f32(info, 11, "hidden", mul_checked(mul_checked(B, H, "hidden"), A, "hidden"));
-    auto scores = f32(info, 12, "scores", mul_checked(B, H, "scores"));
-    din_scores_forward(q.Data(), k.Data(), W1.Data(), b1.Data(), w2.Data(), b2, act, B, H, K, A, hidden.Data(), scores.Data());
+    auto scores = f32(info, 11, "scores", mul_checked(B, H, "scores"));
+    din_scores_forward(q.Data(), k.Data(), W1.Data(), b1.Data(), w2.Data(), b2, act, B, H, K, A, scores.Data());
     return info.Env().Undefined();
   });
 }
 
-// dinScoresBackward(q, k, W1, w2, hidden, dscores, act, B, H, K, A, dq|null, dk|null, dW1, db1, dw2, db2)
+// dinScoresBackward(q, k, W1, b1, w2, dscores, act, B, H, K, A, dq|null, dk|null, dW1, db1, dw2, db2)
 Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t B = integer(info, 7, "B", 0, kMaxDim), H = integer(info, 8, "H", 0, kMaxDim),
@@ -220,8 +219,8 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
     auto q = f32(info, 0, "query", mul_checked(B, K, "query"));
     auto k = f32(info, 1, "keys", nk);
     auto W1 = f32(info, 2, "W1", mul_checked(A, 4 * K, "W1"));
-    auto w2 = f32(info, 3, "w2", A);
-    auto hidden = f32(info, 4, "hidden", mul_checked(mul_checked(B, H, "hidden"), A, "hidden"));
+    auto b1 = f32(info, 3, "b1", A);
+    auto w2 = f32(info, 4, "w2", A);
     auto ds = f32(info, 5, "dscores", mul_checked(B, H, "dscores"));
     float* dq = present(info, 11) ? f32(info, 11, "dq", mul_checked(B, K, "dq")).Data() : nullptr;
     float* dk = present(info, 12) ? f32(info, 12, "dk", nk).Data() : nullptr;
@@ -229,7 +228,7 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
     auto db1 = f32(info, 14, "db1", A);
     auto dw2 = f32(info, 15, "dw2", A);
     auto db2 = f32(info, 16, "db2", 1);
-    din_scores_backward(q.Data(), k.Data(), W1.Data(), w2.Data(), hidden.Data(), ds.Data(), act, B, H, K, A, dq, dk,
+    din_scores_backward(q.Data(), k.Data(), W1.Data(), b1.Data(), w2.Data(), ds.Data(), act, B, H, K, A, dq, dk,
                         dW1.Data(), db1.Data(), dw2.Data(), db2.Data());
     return info.Env().Undefined();
   });

@@ -65,8 +65,8 @@ void weighted_pool_backward(const float* w, const float* k, const float* dout, f
 }  // namespace qarm
 
 QARM_ISA_DECLARE(void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K,
-                                     int64_t A, int64_t Ap, const float* w2, float b2, int act, float* z,
-                                     float* hidden, float* scores))
+                                     int64_t A, int64_t Ap, const float* w2, float b2, int act, float* zbuf,
+                                     float* scores))
 QARM_ISA_DECLARE(void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const float* wp,
                                      const float* wqd, const float* w2, const float* hidden, const float* ds, int act,
                                      int64_t H, int64_t K, int64_t A, int64_t Ap, int64_t Kp, float* g, float* dqt,
@@ -104,31 +104,37 @@ struct DinWeights {
   }
 };
 
+// qt = b1 + (Wq + Wd) q and mt = (Wk − Wd) + diag(q) Wp for one sample (padded to Ap).
+static void din_sample_terms(const DinWeights& w, const float* qb, const float* b1, int64_t K, int64_t A,
+                             float* qt, float* mt) {
+  const int64_t Ap = w.Ap;
+  for (int64_t a = 0; a < Ap; ++a) qt[a] = a < A ? b1[a] : 0.f;
+  for (int64_t j = 0; j < K; ++j) {
+    const float qj = qb[j];
+    for (int64_t a = 0; a < Ap; ++a) {
+      mt[j * Ap + a] = w.wkd[j * Ap + a] + qj * w.wp[j * Ap + a];
+      qt[a] += qj * w.wqd[j * Ap + a];
+    }
+  }
+}
+
 void din_scores_forward(const float* q, const float* k, const float* W1, const float* b1,
                         const float* w2, float b2, int act, int64_t B, int64_t H, int64_t K,
-                        int64_t A, float* hidden, float* scores) {
+                        int64_t A, float* scores) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap;
   parallel_for(B, kDinBlock, [&](int64_t b0, int64_t b1_) {
-    std::vector<float> mt(static_cast<size_t>(K * Ap)), qt(static_cast<size_t>(Ap), 0.f), z(static_cast<size_t>(Ap));
+    std::vector<float> mt(static_cast<size_t>(K * Ap)), qt(static_cast<size_t>(Ap)), z(static_cast<size_t>(H * Ap));
     for (int64_t b = b0; b < b1_; ++b) {
-      const float* qb = q + b * K;
-      for (int64_t a = 0; a < A; ++a) qt[a] = b1[a];
-      for (int64_t j = 0; j < K; ++j) {
-        const float qj = qb[j];
-        for (int64_t a = 0; a < Ap; ++a) {
-          mt[j * Ap + a] = w.wkd[j * Ap + a] + qj * w.wp[j * Ap + a];
-          qt[a] += qj * w.wqd[j * Ap + a];
-        }
-      }
+      din_sample_terms(w, q + b * K, b1, K, A, qt.data(), mt.data());
       QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), b2, act,
-                                      z.data(), hidden + b * H * A, scores + b * H);
+                                      z.data(), scores + b * H);
     }
   });
 }
 
-void din_scores_backward(const float* q, const float* k, const float* W1, const float* w2,
-                         const float* hidden, const float* dscores, int act, int64_t B,
+void din_scores_backward(const float* q, const float* k, const float* W1, const float* b1,
+                         const float* w2, const float* dscores, int act, int64_t B,
                          int64_t H, int64_t K, int64_t A, float* dq, float* dk, float* dW1,
                          float* db1, float* dw2, float* db2) {
   const DinWeights w(W1, w2, K, A);
@@ -138,7 +144,8 @@ void din_scores_backward(const float* q, const float* k, const float* W1, const 
   const int64_t per = 3 * K * Ap + 2 * Ap + 1;
   std::vector<float> acc(static_cast<size_t>(blocks * per), 0.f);
   parallel_for(blocks, 1, [&](int64_t c0, int64_t c1) {
-    std::vector<float> g(static_cast<size_t>(H * Ap)), dqt(static_cast<size_t>(Ap)), mtT(static_cast<size_t>(Ap * Kp));
+    std::vector<float> g(static_cast<size_t>(H * Ap)), dqt(static_cast<size_t>(Ap)), mtT(static_cast<size_t>(Ap * Kp)),
+        hid(static_cast<size_t>(H * Ap)), qt(static_cast<size_t>(Ap)), mt(static_cast<size_t>(K * Ap));
     for (int64_t c = c0; c < c1; ++c) {
       float* blk = acc.data() + c * per;
       float* gqd = blk;
@@ -148,8 +155,11 @@ void din_scores_backward(const float* q, const float* k, const float* W1, const 
       float* gw2 = gb1 + Ap;
       float* gb2 = gw2 + Ap;
       for (int64_t b = c * kDinBlock; b < std::min(B, (c + 1) * kDinBlock); ++b) {
+        din_sample_terms(w, q + b * K, b1, K, A, qt.data(), mt.data());
+        QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), 0.f, act,
+                                        hid.data(), nullptr);
         QARM_ISA_SELECT(din_bwd_sample)(q + b * K, k + b * H * K, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(),
-                                        hidden + b * H * A, dscores + b * H, act, H, K, A, Ap, Kp, g.data(), dqt.data(),
+                                        hid.data(), dscores + b * H, act, H, K, A, Ap, Kp, g.data(), dqt.data(),
                                         mtT.data(), gqd, gkd, gwp, gb1, gw2, gb2, dq ? dq + b * K : nullptr,
                                         dk ? dk + b * H * K : nullptr);
       }

@@ -22,17 +22,17 @@ namespace qarm {
 //   z = W1 · [q, k_h, q − k_h, q ⊙ k_h] + b1   (W1: [A, 4K], row a = [Wq | Wk | Wd | Wp])
 //   s = act(z) (act 0: sigmoid, 1: relu),  score[b, h] = w2 · s + b2.
 // Evaluated as z = (b1 + (Wq + Wd) q) + (Wk − Wd + Wp·diag(q)) k_h, so the [B, H, 4K] input is
-// never built and the q part is computed once per sample. `hidden` ([B, H, A]) receives s
-// for the backward pass.
+// never built and the q part is computed once per sample.
 void din_scores_forward(const float* q, const float* k, const float* W1, const float* b1,
                         const float* w2, float b2, int act, int64_t B, int64_t H, int64_t K,
-                        int64_t A, float* hidden, float* scores);
+                        int64_t A, float* scores);
 
-// Gradients of the above given dscores [B, H]. dq [B, K] and dk [B, H, K] may be null;
-// dW1 [A, 4K], db1 [A], dw2 [A], db2 [1] are overwritten. Weight gradients are summed per
-// fixed block of samples and the blocks added in order: thread-count independent.
-void din_scores_backward(const float* q, const float* k, const float* W1, const float* w2,
-                         const float* hidden, const float* dscores, int act, int64_t B,
+// Gradients of the above given dscores [B, H] (the hidden layer is recomputed per sample
+// rather than stored). dq [B, K] and dk [B, H, K] may be null; dW1 [A, 4K], db1 [A],
+// dw2 [A], db2 [1] are overwritten. Weight gradients are summed per fixed block of samples
+// and the blocks added in order: thread-count independent.
+void din_scores_backward(const float* q, const float* k, const float* W1, const float* b1,
+                         const float* w2, const float* dscores, int act, int64_t B,
                          int64_t H, int64_t K, int64_t A, float* dq, float* dk, float* dW1,
                          float* db1, float* dw2, float* db2);
 

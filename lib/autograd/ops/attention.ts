@@ -44,9 +44,9 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
   if (W1.rank !== 2 || W1.shape[1] !== 4 * K || b1.size !== A || w2.size !== A || b2.size !== 1) {
     throw new ShapeError(`dinScores(): weights must be W1 [A, ${4 * K}], b1 [A], w2 [1, A], b2 [1]`, 'W1');
   }
-  const [scores, hidden] = runKernel<[Tensor, Tensor]>('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
+  const scores = runKernel<Tensor>('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
   return record('dinScores', scores, [query, keys, W1, b1, w2, b2], (dy) => {
-    const [dq, dk, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinScoresBackward', { query, keys, W1, w2, hidden, dscores: dy }, {
+    const [dq, dk, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinScoresBackward', { query, keys, W1, b1, w2, dscores: dy }, {
       activation,
       needQ: query.requiresGrad,
       needK: keys.requiresGrad,

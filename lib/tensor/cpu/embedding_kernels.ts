@@ -23,8 +23,8 @@ declare module '../native.js' {
     rowwiseAdagrad(param: Float32Array, state: Float32Array, rows: number, dim: number, indices: Int32Array,
       grad: Float32Array, lr: number, eps: number, weightDecay: number): void;
     dinScoresForward(q: Float32Array, k: Float32Array, W1: Float32Array, b1: Float32Array, w2: Float32Array, b2: number, act: number,
-      B: number, H: number, K: number, A: number, hidden: Float32Array, scores: Float32Array): void;
-    dinScoresBackward(q: Float32Array, k: Float32Array, W1: Float32Array, w2: Float32Array, hidden: Float32Array, dscores: Float32Array,
+      B: number, H: number, K: number, A: number, scores: Float32Array): void;
+    dinScoresBackward(q: Float32Array, k: Float32Array, W1: Float32Array, b1: Float32Array, w2: Float32Array, dscores: Float32Array,
       act: number, B: number, H: number, K: number, A: number, dq: Float32Array | null, dk: Float32Array | null, dW1: Float32Array,
       db1: Float32Array, dw2: Float32Array, db2: Float32Array): void;
     copyColumns(src: Float32Array, rows: number, srcCols: number, srcOff: number, dst: Float32Array, dstCols: number, dstOff: number,
@@ -117,25 +117,24 @@ registerKernel('weightedPoolBackward', 'cpu', ({ w, k, dout }, attrs) => {
 
 const ACT = { sigmoid: 0, relu: 1 } as const;
 
-// Fused one-hidden-layer DIN scoring: [scores [B, H], hidden activations [B, H, A]].
+// Fused one-hidden-layer DIN scoring → scores [B, H].
 registerKernel('dinScores', 'cpu', ({ query, keys, W1, b1, w2, b2 }, attrs) => {
   const [B, H, K] = keys.shape;
   const A = W1.shape[0];
-  const hidden = Tensor.fromArray(new Float32Array(B * H * A), [B, H, A], 'float32');
   const scores = Tensor.fromArray(new Float32Array(B * H), [B, H], 'float32');
   native.dinScoresForward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
-    ACT[attrs.activation as 'sigmoid' | 'relu'], B, H, K, A, hidden.f32(), scores.f32());
-  return [scores, hidden];
+    ACT[attrs.activation as 'sigmoid' | 'relu'], B, H, K, A, scores.f32());
+  return scores;
 });
 
-registerKernel('dinScoresBackward', 'cpu', ({ query, keys, W1, w2, hidden, dscores }, attrs) => {
+registerKernel('dinScoresBackward', 'cpu', ({ query, keys, W1, b1, w2, dscores }, attrs) => {
   const [B, H, K] = keys.shape;
   const A = W1.shape[0];
   const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
   const dq = attrs.needQ ? mk([B, K]) : null;
   const dk = attrs.needK ? mk([B, H, K]) : null;
   const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
-  native.dinScoresBackward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), w2.f32('w2'), hidden.f32('hidden'), dscores.f32('dscores'),
+  native.dinScoresBackward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), dscores.f32('dscores'),
     ACT[attrs.activation as 'sigmoid' | 'relu'], B, H, K, A, dq ? dq.f32() : null, dk ? dk.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32());
   return [dq, dk, dW1, db1, dw2, db2];
 });

@@ -73,31 +73,27 @@ inline float dot_full(const float* a, const float* b, int64_t n) {
 
 }  // namespace
 
-// hidden[h, 0..A) = act(qt + Σ_j k[h, j] mt[j, :]); scores[h] = b2 + w2 · hidden[h, :].
-// qt, w2 [Ap]; mt [K, Ap]; z scratch [Ap].
+// Row h of the hidden layer, act(qt + Σ_j k[h, j] mt[j, :]), into z[h * Ap ..] (all Ap lanes),
+// and scores[h] = b2 + w2 · that row. qt, w2 [Ap]; mt [K, Ap]; z [H, Ap].
 void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K, int64_t A,
-                    int64_t Ap, const float* w2, float b2, int act, float* z, float* hidden, float* scores) {
+                    int64_t Ap, const float* w2, float b2, int act, float* zbuf, float* scores) {
   for (int64_t h = 0; h < H; ++h) {
+    float* z = zbuf + h * Ap;
     const float* kh = kb + h * K;
     for (int64_t c = 0; c < Ap; c += W) {
       VecF acc = VecF::load(qt + c);
       for (int64_t j = 0; j < K; ++j) acc = fma(VecF::broadcast(kh[j]), VecF::load(mt + j * Ap + c), acc);
       acc.store(z + c);
     }
-    float* out = hidden + h * A;
     if (act == 0) sigmoid_inplace(z, Ap);
-    else for (int64_t a = 0; a < A; ++a) z[a] = z[a] > 0.f ? z[a] : 0.f;
-    float s = b2;
-    for (int64_t a = 0; a < A; ++a) {
-      out[a] = z[a];
-      s += z[a] * w2[a];
-    }
-    scores[h] = s;
+    else for (int64_t a = 0; a < Ap; ++a) z[a] = z[a] > 0.f ? z[a] : 0.f;
+    if (scores) scores[h] = b2 + dot_full(z, w2, Ap);  // w2 is zero in the padding
   }
 }
 
 // Backward of one sample: adds weight gradients into gqd/gkd/gwp [K, Ap], gb1/gw2 [Ap], gb2, and
-// writes dq [K] / dk [H, K] when given. wkd/wp/wqd [K, Ap]; w2 [Ap].
+// writes dq [K] / dk [H, K] when given. wkd/wp/wqd [K, Ap]; w2 [Ap]; hidden [H, Ap] (recomputed
+// by din_fwd_sample: cheaper than keeping [B, H, A] activations alive between passes).
 // Scratch: g [H, Ap], dqt [Ap], mtT [Ap, Kp] (Kp = K rounded up to 16).
 void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const float* wp, const float* wqd,
                     const float* w2, const float* hidden, const float* ds, int act, int64_t H, int64_t K,
@@ -107,7 +103,7 @@ void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const fl
   for (int64_t h = 0; h < H; ++h) {
     const float d = ds[h];
     float* gh = g + h * Ap;
-    const float* s = hidden + h * A;
+    const float* s = hidden + h * Ap;
     for (int64_t a = A; a < Ap; ++a) gh[a] = 0.f;
     if (d == 0.f) {
       for (int64_t a = 0; a < A; ++a) gh[a] = 0.f;
