@@ -218,6 +218,10 @@ describe('CUDA addon argument checks (no device needed)', function () {
     assertThrowsTyped(() => addon.kmeansUpdate(1n, -1, 2, 2n, 3, 3n, 4n), q.ValueError, "argument 'N'");
     assertThrowsTyped(() => addon.upload(5n, new Float32Array(2)), q.DeviceError, "argument 'ptr'");
     assertThrowsTyped(() => addon.upload(5n, [1, 2]), q.DTypeError, "argument 'data'");
+    assertThrowsTyped(() => addon.coalesceReduce(1, 0, 7n, 0, 0, 0, null, null, 8n, 9n), q.DeviceError, "argument 'source'");
+    assertThrowsTyped(() => addon.bagPool(1n, 4, 2, 2n, 3, 3n, -1, null, false, 4n, 'values'), q.ValueError, "argument 'nbags'");
+    assertThrowsTyped(() => addon.sparseAdam(1n, 2n, 3n, 4, 2, 4n, 1, 5n, 0.1, 0.9, 0.99, 1e-8, 0, false, 0), q.DeviceError, "argument 'param'");
+    assertThrowsTyped(() => addon.weightedPool(1n, 2n, 3n, 2, 2, 2, -2), q.ValueError, "argument 'D'");
     assert.equal(addon.liveAllocations(), 0);
   });
 

@@ -1,6 +1,11 @@
 /** Losses. */
 import { record } from '../autograd/engine.js';
+import { mul, sub } from '../autograd/ops/arith.js';
+import { mean, sum } from '../autograd/ops/reduce.js';
+import { concat, reshape } from '../autograd/ops/shape.js';
+import { logsumexp } from '../autograd/ops/softmax.js';
 import { ShapeError, ValueError } from '../errors.js';
+import { runKernel } from '../tensor/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Options of {@link bceWithLogits}. */
@@ -20,6 +25,7 @@ export interface BCEOptions {
 export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opts: BCEOptions = {}): Tensor {
   const reduction = opts.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new ValueError(`argument 'reduction' must be 'mean', 'sum' or 'none'`, 'reduction');
+  if (logits.device !== 'cpu') return bceOnDevice(logits, labels, reduction);
   const x = logits.f32('logits');
   const y = labels instanceof Tensor ? labels.f32('labels') : labels;
   if (!(y instanceof Float32Array)) throw new ValueError("argument 'labels' must be a float32 Tensor or Float32Array", 'labels');
@@ -49,4 +55,33 @@ export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opt
     }
     return [Tensor.fromArray(g, logits.shape, 'float32')];
   });
+}
+
+/**
+ * The same loss for tensors on another device (CUDA), composed of device ops:
+ * softplus(x) = logsumexp([0, x]) is stable for any finite x and its gradient is exactly σ(x),
+ * so the gradient σ(x) − y matches the CPU rule.
+ */
+function bceOnDevice(logits: Tensor, labels: Tensor | Float32Array, reduction: string): Tensor {
+  logits.f32('logits');
+  const n = logits.size;
+  let y: Tensor;
+  if (labels instanceof Tensor) {
+    labels.f32('labels');
+    y = labels;
+  } else if (labels instanceof Float32Array) {
+    const host = Tensor.fromArray(Float32Array.from(labels), [labels.length], 'float32');
+    y = host.to(logits.device);
+    host.dispose();
+  } else {
+    throw new ValueError("argument 'labels' must be a float32 Tensor or Float32Array", 'labels');
+  }
+  if (y.size !== n) throw new ShapeError(`argument 'labels' has ${y.size} entries, 'logits' has ${n}`, 'labels');
+  if (reduction === 'mean' && n === 0) throw new ValueError("argument 'logits' is empty", 'logits');
+  const x = reshape(logits, [n, 1]);
+  const zero = runKernel<Tensor>('fill', {}, { shape: [n, 1], value: 0, device: logits.device });
+  const softplus = logsumexp(concat([zero, x], 1));
+  const per = reshape(sub(softplus, mul(reshape(logits, [n]), reshape(y, [n]))), logits.shape);
+  if (reduction === 'none') return per;
+  return reduction === 'sum' ? sum(per) : mean(per);
 }

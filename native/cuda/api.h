@@ -84,6 +84,36 @@ enum class ScatterMode { Sorted = 0, Atomic = 1 };
 void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                       const float* src, ScatterMode mode, const char* arg);
 
+// ---- row plans, bags, sparse optimizers, attention pooling (sparse.cu, pool.cu) ----
+// As native/core/embedding.h and attention.h, with the same validation and messages.
+// Coalescing is two calls because the number of unique rows decides the output size:
+// coalesce_plan() sorts idx[0..n) (stable; negatives skipped when skip_negative, else an
+// IndexError) and returns U, the number of unique rows; coalesce_reduce() then writes
+// uniq[U] (ascending) and values[U, dim], values[u] = sum over the positions i of row uniq[u],
+// in increasing i, of weight[i] * src[src_row[i]] (weight/src_row null: 1 and i). The plan
+// lives until the next coalesce_plan(); `plan_id` guards against mixing plans up.
+int64_t coalesce_plan(const int32_t* idx, int64_t n, int64_t rows, bool skip_negative, const char* arg,
+                      int64_t* plan_id);
+// src has src_rows rows; src_row entries are validated against it.
+void coalesce_reduce(int64_t plan_id, const float* src, int64_t src_rows, int64_t dim, const int32_t* src_row,
+                     const float* weight, int32_t* uniq, float* values);
+// Checks bag offsets on the host copy (ValueError naming 'offsets'), as check_offsets().
+void check_offsets_host(const int32_t* host_offsets, int64_t nbags, int64_t nv);
+// bag_of[j] and scale[j] (weight, divided by the bag length when mean) from offsets.
+void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights, bool mean,
+                       int32_t* bag_of, float* scale);
+void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv,
+              const int32_t* offsets, int64_t nbags, const float* weights, bool mean, float* out,
+              const char* arg);
+void sparse_adam(float* param, float* m, float* v, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                 const float* grad, float lr, float beta1, float beta2, float eps, float weight_decay,
+                 bool decoupled, int64_t step, const char* arg);
+void rowwise_adagrad(float* param, float* state, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                     const float* grad, float lr, float eps, float weight_decay, const char* arg);
+void weighted_pool(const float* w, const float* k, float* out, int64_t B, int64_t M, int64_t H, int64_t D);
+void weighted_pool_backward(const float* w, const float* k, const float* dout, float* dw, float* dk, int64_t B,
+                            int64_t M, int64_t H, int64_t D);
+
 // ---- quantisation (nearest.cu, nearest_tc.cu, kmeans.cu, rvq.cu) ----
 enum class Metric { L2 = 0, IP = 1, Cosine = 2 };
 // Largest k the fused kernels keep per row.

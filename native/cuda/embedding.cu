@@ -36,10 +36,12 @@ __global__ void validate_kernel(const int32_t* __restrict__ idx, int64_t n, int6
 }
 
 __global__ void prepare_sort_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* __restrict__ keys,
-                                    int32_t* __restrict__ perm, int32_t* err) {
+                                    int32_t* __restrict__ perm, int32_t* err, bool skip_negative) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int32_t v = idx[i];
-    if (v < 0 || v >= rows) {
+    if (v < 0 && skip_negative) {
+      v = static_cast<int32_t>(rows);  // sorts past every real row; consumers stop there
+    } else if (v < 0 || v >= rows) {
       report_bad(err, i);
       v = 0;  // keeps the sort well-defined; consumers skip their work anyway
     }
@@ -81,7 +83,7 @@ int bits_for(int64_t rows) {
 
 }  // namespace
 
-SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows) {
+SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows, bool skip_negative) {
   if (n > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'indices': more than 2^31-1 indices");
   reset_error_word();
   const size_t bytes = static_cast<size_t>(n) * sizeof(int32_t);
@@ -89,10 +91,10 @@ SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows) {
   auto* keys_out = static_cast<int32_t*>(g_keys_out.get(bytes));
   auto* perm_in = static_cast<int32_t*>(g_perm_in.get(bytes));
   auto* perm_out = static_cast<int32_t*>(g_perm_out.get(bytes));
-  prepare_sort_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, keys_in, perm_in, error_word());
+  prepare_sort_kernel<<<blocks_for(n, 256), 256>>>(idx, n, rows, keys_in, perm_in, error_word(), skip_negative);
   check_launch("sort indices");
   size_t temp = 0;
-  const int bits = bits_for(rows);
+  const int bits = bits_for(skip_negative ? rows + 1 : rows);
   check(cub::DeviceRadixSort::SortPairs(nullptr, temp, keys_in, keys_out, perm_in, perm_out, static_cast<int>(n), 0, bits),
         "radix sort (size query)");
   void* tmp = g_cub.get(temp ? temp : 1);

@@ -20,7 +20,8 @@ struct SortedRows {
 // Validates idx against [0, rows) into the error word (reset first) and sorts. Kernels that
 // consume the result must skip their work when the error word is set (see guard()), and the
 // caller must read the word afterwards.
-SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows);
+// With skip_negative, negative ids are not errors: they sort to the end with key == rows.
+SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows, bool skip_negative = false);
 
 __device__ __forceinline__ bool guard_failed(const int32_t* err) { return *err != kClean; }
 

@@ -39,4 +39,20 @@ describe('CUDA training step', () => {
     const gpu = run('cuda');
     cpu.forEach((c, i) => assertClose(gpu[i], c, { rtol: 1e-3, atol: 1e-5, msg: `param ${i}` }));
   });
+
+  it('nn.bceWithLogits on CUDA: same loss and gradient as the CPU (x = 0 and large |x| included)', () => {
+    const x = randArray(1000, 21, 8);
+    x[0] = 0; x[1] = 80; x[2] = -80;
+    const y = Float32Array.from(randInts(1000, 2, 22));
+    for (const reduction of ['mean', 'sum', 'none']) {
+      const xc = q.tensor(x, [10, 100]); xc.requiresGrad = true;
+      const xg = xc.to('cuda'); xg.requiresGrad = true;
+      const lc = q.nn.bceWithLogits(xc, y, { reduction });
+      const lg = q.nn.bceWithLogits(xg, q.tensor(y, [10, 100]).to('cuda'), { reduction });
+      assertClose(host(lg), host(lc), { rtol: 1e-5, atol: 1e-5, msg: reduction });
+      q.sum(lc).backward();
+      q.sum(lg).backward();
+      assertClose(host(xg.grad), host(xc.grad), { rtol: 1e-5, atol: 1e-7, msg: `${reduction} grad` });
+    }
+  });
 });

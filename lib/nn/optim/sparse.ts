@@ -13,6 +13,14 @@ import { Tensor } from '../../tensor/tensor.js';
 import { checkHyper } from './hyper.js';
 import { Optimizer } from './optimizer.js';
 
+// A host-made tensor moved to `like`'s device (the host copy is released); as is on the CPU.
+function onDevice(t: Tensor, like: Tensor): Tensor {
+  if (like.device === t.device) return t;
+  const moved = t.to(like.device);
+  t.dispose();
+  return moved;
+}
+
 /** The gradient of `p` as coalesced rows (a dense gradient is every row). */
 function rowsOf(p: Tensor): { indices: Tensor; values: Tensor; temporary: boolean } | null {
   const g = p.grad;
@@ -28,7 +36,7 @@ function rowsOf(p: Tensor): { indices: Tensor; values: Tensor; temporary: boolea
   const rows = p.shape[0] ?? 1;
   const all = new Int32Array(rows);
   for (let i = 0; i < rows; i++) all[i] = i;
-  return { indices: Tensor.fromArray(all, [rows], 'int32'), values: g as Tensor, temporary: true };
+  return { indices: onDevice(Tensor.fromArray(all, [rows], 'int32'), p), values: g as Tensor, temporary: true };
 }
 
 export interface SparseAdamOptions {
@@ -109,7 +117,7 @@ export class RowWiseAdagrad extends Optimizer {
     if (!s) {
       const rows = p.shape[0] ?? 1;
       const a = new Float32Array(rows).fill(this.opts.initialAccumulator);
-      s = { sum: keep(Tensor.fromArray(a, [rows], 'float32')) };
+      s = { sum: keep(onDevice(Tensor.fromArray(a, [rows], 'float32'), p)) };
       this.state.set(p, s);
     }
     return s.sum;

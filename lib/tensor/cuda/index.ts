@@ -9,6 +9,7 @@ import { setDeviceStatus } from '../device.js';
 import { CpuStorage } from '../storage.js';
 import { Tensor, tensorHooks } from '../tensor.js';
 import { CachingAllocator } from './allocator.js';
+import { registerCudaDin } from './din.js';
 import { cudaEmpty, ptr, registerCudaKernels } from './kernels.js';
 import { probeCuda, type CudaAddon } from './native_cuda.js';
 import { CudaStorage } from './storage.js';
@@ -30,6 +31,7 @@ export const cudaReason = probe.reason;
 if (cudaRuntime) {
   const { addon, allocator } = cudaRuntime;
   registerCudaKernels(addon, allocator);
+  registerCudaDin();
   const previous = tensorHooks.toDevice;
   tensorHooks.toDevice = (t: Tensor, device) => {
     const s = t.storage();

@@ -299,4 +299,97 @@ export function registerCudaKernels(a: CudaAddon, alloc: CachingAllocator): void
     addon.vqCodeSums(f32(x, 'x'), x.shape[0], x.shape[1], i32(codes, 'codes'), K, ptr(counts, 'counts'), ptr(sums, 'sums'));
     return { counts, sums };
   });
+
+  // ---- embedding tables: row-sparse gradients, bags, sparse optimizers, attention pooling ----
+  // Coalescing: the native plan call returns the number of unique rows, which sizes the outputs.
+  const coalesce = (indices: Tensor, rows: number, skipNegative: boolean, argName: string, source: Tensor, sourceRows: number,
+    rowShape: number[], srcRow: bigint | null, weights: bigint | null): [Tensor, Tensor] => {
+    const dim = prod(rowShape);
+    const { count, plan } = addon.coalescePlan(i32(indices, argName), indices.size, rows, skipNegative, argName);
+    const uniq = cudaEmpty([count], 'int32');
+    const values = cudaEmpty([count, ...rowShape]);
+    try {
+      addon.coalesceReduce(plan, count, f32(source, 'source'), sourceRows, dim, indices.size, srcRow, weights, ptr(uniq, 'out'),
+        ptr(values, 'out'));
+    } catch (e) {
+      uniq.dispose();
+      values.dispose();
+      throw e;
+    }
+    return [uniq, values];
+  };
+
+  reg('coalesceRows', ({ indices, source }, attrs) => {
+    const { rows, rowShape } = attrs as { rows: number; rowShape: number[] };
+    return coalesce(indices, rows, (attrs.skipNegative as boolean) ?? false, (attrs.argName as string) ?? 'indices', source,
+      indices.size, rowShape, null, null);
+  });
+
+  reg('bagBackward', ({ values, offsets, weights, dy }, attrs) => {
+    const { rows, rowShape, mean } = attrs as { rows: number; rowShape: number[]; mean: boolean };
+    const nv = values.size, nbags = offsets.size - 1;
+    // Released right after the launches: later work on the stream is ordered after them.
+    const bagOf = cudaEmpty([nv], 'int32');
+    const scale = cudaEmpty([nv]);
+    try {
+      addon.bagWeights(i32(offsets, 'offsets'), nbags, nv, weights ? f32(weights, 'weights') : null, mean, ptr(bagOf, 'out'),
+        ptr(scale, 'out'));
+      return coalesce(values, rows, false, (attrs.argName as string) ?? 'values', dy, nbags, rowShape, ptr(bagOf, 'out'),
+        ptr(scale, 'out'));
+    } finally {
+      bagOf.dispose();
+      scale.dispose();
+    }
+  });
+
+  reg('bagPool', ({ table, values, offsets, weights }, attrs) => {
+    const [rows, dim] = rowsDim(table);
+    const nbags = offsets.size - 1;
+    const out = cudaEmpty([nbags, ...table.shape.slice(1)]);
+    const argName = (attrs.argName as string) ?? 'values';
+    try {
+      addon.bagPool(f32(table, 'table'), rows, dim, i32(values, argName), values.size, i32(offsets, 'offsets'), nbags,
+        weights ? f32(weights, 'weights') : null, attrs.mean as boolean, ptr(out, 'out'), argName);
+    } catch (e) {
+      out.dispose();
+      throw e;
+    }
+    return out;
+  });
+
+  reg('sparseAdamUpdate', ({ param, m, v, indices, grad }, attrs) => {
+    const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs as {
+      lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
+    };
+    const [rows, dim] = rowsDim(param);
+    addon.sparseAdam(f32(param, 'param'), f32(m, 'm'), f32(v, 'v'), rows, dim, i32(indices, 'indices'), indices.size,
+      f32(grad, 'grad'), lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    return param;
+  });
+
+  reg('rowwiseAdagradUpdate', ({ param, state, indices, grad }, attrs) => {
+    const { lr, eps, weightDecay } = attrs as { lr: number; eps: number; weightDecay: number };
+    const [rows, dim] = rowsDim(param);
+    addon.rowwiseAdagrad(f32(param, 'param'), f32(state, 'state'), rows, dim, i32(indices, 'indices'), indices.size,
+      f32(grad, 'grad'), lr, eps, weightDecay);
+    return param;
+  });
+
+  reg('weightedPool', ({ w, k }) => {
+    const [B, M, H] = w.shape;
+    const D = k.shape[2];
+    const out = cudaEmpty([B, M, D]);
+    addon.weightedPool(f32(w, 'w'), f32(k, 'k'), ptr(out, 'out'), B, M, H, D);
+    return out;
+  });
+
+  reg('weightedPoolBackward', ({ w, k, dout }, attrs) => {
+    const [B, M, H] = w.shape;
+    const D = k.shape[2];
+    const dw = attrs.needW ? cudaEmpty(w.shape) : null;
+    const dk = attrs.needK ? cudaEmpty(k.shape) : null;
+    addon.weightedPoolBackward(f32(w, 'w'), f32(k, 'k'), f32(dout, 'dout'), dw ? ptr(dw, 'dw') : null, dk ? ptr(dk, 'dk') : null,
+      B, M, H, D);
+    return [dw, dk];
+  });
 }

@@ -57,6 +57,19 @@ export interface CudaAddon {
   vqScatterAddScaled(grad: Ptr, K: number, d: number, codes: Ptr, n: number, rows: Ptr, scale: number): void;
   rvqSteBackward(gradOut: Ptr | null, rows: Ptr | null, levels: number, nd: number, scale: number, gradX: Ptr): void;
   vqCodeSums(x: Ptr, n: number, d: number, codes: Ptr, K: number, counts: Ptr, sums: Ptr): void;
+  coalescePlan(indices: Ptr, n: number, rows: number, skipNegative: boolean, argName: string): { count: number; plan: number };
+  coalesceReduce(plan: number, count: number, source: Ptr, sourceRows: number, dim: number, n: number, srcRow: Ptr | null,
+    weights: Ptr | null, outIndices: Ptr, outValues: Ptr): void;
+  bagWeights(offsets: Ptr, nbags: number, nv: number, weights: Ptr | null, mean: boolean, bagOf: Ptr, scale: Ptr): void;
+  bagPool(table: Ptr, rows: number, dim: number, values: Ptr, nv: number, offsets: Ptr, nbags: number, weights: Ptr | null,
+    mean: boolean, out: Ptr, argName: string): void;
+  sparseAdam(param: Ptr, m: Ptr, v: Ptr, rows: number, dim: number, indices: Ptr, n: number, grad: Ptr, lr: number,
+    beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void;
+  rowwiseAdagrad(param: Ptr, state: Ptr, rows: number, dim: number, indices: Ptr, n: number, grad: Ptr, lr: number,
+    eps: number, weightDecay: number): void;
+  weightedPool(w: Ptr, k: Ptr, out: Ptr, B: number, M: number, H: number, D: number): void;
+  weightedPoolBackward(w: Ptr, k: Ptr, dout: Ptr, dw: Ptr | null, dk: Ptr | null, B: number, M: number, H: number,
+    D: number): void;
 }
 
 /** Result of the probe: the addon when a device was found, else why not. */

@@ -9,12 +9,13 @@ namespace qarm::binding::cuda_glue {
 void register_runtime(Napi::Env env, Napi::Object exports);
 void register_ops(Napi::Env env, Napi::Object exports);
 void register_quant(Napi::Env env, Napi::Object exports);
+void register_sparse(Napi::Env env, Napi::Object exports);
 }  // namespace qarm::binding::cuda_glue
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding::cuda_glue;
-  for (auto r : {register_runtime, register_ops, register_quant}) r(env, exports);
+  for (auto r : {register_runtime, register_ops, register_quant, register_sparse}) r(env, exports);
   return exports;
 }
 }  // namespace

@@ -1,0 +1,87 @@
+/**
+ * The DIN attention scorer (`dinScores`, `dinScoresBackward`) on CUDA, composed of the
+ * device kernels instead of one fused kernel: the [B·H, 4K] input [q, k, q − k, q ⊙ k] is
+ * materialised (the CPU kernel avoids it; device memory is plentiful) and the products run
+ * as GEMMs. Same inputs, attributes and results as the CPU kernels in
+ * lib/tensor/cpu/embedding_kernels.ts; sums run in a different order, so results agree to
+ * float rounding.
+ * @internal
+ */
+import { registerKernel, runKernel } from '../backend.js';
+import { tidy } from '../memory.js';
+import type { Tensor } from '../tensor.js';
+import type { BinaryName, UnaryName } from '../cpu/kernels.js';
+
+// Strides of `shape` (same rank as `out`, 1 where broadcast) over `out`.
+function stridesOver(shape: readonly number[], out: readonly number[]): number[] {
+  const st = new Array<number>(out.length).fill(0);
+  let s = 1;
+  for (let i = out.length - 1; i >= 0; i--) {
+    st[i] = shape[i] === 1 && out[i] !== 1 ? 0 : s;
+    s *= shape[i];
+  }
+  return st;
+}
+const bin = (op: BinaryName, a: Tensor, b: Tensor, out: number[]) =>
+  runKernel<Tensor>('binary', { a, b }, { op, shape: out, aStrides: stridesOver(a.shape, out), bStrides: stridesOver(b.shape, out) });
+const un = (op: UnaryName, x: Tensor) => runKernel<Tensor>('unary', { x }, { op });
+const mm = (a: Tensor, b: Tensor, M: number, N: number, K: number, transA: boolean, transB: boolean) =>
+  runKernel<Tensor>('matmul', { a, b }, { M, N, K, transA, transB, outShape: [M, N] });
+const fill = (shape: number[], value: number) => runKernel<Tensor>('fill', {}, { shape, value, device: 'cuda' });
+const sumRows = (x: Tensor, outer: number, len: number, inner: number, outShape: number[]) =>
+  runKernel<Tensor>('sumAxis', { x }, { outer, len, inner, outShape });
+
+function features(q: Tensor, k: Tensor, B: number, H: number, K: number): Tensor {
+  const shape = [B, H, K];
+  const qb = q.view([B, 1, K]);
+  const qRep = bin('add', qb, fill(shape, 0), shape);
+  return runKernel<Tensor>('concat', { q: qRep, k, d: bin('sub', qb, k, shape), p: bin('mul', qb, k, shape) }, { axis: 2 });
+}
+
+/** Registers the composed DIN kernels on CUDA. */
+export function registerCudaDin(): void {
+  registerKernel('dinScores', 'cuda', ({ query, keys, W1, b1, w2, b2 }, attrs) =>
+    tidy(() => {
+      const [B, H, K] = keys.shape;
+      const A = W1.shape[0];
+      const BH = B * H;
+      const X = features(query, keys, B, H, K).view([BH, 4 * K]);
+      const z = bin('add', mm(X, W1, BH, A, 4 * K, false, true), b1.view([1, A]), [BH, A]);
+      const hidden = un(attrs.activation === 'relu' ? 'relu' : 'sigmoid', z);
+      const scores = bin('add', mm(hidden, w2.view([1, A]), BH, 1, A, false, true), b2.view([1, 1]), [BH, 1]);
+      return [scores.view([B, H]), hidden.view([B, H, A])];
+    }),
+  );
+
+  registerKernel('dinScoresBackward', 'cuda', ({ query, keys, W1, w2, hidden, dscores }, attrs) =>
+    tidy(() => {
+      const [B, H, K] = keys.shape;
+      const A = W1.shape[0];
+      const BH = B * H;
+      const s = hidden.view([BH, A]);
+      const dsc = dscores.view([BH, 1]);
+      const ds = mm(dsc, w2.view([1, A]), BH, A, 1, false, false);
+      const dact = attrs.activation === 'relu' ? un('reluGrad', s) : bin('mul', s, bin('sub', fill([1, 1], 1), s, [BH, A]), [BH, A]);
+      const dz = bin('mul', ds, dact, [BH, A]);
+      const db2 = sumRows(dsc, 1, BH, 1, [1]);
+      const dw2 = mm(dsc, s, 1, A, BH, true, false);
+      const db1 = sumRows(dz, 1, BH, A, [A]);
+      const X = features(query, keys, B, H, K).view([BH, 4 * K]);
+      const dW1 = mm(dz, X, A, 4 * K, BH, true, false);
+      let dq: Tensor | null = null;
+      let dk: Tensor | null = null;
+      if (attrs.needQ || attrs.needK) {
+        const dX = mm(dz, W1, BH, 4 * K, A, false, false).view([B, H, 4 * K]);
+        const part = (i: number) => runKernel<Tensor>('slice', { x: dX }, { axis: 2, start: i * K, length: K });
+        const [dXq, dXk, dXd, dXp] = [0, 1, 2, 3].map(part);
+        const shape = [B, H, K];
+        if (attrs.needQ) {
+          const perH = bin('add', bin('add', dXq, dXd, shape), bin('mul', dXp, keys, shape), shape);
+          dq = sumRows(perH, B, H, K, [B, K]);
+        }
+        if (attrs.needK) dk = bin('add', bin('sub', dXk, dXd, shape), bin('mul', dXp, query.view([B, 1, K]), shape), shape);
+      }
+      return [dq, dk, dW1, db1, dw2, db2];
+    }),
+  );
+}
