@@ -142,4 +142,17 @@ describe('CUDA shape ops, copies and fills match the CPU', () => {
     assert.deepEqual([...host(q.runKernel('fill', {}, { shape: [4], value: 2.5, device: 'cuda' }))], [2.5, 2.5, 2.5, 2.5]);
     assert.deepEqual([...host(q.runKernel('fill', {}, { shape: [3], value: -7, dtype: 'int32', device: 'cuda' }))], [-7, -7, -7]);
   });
+
+  it('concatColumns / sliceColumns (through autograd)', () => {
+    const parts = [[5, 3], [5, 1], [5, 7]].map(([r, c], i) => pair(randArray(r * c, 30 + i), [r, c]));
+    for (const [c, g] of parts) { c.requiresGrad = true; g.requiresGrad = true; }
+    const yc = q.concatLast(parts.map((p) => p[0]));
+    const yg = q.concatLast(parts.map((p) => p[1]));
+    same(yg, yc, { rtol: 0, atol: 0 });
+    same(q.sliceLast(yg, 2, 5), q.sliceLast(yc, 2, 5), { rtol: 0, atol: 0 });
+    const [cw, gw] = pair(randArray(5 * 11, 40), [5, 11]);
+    q.sum(q.mul(yc, cw)).backward();
+    q.sum(q.mul(yg, gw)).backward();
+    parts.forEach(([c, g]) => same(g.grad, c.grad, { rtol: 0, atol: 0 }));
+  });
 });

@@ -38,27 +38,33 @@ function features(q: Tensor, k: Tensor, B: number, H: number, K: number): Tensor
   return runKernel<Tensor>('concat', { q: qRep, k, d: bin('sub', qb, k, shape), p: bin('mul', qb, k, shape) }, { axis: 2 });
 }
 
+// X = [q, k, q - k, q * k] as [B*H, 4K] and hidden = act(X W1^T + b1) as [B*H, A].
+function forward(q: Tensor, k: Tensor, W1: Tensor, b1: Tensor, B: number, H: number, K: number, A: number, activation: string) {
+  const BH = B * H;
+  const X = features(q, k, B, H, K).view([BH, 4 * K]);
+  const z = bin('add', mm(X, W1, BH, A, 4 * K, false, true), b1.view([1, A]), [BH, A]);
+  return { X, hidden: un(activation === 'relu' ? 'relu' : 'sigmoid', z) };
+}
+
 /** Registers the composed DIN kernels on CUDA. */
 export function registerCudaDin(): void {
   registerKernel('dinScores', 'cuda', ({ query, keys, W1, b1, w2, b2 }, attrs) =>
     tidy(() => {
       const [B, H, K] = keys.shape;
       const A = W1.shape[0];
-      const BH = B * H;
-      const X = features(query, keys, B, H, K).view([BH, 4 * K]);
-      const z = bin('add', mm(X, W1, BH, A, 4 * K, false, true), b1.view([1, A]), [BH, A]);
-      const hidden = un(attrs.activation === 'relu' ? 'relu' : 'sigmoid', z);
-      const scores = bin('add', mm(hidden, w2.view([1, A]), BH, 1, A, false, true), b2.view([1, 1]), [BH, 1]);
-      return [scores.view([B, H]), hidden.view([B, H, A])];
+      const { hidden } = forward(query, keys, W1, b1, B, H, K, A, attrs.activation as string);
+      const scores = bin('add', mm(hidden, w2.view([1, A]), B * H, 1, A, false, true), b2.view([1, 1]), [B * H, 1]);
+      return scores.view([B, H]);
     }),
   );
 
-  registerKernel('dinScoresBackward', 'cuda', ({ query, keys, W1, w2, hidden, dscores }, attrs) =>
+  // The hidden layer is recomputed here, as the CPU kernel does (no [B, H, A] kept from forward).
+  registerKernel('dinScoresBackward', 'cuda', ({ query, keys, W1, b1, w2, dscores }, attrs) =>
     tidy(() => {
       const [B, H, K] = keys.shape;
       const A = W1.shape[0];
       const BH = B * H;
-      const s = hidden.view([BH, A]);
+      const { hidden: s, X } = forward(query, keys, W1, b1, B, H, K, A, attrs.activation as string);
       const dsc = dscores.view([BH, 1]);
       const ds = mm(dsc, w2.view([1, A]), BH, A, 1, false, false);
       const dact = attrs.activation === 'relu' ? un('reluGrad', s) : bin('mul', s, bin('sub', fill([1, 1], 1), s, [BH, A]), [BH, A]);
@@ -66,7 +72,6 @@ export function registerCudaDin(): void {
       const db2 = sumRows(dsc, 1, BH, 1, [1]);
       const dw2 = mm(dsc, s, 1, A, BH, true, false);
       const db1 = sumRows(dz, 1, BH, A, [A]);
-      const X = features(query, keys, B, H, K).view([BH, 4 * K]);
       const dW1 = mm(dz, X, A, 4 * K, BH, true, false);
       let dq: Tensor | null = null;
       let dk: Tensor | null = null;

@@ -210,6 +210,29 @@ export function registerCudaKernels(a: CudaAddon, alloc: CachingAllocator): void
     return out;
   });
 
+  // Column concat/slice of [rows, c] matrices (the ranker's feature assembly).
+  reg('concatColumns', (inputs, attrs) => {
+    const xs = Object.values(inputs);
+    const names = Object.keys(inputs);
+    const { rows, outShape } = attrs as { rows: number; outShape: number[] };
+    const cols = xs.reduce((s, t) => s + t.size / Math.max(rows, 1), 0);
+    const out = cudaEmpty(outShape);
+    let off = 0;
+    xs.forEach((t, i) => {
+      const w = rows ? t.size / rows : 0;
+      addon.copy2d(ptr(out, 'out'), off * 4, cols * 4, f32(t, names[i]), 0, w * 4, w * 4, rows);
+      off += w;
+    });
+    return out;
+  });
+
+  reg('sliceColumns', ({ x }, attrs) => {
+    const { rows, cols, start, width, outShape } = attrs as { rows: number; cols: number; start: number; width: number; outShape: number[] };
+    const out = cudaEmpty(outShape);
+    addon.copy2d(ptr(out, 'out'), 0, width * 4, f32(x, 'x'), start * 4, cols * 4, width * 4, rows);
+    return out;
+  });
+
   reg('pad', ({ x }, attrs) => {
     const { axis, before, size } = attrs as { axis: number; before: number; size: number };
     const shape = x.shape.slice();
