@@ -100,6 +100,31 @@ describe('embedding kernels', () => {
     }
   });
 
+  it('embeddingLookupMulti equals separate lookups summed per group, with the same row-sparse gradients', () => {
+    const d = 4, n = 37;
+    const tables = [11, 7, 5].map((r, i) => { const t = q.tensor(randArray(r * d, 20 + i), [r, d]); t.requiresGrad = true; return t; });
+    const ids = [randInts(n, 11, 1), randInts(n, 7, 2), randInts(n, 5, 3)];
+    ids[0][3] = -1; ids[2][5] = -1; ids[1].fill(6, 10, 30); // padding and heavy duplicates
+    const group = [0, 1, 1];
+    const y = q.embeddingLookupMulti(tables, ids, group);
+    assert.deepEqual(y.shape, [n, 2 * d]);
+    const w = q.tensor(randArray(n * 2 * d, 9), [n, 2 * d]);
+    q.sum(q.mul(y, w)).backward();
+    const got = tables.map((t) => t.grad);
+    const ref = tables.map((t) => { const c = q.tensor(Float32Array.from(t.toTypedArray()), t.shape); c.requiresGrad = true; return c; });
+    const look = (i) => q.embeddingLookup(ref[i], q.tensor(ids[i]), { padNegative: true });
+    const yr = q.concatLast([look(0), q.add(look(1), look(2))]);
+    assertClose(y.toTypedArray(), yr.toTypedArray(), { rtol: 1e-6, atol: 1e-6 });
+    q.sum(q.mul(yr, w)).backward();
+    got.forEach((g, i) => {
+      assert.ok(g instanceof q.RowSparseGrad && g.coalesced);
+      assert.deepEqual(g.indices.toTypedArray(), ref[i].grad.indices.toTypedArray());
+      assertClose(g.values.toTypedArray(), ref[i].grad.values.toTypedArray(), { rtol: 1e-6, atol: 1e-6 });
+    });
+    assertThrowsTyped(() => q.embeddingLookupMulti(tables, [ids[0], ids[1], new Int32Array(n).fill(5)], group), q.IndexError, 'ids[2]');
+    assertThrowsTyped(() => q.embeddingLookupMulti(tables, [ids[0], ids[1]], group), q.ShapeError, 'ids');
+  });
+
   it('embeddingBag pools sum/mean/weighted bags; backward matches finite differences', () => {
     const rows = 11, dim = 3;
     const values = new Int32Array([0, 4, 4, 10, 2, 7, 7, 7, 1]);
@@ -236,6 +261,27 @@ describe('embedding layers, attention and loss', () => {
     }
     const deep = new q.nn.TargetAttention(D, { hidden: [5, 3], seed: 2 });
     gradCheck((qq, kk) => q.sum(q.mul(deep.forward(qq, kk, [mask])[0], c)), [{ data: qv, shape: [B, D] }, { data: kv, shape: [B, H, D] }]);
+  });
+
+  it('fused packed attention (forwardPacked) equals the composed path, values and all gradients', () => {
+    const B = 4, H = 6, D = 5;
+    const rv = randArray((B + B * H) * D, 31);
+    const masks = [0, 1, 2].map((i) => q.tensor(Float32Array.from(randInts(B * H, 2, 40 + i)), [B, H]));
+    const c = q.tensor(randArray(B * 3 * D, 33), [B, 3 * D]);
+    for (const activation of ['sigmoid', 'relu']) {
+      const run = (fused) => {
+        const att = new q.nn.TargetAttention(D, { hidden: [7], seed: 5, activation, fused });
+        const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
+        rep.requiresGrad = true;
+        const y = att.forwardPacked(rep, B, H, masks);
+        q.sum(q.mul(y, c)).backward();
+        return [y, rep.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
+      };
+      const fused = run(true), plain = run(false);
+      fused.forEach((a, i) => assertClose(a, plain[i], { rtol: 1e-4, atol: 1e-5, msg: `${activation} part ${i}` }));
+    }
+    const att = new q.nn.TargetAttention(D, { hidden: [7], seed: 5 });
+    gradCheck((r) => q.sum(q.mul(att.forwardPacked(r, B, H, masks), c)), [{ data: rv, shape: [B + B * H, D] }]);
   });
 
   it('bceWithLogits is stable for extreme logits and its gradient matches finite differences', () => {

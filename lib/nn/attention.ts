@@ -1,9 +1,9 @@
 /** DIN-style target attention over a padded, masked history. */
-import { dinScores, weightedPool } from '../autograd/ops/attention.js';
+import { dinAttentionPool, dinScores, weightedPool } from '../autograd/ops/attention.js';
 import { add, mul, sub } from '../autograd/ops/arith.js';
 import { matmul } from '../autograd/ops/matmul.js';
 import { reshape, slice } from '../autograd/ops/shape.js';
-import { sliceLast } from '../autograd/ops/columns.js';
+import { concatLast, sliceLast } from '../autograd/ops/columns.js';
 import { relu, sigmoid } from '../autograd/ops/unary.js';
 import { softmax } from '../autograd/ops/softmax.js';
 import { ShapeError, ValueError } from '../errors.js';
@@ -128,5 +128,32 @@ export class TargetAttention extends Module {
     if (M === 1) return [reshape(pooled, [B, this.dim])];
     const flat = reshape(pooled, [B, M * this.dim]);
     return masks.map((_, mi) => sliceLast(flat, mi * this.dim, this.dim));
+  }
+
+  /**
+   * Attention over packed representations: `rep` holds the B queries followed by the B·H keys
+   * ([B + B·H, dim], keys sample by sample); `masks` are [B, H] each. Returns the M pooled
+   * vectors side by side, [B, M·dim]. With one hidden layer and DIN's unnormalised weights this
+   * runs as one fused native op (scores, pooling and their gradients, no [B, H, ·] tensors kept).
+   */
+  forwardPacked(rep: Tensor, B: number, H: number, masks: Tensor[]): Tensor {
+    if (!masks.length) throw new ValueError("argument 'masks' is empty", 'masks');
+    if (rep.rank !== 2 || rep.shape[1] !== this.dim || rep.shape[0] !== B + B * H) {
+      throw new ShapeError(`argument 'rep' must be [${B + B * H}, ${this.dim}], got [${rep.shape.join(', ')}]`, 'rep');
+    }
+    if (this.layers.length === 2 && this.fused && this.normalize === 'none') {
+      const M = masks.length;
+      const stacked = new Float32Array(B * M * H);
+      masks.forEach((m, mi) => {
+        if (m.size !== B * H) throw new ShapeError(`argument 'masks'[${mi}] must have ${B}x${H} entries`, `masks[${mi}]`);
+        const a = m.f32(`masks[${mi}]`);
+        for (let b = 0; b < B; b++) stacked.set(a.subarray(b * H, (b + 1) * H), (b * M + mi) * H);
+      });
+      const [l1, l2] = this.layers;
+      return dinAttentionPool(rep, B, H, Tensor.fromArray(stacked, [B, M, H], 'float32'), l1.weight, l1.bias!, l2.weight, l2.bias!, this.activation);
+    }
+    const query = slice(rep, 0, 0, B);
+    const keys = reshape(slice(rep, 0, B, B * H), [B, H, this.dim]);
+    return concatLast(this.forward(query, keys, masks));
   }
 }

@@ -52,6 +52,15 @@ abstract class Table extends Module {
   }
 
   /**
+   * `ids` as rows of this table: with `oov`, ids outside the vocabulary become the OOV row
+   * (negative ids too, unless `keepNegative` marks them as padding); without it, unchanged
+   * (the lookup throws on bad ids). Returns `ids` itself when nothing changes.
+   */
+  rowsOf(ids: Int32Array, keepNegative = false): Int32Array {
+    return this.mapIds(Tensor.fromArray(ids, [ids.length], 'int32'), 'ids', keepNegative).i32();
+  }
+
+  /**
    * The ids with out-of-vocabulary ones mapped to the OOV row (a new tensor only when some
    * are). With `keepNegative`, negative ids stay as they are (padding).
    */

@@ -10,8 +10,8 @@
  * [item emb (d)] ++ [Σ_l RQ level emb (d)] (k = d or 2d). The tower MLP maps this to one logit.
  */
 import { reshape } from '../autograd/ops/shape.js';
+import { embeddingLookupMulti } from '../autograd/ops/embedding.js';
 import { concatLast } from '../autograd/ops/columns.js';
-import { add } from '../autograd/ops/arith.js';
 import { noGrad } from '../autograd/engine.js';
 import { IndexError, ShapeError, ValueError } from '../errors.js';
 import { Generator } from '../tensor/random.js';
@@ -199,19 +199,27 @@ export class Ranker extends Module {
     return out;
   }
 
-  /** [item emb] ++ [Σ_l RQ emb] of `ids` (negative = padding → zeros) → [n, keyDim]. */
+  /**
+   * [item emb] ++ [Σ_l RQ emb] of `ids` (negative = padding → zeros) → [n, keyDim], in one
+   * table-batched lookup (each table's gradient comes back row-sparse and coalesced).
+   */
   private represent(ids: Int32Array): Tensor {
-    const parts: Tensor[] = [];
-    if (this.item) parts.push(this.item.forward(ids, { padNegative: true }));
-    if (this.config.features.historyCodes) {
-      let s: Tensor | null = null;
-      for (let l = 0; l < this.rq.length; l++) {
-        const e = this.rq[l].forward(this.levelCodes(ids, l), { padNegative: true });
-        s = s ? add(s, e) : e;
-      }
-      parts.push(s!);
+    const tables: Tensor[] = [];
+    const rows: Int32Array[] = [];
+    const group: number[] = [];
+    if (this.item) {
+      tables.push(this.item.weight);
+      rows.push(this.item.rowsOf(ids, true));
+      group.push(0);
     }
-    return concatLast(parts);
+    if (this.config.features.historyCodes) {
+      for (let l = 0; l < this.rq.length; l++) {
+        tables.push(this.rq[l].weight);
+        rows.push(this.levelCodes(ids, l));
+        group.push(this.item ? 1 : 0);
+      }
+    }
+    return embeddingLookupMulti(tables, rows, group, 'history');
   }
 
   /**
@@ -224,11 +232,26 @@ export class Ranker extends Module {
     const B = batch.size;
     const H = batch.maxHistory;
     const f = this.config.features;
-    const d = this.config.embeddingDim;
+    const K = this.keyDim;
     const parts: Tensor[] = [];
+    // Query (target) and key (history) representations come from one table-batched lookup over
+    // [targets; padded history slots], consumed packed by the attention.
+    let rep: Tensor | null = null;
+    let hist: Int32Array | null = null;
+    if (this.attention && H > 0) {
+      hist = new Int32Array(B * H).fill(-1);
+      for (let b = 0; b < B; b++) hist.set(batch.history.subarray(b * H, b * H + batch.historyLength[b]), b * H);
+      const all = new Int32Array(B + B * H);
+      all.set(batch.item);
+      all.set(hist, B);
+      rep = this.represent(all);
+    }
     if (this.user && f.userId) parts.push(this.user.forward(batch.user));
     if (this.item && f.itemId) parts.push(this.item.forward(batch.item));
-    if (f.rq) for (let l = 0; l < this.rq.length; l++) parts.push(this.rq[l].forward(this.levelCodes(batch.item, l)));
+    if (f.rq) {
+      // One block per level: [B, L·d] from one table-batched lookup.
+      parts.push(embeddingLookupMulti(this.rq.map((e) => e.weight), this.rq.map((_, l) => this.levelCodes(batch.item, l)), this.rq.map((_, l) => l), 'rq'));
+    }
     if (this.vq) {
       const { codes, k } = this.items.vq!;
       const ids = new Int32Array(B * k);
@@ -241,19 +264,13 @@ export class Ranker extends Module {
       for (let b = 0; b < B; b++) x.set(values.subarray(batch.item[b] * dim, (batch.item[b] + 1) * dim), b * dim);
       parts.push(this.dense.forward(Tensor.fromArray(x, [B, dim], 'float32')));
     }
-    if (this.attention && H > 0) {
-      // Padded history ids (-1 past each row's length) and the masks the attention pools with.
-      const hist = new Int32Array(B * H).fill(-1);
-      const mask = new Float32Array(B * H);
-      for (let b = 0; b < B; b++) {
-        const L = batch.historyLength[b];
-        hist.set(batch.history.subarray(b * H, b * H + L), b * H);
-        mask.fill(1, b * H, b * H + L);
-      }
-      const query = this.represent(batch.item);
-      const keys = reshape(this.represent(hist), [B, H, this.keyDim]);
+    if (this.attention && rep && hist) {
       const masks = [];
-      if (f.history) masks.push(Tensor.fromArray(mask, [B, H], 'float32'));
+      if (f.history) {
+        const mask = new Float32Array(B * H);
+        for (let b = 0; b < B; b++) mask.fill(1, b * H, b * H + batch.historyLength[b]);
+        masks.push(Tensor.fromArray(mask, [B, H], 'float32'));
+      }
       let counts: Float32Array | null = null;
       if (f.cross) {
         const { codes, levels } = this.items.rq!;
@@ -278,14 +295,13 @@ export class Ranker extends Module {
         }
         masks.push(Tensor.fromArray(m1, [B, H], 'float32'), Tensor.fromArray(m12, [B, H], 'float32'));
       }
-      parts.push(...this.attention.forward(query, keys, masks));
+      parts.push(this.attention.forwardPacked(rep, B, H, masks));
       if (counts) parts.push(Tensor.fromArray(counts, [B, 2], 'float32'));
     } else if (this.attention) {
       // No history slots at all: the pooled parts are zeros.
-      const width = (f.history ? this.keyDim : 0) + (f.cross ? 2 * this.keyDim + 2 : 0);
+      const width = (f.history ? K : 0) + (f.cross ? 2 * K + 2 : 0);
       parts.push(Tensor.fromArray(new Float32Array(B * width), [B, width], 'float32'));
     }
-    void d;
     const x = concatLast(parts);
     return reshape(this.tower.forward(x), [B]);
   }

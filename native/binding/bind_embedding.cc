@@ -87,6 +87,70 @@ Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
   });
 }
 
+// tbeForward(tables[], rows[], ids[], group[], G, n, dim, out, argName?)
+Napi::Value TbeForward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    if (info.Length() < 4 || !info[0].IsArray() || !info[2].IsArray())
+      fail(ErrorCode::Value, "argument 'tables' and 'ids' must be arrays");
+    auto tArr = info[0].As<Napi::Array>();
+    auto iArr = info[2].As<Napi::Array>();
+    const int T = static_cast<int>(tArr.Length());
+    auto rowsV = int_list(info, 1, "rows", 0, kMaxDim);
+    auto groupV = int_list(info, 3, "group", 0, 1 << 20);
+    int64_t G = integer(info, 4, "G", 1, 1 << 20);
+    int64_t n = integer(info, 5, "n", 0, kMaxDim), dim = integer(info, 6, "dim", 1, kMaxDim);
+    std::string name = name_arg(info, 8, "ids");
+    if (static_cast<int>(iArr.Length()) != T || static_cast<int>(rowsV.size()) != T || static_cast<int>(groupV.size()) != T)
+      fail(ErrorCode::Shape, "arguments 'tables', 'rows', 'ids' and 'group' must have one entry per table");
+    std::vector<const float*> tp(static_cast<size_t>(T));
+    std::vector<const int32_t*> ip(static_cast<size_t>(T));
+    std::vector<int32_t> gp(static_cast<size_t>(T));
+    for (int t = 0; t < T; ++t) {
+      Napi::Value tv = tArr.Get(static_cast<uint32_t>(t)), iv = iArr.Get(static_cast<uint32_t>(t));
+      if (!tv.IsTypedArray() || tv.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)
+        fail(ErrorCode::DType, "argument 'tables[" + std::to_string(t) + "]' must be a Float32Array");
+      if (!iv.IsTypedArray() || iv.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)
+        fail(ErrorCode::DType, "argument '" + name + "[" + std::to_string(t) + "]' must be an Int32Array");
+      auto ta = tv.As<Napi::Float32Array>();
+      auto ia = iv.As<Napi::Int32Array>();
+      if (static_cast<int64_t>(ta.ElementLength()) < mul_checked(rowsV[t], dim, "tables"))
+        fail(ErrorCode::Shape, "argument 'tables[" + std::to_string(t) + "]' is shorter than rows x dim");
+      if (static_cast<int64_t>(ia.ElementLength()) < n)
+        fail(ErrorCode::Shape, "argument '" + name + "[" + std::to_string(t) + "]' has fewer than n entries");
+      if (groupV[t] >= G) fail(ErrorCode::Value, "argument 'group' entries must be below G");
+      tp[t] = ta.Data();
+      ip[t] = ia.Data();
+      gp[t] = static_cast<int32_t>(groupV[t]);
+    }
+    auto out = f32(info, 7, "out", mul_checked(n, mul_checked(G, dim, "out"), "out"));
+    tbe_forward(tp.data(), rowsV.data(), ip.data(), gp.data(), T, static_cast<int>(G), n, dim, out.Data(), name.c_str());
+    return info.Env().Undefined();
+  });
+}
+
+// coalesceStrided(indices, rows, dim, source, stride, offset, argName?) -> [uniq, summed]; negative ids skipped.
+Napi::Value CoalesceStrided(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 1, kMaxDim);
+    int64_t stride = integer(info, 4, "stride", 1, kMaxDim), off = integer(info, 5, "offset", 0, kMaxDim);
+    if (off + dim > stride) fail(ErrorCode::Shape, "argument 'offset' + 'dim' exceeds 'stride'");
+    std::string name = name_arg(info, 6, "indices");
+    auto idx = i32(info, 0, name.c_str(), 0);
+    int64_t n = static_cast<int64_t>(idx.ElementLength());
+    auto src = f32(info, 3, "source", mul_checked(n, stride, "source"));
+    RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), true);
+    const size_t U = plan.uniq.size();
+    auto uniq = Napi::Int32Array::New(info.Env(), U);
+    if (U) std::memcpy(uniq.Data(), plan.uniq.data(), U * sizeof(int32_t));
+    auto vals = Napi::Float32Array::New(info.Env(), U * static_cast<size_t>(dim));
+    reduce_plan_strided(plan, src.Data() + off, dim, stride, vals.Data());
+    auto out = Napi::Array::New(info.Env(), 2);
+    out.Set(0u, uniq);
+    out.Set(1u, vals);
+    return out;
+  });
+}
+
 // bagPool(table, rows, dim, values, offsets, weights|null, mean, out, argName?)
 Napi::Value BagPool(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -234,6 +298,49 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
   });
 }
 
+// dinAttentionPool(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, pooled)
+Napi::Value DinAttentionPool(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
+    int64_t M = integer(info, 5, "M", 1, kMaxDim), A = integer(info, 11, "A", 1, kMaxDim);
+    int act = static_cast<int>(integer(info, 10, "act", 0, 1));
+    auto rep = f32(info, 0, "rep", mul_checked(B + mul_checked(B, H, "rep"), K, "rep"));
+    auto masks = f32(info, 4, "masks", mul_checked(mul_checked(B, M, "masks"), H, "masks"));
+    auto W1 = f32(info, 6, "W1", mul_checked(A, 4 * K, "W1"));
+    auto b1 = f32(info, 7, "b1", A);
+    auto w2 = f32(info, 8, "w2", A);
+    float b2 = static_cast<float>(number(info, 9, "b2"));
+    auto pooled = f32(info, 12, "pooled", mul_checked(mul_checked(B, M, "pooled"), K, "pooled"));
+    din_attention_pool_forward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, pooled.Data());
+    return info.Env().Undefined();
+  });
+}
+
+// dinAttentionPoolBackward(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, dpooled, drep|null, dW1, db1, dw2, db2)
+Napi::Value DinAttentionPoolBackward(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
+    int64_t M = integer(info, 5, "M", 1, kMaxDim), A = integer(info, 11, "A", 1, kMaxDim);
+    int act = static_cast<int>(integer(info, 10, "act", 0, 1));
+    int64_t nrep = mul_checked(B + mul_checked(B, H, "rep"), K, "rep");
+    auto rep = f32(info, 0, "rep", nrep);
+    auto masks = f32(info, 4, "masks", mul_checked(mul_checked(B, M, "masks"), H, "masks"));
+    auto W1 = f32(info, 6, "W1", mul_checked(A, 4 * K, "W1"));
+    auto b1 = f32(info, 7, "b1", A);
+    auto w2 = f32(info, 8, "w2", A);
+    float b2 = static_cast<float>(number(info, 9, "b2"));
+    auto dp = f32(info, 12, "dpooled", mul_checked(mul_checked(B, M, "dpooled"), K, "dpooled"));
+    float* drep = present(info, 13) ? f32(info, 13, "drep", nrep).Data() : nullptr;
+    auto dW1 = f32(info, 14, "dW1", mul_checked(A, 4 * K, "dW1"));
+    auto db1 = f32(info, 15, "db1", A);
+    auto dw2 = f32(info, 16, "dw2", A);
+    auto db2 = f32(info, 17, "db2", 1);
+    din_attention_pool_backward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, dp.Data(), drep,
+                                dW1.Data(), db1.Data(), dw2.Data(), db2.Data());
+    return info.Env().Undefined();
+  });
+}
+
 // copyColumns(src, rows, srcCols, srcOff, dst, dstCols, dstOff, width)
 Napi::Value CopyColumns(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -256,12 +363,16 @@ void register_embedding(Napi::Env env, Napi::Object exports) {
   exports.Set("indexAdd", Napi::Function::New(env, IndexAdd));
   exports.Set("gatherRowsPadded", Napi::Function::New(env, GatherRowsPadded));
   exports.Set("coalesceRows", Napi::Function::New(env, CoalesceRows));
+  exports.Set("tbeForward", Napi::Function::New(env, TbeForward));
+  exports.Set("coalesceStrided", Napi::Function::New(env, CoalesceStrided));
   exports.Set("bagPool", Napi::Function::New(env, BagPool));
   exports.Set("bagBackward", Napi::Function::New(env, BagBackward));
   exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam));
   exports.Set("rowwiseAdagrad", Napi::Function::New(env, RowwiseAdagrad));
   exports.Set("dinScoresForward", Napi::Function::New(env, DinScoresForward));
   exports.Set("dinScoresBackward", Napi::Function::New(env, DinScoresBackward));
+  exports.Set("dinAttentionPool", Napi::Function::New(env, DinAttentionPool));
+  exports.Set("dinAttentionPoolBackward", Napi::Function::New(env, DinAttentionPoolBackward));
   exports.Set("copyColumns", Napi::Function::New(env, CopyColumns));
   exports.Set("weightedPool", Napi::Function::New(env, WeightedPool));
   exports.Set("weightedPoolBackward", Napi::Function::New(env, WeightedPoolBackward));

@@ -204,3 +204,119 @@ void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_
 }
 
 }  // namespace qarm
+
+namespace qarm {
+
+void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
+                                int64_t M, const float* W1, const float* b1, const float* w2, float b2,
+                                int act, int64_t A, float* pooled) {
+  const DinWeights w(W1, w2, K, A);
+  const int64_t Ap = w.Ap;
+  const float* keys = rep + B * K;
+  parallel_for(B, kDinBlock, [&](int64_t b0, int64_t b1_) {
+    std::vector<float> mt(static_cast<size_t>(K * Ap)), qt(static_cast<size_t>(Ap)), z(static_cast<size_t>(H * Ap)),
+        sc(static_cast<size_t>(H));
+    for (int64_t b = b0; b < b1_; ++b) {
+      const float* kb = keys + b * H * K;
+      din_sample_terms(w, rep + b * K, b1, K, A, qt.data(), mt.data());
+      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, H, K, A, Ap, w.w2.data(), b2, act, z.data(), sc.data());
+      for (int64_t m = 0; m < M; ++m) {
+        const float* mk = masks + (b * M + m) * H;
+        float* __restrict o = pooled + (b * M + m) * K;
+        std::memset(o, 0, sizeof(float) * static_cast<size_t>(K));
+        for (int64_t h = 0; h < H; ++h) {
+          const float c = mk[h] * sc[h];
+          if (c == 0.f) continue;
+          const float* __restrict kr = kb + h * K;
+          for (int64_t j = 0; j < K; ++j) o[j] += c * kr[j];
+        }
+      }
+    }
+  });
+}
+
+void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
+                                 int64_t M, const float* W1, const float* b1, const float* w2, float b2,
+                                 int act, int64_t A, const float* dpooled, float* drep, float* dW1,
+                                 float* db1, float* dw2, float* db2) {
+  const DinWeights w(W1, w2, K, A);
+  const int64_t Ap = w.Ap, Kp = (K + 15) / 16 * 16;
+  const float* keys = rep + B * K;
+  const int64_t blocks = (B + kDinBlock - 1) / kDinBlock;
+  const int64_t per = 3 * K * Ap + 2 * Ap + 1;
+  std::vector<float> acc(static_cast<size_t>(blocks * per), 0.f);
+  parallel_for(blocks, 1, [&](int64_t c0, int64_t c1) {
+    std::vector<float> g(static_cast<size_t>(H * Ap)), dqt(static_cast<size_t>(Ap)), mtT(static_cast<size_t>(Ap * Kp)),
+        hid(static_cast<size_t>(H * Ap)), qt(static_cast<size_t>(Ap)), mt(static_cast<size_t>(K * Ap)),
+        sc(static_cast<size_t>(H)), ds(static_cast<size_t>(H)), dkb(static_cast<size_t>(H * K)), dqb(static_cast<size_t>(K));
+    for (int64_t c = c0; c < c1; ++c) {
+      float* blk = acc.data() + c * per;
+      float* gqd = blk;
+      float* gkd = blk + K * Ap;
+      float* gwp = blk + 2 * K * Ap;
+      float* gb1 = blk + 3 * K * Ap;
+      float* gw2 = gb1 + Ap;
+      float* gb2 = gw2 + Ap;
+      for (int64_t b = c * kDinBlock; b < std::min(B, (c + 1) * kDinBlock); ++b) {
+        const float* qb = rep + b * K;
+        const float* kb = keys + b * H * K;
+        const float* dpb = dpooled + b * M * K;
+        din_sample_terms(w, qb, b1, K, A, qt.data(), mt.data());
+        QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, H, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
+        // d score[h] = Σ_m mask[m, h] <dpooled[m], key[h]>
+        for (int64_t h = 0; h < H; ++h) {
+          const float* kr = kb + h * K;
+          float s = 0.f;
+          for (int64_t m = 0; m < M; ++m) {
+            const float mk = masks[(b * M + m) * H + h];
+            if (mk == 0.f) continue;
+            const float* dp = dpb + m * K;
+            float dot = 0.f;
+            for (int64_t j = 0; j < K; ++j) dot += dp[j] * kr[j];
+            s += mk * dot;
+          }
+          ds[h] = s;
+        }
+        QARM_ISA_SELECT(din_bwd_sample)(qb, kb, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hid.data(), ds.data(),
+                                        act, H, K, A, Ap, Kp, g.data(), dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2,
+                                        gb2, dqb.data(), dkb.data());
+        if (!drep) continue;
+        std::memcpy(drep + b * K, dqb.data(), sizeof(float) * static_cast<size_t>(K));
+        // The pooling's own term: d key[h] += Σ_m mask[m, h] score[h] dpooled[m].
+        for (int64_t h = 0; h < H; ++h) {
+          float* __restrict dk = dkb.data() + h * K;
+          for (int64_t m = 0; m < M; ++m) {
+            const float cf = masks[(b * M + m) * H + h] * sc[h];
+            if (cf == 0.f) continue;
+            const float* __restrict dp = dpb + m * K;
+            for (int64_t j = 0; j < K; ++j) dk[j] += cf * dp[j];
+          }
+        }
+        std::memcpy(drep + (B + b * H) * K, dkb.data(), sizeof(float) * static_cast<size_t>(H * K));
+      }
+    }
+  });
+  std::vector<float> tot(static_cast<size_t>(per), 0.f);
+  for (int64_t c = 0; c < blocks; ++c) {
+    const float* blk = acc.data() + c * per;
+    for (int64_t i = 0; i < per; ++i) tot[i] += blk[i];
+  }
+  const float* gqd = tot.data();
+  const float* gkd = gqd + K * Ap;
+  const float* gwp = gkd + K * Ap;
+  for (int64_t a = 0; a < A; ++a) {
+    float* row = dW1 + a * 4 * K;
+    for (int64_t j = 0; j < K; ++j) {
+      const float x = gqd[j * Ap + a], y = gkd[j * Ap + a];
+      row[j] = x;
+      row[K + j] = y;
+      row[2 * K + j] = x - y;
+      row[3 * K + j] = gwp[j * Ap + a];
+    }
+    db1[a] = tot[3 * K * Ap + a];
+    dw2[a] = tot[3 * K * Ap + Ap + a];
+  }
+  db2[0] = tot[3 * K * Ap + 2 * Ap];
+}
+
+}  // namespace qarm

@@ -47,3 +47,21 @@ void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_
                   int64_t dst_cols, int64_t dst_off, int64_t width);
 
 }  // namespace qarm
+
+namespace qarm {
+
+// Target attention end to end (DIN scoring as din_scores_forward, then pooling), on a packed
+// representation matrix rep = [queries (B rows); keys (B·H rows)] of width K:
+//   pooled[b, m, :] = Σ_h masks[b, m, h] · score[b, h] · key[b, h, :].
+void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
+                                int64_t M, const float* W1, const float* b1, const float* w2, float b2,
+                                int act, int64_t A, float* pooled);
+
+// Its gradients given dpooled [B, M, K]: drep [(B + B·H), K] (may be null) and the weight
+// gradients (overwritten; blocked and summed in order: thread-count independent).
+void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
+                                 int64_t M, const float* W1, const float* b1, const float* w2, float b2,
+                                 int act, int64_t A, const float* dpooled, float* drep, float* dW1,
+                                 float* db1, float* dw2, float* db2);
+
+}  // namespace qarm

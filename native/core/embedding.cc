@@ -104,6 +104,42 @@ void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32
   });
 }
 
+void reduce_plan_strided(const RowPlan& plan, const float* src, int64_t dim, int64_t src_stride,
+                         float* out) {
+  const int64_t U = static_cast<int64_t>(plan.uniq.size());
+  parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
+    for (int64_t u = b; u < e; ++u) {
+      float* dst = out + u * dim;
+      std::memset(dst, 0, sizeof(float) * static_cast<size_t>(dim));
+      for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p)
+        add_row(dst, src + static_cast<int64_t>(plan.order[p]) * src_stride, dim);
+    }
+  });
+}
+
+void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t* const* ids,
+                 const int32_t* group, int T, int G, int64_t n, int64_t dim, float* out,
+                 const char* arg) {
+  for (int t = 0; t < T; ++t)
+    for (int64_t i = 0; i < n; ++i)
+      if (ids[t][i] >= rows[t])
+        throw Error(ErrorCode::Index, std::string("argument '") + arg + "[" + std::to_string(t) + "]': index " +
+                                          std::to_string(ids[t][i]) + " at position " + std::to_string(i) +
+                                          " is outside [0, " + std::to_string(rows[t]) + ")");
+  const int64_t width = G * dim;
+  parallel_for(n, row_grain(width), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      float* row = out + i * width;
+      std::memset(row, 0, sizeof(float) * static_cast<size_t>(width));
+      for (int t = 0; t < T; ++t) {
+        if (i + 4 < e && ids[t][i + 4] >= 0) prefetch(tables[t] + static_cast<int64_t>(ids[t][i + 4]) * dim);
+        const int32_t id = ids[t][i];
+        if (id >= 0) add_row(row + group[t] * dim, tables[t] + static_cast<int64_t>(id) * dim, dim);
+      }
+    }
+  });
+}
+
 void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                const float* src, const char* arg) {
   for (int64_t i = 0; i < n; ++i)

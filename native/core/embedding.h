@@ -29,6 +29,19 @@ RowPlan plan_rows(const int32_t* idx, int64_t n, int64_t rows, const char* arg,
 void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32_t* src_row,
                  const float* weight, float* out);
 
+// As reduce_plan, reading source row i at src + i * src_stride (a column block of a wider
+// matrix, e.g. one table's slice of a table-batched output gradient).
+void reduce_plan_strided(const RowPlan& plan, const float* src, int64_t dim, int64_t src_stride,
+                         float* out);
+
+// Table-batched lookup (after FBGEMM's TBE): T tables of width dim; output block g of row i
+// is the sum over the tables t with group[t] == g of table_t[ids_t[i], :] (negative ids are
+// padding and add nothing). out is [n, G * dim]. Ids are checked first (Error(Index) naming
+// the table's argument) so nothing is written on bad input.
+void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t* const* ids,
+                 const int32_t* group, int T, int G, int64_t n, int64_t dim, float* out,
+                 const char* arg);
+
 // target[idx[i], :] += src[i, :] in place (PyTorch's index_add_ along dim 0). Deterministic by
 // row ownership (fixed row ranges, each applied in increasing i), without a full sort.
 void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,

@@ -36,7 +36,7 @@ export function weightedPool(w: Tensor, k: Tensor): Tensor {
  * @returns float32 [B, H]
  */
 export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, activation: 'sigmoid' | 'relu' = 'sigmoid'): Tensor {
-  const [B, H, K] = keys.shape;
+  const [B, , K] = keys.shape;
   if (keys.rank !== 3 || query.rank !== 2 || query.shape[0] !== B || query.shape[1] !== K) {
     throw new ShapeError(`dinScores(): 'query' [${query.shape.join(', ')}] and 'keys' [${keys.shape.join(', ')}] must be [B, K] and [B, H, K]`, 'keys');
   }
@@ -52,5 +52,33 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
       needK: keys.requiresGrad,
     });
     return [dq, dk, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];
+  });
+}
+
+/**
+ * Target attention end to end in one native pass (one hidden layer, DIN's unnormalised
+ * weights): `rep` packs the queries (rows 0..B) and the keys (B·H rows after them, sample by
+ * sample); `masks` ([B, M, H], not differentiated) selects the slots each of M poolings uses:
+ * `out[b, m·K .. (m+1)·K) = Σ_h masks[b, m, h] · score(q_b, k_bh) · k_bh`. The scores are
+ * recomputed in the backward pass, so nothing of size [B, H, ·] is kept between passes.
+ * @returns float32 [B, M·K]
+ */
+export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tensor, W1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
+  activation: 'sigmoid' | 'relu' = 'sigmoid'): Tensor {
+  rep.f32('rep');
+  masks.f32('masks');
+  const K = rep.shape[1];
+  if (rep.rank !== 2 || rep.shape[0] !== B + B * H) throw new ShapeError(`dinAttentionPool(): argument 'rep' must be [${B + B * H}, K], got [${rep.shape.join(', ')}]`, 'rep');
+  if (masks.rank !== 3 || masks.shape[0] !== B || masks.shape[2] !== H) throw new ShapeError(`dinAttentionPool(): argument 'masks' must be [${B}, M, ${H}]`, 'masks');
+  const A = W1.shape[0];
+  if (W1.rank !== 2 || W1.shape[1] !== 4 * K || b1.size !== A || w2.size !== A || b2.size !== 1) {
+    throw new ShapeError(`dinAttentionPool(): weights must be W1 [A, ${4 * K}], b1 [A], w2 [1, A], b2 [1]`, 'W1');
+  }
+  const out = runKernel<Tensor>('dinAttentionPool', { rep, masks, W1, b1, w2, b2 }, { B, H, activation });
+  return record('dinAttentionPool', out, [rep, W1, b1, w2, b2], (dy) => {
+    const [drep, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinAttentionPoolBackward', { rep, masks, W1, b1, w2, b2, dpooled: dy }, {
+      B, H, activation, needRep: rep.requiresGrad,
+    });
+    return [drep, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];
   });
 }

@@ -123,3 +123,43 @@ export function embeddingBag(table: Tensor, values: Tensor, offsets: Tensor, opt
     return [tableGrad(table, idx, vals), null, null];
   });
 }
+
+/**
+ * Table-batched lookup (after FBGEMM's TBE): several tables of equal width d looked up for the
+ * same n rows in one pass. `ids[t]` (int32, length n; negative = padding, contributes nothing)
+ * indexes `tables[t]`; output block g ([n, d] at columns g·d) is the sum of the tables with
+ * `group[t] === g` → [n, G·d]. Each table gets a coalesced row-sparse gradient read straight
+ * from its block of the upstream gradient (no per-table outputs, sums or concatenations).
+ */
+export function embeddingLookupMulti(tables: readonly Tensor[], ids: readonly Int32Array[], group: readonly number[], argName = 'ids'): Tensor {
+  if (!tables.length) throw new ValueError("argument 'tables' is empty", 'tables');
+  if (ids.length !== tables.length || group.length !== tables.length) {
+    throw new ShapeError("arguments 'tables', 'ids' and 'group' must have one entry per table", 'ids');
+  }
+  const d = tables[0].shape[1];
+  tables.forEach((t, i) => {
+    checkTable(t, `tables[${i}]`);
+    if (t.rank !== 2 || t.shape[1] !== d) throw new ShapeError(`argument 'tables[${i}]' must be [rows, ${d}], got [${t.shape.join(', ')}]`, `tables[${i}]`);
+  });
+  const n = ids[0]?.length ?? 0;
+  ids.forEach((a, i) => {
+    if (!(a instanceof Int32Array) || a.length !== n) throw new ShapeError(`argument '${argName}[${i}]' must be an Int32Array of length ${n}`, `${argName}[${i}]`);
+  });
+  const G = Math.max(...group) + 1;
+  group.forEach((g, i) => {
+    if (!Number.isInteger(g) || g < 0) throw new ValueError(`argument 'group[${i}]' must be a non-negative integer`, 'group');
+  });
+  const inputs: Record<string, Tensor> = {};
+  tables.forEach((t, i) => (inputs[`tables[${i}]`] = t));
+  const attrs = { ids: [...ids], group: [...group], G, n, dim: d, argName };
+  const y = runKernel<Tensor>('tbeLookup', inputs, attrs);
+  return record('embeddingLookupMulti', y, tables, (dy) =>
+    tables.map((t, i) => {
+      if (!t.requiresGrad) return null;
+      const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceStrided', { source: dy }, {
+        ids: ids[i], rows: t.shape[0], dim: d, offset: group[i] * d, argName: `${argName}[${i}]`,
+      });
+      return tableGrad(t, idx, values);
+    }),
+  );
+}

@@ -13,6 +13,10 @@ declare module '../native.js' {
     gatherRowsPadded(table: Float32Array, rows: number, dim: number, indices: Int32Array, out: Float32Array, argName?: string): void;
     coalesceRows(indices: Int32Array, rows: number, dim: number, source: Float32Array, argName?: string,
       skipNegative?: boolean): [Int32Array, Float32Array];
+    tbeForward(tables: Float32Array[], rows: number[], ids: Int32Array[], group: number[], G: number, n: number, dim: number,
+      out: Float32Array, argName?: string): void;
+    coalesceStrided(indices: Int32Array, rows: number, dim: number, source: Float32Array, stride: number, offset: number,
+      argName?: string): [Int32Array, Float32Array];
     bagPool(table: Float32Array, rows: number, dim: number, values: Int32Array, offsets: Int32Array,
       weights: Float32Array | null, mean: boolean, out: Float32Array, argName?: string): void;
     bagBackward(values: Int32Array, offsets: Int32Array, weights: Float32Array | null, mean: boolean, rows: number,
@@ -27,6 +31,11 @@ declare module '../native.js' {
     dinScoresBackward(q: Float32Array, k: Float32Array, W1: Float32Array, b1: Float32Array, w2: Float32Array, dscores: Float32Array,
       act: number, B: number, H: number, K: number, A: number, dq: Float32Array | null, dk: Float32Array | null, dW1: Float32Array,
       db1: Float32Array, dw2: Float32Array, db2: Float32Array): void;
+    dinAttentionPool(rep: Float32Array, B: number, H: number, K: number, masks: Float32Array, M: number, W1: Float32Array,
+      b1: Float32Array, w2: Float32Array, b2: number, act: number, A: number, pooled: Float32Array): void;
+    dinAttentionPoolBackward(rep: Float32Array, B: number, H: number, K: number, masks: Float32Array, M: number, W1: Float32Array,
+      b1: Float32Array, w2: Float32Array, b2: number, act: number, A: number, dpooled: Float32Array, drep: Float32Array | null,
+      dW1: Float32Array, db1: Float32Array, dw2: Float32Array, db2: Float32Array): void;
     copyColumns(src: Float32Array, rows: number, srcCols: number, srcOff: number, dst: Float32Array, dstCols: number, dstOff: number,
       width: number): void;
     weightedPool(w: Float32Array, k: Float32Array, out: Float32Array, B: number, M: number, H: number, D: number): void;
@@ -160,4 +169,45 @@ registerKernel('sliceColumns', 'cpu', ({ x }, attrs) => {
   const out = Tensor.fromArray(new Float32Array(rows * width), outShape, 'float32');
   native.copyColumns(x.f32('x'), rows, cols, start, out.f32(), width, 0, width);
   return out;
+});
+
+// Table-batched lookup: block g of each output row sums the tables of group g (ids < 0: padding).
+registerKernel('tbeLookup', 'cpu', (inputs, attrs) => {
+  const { ids, group, G, n, dim, argName } = attrs as { ids: Int32Array[]; group: number[]; G: number; n: number; dim: number; argName?: string };
+  const tables = Object.values(inputs);
+  const out = Tensor.fromArray(new Float32Array(n * G * dim), [n, G * dim], 'float32');
+  native.tbeForward(tables.map((t, i) => t.f32(`tables[${i}]`)), tables.map((t) => t.shape[0]), ids, group, G, n, dim, out.f32(), argName ?? 'ids');
+  return out;
+});
+
+// Coalesced row-sparse gradient of one table from its column block of a [n, stride] gradient.
+registerKernel('coalesceStrided', 'cpu', ({ source }, attrs) => {
+  const { ids, rows, dim, offset, argName } = attrs as { ids: Int32Array; rows: number; dim: number; offset: number; argName?: string };
+  const [u, v] = native.coalesceStrided(ids, rows, dim, source.f32('source'), source.shape[1], offset, argName ?? 'ids');
+  return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, dim], 'float32')];
+});
+
+// Fused target attention over packed [queries; keys] rows → pooled [B, M·K].
+registerKernel('dinAttentionPool', 'cpu', ({ rep, masks, W1, b1, w2, b2 }, attrs) => {
+  const { B, H, activation } = attrs as { B: number; H: number; activation: 'sigmoid' | 'relu' };
+  const K = rep.shape[1];
+  const M = masks.shape[1];
+  const A = W1.shape[0];
+  const out = Tensor.fromArray(new Float32Array(B * M * K), [B, M * K], 'float32');
+  native.dinAttentionPool(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
+    ACT[activation], A, out.f32());
+  return out;
+});
+
+registerKernel('dinAttentionPoolBackward', 'cpu', ({ rep, masks, W1, b1, w2, b2, dpooled }, attrs) => {
+  const { B, H, activation, needRep } = attrs as { B: number; H: number; activation: 'sigmoid' | 'relu'; needRep: boolean };
+  const K = rep.shape[1];
+  const M = masks.shape[1];
+  const A = W1.shape[0];
+  const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
+  const drep = needRep ? mk(rep.shape as number[]) : null;
+  const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
+  native.dinAttentionPoolBackward(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
+    ACT[activation], A, dpooled.f32('dpooled'), drep ? drep.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32());
+  return [drep, dW1, db1, dw2, db2];
 });
