@@ -70,6 +70,8 @@ export const ConfigSchema = z.strictObject({
   variants: z.array(z.string().min(1)).min(1).optional(),
   ablations: z.array(z.string().min(1)).optional(),
   threads: int(1).optional(),
+  /** Held-out pairs sampled per set for the alignment recall table. */
+  recallPairs: int(1).optional(),
   protocol: ProtocolSchema.optional(),
   content: ContentSchema.optional(),
   pairs: PassThrough.optional(),
@@ -88,6 +90,7 @@ export interface RunConfig {
   variants: string[];
   ablations: string[];
   threads: number | null;
+  recallPairs: number;
   quick: boolean;
   protocol: {
     split: z.infer<typeof SplitSchema>;
@@ -122,6 +125,7 @@ export function defaultConfig(): RunConfig {
     variants: [...VARIANTS],
     ablations: [],
     threads: null,
+    recallPairs: 3000,
     quick: false,
     protocol: { split: {}, negatives: 4, historyLength: 50, seed: 17, userFraction: 1 },
     content: { modalities: ['glove', 'chargram'], lexicalDims: 128, useDatasetEmbeddings: true, cache: true },
@@ -145,11 +149,13 @@ export function defaultConfig(): RunConfig {
 /** Overrides applied by `--quick` (a smoke run, not a result). */
 export const QUICK_PRESET: ConfigFile = {
   seeds: [1, 2],
-  protocol: { userFraction: 0.2, historyLength: 20 },
+  recallPairs: 300,
+  protocol: { userFraction: 0.1, historyLength: 10 },
   content: { modalities: ['chargram'], lexicalDims: 32 },
-  align: { epochs: 2 },
+  pairs: { miners: ['cooccurrence'] },
+  align: { epochs: 2, patience: 1, hidden: [32], maxValidationPairs: 300 },
   codes: { rqLevels: 2, rqCodebookSize: 16, iterations: 5, vqK: 10 },
-  ranker: { embeddingDim: 8, hidden: [32], attentionHidden: [8], maxEpochs: 2, patience: 0, batchSize: 512 },
+  ranker: { embeddingDim: 8, hidden: [16], attentionHidden: [8], maxEpochs: 2, patience: 0, batchSize: 1024, trainNegativeFraction: 0.5 },
 };
 
 /** Turns zod issues into one readable line: `ranker.lr: expected number, got string; ...`. */

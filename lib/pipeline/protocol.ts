@@ -82,6 +82,8 @@ export interface Protocol {
   /** User → id-feature index (1..numTrainUsers), 0 for users without training events. */
   userVocab: Int32Array;
   numTrainUsers: number;
+  /** 1 for users kept by `userFraction` (all users by default). */
+  keptUsers: Uint8Array;
   /** Indices (into the input log) of the raw purchases in the training period, for pair mining. */
   trainInteractions: Int32Array;
   train: SampleSet;
@@ -252,6 +254,7 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     numWarmItems,
     userVocab,
     numTrainUsers,
+    keptUsers: keepUser,
     trainInteractions: Int32Array.from(trainIdx),
     train,
     validation,

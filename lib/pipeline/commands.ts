@@ -1,0 +1,181 @@
+/**
+ * The actions behind the `qarm` subcommands. Each validates its inputs up front (config,
+ * dataset folder, writable output folder) so that a mistake costs one clear line, not a
+ * half-finished run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IOError, ValueError } from '../errors.js';
+import { readNpy, writeNpy } from '../data/npy.js';
+import { Tensor } from '../tensor/tensor.js';
+import { setNumThreads } from '../tensor/runtime.js';
+import { runAlignCommand } from '../align/align.js';
+import { RQKMeans } from '../quant/rqkmeans.js';
+import { codeStats, vqCodes } from '../quant/codes.js';
+import { readConfigFile, resolveConfig, validateConfig, type ConfigFile, type RunConfig } from './config.js';
+import { consoleProgress, silentProgress, type Progress } from './progress.js';
+import { prepareOutDir, writeJson } from './io.js';
+import { runExperiment } from './run.js';
+import { ABLATIONS, VARIANT_SPECS } from './variants.js';
+
+interface CommonFlags {
+  data?: string;
+  out?: string;
+  config?: string;
+  quick?: boolean;
+  threads?: number;
+  progress?: boolean;
+}
+
+function progressFor(o: CommonFlags): Progress {
+  return o.progress === false ? silentProgress : consoleProgress();
+}
+
+function configFrom(o: CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean }): RunConfig {
+  const file: ConfigFile | undefined = o.config ? readConfigFile(o.config) : undefined;
+  const flags: ConfigFile & { quick?: boolean } = validateConfig(
+    Object.fromEntries(Object.entries({ data: o.data, out: o.out, seeds: o.seeds, variants: o.variants, threads: o.threads }).filter(([, v]) => v !== undefined)),
+    'command line',
+  );
+  if (o.ablations) flags.ablations = [...ABLATIONS];
+  flags.quick = o.quick;
+  const cfg = resolveConfig(file, flags);
+  for (const v of [...cfg.variants, ...cfg.ablations]) if (!VARIANT_SPECS[v]) throw new ValueError(`unknown variant '${v}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variants');
+  return cfg;
+}
+
+/** `qarm run`. */
+export async function runCommand(o: CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean }): Promise<void> {
+  const cfg = configFrom(o);
+  const out = prepareOutDir(cfg.out);
+  const progress = progressFor(o);
+  const command = ['qarm', ...process.argv.slice(2)].join(' ');
+  const r = await runExperiment(cfg, out, progress, command);
+  process.stdout.write(`\n${r.table}\n\nwall time ${r.results.wallSeconds.toFixed(1)} s; wrote ${r.files.results} and ${r.files.report}\n`);
+}
+
+/** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split. */
+export async function alignCommand(o: CommonFlags): Promise<void> {
+  const cfg = configFrom(o);
+  const out = prepareOutDir(o.out ?? 'qarm-align');
+  if (cfg.threads) setNumThreads(cfg.threads);
+  const progress = progressFor(o);
+  const { loadData } = await import('./io.js');
+  const { buildProtocol } = await import('./protocol.js');
+  const { interactionLog } = await import('./dataset_log.js');
+  const ds = await loadData(cfg.data);
+  const P = buildProtocol(interactionLog(ds), cfg.protocol);
+  progress.log(`aligning ${ds.name}: pairs from before ${P.stats.splitDates.trainEnd}, early stopping on pairs up to ${P.stats.splitDates.testStart}`);
+  const report = await runAlignCommand({
+    ...(cfg.align as object),
+    data: ds.dir,
+    out,
+    encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, log: (m: string) => progress.log(m) },
+    mining: cfg.pairs as object,
+    trainUntil: P.split.trainEnd,
+    validUntil: P.split.testStart,
+  });
+  process.stdout.write(`${JSON.stringify({ pairCounts: report.pairCounts, bestEpoch: report.bestEpoch, bestValidation: report.bestValidation, seconds: report.seconds }, null, 2)}\nwrote ${out}/aligned.npy, align.json\n`);
+}
+
+/** `qarm quantize`: embeddings .npy → RQ codes, VQ codes, stats. */
+export async function quantizeCommand(o: {
+  input: string;
+  out: string;
+  levels: number;
+  codebookSize: number;
+  iterations: number;
+  vqK: number;
+  pool?: string;
+  seed: number;
+  threads?: number;
+  progress?: boolean;
+}): Promise<void> {
+  if (o.threads) setNumThreads(o.threads);
+  if (!existsSync(o.input)) throw new IOError(`--input ${o.input} does not exist`, 'input');
+  const x = readNpy(o.input);
+  if (x.dtype !== 'float32' || x.rank !== 2) throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${x.dtype} [${x.shape.join(', ')}]`, 'input');
+  const [n, d] = x.shape;
+  if (n < o.codebookSize) throw new ValueError(`--input has ${n} rows, fewer than --codebook-size ${o.codebookSize}`, 'codebookSize');
+  const out = prepareOutDir(o.out);
+  const progress = progressFor(o);
+  const t0 = Date.now();
+  const task = progress.task('rq-kmeans', o.levels);
+  const rq = new RQKMeans({ levels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed }).fit(x);
+  task.done();
+  const codes = rq.encode(x);
+  rq.save(join(out, 'rq.safetensors'));
+  writeNpy(join(out, 'rq_codes.npy'), codes);
+  const st = codeStats(codes, o.codebookSize, { embeddings: x, codebooks: rq.codebooks });
+  let vq: Record<string, unknown> | undefined;
+  if (o.vqK > 0) {
+    let poolRows: number[] = Array.from({ length: n }, (_, i) => i);
+    if (o.pool) {
+      const m = readNpy(o.pool);
+      const a = m.dtype === 'int32' ? m.i32() : m.f32();
+      if (a.length !== n) throw new ValueError(`--pool ${o.pool}: expected ${n} entries (one per row of --input), got ${a.length}`, 'pool');
+      poolRows = poolRows.filter((i) => a[i] !== 0);
+    }
+    if (o.vqK >= poolRows.length) throw new ValueError(`--vq-k ${o.vqK} must be smaller than the pool (${poolRows.length} rows)`, 'vqK');
+    const xs = x.f32();
+    const pv = new Float32Array(poolRows.length * d);
+    poolRows.forEach((r, i) => pv.set(xs.subarray(r * d, (r + 1) * d), i * d));
+    const pool = Tensor.fromArray(pv, [poolRows.length, d], 'float32');
+    const idx = vqCodes(x, pool, { k: o.vqK + 1, metric: 'cosine' }).i32();
+    // Codes are row numbers of --input (not pool positions); an item never names itself.
+    const vc = new Int32Array(n * o.vqK);
+    for (let i = 0; i < n; i++) {
+      let w = 0;
+      for (let j = 0; j <= o.vqK && w < o.vqK; j++) {
+        const r = poolRows[idx[i * (o.vqK + 1) + j]];
+        if (r !== i) vc[i * o.vqK + w++] = r;
+      }
+    }
+    writeNpy(join(out, 'vq_codes.npy'), Tensor.fromArray(vc, [n, o.vqK], 'int32'));
+    vq = { k: o.vqK, poolSize: poolRows.length };
+  }
+  const summary = {
+    input: o.input,
+    rows: n,
+    dim: d,
+    rq: { numLevels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed, ...st, relativeErrorAfterFit: rq.relativeError },
+    vq,
+    seconds: (Date.now() - t0) / 1000,
+    files: ['rq_codes.npy (int32 [N, levels])', 'rq.safetensors (codebooks; RQKMeans.load)', ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)'] : []), 'stats.json'],
+  };
+  writeJson(join(out, 'stats.json'), summary);
+  const lines = st.levels.map((l, i) => `  level ${i + 1}: used ${l.used}/${o.codebookSize} (${(100 * l.utilisation).toFixed(1)} %), perplexity ${l.perplexity.toFixed(1)}${l.relativeError !== undefined ? `, relative error ${l.relativeError.toFixed(4)}` : ''}`);
+  process.stdout.write(
+    `RQ codes: ${n} x ${o.levels} levels\n${lines.join('\n')}\n  collision rate ${(100 * st.collisionRate).toFixed(2)} %, largest bucket ${st.largestBucket}, ${st.uniqueTuples} distinct tuples\n` +
+      (vq ? `VQ codes: ${n} x ${o.vqK} from a pool of ${vq.poolSize}\n` : '') +
+      `wrote ${out}/stats.json\n`,
+  );
+}
+
+/** `qarm train`: one variant, one seed; writes metrics.json (+ results.json/report.html of that single run). */
+export async function trainCommand(o: CommonFlags & { variant: string; seed: number }): Promise<void> {
+  if (!VARIANT_SPECS[o.variant]) throw new ValueError(`--variant: unknown variant '${o.variant}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variant');
+  const cfg = configFrom({ ...o, seeds: [o.seed] });
+  cfg.variants = Object.keys(VARIANT_SPECS).slice(0, 5).includes(o.variant) ? [o.variant] : [];
+  cfg.ablations = cfg.variants.length ? [] : [o.variant];
+  const out = prepareOutDir(cfg.out);
+  const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '));
+  writeJson(join(out, 'config.json'), cfg);
+  process.stdout.write(`\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}\n`);
+}
+
+/** `qarm eval`: prints the metrics a `qarm train`/`qarm run` folder recorded for a split. */
+export async function evalCommand(o: { model: string; split: string }): Promise<void> {
+  const file = join(o.model, 'results.json');
+  if (!existsSync(file)) throw new IOError(`--model ${o.model}: no results.json (is it an output folder of qarm train or qarm run?)`, 'model');
+  if (o.split !== 'test' && o.split !== 'validation') throw new ValueError(`--split must be 'validation' or 'test', got '${o.split}'`, 'split');
+  let r: { variants: Record<string, Record<string, unknown>> };
+  try {
+    r = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new IOError(`${file}: not valid JSON (${(e as Error).message})`, 'model');
+  }
+  const { summaryTable } = await import('./results.js');
+  const pick = Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, (o.split === 'test' ? v : v.validation) as never]));
+  process.stdout.write(`${summaryTable(pick)}\n`);
+}

@@ -1,0 +1,277 @@
+/**
+ * `qarm run`: the end-to-end QARM experiment.
+ *
+ *   dataset → protocol (splits, negatives, histories)
+ *           → content embeddings (item text encoders + the folder's .npy modalities)
+ *           → behaviour pairs from the training period → contrastive aligner
+ *           → RQ codes (raw and aligned) + VQ codes (aligned pool of warm items) + statistics
+ *           → every variant × every seed: train with early stopping on validation AUC, evaluate
+ *           → results.json, report.html, a summary table.
+ */
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { align, filterPairs, pairKeys } from '../align/align.js';
+import { cooccurrence, eventsBetween, minePairs } from '../align/pairs.js';
+import { embeddingScorer, pairRecall, tableScorer } from '../align/evaluate.js';
+import type { Dataset } from '../data/dataset.js';
+import { numThreads, setNumThreads } from '../tensor/runtime.js';
+import { Generator } from '../tensor/random.js';
+import type { ItemFeatures } from '../rank/types.js';
+import { buildProtocol, type Protocol } from './protocol.js';
+import { interactionLog } from './dataset_log.js';
+import { itemOrder, permuteRows, toRankSamples, warmMask, type ItemOrder } from './features.js';
+import { buildRQ, buildVQ, type RQTable, type VQTable } from './codes.js';
+import { trainVariant, type RankContext } from './train_variant.js';
+import { VARIANT_SPECS, type VariantSpec } from './variants.js';
+import { aggregateRuns, summaryTable, type Results, type SeedRun, type RecallRow, type VariantResult } from './results.js';
+import type { RunConfig } from './config.js';
+import type { Progress } from './progress.js';
+import { loadData, writeJson, writeText } from './io.js';
+import { renderReport } from './report.js';
+
+/** What {@link runExperiment} returns (and writes). */
+export interface RunOutput {
+  results: Results;
+  table: string;
+  files: { results: string; report: string };
+}
+
+/** Everything built once per run, shared by every variant and seed. */
+interface Prepared {
+  ds: Dataset;
+  P: Protocol;
+  order: ItemOrder;
+  content: { values: Float32Array; dim: number };
+  aligned: { values: Float32Array; dim: number };
+  rqRaw?: RQTable;
+  rqAligned?: RQTable;
+  vqRaw?: VQTable;
+  vqAligned?: VQTable;
+  alignment: Results['alignment'];
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
+export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run'): Promise<RunOutput> {
+  const t0 = Date.now();
+  const timings: Record<string, number> = {};
+  const lap = (name: string, since: number): void => {
+    timings[name] = (Date.now() - since) / 1000;
+  };
+  if (cfg.threads) setNumThreads(cfg.threads);
+  const specs = [...cfg.variants, ...cfg.ablations].map((v) => VARIANT_SPECS[v]);
+
+  let t = Date.now();
+  progress.log(`loading ${cfg.data ?? 'the bundled Online Retail dataset'}`);
+  const ds = await loadData(cfg.data, { skipEmbeddings: !cfg.content.useDatasetEmbeddings });
+  lap('load', t);
+
+  t = Date.now();
+  const P = buildProtocol(interactionLog(ds), cfg.protocol);
+  lap('protocol', t);
+  progress.log(
+    `protocol: ${P.stats.events} first-purchase events; train ${P.train.size} / validation ${P.validation.size} / test ${P.test.size} samples; ` +
+      `${P.numWarmItems} warm items, ${P.stats.coldItemsInTest} cold items in test; split ${P.stats.splitDates.trainEnd} / ${P.stats.splitDates.testStart}`,
+  );
+  if (P.validation.positives === 0 || P.test.positives === 0) {
+    throw new Error(`the split leaves no ${P.validation.positives === 0 ? 'validation' : 'test'} samples; set protocol.split in the config`);
+  }
+
+  const prep = await prepare(ds, P, cfg, specs, progress, timings);
+
+  // Ranker samples, shared by all variants.
+  t = Date.now();
+  const order = prep.order;
+  const train = toRankSamples(P.train, P, order, { maxHistory: cfg.protocol.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: cfg.protocol.seed });
+  const validation = toRankSamples(P.validation, P, order);
+  const test = toRankSamples(P.test, P, order);
+  const ctx: RankContext = {
+    numUsers: P.numTrainUsers,
+    numWarm: order.numWarm,
+    train,
+    validation,
+    test,
+    warmValidation: warmMask(validation, order),
+    warmTest: warmMask(test, order),
+    items: (spec) => itemFeatures(spec, prep),
+  };
+  lap('samples', t);
+
+  t = Date.now();
+  const runs: Record<string, SeedRun[]> = {};
+  for (const spec of specs) {
+    runs[spec.name] = [];
+    for (const seed of cfg.seeds) runs[spec.name].push(await trainVariant(spec, ctx, cfg.ranker, seed, progress));
+  }
+  lap('rank', t);
+
+  const variants: Record<string, VariantResult> = {};
+  const ablations: Record<string, VariantResult> = {};
+  for (const v of cfg.variants) variants[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
+  for (const v of cfg.ablations) ablations[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
+  const wallSeconds = (Date.now() - t0) / 1000;
+  const codes = [prep.rqAligned?.summary, prep.rqRaw?.summary].filter((x) => x !== undefined);
+  const results: Results = {
+    qarm: version(),
+    createdAt: new Date().toISOString(),
+    command,
+    wallSeconds,
+    timings,
+    machine: { cpus: cpus().length, threads: numThreads(), node: process.version, platform: `${process.platform}-${process.arch}` },
+    dataset: { name: ds.name, dir: ds.dir, ...P.stats },
+    config: cfg,
+    seeds: cfg.seeds,
+    variants,
+    ...(cfg.ablations.length ? { ablations } : {}),
+    alignment: prep.alignment,
+    codes,
+    vq: prep.vqAligned?.summary,
+    notes: [
+      'Slices: a sample is warm/cold by its target item (cold = no training-period event). GAUC groups = requests (one user basket and its negatives).',
+      'Cold items whose RQ code at some level is used by no training item are re-encoded over the used codes only (back-off to the nearest trained code); VQ slots naming pool items no training item uses are left empty.',
+      cfg.quick ? 'Quick run: a fraction of the users and tiny models; a smoke test, not a result.' : 'Hyperparameters were chosen on the validation split only.',
+    ],
+  } as Results;
+  const table = summaryTable(variants, ['auc', 'gauc', 'logloss']);
+  const resultsFile = join(outDir, 'results.json');
+  const reportFile = join(outDir, 'report.html');
+  writeJson(resultsFile, results);
+  writeText(reportFile, renderReport(results));
+  return { results, table, files: { results: resultsFile, report: reportFile } };
+}
+
+/** Content, pairs, alignment and codes: built once, only those the chosen variants need. */
+async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: VariantSpec[], progress: Progress, timings: Record<string, number>): Promise<Prepared> {
+  const needAligned = specs.some((s) => s.dense === 'aligned' || s.rq === 'aligned' || s.vq === 'aligned');
+  const needContent = specs.some((s) => s.dense || s.rq || s.vq);
+  const order = itemOrder(P);
+  const n = P.numItems;
+  let t = Date.now();
+  const trainEvents = eventsBetween(ds.interactions, -Infinity, P.split.trainEnd).filter((e) => P.keptUsers[e.user]);
+  let content = { values: new Float32Array(0), dim: 0 };
+  let aligned = { values: new Float32Array(0), dim: 0 };
+  let alignment: Results['alignment'];
+  if (needContent) {
+    const task = progress.task('content + alignment', 1);
+    // Quick runs keep a fraction of the users: the aligner sees the same users' behaviour.
+    const alignDs = P.options.userFraction < 1 ? { ...ds, interactions: ds.interactions.filter((e) => P.keptUsers[e.user]) } : ds;
+    const out = await align(alignDs, {
+      ...(cfg.align as object),
+      encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, cacheDir: cfg.content.cache ? undefined : false, log: (m: string) => progress.log(m) },
+      mining: cfg.pairs as object,
+      trainUntil: P.split.trainEnd,
+      validUntil: P.split.testStart,
+      log: undefined,
+    });
+    content = { values: Float32Array.from(out.content.f32()), dim: out.content.shape[1] };
+    aligned = { values: Float32Array.from(out.embeddings.f32()), dim: out.embeddings.shape[1] };
+    task.done(`${content.dim}-d content (${out.encoder.modalities.join('+')}), ${out.pairCounts.union} training pairs, aligner best epoch ${out.bestEpoch}`);
+    timings.align = (Date.now() - t) / 1000;
+    t = Date.now();
+    alignment = { recall: heldOutRecall(alignDs, P, trainEvents, out.pairs, content, aligned, cfg.pairs as object, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, history: out.history, seconds: out.seconds };
+    timings.recall = (Date.now() - t) / 1000;
+    out.content.dispose();
+    out.embeddings.dispose();
+  }
+  void needAligned;
+  t = Date.now();
+  const c = cfg.codes;
+  const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed };
+  const prep: Prepared = { ds, P, order, content, aligned, alignment };
+  if (specs.some((s) => s.rq === 'aligned')) prep.rqAligned = buildRQ('rq (aligned)', aligned.values, aligned.dim, P.warm, rqOpts);
+  if (specs.some((s) => s.rq === 'raw')) prep.rqRaw = buildRQ('rq (raw content)', content.values, content.dim, P.warm, rqOpts);
+  if (specs.some((s) => s.vq === 'aligned')) prep.vqAligned = buildVQ('vq (aligned)', aligned.values, aligned.dim, P.warm, c.vqK);
+  if (specs.some((s) => s.vq === 'raw')) prep.vqRaw = buildVQ('vq (raw content)', content.values, content.dim, P.warm, c.vqK);
+  timings.codes = (Date.now() - t) / 1000;
+  if (prep.rqAligned) progress.log(`codes: ${describe(prep.rqAligned)}`);
+  if (prep.rqRaw) progress.log(`codes: ${describe(prep.rqRaw)}`);
+  void n;
+  return prep;
+}
+
+function describe(t: RQTable): string {
+  const s = t.summary;
+  return `${s.name}: ${t.levels} x ${t.sizes.join('/')}, utilisation ${s.utilisation.map((u) => u.toFixed(2)).join('/')}, collision rate ${(100 * s.collisionRate).toFixed(1)} %`;
+}
+
+/** Recall@10/50 of test-period pairs in raw vs aligned space: all, not mined in training, involving a cold item. */
+function heldOutRecall(
+  ds: Dataset,
+  P: Protocol,
+  trainEvents: Dataset['interactions'],
+  trainPairs: { a: Int32Array; b: Int32Array; score: Float32Array },
+  content: { values: Float32Array; dim: number },
+  aligned: { values: Float32Array; dim: number },
+  mining: object,
+  maxPairs: number,
+): RecallRow[] {
+  const n = P.numItems;
+  const testEvents = eventsBetween(ds.interactions, P.split.testStart, Infinity);
+  const all = minePairs(testEvents, n, mining).pairs;
+  const seen = pairKeys(trainPairs, n);
+  const sets = {
+    all,
+    new: filterPairs(all, (a, b) => !seen.has(Math.min(a, b) * n + Math.max(a, b))),
+    cold: filterPairs(all, (a, b) => !P.warm[a] || !P.warm[b]),
+  };
+  const raw = embeddingScorer(l2rows(content.values, content.dim), n, content.dim);
+  const ali = embeddingScorer(aligned.values, n, aligned.dim);
+  const beh = tableScorer(cooccurrence(trainEvents, n));
+  const rows: RecallRow[] = [];
+  for (const [name, full] of Object.entries(sets)) {
+    if (full.a.length === 0) continue;
+    // A seeded sample keeps the cost bounded (Recall over 3,000 pairs has a std of about 0.005).
+    const pairs = samplePairs(full, maxPairs, 29);
+    const r = pairRecall(raw, n, pairs).recall;
+    const a = pairRecall(ali, n, pairs).recall;
+    const b = pairRecall(beh, n, pairs).recall;
+    for (const k of [10, 50]) rows.push({ set: `${name} (${pairs.a.length} of ${full.a.length} pairs)`, k, raw: r[k], aligned: a[k], behaviour: b[k] });
+  }
+  return rows;
+}
+
+function samplePairs(p: { a: Int32Array; b: Int32Array; score: Float32Array }, max: number, seed: number): { a: Int32Array; b: Int32Array; score: Float32Array } {
+  if (p.a.length <= max) return p;
+  const idx = Int32Array.from({ length: p.a.length }, (_, i) => i);
+  new Generator(seed).shuffle(idx);
+  const keep = Array.from(idx.subarray(0, max)).sort((x, y) => x - y);
+  return { a: Int32Array.from(keep, (k) => p.a[k]), b: Int32Array.from(keep, (k) => p.b[k]), score: Float32Array.from(keep, (k) => p.score[k]) };
+}
+
+function l2rows(x: Float32Array, dim: number): Float32Array {
+  const out = Float32Array.from(x);
+  for (let i = 0; i < out.length; i += dim) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += out[i + j] * out[i + j];
+    const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
+    for (let j = 0; j < dim; j++) out[i + j] *= inv;
+  }
+  return out;
+}
+
+/** The item-side tables a variant reads, in ranker order. */
+function itemFeatures(spec: VariantSpec, prep: Prepared): ItemFeatures {
+  const o = prep.order;
+  const items: ItemFeatures = { numItems: prep.P.numItems };
+  if (spec.dense) {
+    const src = spec.dense === 'raw' ? prep.content : prep.aligned;
+    items.dense = { values: permuteRows(src.values, src.dim, o), dim: src.dim };
+  }
+  if (spec.rq) {
+    const rq = spec.rq === 'raw' ? prep.rqRaw! : prep.rqAligned!;
+    items.rq = { codes: permuteRows(rq.codes, rq.levels, o), levels: rq.levels, codebookSize: rq.sizes };
+  }
+  if (spec.vq) {
+    const vq = spec.vq === 'raw' ? prep.vqRaw! : prep.vqAligned!;
+    items.vq = { codes: permuteRows(vq.codes, vq.k, o), k: vq.k, poolSize: vq.poolSize };
+  }
+  return items;
+}
