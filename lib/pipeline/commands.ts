@@ -14,7 +14,7 @@ import { RQKMeans } from '../quant/rqkmeans.js';
 import { codeStats, vqCodes } from '../quant/codes.js';
 import { readConfigFile, resolveConfig, validateConfig, type ConfigFile, type RunConfig } from './config.js';
 import { consoleProgress, silentProgress, type Progress } from './progress.js';
-import { prepareOutDir, writeJson } from './io.js';
+import { checkDataDir, prepareOutDir, writeJson } from './io.js';
 import { runExperiment } from './run.js';
 import { ABLATIONS, VARIANT_SPECS } from './variants.js';
 
@@ -47,6 +47,7 @@ function configFrom(o: CommonFlags & { seeds?: number[]; variants?: string[]; ab
 /** `qarm run`. */
 export async function runCommand(o: CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean }): Promise<void> {
   const cfg = configFrom(o);
+  checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
   const progress = progressFor(o);
   const command = ['qarm', ...process.argv.slice(2)].join(' ');
@@ -57,6 +58,7 @@ export async function runCommand(o: CommonFlags & { seeds?: number[]; variants?:
 /** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split. */
 export async function alignCommand(o: CommonFlags): Promise<void> {
   const cfg = configFrom(o);
+  checkDataDir(cfg.data);
   const out = prepareOutDir(o.out ?? 'qarm-align');
   if (cfg.threads) setNumThreads(cfg.threads);
   const progress = progressFor(o);
@@ -158,6 +160,7 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   const cfg = configFrom({ ...o, seeds: [o.seed] });
   cfg.variants = Object.keys(VARIANT_SPECS).slice(0, 5).includes(o.variant) ? [o.variant] : [];
   cfg.ablations = cfg.variants.length ? [] : [o.variant];
+  checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
   const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '));
   writeJson(join(out, 'config.json'), cfg);

@@ -2,7 +2,7 @@
  * Small file helpers of the pipeline: a writable output folder checked up front, JSON/HTML
  * written atomically, datasets loaded with one clear error.
  */
-import { mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { IOError } from '../errors.js';
 import { writeFileAtomic } from '../data/atomic.js';
@@ -31,6 +31,21 @@ export function writeText(file: string, text: string): void {
 /** Writes JSON atomically, with NaN/Infinity as null. */
 export function writeJson(file: string, value: unknown): void {
   writeText(file, JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2) + '\n');
+}
+
+/** Checks up front that `dir` looks like a dataset folder (before any work starts). */
+export function checkDataDir(dir: string | null): void {
+  const d = dir ?? bundledDatasetDir();
+  let st;
+  try {
+    st = statSync(d);
+  } catch {
+    throw new IOError(`dataset folder ${d} does not exist`, 'data');
+  }
+  if (!st.isDirectory()) throw new IOError(`--data ${d} is not a folder (expected interactions.csv and items.csv inside)`, 'data');
+  for (const f of ['interactions.csv', 'items.csv']) {
+    if (!existsSync(join(d, f)) && !existsSync(join(d, `${f}.gz`))) throw new IOError(`dataset folder ${d} has no ${f} (or ${f}.gz); see README, "Bring your own data"`, 'data');
+  }
 }
 
 /** Loads `--data DIR` (or the bundled dataset when null); errors name the folder. */
