@@ -27,6 +27,7 @@ constexpr int64_t kKC = 256;                    // depth of one microkernel pass
 constexpr int64_t kPackedBBytes = 8 << 20;      // budget of the shared packed-B block
 constexpr int64_t kMaxTaskRows = 168;           // rows of A one task packs (168 = 12·14 = 28·6)
 constexpr int64_t kSerialFlops = 1 << 17;       // below this, stay on the calling thread
+constexpr int64_t kDirectAMaxPanels = 2;        // tasks this narrow read A in place (no packing)
 
 // A 64-byte aligned scratch buffer owned by the calling thread, grown on demand.
 float* thread_scratch(std::vector<float>& buf, size_t n) {
@@ -117,11 +118,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
         const int64_t jp0 = tni * panels_per_tn, jp1 = std::min(n_panels, jp0 + panels_per_tn);
         if (ip0 >= ip1 || jp0 >= jp1) return;
         const int64_t i0 = ip0 * MR, rows = std::min(M, ip1 * MR) - i0;
-        float* apack = thread_scratch(tls_a, static_cast<size_t>((ip1 - ip0) * MR * kKC));
+        // Packing A pays off only when each packed panel meets several B panels.
+        const bool direct = jp1 - jp0 <= kDirectAMaxPanels;
+        float* apack =
+            direct ? nullptr : thread_scratch(tls_a, static_cast<size_t>((ip1 - ip0) * MR * kKC));
+        const int64_t a_rs = trans_a ? 1 : lda, a_ps = trans_a ? lda : 1;
         for (int64_t pc = kb; pc < kb + kbn; pc += kKC) {
           const int64_t kc = std::min(kKC, kb + kbn - pc);
-          kern.pack_a(trans_a, trans_a ? A + pc * lda + i0 : A + i0 * lda + pc, lda, rows, kc,
-                      apack);
+          if (!direct)
+            kern.pack_a(trans_a, trans_a ? A + pc * lda + i0 : A + i0 * lda + pc, lda, rows, kc,
+                        apack);
           const float beta_eff = pc == 0 ? beta : 1.f;
           for (int64_t jp = jp0; jp < jp1; ++jp) {
             const int64_t j = jc + jp * NR;
@@ -130,8 +136,12 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
             for (int64_t ip = ip0; ip < ip1; ++ip) {
               const int64_t i = ip * MR;
               const int m = static_cast<int>(std::min(MR, M - i));
-              kern.micro(kc, apack + (ip - ip0) * kc * MR, bp, C + i * ldc + j, ldc, m, n, alpha,
-                         beta_eff);
+              if (direct)
+                kern.micro_a_strided(kc, A + i * a_rs + pc * a_ps, a_rs, a_ps, bp,
+                                     C + i * ldc + j, ldc, m, n, alpha, beta_eff);
+              else
+                kern.micro(kc, apack + (ip - ip0) * kc * MR, bp, C + i * ldc + j, ldc, m, n,
+                           alpha, beta_eff);
             }
           }
         }

@@ -38,6 +38,13 @@ struct GemmKernels {
   // One MR × NR tile: C[0:m, 0:n] = alpha * (A panel · B panel over kc) + beta * C.
   void (*micro)(int64_t kc, const float* a_panel, const float* b_panel, float* C, int64_t ldc,
                 int m, int n, float alpha, float beta);
+  // The same tile with A read in place: element (r, p) at a[r * a_rs + p * a_ps] for
+  // r < m (rows m..MR-1 are not read). Row-major op(A) is (a_rs = lda, a_ps = 1), a
+  // transposed one (a_rs = 1, a_ps = lda). Bit-identical to pack_a + micro; faster when
+  // each A element meets only a few B panels (packing would cost more than it saves).
+  void (*micro_a_strided)(int64_t kc, const float* a, int64_t a_rs, int64_t a_ps,
+                          const float* b_panel, float* C, int64_t ldc, int m, int n,
+                          float alpha, float beta);
 };
 
 // The kernels of the instruction set in force now (see cpu_features.h). Fetch once per

@@ -21,6 +21,7 @@ constexpr int kNV = 2;
 #endif
 constexpr int kW = VecF::kWidth;
 constexpr int kNR = kNV * kW;
+constexpr int kPrefetchA = 64;  // floats ahead of the current depth step
 
 void pack_a(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, float* dst) {
   for (int64_t i0 = 0; i0 < m; i0 += kMR) {
@@ -88,8 +89,18 @@ inline void store_vec(VecF acc, float* c, int cols, VecF valpha, float beta) {
   }
 }
 
-void micro(int64_t kc, const float* __restrict a, const float* __restrict b, float* c,
-           int64_t ldc, int m, int n, float alpha, float beta) {
+// The register tile: element (r, p) of the A operand is a[aoff(r) + p * a_ps]. kPacked
+// fixes aoff(r) = r and a_ps = MR at compile time (packed panels); otherwise the caller
+// gives per-row offsets (rows past m repeat the last row, so nothing outside A is read) and
+// the depth stride, which lets thin problems read A in place instead of packing it.
+template <bool kPacked>
+inline void micro_core(int64_t kc, const float* __restrict a, const int64_t* aoff, int64_t a_ps,
+                       const float* __restrict b, float* c, int64_t ldc, int m, int n,
+                       float alpha, float beta) {
+  int64_t off[kMR];
+#pragma GCC unroll 16
+  for (int r = 0; r < kMR; ++r) off[r] = kPacked ? r : aoff[r];
+  const int64_t ps = kPacked ? kMR : a_ps;
   VecF acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r)
@@ -101,13 +112,19 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
 #pragma GCC unroll 4
     for (int v = 0; v < kNV; ++v) bv[v] = VecF::load(b + v * kW);
     __builtin_prefetch(b + 8 * kNR);
+    if (!kPacked && a_ps == 1) {
+      // In-place row-major A: 14 row streams far apart; fetch each row's line 4 ahead,
+      // one row per step (a row needs a new line every 16 steps).
+      const int64_t pr = p & 15;
+      if (pr < kMR) __builtin_prefetch(a + aoff[pr] + kPrefetchA);
+    }
 #pragma GCC unroll 16
     for (int r = 0; r < kMR; ++r) {
-      const VecF ar = VecF::broadcast(a[r]);
+      const VecF ar = VecF::broadcast(a[off[r]]);
 #pragma GCC unroll 4
       for (int v = 0; v < kNV; ++v) acc[r][v] = fma(ar, bv[v], acc[r][v]);
     }
-    a += kMR;
+    a += ps;
     b += kNR;
   }
 
@@ -127,7 +144,19 @@ void micro(int64_t kc, const float* __restrict a, const float* __restrict b, flo
   }
 }
 
-const GemmKernels kKernels = {kMR, kNR, pack_a, pack_b, micro};
+void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
+           float alpha, float beta) {
+  micro_core<true>(kc, a, nullptr, kMR, b, c, ldc, m, n, alpha, beta);
+}
+
+void micro_a_strided(int64_t kc, const float* a, int64_t a_rs, int64_t a_ps, const float* b,
+                     float* c, int64_t ldc, int m, int n, float alpha, float beta) {
+  int64_t aoff[kMR];
+  for (int r = 0; r < kMR; ++r) aoff[r] = (r < m ? r : m - 1) * a_rs;
+  micro_core<false>(kc, a, aoff, a_ps, b, c, ldc, m, n, alpha, beta);
+}
+
+const GemmKernels kKernels = {kMR, kNR, pack_a, pack_b, micro, micro_a_strided};
 
 }  // namespace
 
