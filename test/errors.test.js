@@ -49,6 +49,19 @@ describe('errors: public API', () => {
     assertThrowsTyped(() => q.reshape(q.ones([0, 3]), [-1, 0]), q.ShapeError, 'reshape');
   });
 
+  it('tidy releases what fn created when fn throws', () => {
+    const before = q.memory().numTensors;
+    const kept = [];
+    assert.throws(() => q.tidy(() => {
+      q.relu(q.ones([3]));
+      kept.push(q.keep(q.ones([2])));
+      q.add(q.ones([2, 3]), q.ones([4, 3]));
+    }), q.ShapeError);
+    assert.equal(q.memory().numTensors, before + 1);
+    assert.ok(!kept[0].isDisposed);
+    kept[0].dispose();
+  });
+
   it('zero-size tensors flow through every op without touching memory', () => {
     const e = q.zeros([0, 4]);
     for (const y of [q.relu(e), q.add(e, q.ones([4])), q.softmax(e), q.logsumexp(e), q.l2Normalize(e), q.argmax(e),

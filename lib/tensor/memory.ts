@@ -82,9 +82,13 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
+    // A throwing fn must not leak what it created before the error.
     scopes.pop();
+    for (const t of scope) if (!kept.has(t) && !t.isDisposed) t.dispose();
+    throw e;
   }
+  scopes.pop();
   if (result instanceof Promise) {
     throw new TypeError('tidy(fn): fn must be synchronous; await outside the tidy scope');
   }
