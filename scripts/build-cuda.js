@@ -7,7 +7,7 @@
 // architectures (default "80-real;90-real;90-virtual"); QARM_BUILD_JOBS (default 2).
 // Without cmake (or with QARM_PLAIN_NVCC=1) it compiles with nvcc and c++ directly.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,7 +87,7 @@ function plainNvccBuild(nvcc) {
   const jobs = [
     ...cu.map((f) => [nvcc, ['-O3', '-std=c++17', '-Xcompiler=-fPIC,-fvisibility=hidden', ...gencode, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
     ...cc.map((f) => ['c++', ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', `-I${napiInc}`, `-I${addonInc}`,
-      `-I${join(dirname(dirname(nvcc)), 'include')}`, ...defs, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
+      `-I${join(dirname(dirname(realpathSync(nvcc))), 'include')}`, ...defs, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
   ];
   for (const [cmd, args] of jobs) {
     say(`${cmd} ... ${args[args.indexOf('-c') + 1]}`);

@@ -14,7 +14,9 @@
 namespace qarm::cuda {
 namespace {
 
-constexpr int BM = 64, BN = 64, BK = 16;
+// Slice depth; a block is 16 x 16 threads with TM x TM outputs each, i.e. 16 TM rows and
+// columns per tile (64 for TM = 4, 128 for TM = 8).
+constexpr int BK = 16;
 
 __global__ void norm_kernel(const float* __restrict__ v, int64_t rows, int64_t dim, bool inv, float* __restrict__ term) {
   const int lane = threadIdx.x & 31;
@@ -32,12 +34,13 @@ __global__ void finite_kernel(const float* __restrict__ v, int64_t n, int32_t* e
     if (!isfinite(v[i])) report_bad(err, i);
 }
 
-// Loads rows [r0, r0 + 64) x dims [k0, k0 + 16) of a row-major [rows, D] matrix into
+// Loads rows [r0, r0 + 16 TM) x dims [k0, k0 + 16) of a row-major [rows, D] matrix into
 // tile[kk][r], zero-padded. Consecutive threads read consecutive dims (coalesced).
-__device__ __forceinline__ void load_slice(float (*tile)[BM + 4], const float* __restrict__ m, int64_t rows, int64_t D,
-                                           int64_t r0, int64_t k0) {
+template <int TM>
+__device__ __forceinline__ void load_slice(float (*tile)[16 * TM + 4], const float* __restrict__ m, int64_t rows,
+                                           int64_t D, int64_t r0, int64_t k0) {
 #pragma unroll
-  for (int t = 0; t < 4; ++t) {
+  for (int t = 0; t < TM; ++t) {
     const int e = threadIdx.x + t * 256;
     const int rr = e / BK, kk = e % BK;
     const int64_t gr = r0 + rr, gk = k0 + kk;
@@ -45,22 +48,26 @@ __device__ __forceinline__ void load_slice(float (*tile)[BM + 4], const float* _
   }
 }
 
-// SLOTS == 0: the k = 1 kernel; otherwise lists of SLOTS * 32 >= k entries.
-template <int SLOTS>
+// SLOTS == 0: the k = 1 kernel; otherwise lists of SLOTS * 32 >= k entries (TM = 4 only:
+// the 64 x 64 score tile must fit in shared memory). TM x TM accumulators per thread: TM = 8
+// (128 x 128 tiles) doubles the FMAs per shared-memory load, for the k = 1 kernel.
+template <int SLOTS, int TM>
 __global__ void __launch_bounds__(256) nearest_kernel(const float* __restrict__ x, int64_t N, int64_t D,
                                                       const float* __restrict__ cb, int64_t K, int k, int metric,
                                                       const float* __restrict__ cterm, const float* __restrict__ xterm,
                                                       int32_t* __restrict__ out_idx, float* __restrict__ out_dist) {
+  constexpr int BM = 16 * TM, BN = 16 * TM;
+  static_assert(SLOTS == 0 || TM == 4, "top-k lists are merged from 64 x 64 tiles");
   __shared__ float Xs[BK][BM + 4];
   __shared__ float Cs[BK][BN + 4];
-  __shared__ float S[SLOTS > 0 ? BM : 1][BN + 1];
+  __shared__ float S[SLOTS > 0 ? BM : 1][SLOTS > 0 ? BN + 1 : 1];
   const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4, lane = tid & 31, warp = tid >> 5;
   const int64_t m0 = int64_t(blockIdx.x) * BM;
 
-  float best_v[4];
-  int32_t best_i[4];
+  float best_v[TM];
+  int32_t best_i[TM];
 #pragma unroll
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < TM; ++i) {
     best_v[i] = FLT_MAX;
     best_i[i] = INT32_MAX;
   }
@@ -78,32 +85,32 @@ __global__ void __launch_bounds__(256) nearest_kernel(const float* __restrict__ 
   }
 
   for (int64_t n0 = 0; n0 < K; n0 += BN) {
-    float acc[4][4] = {};
+    float acc[TM][TM] = {};
     for (int64_t k0 = 0; k0 < D; k0 += BK) {
-      load_slice(Xs, x, N, D, m0, k0);
-      load_slice(Cs, cb, K, D, n0, k0);
+      load_slice<TM>(Xs, x, N, D, m0, k0);
+      load_slice<TM>(Cs, cb, K, D, n0, k0);
       __syncthreads();
 #pragma unroll
       for (int kk = 0; kk < BK; ++kk) {
-        float a[4], b[4];
+        float a[TM], b[TM];
 #pragma unroll
-        for (int i = 0; i < 4; ++i) a[i] = Xs[kk][ty + 16 * i];
+        for (int i = 0; i < TM; ++i) a[i] = Xs[kk][ty + 16 * i];
 #pragma unroll
-        for (int j = 0; j < 4; ++j) b[j] = Cs[kk][tx + 16 * j];
+        for (int j = 0; j < TM; ++j) b[j] = Cs[kk][tx + 16 * j];
 #pragma unroll
-        for (int i = 0; i < 4; ++i)
+        for (int i = 0; i < TM; ++i)
 #pragma unroll
-          for (int j = 0; j < 4; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
+          for (int j = 0; j < TM; ++j) acc[i][j] = fmaf(a[i], b[j], acc[i][j]);
       }
       __syncthreads();
     }
     if constexpr (SLOTS == 0) {
 #pragma unroll
-      for (int j = 0; j < 4; ++j) {
+      for (int j = 0; j < TM; ++j) {
         const int64_t col = n0 + tx + 16 * j;
         if (col >= K) continue;
 #pragma unroll
-        for (int i = 0; i < 4; ++i) {
+        for (int i = 0; i < TM; ++i) {
           const float s = score_of(acc[i][j], metric, cterm, col);
           if (pair_less(s, int32_t(col), best_v[i], best_i[i])) {
             best_v[i] = s;
@@ -113,9 +120,9 @@ __global__ void __launch_bounds__(256) nearest_kernel(const float* __restrict__ 
       }
     } else {
 #pragma unroll
-      for (int i = 0; i < 4; ++i)
+      for (int i = 0; i < TM; ++i)
 #pragma unroll
-        for (int j = 0; j < 4; ++j) {
+        for (int j = 0; j < TM; ++j) {
           const int64_t col = n0 + tx + 16 * j;
           S[ty + 16 * i][tx + 16 * j] = col < K ? score_of(acc[i][j], metric, cterm, col) : FLT_MAX;
         }
@@ -133,7 +140,7 @@ __global__ void __launch_bounds__(256) nearest_kernel(const float* __restrict__ 
 
   if constexpr (SLOTS == 0) {
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
+    for (int i = 0; i < TM; ++i) {
       float v = best_v[i];
       int32_t id = best_i[i];
 #pragma unroll
@@ -210,7 +217,7 @@ void check_nearest_args(int64_t N, int64_t K, int k) {
   if (K > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'codebook' has more than 2^31-1 rows");
   if (k < 1 || k > K) throw Error(ErrorCode::Value, "argument 'k' = " + std::to_string(k) + " must be in [1, " + std::to_string(K) + "]");
   if (k > kMaxTopK) throw Error(ErrorCode::Value, "argument 'k' = " + std::to_string(k) + ": the CUDA kernels keep at most 128 neighbours per row");
-  if ((N + BM - 1) / BM > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'x' has too many rows");
+  if ((N + 63) / 64 > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'x' has too many rows");
 }
 
 void nearest(const float* x, int64_t N, int64_t D, const float* cb, int64_t K, int k, Metric metric, int32_t* out_idx,
@@ -228,11 +235,14 @@ void nearest(const float* x, int64_t N, int64_t D, const float* cb, int64_t K, i
     row_norm_terms(cb, K, D, inv, cterm);
     row_norm_terms(x, N, D, inv, xterm);
   }
-  const unsigned grid = static_cast<unsigned>((N + BM - 1) / BM);
+  const unsigned grid64 = static_cast<unsigned>((N + 63) / 64), grid128 = static_cast<unsigned>((N + 127) / 128);
   const int m = static_cast<int>(metric);
-  if (k == 1) nearest_kernel<0><<<grid, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
-  else if (k <= 32) nearest_kernel<1><<<grid, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
-  else nearest_kernel<4><<<grid, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  // k = 1 with many rows: 128 x 128 tiles (8 x 8 per thread); small N keeps 64-row blocks so
+  // enough blocks exist to fill the GPU.
+  if (k == 1 && N >= 128 * 512) nearest_kernel<0, 8><<<grid128, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  else if (k == 1) nearest_kernel<0, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  else if (k <= 32) nearest_kernel<1, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  else nearest_kernel<4, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
   check_launch("nearest");
 }
 
