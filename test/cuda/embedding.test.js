@@ -133,4 +133,57 @@ describe('CUDA embedding kernels match the CPU', () => {
       args.forEach(([c, g], i) => same(g.grad, c.grad, { rtol: 1e-4, atol: 1e-5, msg: `${activation} grad ${i}` }));
     }
   });
+
+  it('embeddingLookupMulti (table-batched lookup, grouped, padded) and its row-sparse gradients', () => {
+    const n = 300, d = 8;
+    const shapes = [50, 70, 9];
+    const group = [0, 1, 0];
+    const ids = shapes.map((r, i) => {
+      const a = randInts(n, r, 50 + i);
+      for (let j = i; j < n; j += 11) a[j] = -1;
+      return a;
+    });
+    const mk = (device) => shapes.map((r, i) => {
+      const t = q.tensor(randArray(r * d, 60 + i), [r, d]).to(device);
+      t.requiresGrad = true;
+      return t;
+    });
+    const tc = mk('cpu'), tg = mk('cuda');
+    const yc = q.embeddingLookupMulti(tc, ids, group), yg = q.embeddingLookupMulti(tg, ids, group);
+    same(yg, yc, { rtol: 0, atol: 0 });
+    const [cw, gw] = pair(randArray(n * 2 * d, 70), [n, 2 * d]);
+    q.sum(q.mul(yc, cw)).backward();
+    q.sum(q.mul(yg, gw)).backward();
+    tc.forEach((c, i) => {
+      same(tg[i].grad.indices, c.grad.indices, { rtol: 0, atol: 0 });
+      same(tg[i].grad.values, c.grad.values, { rtol: 1e-6, atol: 1e-6 });
+    });
+    const bad = ids.map((a) => a.slice());
+    bad[1][3] = 70;
+    assert.throws(() => q.embeddingLookupMulti(tg, bad, group), (e) => e instanceof q.IndexError && e.argument === 'ids[1]');
+  });
+
+  it('dinAttentionPool (packed target attention) forward and backward', () => {
+    const [B, H, K, A, M] = [6, 7, 5, 9, 2];
+    for (const activation of ['sigmoid', 'relu']) {
+      const mk = (n, seed, shape) => {
+        const c = q.tensor(randArray(n, seed, 0.5), shape);
+        c.requiresGrad = true;
+        const g = c.to('cuda');
+        g.requiresGrad = true;
+        return [c, g];
+      };
+      const rep = mk((B + B * H) * K, 1, [B + B * H, K]);
+      const W = [mk(A * 4 * K, 2, [A, 4 * K]), mk(A, 3, [A]), mk(A, 4, [1, A]), mk(1, 5, [1])];
+      const maskData = Float32Array.from(randInts(B * M * H, 2, 6));
+      const [cm, gm] = pair(maskData, [B, M, H]);
+      const yc = q.dinAttentionPool(rep[0], B, H, cm, ...W.map((w) => w[0]), activation);
+      const yg = q.dinAttentionPool(rep[1], B, H, gm, ...W.map((w) => w[1]), activation);
+      same(yg, yc, { rtol: 1e-5, atol: 1e-5, msg: activation });
+      const [cdy, gdy] = pair(randArray(B * M * K, 7), [B, M * K]);
+      q.sum(q.mul(yc, cdy)).backward();
+      q.sum(q.mul(yg, gdy)).backward();
+      [rep, ...W].forEach(([c, g], i) => same(g.grad, c.grad, { rtol: 1e-4, atol: 1e-5, msg: `${activation} grad ${i}` }));
+    }
+  });
 });

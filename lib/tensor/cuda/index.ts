@@ -9,6 +9,7 @@ import { setDeviceStatus } from '../device.js';
 import { CpuStorage } from '../storage.js';
 import { Tensor, tensorHooks } from '../tensor.js';
 import { CachingAllocator } from './allocator.js';
+import { registerCudaComposed } from './composed.js';
 import { registerCudaDin } from './din.js';
 import { cudaEmpty, ptr, registerCudaKernels } from './kernels.js';
 import { probeCuda, type CudaAddon } from './native_cuda.js';
@@ -32,6 +33,7 @@ if (cudaRuntime) {
   const { addon, allocator } = cudaRuntime;
   registerCudaKernels(addon, allocator);
   registerCudaDin();
+  registerCudaComposed();
   const previous = tensorHooks.toDevice;
   tensorHooks.toDevice = (t: Tensor, device) => {
     const s = t.storage();
