@@ -16,7 +16,8 @@ function indices(kind) {
   return a;
 }
 
-// Copy bandwidth: 256 MiB copied between two buffers (median of 7), counting read + write bytes.
+// Copy bandwidth: 256 MiB copied between two buffers (median of 7), counting read + write bytes
+// (a single-threaded copy: the floor it gives is for a one-stream copy of the same bytes).
 const big = 64 << 20;
 const a = new Float32Array(big).fill(1), b = new Float32Array(big);
 const copyMs = timeMs(() => b.set(a), { reps: 7, warmup: 2 });
@@ -24,35 +25,47 @@ const copyGBs = (2 * big * 4) / (copyMs / 1e3) / 1e9;
 console.log(`copy bandwidth ${copyGBs.toFixed(1)} GB/s (read+write), threads ${threads}`);
 
 const table = q.zeros([R, D]);
+// Touch every page in order, as initialising a real table does (and as torch.zeros' memset does):
+// a lazily zero-mapped buffer would leave the rows scattered over physical memory.
+table.toTypedArray().fill(0);
 const src = q.randn([B, D], { seed: 1 });
 const kinds = ['uniform', 'zipf'];
-const peer = runPeer('embedding_torch.py', ['torch', 'numpy'], { rows: R, dim: D, batch: B, reps, threads, kinds }, threads);
+const idxByKind = Object.fromEntries(kinds.map((k) => [k, indices(k)]));
 const rows = [];
-for (const kind of kinds) {
-  const idx = indices(kind);
-  const idxT = q.tensor(idx);
-  const ms = timeMs(() => q.indexAdd(table, idxT, src), { reps, warmup: 2 });
-  const unique = new Set(idx).size;
-  const bytes = B * D * 4 + 2 * unique * D * 4 + B * 4;
-  const floorMs = (bytes / (copyGBs * 1e9)) * 1e3;
-  const torchMs = peer.ms ? peer.ms[kind] : NaN;
-  rows.push({
-    indices: kind,
-    'unique rows': unique,
-    'qarm ms': ms,
-    'torch index_add_ ms': torchMs,
-    'speed-up vs torch': torchMs / ms,
-    'floor ms': floorMs,
-    'qarm / floor': ms / floorMs,
-  });
+let peerLine = '';
+// Both sides at 1 thread and at the machine's thread count (same run, same data sizes).
+for (const th of [...new Set([1, threads])]) {
+  q.setNumThreads(th);
+  const peer = runPeer('embedding_torch.py', ['torch', 'numpy'], { rows: R, dim: D, batch: B, reps, threads: th, kinds }, th);
+  peerLine = peer.missing ? peer.missing : `torch ${peer.torch}`;
+  for (const kind of kinds) {
+    const idx = idxByKind[kind];
+    const idxT = q.tensor(idx);
+    const ms = timeMs(() => q.indexAdd(table, idxT, src), { reps, warmup: 2 });
+    const unique = new Set(idx).size;
+    const bytes = B * D * 4 + 2 * unique * D * 4 + B * 4;
+    const floorMs = (bytes / (copyGBs * 1e9)) * 1e3;
+    const torchMs = peer.ms ? peer.ms[kind] : NaN;
+    rows.push({
+      threads: th,
+      indices: kind,
+      'unique rows': unique,
+      'qarm ms': ms,
+      'torch index_add_ ms': torchMs,
+      'speed-up vs torch': torchMs / ms,
+      'floor ms': floorMs,
+      'qarm / floor': ms / floorMs,
+    });
+  }
 }
+q.setNumThreads(threads);
 const table_ = markdownTable(rows);
 console.log(table_);
 const md = `# embedding: indexAdd vs PyTorch index_add_
 
-${B.toLocaleString('en')} rows × ${D} float32 added into a ${R.toLocaleString('en')} × ${D} table, ${threads} threads (qarm and torch), median of ${reps}.
+${B.toLocaleString('en')} rows × ${D} float32 added into a ${R.toLocaleString('en')} × ${D} table; qarm and torch at the same thread count (each row), median of ${reps}.
 Floor = (source bytes + 2 × touched-row bytes + index bytes) / copy bandwidth; copy bandwidth measured in the same run: ${copyGBs.toFixed(1)} GB/s (read + write).
-Peer: ${peer.missing ? peer.missing : `torch ${peer.torch}, ${peer.threads} threads`}.
+Peer: ${peerLine}. Indices: uniform over the table, or Zipf-like (log-uniform ranks: heavy duplicates on low rows).
 
 ${table_}
 
