@@ -77,14 +77,35 @@ inline float dot_full(const float* a, const float* b, int64_t n) {
 // and scores[h] = b2 + w2 · that row. qt, w2 [Ap]; mt [K, Ap]; z [H, Ap].
 void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K, int64_t A,
                     int64_t Ap, const float* w2, float b2, int act, float* zbuf, float* scores) {
-  for (int64_t h = 0; h < H; ++h) {
-    float* z = zbuf + h * Ap;
+  // Four history rows at a time: four independent FMA chains share each load of mt.
+  int64_t h = 0;
+  for (; h + 4 <= H; h += 4) {
+    const float* k0 = kb + h * K;
+    for (int64_t c = 0; c < Ap; c += W) {
+      VecF a0 = VecF::load(qt + c), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t j = 0; j < K; ++j) {
+        const VecF m = VecF::load(mt + j * Ap + c);
+        a0 = fma(VecF::broadcast(k0[j]), m, a0);
+        a1 = fma(VecF::broadcast(k0[K + j]), m, a1);
+        a2 = fma(VecF::broadcast(k0[2 * K + j]), m, a2);
+        a3 = fma(VecF::broadcast(k0[3 * K + j]), m, a3);
+      }
+      a0.store(zbuf + h * Ap + c);
+      a1.store(zbuf + (h + 1) * Ap + c);
+      a2.store(zbuf + (h + 2) * Ap + c);
+      a3.store(zbuf + (h + 3) * Ap + c);
+    }
+  }
+  for (; h < H; ++h) {
     const float* kh = kb + h * K;
     for (int64_t c = 0; c < Ap; c += W) {
       VecF acc = VecF::load(qt + c);
       for (int64_t j = 0; j < K; ++j) acc = fma(VecF::broadcast(kh[j]), VecF::load(mt + j * Ap + c), acc);
-      acc.store(z + c);
+      acc.store(zbuf + h * Ap + c);
     }
+  }
+  for (h = 0; h < H; ++h) {
+    float* z = zbuf + h * Ap;
     if (act == 0) sigmoid_inplace(z, Ap);
     else for (int64_t a = 0; a < Ap; ++a) z[a] = z[a] > 0.f ? z[a] : 0.f;
     if (scores) scores[h] = b2 + dot_full(z, w2, Ap);  // w2 is zero in the padding
@@ -117,20 +138,48 @@ void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const fl
     }
   }
   for (int64_t a = 0; a < A; ++a) gb1[a] += dqt[a];
-  // dM[j, :] = Σ_h k[h, j] g[h, :], kept in registers per block of hidden units.
-  for (int64_t j = 0; j < K; ++j) {
-    const float qj = qb[j];
-    const VecF qv = VecF::broadcast(qj);
+  // dM[j, :] = Σ_h k[h, j] g[h, :], kept in registers per block of hidden units; four j at a
+  // time so four FMA chains share each load of g.
+  auto finish_j = [&](int64_t j, int64_t c, VecF acc, VecF& dqacc) {
+    const VecF qv = VecF::broadcast(qb[j]);
+    const int64_t o = j * Ap + c;
+    (VecF::load(gkd + o) + acc).store(gkd + o);
+    fma(qv, acc, VecF::load(gwp + o)).store(gwp + o);
+    const VecF t = VecF::load(dqt + c);
+    fma(qv, t, VecF::load(gqd + o)).store(gqd + o);
+    dqacc = fma(acc, VecF::load(wp + o), fma(t, VecF::load(wqd + o), dqacc));
+  };
+  int64_t j = 0;
+  for (; j + 4 <= K; j += 4) {
+    VecF d0 = VecF::zero(), d1 = d0, d2 = d0, d3 = d0;
+    for (int64_t c = 0; c < Ap; c += W) {
+      VecF a0 = VecF::zero(), a1 = a0, a2 = a0, a3 = a0;
+      for (int64_t h = 0; h < H; ++h) {
+        const VecF gv = VecF::load(g + h * Ap + c);
+        const float* kh = kb + h * K + j;
+        a0 = fma(VecF::broadcast(kh[0]), gv, a0);
+        a1 = fma(VecF::broadcast(kh[1]), gv, a1);
+        a2 = fma(VecF::broadcast(kh[2]), gv, a2);
+        a3 = fma(VecF::broadcast(kh[3]), gv, a3);
+      }
+      finish_j(j, c, a0, d0);
+      finish_j(j + 1, c, a1, d1);
+      finish_j(j + 2, c, a2, d2);
+      finish_j(j + 3, c, a3, d3);
+    }
+    if (dq) {
+      dq[j] = d0.sum();
+      dq[j + 1] = d1.sum();
+      dq[j + 2] = d2.sum();
+      dq[j + 3] = d3.sum();
+    }
+  }
+  for (; j < K; ++j) {
     VecF dqacc = VecF::zero();
     for (int64_t c = 0; c < Ap; c += W) {
       VecF acc = VecF::zero();
       for (int64_t h = 0; h < H; ++h) acc = fma(VecF::broadcast(kb[h * K + j]), VecF::load(g + h * Ap + c), acc);
-      const int64_t o = j * Ap + c;
-      (VecF::load(gkd + o) + acc).store(gkd + o);
-      fma(qv, acc, VecF::load(gwp + o)).store(gwp + o);
-      const VecF t = VecF::load(dqt + c);
-      fma(qv, t, VecF::load(gqd + o)).store(gqd + o);
-      dqacc = fma(acc, VecF::load(wp + o), fma(t, VecF::load(wqd + o), dqacc));
+      finish_j(j, c, acc, dqacc);
     }
     if (dq) dq[j] = dqacc.sum();
   }
@@ -141,13 +190,33 @@ void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const fl
       for (int64_t j = 0; j < K; ++j) row[j] = wkd[j * Ap + a] + qb[j] * wp[j * Ap + a];
       for (int64_t j = K; j < Kp; ++j) row[j] = 0.f;
     }
-    for (int64_t h = 0; h < H; ++h) {
+    // Four history rows at a time share each load of mtT.
+    int64_t h = 0;
+    for (; h + 4 <= H; h += 4) {
+      for (int64_t c = 0; c < K; c += W) {
+        VecF a0 = VecF::zero(), a1 = a0, a2 = a0, a3 = a0;
+        const float* g0 = g + h * Ap;
+        for (int64_t a = 0; a < A; ++a) {
+          const VecF m = VecF::load(mtT + a * Kp + c);
+          a0 = fma(VecF::broadcast(g0[a]), m, a0);
+          a1 = fma(VecF::broadcast(g0[Ap + a]), m, a1);
+          a2 = fma(VecF::broadcast(g0[2 * Ap + a]), m, a2);
+          a3 = fma(VecF::broadcast(g0[3 * Ap + a]), m, a3);
+        }
+        const VecF acc[4] = {a0, a1, a2, a3};
+        for (int r = 0; r < 4; ++r) {
+          float* dkh = dk + (h + r) * K;
+          if (c + W <= K) acc[r].store(dkh + c);
+          else acc[r].store_partial(dkh + c, static_cast<int>(K - c));
+        }
+      }
+    }
+    for (; h < H; ++h) {
       float* dkh = dk + h * K;
       const float* gh = g + h * Ap;
       for (int64_t c = 0; c < K; c += W) {
         VecF acc = VecF::zero();
-        if (ds[h] != 0.f)
-          for (int64_t a = 0; a < A; ++a) acc = fma(VecF::broadcast(gh[a]), VecF::load(mtT + a * Kp + c), acc);
+        for (int64_t a = 0; a < A; ++a) acc = fma(VecF::broadcast(gh[a]), VecF::load(mtT + a * Kp + c), acc);
         if (c + W <= K) acc.store(dkh + c);
         else acc.store_partial(dkh + c, static_cast<int>(K - c));
       }
