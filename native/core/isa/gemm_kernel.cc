@@ -101,6 +101,13 @@ inline void micro_core(int64_t kc, const float* __restrict a, const int64_t* aof
 #pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) off[r] = kPacked ? r : aoff[r];
   const int64_t ps = kPacked ? kMR : a_ps;
+  // The C tile is read (beta != 0) and written at the end: start fetching it now.
+#pragma GCC unroll 16
+  for (int r = 0; r < kMR; ++r) {
+    if (r >= m) break;
+    __builtin_prefetch(c + r * ldc, 1);
+    if (kNR > 16) __builtin_prefetch(c + r * ldc + kNR - 1, 1);
+  }
   VecF acc[kMR][kNV];
 #pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r)
