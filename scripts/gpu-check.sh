@@ -30,6 +30,10 @@ fi
 } > "$RES/env.txt" 2>&1
 cat "$RES/env.txt"
 : > "$RES/summary.txt"
+# A GPU that qarm does not see would make every GPU test skip quietly: flag it loudly.
+if nvidia-smi -L > /dev/null 2>&1 && ! node -e "import('./dist/index.js').then(q => process.exit(q.cuda.isAvailable() ? 0 : 1))"; then
+  echo "ERROR: nvidia-smi sees a GPU but qarm found no CUDA device (see env.txt); the GPU tests below will skip" | tee -a "$RES/summary.txt"
+fi
 step() {
   local name=$1; shift
   echo "== $name: $*"

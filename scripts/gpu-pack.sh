@@ -12,7 +12,7 @@ npx tsc -p tsconfig.json
 [ -f build/Release/qarm.node ] || npx node-gyp rebuild -j 2
 [ -f build-cuda/Release/qarm_cuda.node ] || npm run build:cuda
 [ -f build-cuda/Release/qarm_cuda.node ] || { echo "gpu-pack: the CUDA addon did not build (is nvcc installed?)"; exit 1; }
-grep -qx '/.gpu/' .git/info/exclude 2>/dev/null || echo '/.gpu/' >> "$(git rev-parse --git-path info/exclude)"
+# .gpu/ is in .gitignore: the device tool carries it only when named in 'carry'.
 rm -rf .gpu && mkdir -p .gpu/stage/bin
 cp "$(readlink -f "$(command -v node)")" .gpu/stage/bin/node
 tar -cf .gpu/stage/tree.tar \
@@ -20,7 +20,7 @@ tar -cf .gpu/stage/tree.tar \
   --exclude='node_modules/typescript' --exclude='node_modules/node-gyp' --exclude='node_modules/cmake-js' \
   --exclude='node_modules/@types' --exclude='node_modules/benny' \
   dist build/Release/qarm.node build-cuda/Release/qarm_cuda.node node_modules
-(cd .gpu/stage && tar -cJf ../bundle.tar.xz bin tree.tar)
+(cd .gpu/stage && XZ_OPT="-T0 -6" tar -cJf ../bundle.tar.xz bin tree.tar)
 rm -rf .gpu/stage
 ls -la .gpu/bundle.tar.xz
 size=$(stat -c %s .gpu/bundle.tar.xz)

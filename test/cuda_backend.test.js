@@ -233,3 +233,26 @@ describe('CUDA addon argument checks (no device needed)', function () {
     assert.match(addon.gemmBackend(), /^(cublas|builtin)$/);
   });
 });
+
+describe('GPU check scripts', () => {
+  it('gpu-pack.sh, gpu-check.sh, build-cuda.js and bench/cuda/run.js parse', async () => {
+    const { spawnSync } = await import('node:child_process');
+    for (const [cmd, args] of [
+      ['bash', ['-n', 'scripts/gpu-pack.sh']],
+      ['bash', ['-n', 'scripts/gpu-check.sh']],
+      [process.execPath, ['--check', 'scripts/build-cuda.js']],
+      [process.execPath, ['--check', 'bench/cuda/run.js']],
+    ]) {
+      const r = spawnSync(cmd, args, { encoding: 'utf8' });
+      assert.equal(r.status, 0, `${cmd} ${args.join(' ')}: ${r.stderr}`);
+    }
+  });
+
+  it('bench:cuda without a GPU says why and measures nothing', async function () {
+    if (q.cuda.isAvailable()) this.skip();
+    const { spawnSync } = await import('node:child_process');
+    const r = spawnSync(process.execPath, ['bench/cuda/run.js', '--out', '/nonexistent-dir-qarm'], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /CUDA unavailable: .*nothing measured/);
+  });
+});

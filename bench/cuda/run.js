@@ -22,7 +22,7 @@ const outDir = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : join(d
 const quick = argv.includes('--quick');
 
 if (!q.cuda.isAvailable()) {
-  console.log(`bench:cuda: no CUDA device (${q.cuda.unavailableReason()}); nothing measured.`);
+  console.log(`bench:cuda: CUDA unavailable: ${q.cuda.unavailableReason()}; nothing measured.`);
   process.exit(0);
 }
 const { addon } = cudaRuntime;

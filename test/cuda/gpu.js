@@ -8,7 +8,7 @@ export function requireGpu() {
   before(function () {
     if (!q.cuda.isAvailable()) {
       if (!told) {
-        console.log(`\n  GPU suite skipped: no CUDA device (${q.cuda.unavailableReason()}).\n`);
+        console.log(`\n  GPU suite skipped: ${q.cuda.unavailableReason()}.\n`);
         told = true;
       }
       this.skip();
