@@ -26,7 +26,7 @@ namespace {
 constexpr int64_t kKC = 256;                    // depth of one microkernel pass
 constexpr int64_t kPackedBBytes = 8 << 20;      // budget of the shared packed-B block
 constexpr int64_t kMaxTaskRows = 168;           // rows of A one task packs (168 = 12·14 = 28·6)
-constexpr int64_t kSerialFlops = 1 << 17;       // below this, stay on the calling thread
+constexpr int64_t kSerialFlops = 1 << 20;       // multiply-adds below which waking the pool costs more than it saves
 constexpr int64_t kDirectAMaxPanels = 2;        // tasks this narrow read A in place (no packing)
 
 // A 64-byte aligned scratch buffer owned by the calling thread, grown on demand.
