@@ -54,15 +54,21 @@ export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tens
 export function neighbourhoodLoss(z: Tensor, content: Float32Array, temperature: number, contentTemperature: number): Tensor {
   const b = z.shape[0];
   const d = content.length / b;
+  const sims = noGrad(() => {
+    const ct = tensor(content, [b, d]);
+    const s = matmul(ct, ct, { transB: true });
+    const out = Float32Array.from(s.toTypedArray() as Float32Array);
+    ct.dispose();
+    s.dispose();
+    return out;
+  });
   const p = new Float32Array(b * b);
+  const row = new Float64Array(b);
   for (let i = 0; i < b; i++) {
     let mx = -Infinity;
-    const row = new Float64Array(b);
     for (let j = 0; j < b; j++) {
       if (j === i) continue;
-      let s = 0;
-      for (let c = 0; c < d; c++) s += content[i * d + c] * content[j * d + c];
-      row[j] = s / contentTemperature;
+      row[j] = sims[i * b + j] / contentTemperature;
       if (row[j] > mx) mx = row[j];
     }
     let tot = 0;
