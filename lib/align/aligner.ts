@@ -115,6 +115,11 @@ export interface AlignerOptions {
   seed?: number;
   /** Progress lines (default none). */
   log?: (message: string) => void;
+  /**
+   * Called after every epoch (and once before training, epoch 0) with the current projector,
+   * e.g. to track other metrics; return true to stop training.
+   */
+  onEpoch?: (epoch: number, model: MLP) => boolean | void;
 }
 
 /** One epoch of {@link AlignerResult.history}. */
@@ -233,6 +238,7 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   const history: AlignEpoch[] = [];
   log(`aligner: ${pairs.a.length} pairs, ${n} items, ${din} -> ${dims}, epoch 0 validation R@${K} ${best.toFixed(4)}`);
   const order = Int32Array.from({ length: pairs.a.length }, (_, i) => i);
+  opts.onEpoch?.(0, model);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const te = performance.now();
     for (let i = order.length - 1; i > 0; i--) {
@@ -286,18 +292,16 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
     const rec: AlignEpoch = { epoch, loss: lossSum / Math.max(steps, 1), validation: v, seconds: (performance.now() - te) / 1000 };
     history.push(rec);
     log(`aligner: epoch ${epoch} loss ${rec.loss.toFixed(4)} validation R@${K} ${v.toFixed(4)} (${rec.seconds.toFixed(1)} s)`);
-    if (!val) {
-      bestEpoch = epoch;
-      continue;
-    }
-    if (v > best) {
+    let stop = false;
+    if (!val) bestEpoch = epoch;
+    else if (v > best) {
       best = v;
       bestEpoch = epoch;
       bestState = snapshot();
       bad = 0;
-    } else if (++bad >= patience) {
-      break;
-    }
+    } else if (++bad >= patience) stop = true;
+    if (opts.onEpoch?.(epoch, model) === true) stop = true;
+    if (stop) break;
   }
   if (val) model.parameters().forEach((p, i) => (p.toTypedArray() as Float32Array).set(bestState[i]));
   const embeddings = projectAll(model, content);
