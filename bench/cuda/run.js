@@ -17,6 +17,7 @@ import * as q from '../../dist/index.js';
 import { cudaRuntime } from '../../dist/tensor/cuda/index.js';
 import { machineLine, markdownTable, runPeer } from '../lib/peers.js';
 
+const t0 = Date.now();
 const argv = process.argv.slice(2);
 const outDir = argv.includes('--out') ? argv[argv.indexOf('--out') + 1] : join(dirname(fileURLToPath(import.meta.url)), '..', 'results');
 const quick = argv.includes('--quick');
@@ -193,8 +194,7 @@ section('ranker step', () => {
     const h1 = q.relu(q.add(q.matmul(h0, w1), b1));
     const h2 = q.relu(q.add(q.matmul(h1, w2), b2));
     const z = q.matmul(h2, w3);
-    // BCE with logits: max(z, 0) - z y + log(1 + exp(-|z|))
-    const loss = q.mean(q.add(q.sub(q.relu(z), q.mul(z, y)), q.log(q.add(q.exp(q.neg(q.abs(z))), 1))));
+    const loss = q.nn.bceWithLogits(z, y);
     opt.zeroGrad();
     loss.backward();
     opt.step();
@@ -204,8 +204,9 @@ section('ranker step', () => {
   record({ measure: `ranker step qarm cuda (B=${B}, ${F}x${E} ids of ${V}, MLP ${F * E}-${H1}-${H2}-1, Adam)`, value: +qarmStepMs.toFixed(2), unit: 'ms', vs: '' });
 });
 
-// PyTorch peer on the same GPU.
+// PyTorch peer on the same GPU (our cached device memory is returned to the driver first).
 section('pytorch peer', () => {
+  q.cuda.emptyCache();
   const peer = runPeer('torch_cuda.py', ['torch'], { nearest: NN, ranker: RK }, 4);
   json.torch = peer;
   if (peer.missing) {
@@ -227,7 +228,7 @@ const text = `# CUDA benchmark
 
 GPU: ${info.name} (compute ${info.computeCapability}, ${info.multiprocessors} SMs, ${(info.totalBytes / 2 ** 30).toFixed(0)} GiB); GEMM backend: ${q.cuda.gemmBackend()}
 Host: ${machineLine()}
-Date: ${new Date().toISOString()}
+Date: ${new Date().toISOString()}; whole run ${((Date.now() - t0) / 1000).toFixed(0)} s
 
 ${table}
 
