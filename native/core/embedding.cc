@@ -151,15 +151,18 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
   // every row receives its additions in increasing i — the serial loop's order, bit for bit —
   // while the source is read front to back and no row needs a lock or an atomic.
   const int64_t table_bytes = rows * dim * static_cast<int64_t>(sizeof(float));
-  const int64_t P = std::max<int64_t>(1, std::min<int64_t>({64, rows, table_bytes >> 20}));
-  const int64_t span = (rows + P - 1) / P;
+  const int64_t want = std::max<int64_t>(1, std::min<int64_t>({64, rows, table_bytes >> 20}));
+  // Ranges of 2^shift rows (a shift, not a division, per index).
+  int shift = 0;
+  while ((static_cast<int64_t>(1) << shift) * want < rows) ++shift;
+  const int64_t P = (rows + (static_cast<int64_t>(1) << shift) - 1) >> shift;
   std::vector<int64_t> start(static_cast<size_t>(P) + 1, 0);
-  for (int64_t i = 0; i < n; ++i) ++start[idx[i] / span + 1];
+  for (int64_t i = 0; i < n; ++i) ++start[(idx[i] >> shift) + 1];
   for (int64_t p = 0; p < P; ++p) start[p + 1] += start[p];
   std::vector<int32_t> pos(static_cast<size_t>(n));
   {
     std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < n; ++i) pos[fill[idx[i] / span]++] = static_cast<int32_t>(i);
+    for (int64_t i = 0; i < n; ++i) pos[fill[idx[i] >> shift]++] = static_cast<int32_t>(i);
   }
   // Each update is a DRAM miss on the table row: prefetch kAhead updates ahead to keep many in flight.
   constexpr int64_t kAhead = 12;
