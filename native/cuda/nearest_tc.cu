@@ -17,67 +17,92 @@ namespace {
 constexpr int BM = 64, BN = 64, BK = 32, LDT = BK + 4, LDS = BN + 4;
 constexpr int64_t kChunkRows = 1 << 18;  // rows per pass, bounds the candidate buffer
 
-template <int SLOTS>
+// RF row fragments per warp: a block covers 64 RF query rows x 64 codewords, each warp a
+// (16 RF) x 32 slab, so every B fragment loaded from shared memory feeds RF mma ops. The
+// operand tiles and the score tile share one shared-memory buffer (they are never live at
+// the same time; the barriers around the epilogue separate them).
+template <int SLOTS, int RF>
 __global__ void __launch_bounds__(256) candidates_kernel(const float* __restrict__ x, int64_t N, int64_t D,
                                                          const float* __restrict__ cb, int64_t K, int C, int metric,
                                                          const float* __restrict__ cterm, int32_t* __restrict__ cand) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
   using namespace nvcuda;
-  __shared__ __align__(128) float Xs[BM * LDT];
-  __shared__ __align__(128) float Cs[BN * LDT];
-  __shared__ __align__(128) float S[BM * LDS];
+  constexpr int BMR = BM * RF;              // query rows per block
+  constexpr int ROWS_PER_WARP = BMR / 8;    // epilogue rows per warp
+  constexpr int OPERANDS = (BMR + BN) * LDT, SCORES = BMR * LDS;
+  __shared__ __align__(128) float smem[OPERANDS > SCORES ? OPERANDS : SCORES];
+  float* Xs = smem;
+  float* Cs = smem + BMR * LDT;
+  float* S = smem;
   const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
-  const int wr = warp >> 1, wc = warp & 1;  // this warp's 16-row band and 32-column half
-  const int64_t m0 = int64_t(blockIdx.x) * BM;
+  const int wr = warp >> 1, wc = warp & 1;  // this warp's (16 RF)-row band and 32-column half
+  const int64_t m0 = int64_t(blockIdx.x) * BMR;
 
-  WarpList<SLOTS> lists[8];
-  float kth_v[8];
-  int32_t kth_i[8];
+  WarpList<SLOTS> lists[ROWS_PER_WARP];
+  float kth_v[ROWS_PER_WARP];
+  int32_t kth_i[ROWS_PER_WARP];
 #pragma unroll
-  for (int r = 0; r < 8; ++r) {
+  for (int r = 0; r < ROWS_PER_WARP; ++r) {
     lists[r].clear();
     kth_v[r] = FLT_MAX;
     kth_i[r] = INT32_MAX;
   }
 
   for (int64_t n0 = 0; n0 < K; n0 += BN) {
-    wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[2];
-    wmma::fill_fragment(acc[0], 0.f);
-    wmma::fill_fragment(acc[1], 0.f);
+    wmma::fragment<wmma::accumulator, 16, 16, 8, float> acc[RF][2];
+#pragma unroll
+    for (int rf = 0; rf < RF; ++rf) {
+      wmma::fill_fragment(acc[rf][0], 0.f);
+      wmma::fill_fragment(acc[rf][1], 0.f);
+    }
     for (int64_t k0 = 0; k0 < D; k0 += BK) {
-      // 64 rows x 32 dims of each operand, 8 per thread, consecutive threads on consecutive dims.
+      // BMR (resp. 64) rows x 32 dims, consecutive threads on consecutive dims (coalesced).
+#pragma unroll
+      for (int t = 0; t < 8 * RF; ++t) {
+        const int e = tid + t * 256, rr = e / BK, kk = e % BK;
+        const int64_t gk = k0 + kk, gx = m0 + rr;
+        Xs[rr * LDT + kk] = (gx < N && gk < D) ? x[gx * D + gk] : 0.f;
+      }
 #pragma unroll
       for (int t = 0; t < 8; ++t) {
         const int e = tid + t * 256, rr = e / BK, kk = e % BK;
-        const int64_t gk = k0 + kk, gx = m0 + rr, gc = n0 + rr;
-        Xs[rr * LDT + kk] = (gx < N && gk < D) ? x[gx * D + gk] : 0.f;
+        const int64_t gk = k0 + kk, gc = n0 + rr;
         Cs[rr * LDT + kk] = (gc < K && gk < D) ? cb[gc * D + gk] : 0.f;
       }
       __syncthreads();
 #pragma unroll
       for (int kk = 0; kk < BK; kk += 8) {
-        wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> a;
-        wmma::load_matrix_sync(a, Xs + wr * 16 * LDT + kk, LDT);
-#pragma unroll
-        for (int t = 0; t < a.num_elements; ++t) a.x[t] = wmma::__float_to_tf32(a.x[t]);
+        // Codebook rows are the columns of B = codebook^T: a column-major view.
+        wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::col_major> b[2];
 #pragma unroll
         for (int f = 0; f < 2; ++f) {
-          // Codebook rows are the columns of B = codebook^T: a column-major view.
-          wmma::fragment<wmma::matrix_b, 16, 16, 8, wmma::precision::tf32, wmma::col_major> b;
-          wmma::load_matrix_sync(b, Cs + (wc * 32 + f * 16) * LDT + kk, LDT);
+          wmma::load_matrix_sync(b[f], Cs + (wc * 32 + f * 16) * LDT + kk, LDT);
 #pragma unroll
-          for (int t = 0; t < b.num_elements; ++t) b.x[t] = wmma::__float_to_tf32(b.x[t]);
-          wmma::mma_sync(acc[f], a, b, acc[f]);
+          for (int t = 0; t < b[f].num_elements; ++t) b[f].x[t] = wmma::__float_to_tf32(b[f].x[t]);
+        }
+#pragma unroll
+        for (int rf = 0; rf < RF; ++rf) {
+          wmma::fragment<wmma::matrix_a, 16, 16, 8, wmma::precision::tf32, wmma::row_major> a;
+          wmma::load_matrix_sync(a, Xs + (wr * 16 * RF + rf * 16) * LDT + kk, LDT);
+#pragma unroll
+          for (int t = 0; t < a.num_elements; ++t) a.x[t] = wmma::__float_to_tf32(a.x[t]);
+          wmma::mma_sync(acc[rf][0], a, b[0], acc[rf][0]);
+          wmma::mma_sync(acc[rf][1], a, b[1], acc[rf][1]);
         }
       }
       __syncthreads();
     }
-    wmma::store_matrix_sync(S + wr * 16 * LDS + wc * 32, acc[0], LDS, wmma::mem_row_major);
-    wmma::store_matrix_sync(S + wr * 16 * LDS + wc * 32 + 16, acc[1], LDS, wmma::mem_row_major);
+    // The operand tiles are dead now (barrier above): the scores overwrite them.
+#pragma unroll
+    for (int rf = 0; rf < RF; ++rf) {
+      float* base = S + (wr * 16 * RF + rf * 16) * LDS + wc * 32;
+      wmma::store_matrix_sync(base, acc[rf][0], LDS, wmma::mem_row_major);
+      wmma::store_matrix_sync(base + 16, acc[rf][1], LDS, wmma::mem_row_major);
+    }
     __syncthreads();
 #pragma unroll
-    for (int r = 0; r < 8; ++r) {
-      const int row = warp * 8 + r;
+    for (int r = 0; r < ROWS_PER_WARP; ++r) {
+      const int row = warp * ROWS_PER_WARP + r;
       const int64_t c0 = n0 + lane, c1 = n0 + lane + 32;
       const float s0 = c0 < K ? score_of(S[row * LDS + lane], metric, cterm, c0) : FLT_MAX;
       const float s1 = c1 < K ? score_of(S[row * LDS + lane + 32], metric, cterm, c1) : FLT_MAX;
@@ -87,8 +112,8 @@ __global__ void __launch_bounds__(256) candidates_kernel(const float* __restrict
     __syncthreads();
   }
 #pragma unroll
-  for (int r = 0; r < 8; ++r) {
-    const int64_t row = m0 + warp * 8 + r;
+  for (int r = 0; r < ROWS_PER_WARP; ++r) {
+    const int64_t row = m0 + warp * ROWS_PER_WARP + r;
     if (row >= N) continue;
 #pragma unroll
     for (int s = 0; s < SLOTS; ++s) {
@@ -145,11 +170,11 @@ __global__ void rerank_kernel(const float* __restrict__ x, int64_t rows, int64_t
   }
 }
 
-template <int SLOTS>
+template <int SLOTS, int RF>
 void run_chunk(const float* x, int64_t N, int64_t row0, int64_t rows, int64_t D, const float* cb, int64_t K, int k, int C,
                int metric, const float* cterm, const float* xterm, int32_t* cand, int32_t* out_idx, float* out_dist) {
-  const unsigned grid = static_cast<unsigned>((rows + BM - 1) / BM);
-  candidates_kernel<SLOTS><<<grid, 256>>>(x + row0 * D, rows, D, cb, K, C, metric, cterm, cand);
+  const unsigned grid = static_cast<unsigned>((rows + BM * RF - 1) / (BM * RF));
+  candidates_kernel<SLOTS, RF><<<grid, 256>>>(x + row0 * D, rows, D, cb, K, C, metric, cterm, cand);
   check_launch("nearest (tf32 candidates)");
   rerank_kernel<SLOTS><<<blocks_for(rows, 8, 65535LL * 8), 256>>>(x, rows, row0, D, cb, cand, C, k, metric, cterm,
                                                                    xterm, out_idx, out_dist);
@@ -185,8 +210,9 @@ void nearest_tf32(const float* x, int64_t N, int64_t D, const float* cb, int64_t
   const int m = static_cast<int>(metric);
   for (int64_t row0 = 0; row0 < N; row0 += chunk) {
     const int64_t rows = N - row0 < chunk ? N - row0 : chunk;
-    if (C <= 32) run_chunk<1>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
-    else run_chunk<4>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
+    // 128-row blocks (two row fragments per warp) when the lists are one register each.
+    if (C <= 32) run_chunk<1, 2>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
+    else run_chunk<4, 1>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
   }
 }
 
