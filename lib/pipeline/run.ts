@@ -169,7 +169,7 @@ async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: VariantS
       mining: cfg.pairs as object,
       trainUntil: P.split.trainEnd,
       validUntil: P.split.testStart,
-      log: undefined,
+      log: (m: string) => progress.log(`aligner: ${m}`),
     });
     content = { values: Float32Array.from(out.content.f32()), dim: out.content.shape[1] };
     aligned = { values: Float32Array.from(out.embeddings.f32()), dim: out.embeddings.shape[1] };
