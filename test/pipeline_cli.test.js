@@ -11,7 +11,7 @@ const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'qarm-cli-'));
 
 function qarm(args, opts = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120000, ...opts });
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 300000, ...opts });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -26,7 +26,7 @@ function assertCleanError(r, pattern) {
 }
 
 describe('qarm CLI', function () {
-  this.timeout(120000);
+  this.timeout(300000);
 
   it('prints help for the program and every subcommand', () => {
     const top = qarm(['--help']);
@@ -121,5 +121,10 @@ describe('qarm CLI', function () {
     assert.match(html, /qarm run/);
     assert.doesNotMatch(html, /<script/);
     assert.match(r.out, /\| qarm \|/);
+    // `qarm eval` reads a run folder back.
+    const ev = qarm(['eval', '--model', out, '--split', 'validation']);
+    assert.equal(ev.code, 0, ev.err);
+    assert.equal(ev.out.trim().split('\n').length, 2 + 5);
+    assertCleanError(qarm(['eval', '--model', join(tmp, 'nowhere')]), /no results\.json/);
   });
 });

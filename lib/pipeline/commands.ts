@@ -162,9 +162,9 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   cfg.ablations = cfg.variants.length ? [] : [o.variant];
   checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
-  const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '));
+  const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '), { saveModels: true });
   writeJson(join(out, 'config.json'), cfg);
-  process.stdout.write(`\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}\n`);
+  process.stdout.write(`\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`);
 }
 
 /** `qarm eval`: prints the metrics a `qarm train`/`qarm run` folder recorded for a split. */

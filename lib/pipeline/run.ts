@@ -60,7 +60,7 @@ function version(): string {
 }
 
 /** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
-export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run'): Promise<RunOutput> {
+export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run', opts: { saveModels?: boolean } = {}): Promise<RunOutput> {
   const t0 = Date.now();
   const timings: Record<string, number> = {};
   const lap = (name: string, since: number): void => {
@@ -109,7 +109,10 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   const runs: Record<string, SeedRun[]> = {};
   for (const spec of specs) {
     runs[spec.name] = [];
-    for (const seed of cfg.seeds) runs[spec.name].push(await trainVariant(spec, ctx, cfg.ranker, seed, progress));
+    for (const seed of cfg.seeds) {
+      const ckpt = opts.saveModels ? join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined;
+      runs[spec.name].push(await trainVariant(spec, ctx, cfg.ranker, seed, progress, ckpt));
+    }
   }
   lap('rank', t);
 

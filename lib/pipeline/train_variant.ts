@@ -24,7 +24,11 @@ export interface RankContext {
   items: (spec: VariantSpec) => ItemFeatures;
 }
 
-export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress): Promise<SeedRun> {
+/**
+ * `checkpointPath`: the trainer writes an atomic, resumable checkpoint there after every epoch
+ * (an existing one is resumed), which `qarm train` keeps as the model file.
+ */
+export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress, checkpointPath?: string): Promise<SeedRun> {
   const t0 = Date.now();
   const ranker = new Ranker(
     {
@@ -49,6 +53,7 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
     weightDecay: cfg.weightDecay,
     patience: cfg.patience,
     seed,
+    checkpointPath,
     onProgress: (p) => task.update(p.epoch * batches + p.batch, `epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)}${Number.isFinite(lastVal) ? ` val auc ${lastVal.toFixed(4)}` : ''}`),
     onEpoch: (s) => {
       lastVal = s.auc;
