@@ -4,11 +4,15 @@
 // thread count, so every C element is reduced over K in the same order on any pool):
 //   * columns of C in blocks of NC, depth in blocks of KB (a multiple of KC): op(B)[KB, NC]
 //     is packed once into a shared buffer (at most ~8 MB, so it stays in L3);
-//   * the rows of C are split into tasks of whole MR panels (at most kMaxTaskRows rows,
-//     and enough tasks to keep every thread busy); a task walks its depth in KC steps,
-//     packs its A rows × KC into a thread-local buffer (fits in L2) and runs the
-//     microkernel over its MR × NR tiles.
-// Tasks write disjoint tiles of C, so no reduction crosses threads.
+//   * C is split into tasks of whole MR × NR tiles (at most kMaxTaskRows rows; enough
+//     tasks to keep every thread busy, so the split may follow the thread count); a task
+//     walks its depth in KC steps, packs its A rows × KC into a thread-local buffer (fits
+//     in L2), or reads A in place when it meets too few B panels to repay packing, and
+//     runs the microkernel over its tiles.
+// Tasks write disjoint tiles of C and every tile is computed by the same FMA sequence
+// wherever it lands, so no reduction crosses threads and the split never changes a bit.
+// Packed B lives in the calling thread's scratch (kept for reuse, at most ~8 MB), packed A
+// in each worker's.
 #include <algorithm>
 #include <cstdint>
 #include <vector>
