@@ -115,6 +115,13 @@ section('scatter-add', () => {
     record({ measure: `scatter-add ${mode}: ${n >> 20}M rows x ${dim} into ${R >> 20}M`, value: +gbs.toFixed(0), unit: 'GB/s', vs: `${((100 * gbs) / copyGBs).toFixed(0)} % of copy (goal >= 60 %)` });
     json[`scatter_${mode}_GBs`] = gbs;
   }
+  // Context: the same random rows read by a gather (no atomics, no sort): the practical ceiling
+  // for traffic to random 256-byte rows on this GPU.
+  const gms = timeGpu(() => q.runKernel('gatherRows', { table: target, indices: idx }), 5, 1);
+  const gbytes = 2 * n * dim * 4 + n * 4;
+  const ggbs = gbytes / (gms / 1000) / 1e9;
+  record({ measure: `gather ${n >> 20}M random rows x ${dim} (same ids; context)`, value: +ggbs.toFixed(0), unit: 'GB/s', vs: `${((100 * ggbs) / copyGBs).toFixed(0)} % of copy` });
+  json.gather_GBs = ggbs;
   target.dispose();
   src.dispose();
   idx.dispose();
