@@ -128,7 +128,7 @@ function alignmentSection(r: Results): string {
   const hasB = a.recall.some((x) => x.behaviour !== undefined);
   const rows = a.recall.map((x) => `<tr><td>${esc(x.set)}</td><td>${x.k}</td><td>${x.raw.toFixed(4)}</td><td>${x.aligned.toFixed(4)}</td><td>${(x.aligned / (x.raw || NaN)).toFixed(2)}×</td>${hasB ? `<td>${x.behaviour !== undefined ? x.behaviour.toFixed(4) : ''}</td>` : ''}</tr>`);
   out.push(`<table><tr><th>pair set</th><th>K</th><th>raw R@K</th><th>aligned R@K</th><th>ratio</th>${hasB ? '<th>behaviour only</th>' : ''}</tr>${rows.join('')}</table>`);
-  const groups = a.recall.map((x) => `${x.set} @${x.k}`);
+  const groups = a.recall.map((x) => `${x.set.split(' (')[0]} @${x.k}`);
   const series = [
     { name: 'raw content', values: a.recall.map((x) => x.raw) },
     { name: 'aligned', values: a.recall.map((x) => x.aligned) },
