@@ -18,10 +18,17 @@ constexpr int NV = 4;  // 24 accumulators + 4 panel vectors + 1 broadcast of 32 
 inline uint64_t less_mask(VecF v, float t) {
   return _mm512_cmp_ps_mask(v.v, _mm512_set1_ps(t), _CMP_LT_OQ);
 }
+inline float hmin(VecF v) { return _mm512_reduce_min_ps(v.v); }
 #elif defined(__AVX2__)
 constexpr int NV = 2;  // 12 accumulators + 2 + 1 of 16 ymm
 inline uint64_t less_mask(VecF v, float t) {
   return static_cast<uint32_t>(_mm256_movemask_ps(_mm256_cmp_ps(v.v, _mm256_set1_ps(t), _CMP_LT_OQ)));
+}
+inline float hmin(VecF v) {
+  __m128 m = _mm_min_ps(_mm256_castps256_ps128(v.v), _mm256_extractf128_ps(v.v, 1));
+  m = _mm_min_ps(m, _mm_movehl_ps(m, m));
+  m = _mm_min_ss(m, _mm_shuffle_ps(m, m, 1));
+  return _mm_cvtss_f32(m);
 }
 #else
 constexpr int NV = 2;
@@ -29,6 +36,11 @@ inline uint64_t less_mask(VecF v, float t) {
   uint64_t m = 0;
   for (int i = 0; i < VecF::kWidth; ++i)
     if (v.v[i] < t) m |= uint64_t{1} << i;
+  return m;
+}
+inline float hmin(VecF v) {
+  float m = v.v[0];
+  for (int i = 1; i < VecF::kWidth; ++i) m = v.v[i] < m ? v.v[i] : m;
   return m;
 }
 #endif
@@ -77,39 +89,45 @@ inline void tile(const float* x, int64_t ldx, const NearestPanels& p, int64_t pa
     VecF kv[NV];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) kv[v] = fma(acc[r][v], va[v], vb[v]);
+    alignas(64) float buf[NRW];
+    if (k == 1) {
+      // Running minimum: one horizontal min per tile; the lane is looked up only when the
+      // panel improves on the best so far (a few times per row). Keys are finite or +inf
+      // (padding), never NaN, and the first lane equal to the minimum is the lowest index.
+      VecF m = kv[0];
+#pragma GCC unroll 8
+      for (int v = 1; v < NV; ++v) m = vmin(m, kv[v]);
+      const float hm = hmin(m);
+      if (!(hm < t)) continue;
+#pragma GCC unroll 8
+      for (int v = 0; v < NV; ++v) kv[v].store(buf + v * W);
+      int l = 0;
+      while (buf[l] != hm) ++l;
+      cand[r * cap] = {hm, base + l};
+      count[r] = 1;
+      thr[r] = hm;
+      continue;
+    }
     // One bit per codeword of the panel below the threshold; usually none.
     uint64_t bits = 0;
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) bits |= less_mask(kv[v], t) << (v * W);
     if (!bits) continue;
-    alignas(64) float buf[NRW];
 #pragma GCC unroll 8
     for (int v = 0; v < NV; ++v) kv[v].store(buf + v * W);
     NearestCand* c = cand + r * cap;
     // Ascending lane order keeps ties to the lower index; t only falls, so lanes that failed
     // the first test stay out.
-    if (k == 1) {
-      while (bits) {
-        const int l = __builtin_ctzll(bits);
-        bits &= bits - 1;
-        if (buf[l] < t) {
-          t = buf[l];
-          c[0] = {t, base + l};
-          count[r] = 1;
-        }
+    int32_t n = count[r];
+    while (bits) {
+      const int l = __builtin_ctzll(bits);
+      bits &= bits - 1;
+      if (buf[l] < t) {
+        c[n++] = {buf[l], base + l};
+        if (n == cap) t = nearest_compact(c, &n, k);
       }
-    } else {
-      int32_t n = count[r];
-      while (bits) {
-        const int l = __builtin_ctzll(bits);
-        bits &= bits - 1;
-        if (buf[l] < t) {
-          c[n++] = {buf[l], base + l};
-          if (n == cap) t = nearest_compact(c, &n, k);
-        }
-      }
-      count[r] = n;
     }
+    count[r] = n;
     thr[r] = t;
   }
 }
