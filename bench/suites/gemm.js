@@ -4,6 +4,7 @@
 // Writes bench/results/gemm.md. Shapes are M×N×K: C[M,N] = A[M,K]·B[K,N]
 // (Aᵀ: A stored [K,M]; Bᵀ: B stored [N,K], the Linear-weight and codebook layout).
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import * as q from '../../dist/index.js';
 import { native } from '../../dist/tensor/native.js';
 import { machineLine, markdownTable, serveProcess, startPeer } from '../lib/peers.js';
@@ -16,7 +17,7 @@ const SHAPES = [
   [256, 8192, 64, false, true], // scores of 256 queries against 8192 codewords (d = 64)
   [1024, 256, 256, true, false], // weight-gradient layout (Aᵀ·dY)
 ];
-const PAIRS = Number(process.env.QARM_BENCH_PAIRS ?? 15);
+const PAIRS = Number(process.env.QARM_BENCH_PAIRS ?? 31);
 
 const median = (xs) => {
   const s = [...xs].sort((x, y) => x - y);
@@ -48,6 +49,7 @@ if (process.argv[2] === '--serve') {
   process.exit(0);
 }
 
+const load0 = os.loadavg()[0];
 const rows = [];
 const isaName = q.isa().current;
 let peerNote = '';
@@ -97,7 +99,7 @@ console.log(table);
 const md = `# GEMM: qarm sgemm vs OpenBLAS (numpy)
 
 Command: \`npm run bench gemm\` (bench/suites/gemm.js; peer bench/peers/gemm_numpy.py in Debian /usr/bin/python3, numpy → OpenBLAS sgemm)${peerNote}
-Machine: ${machineLine()}; qarm ISA ${isaName}
+Machine: ${machineLine()}; qarm ISA ${isaName}; 1-min load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end
 Method: after a warm-up, ${PAIRS} pairs of single timed calls per shape (fewer for 2048²), ours and the peer's alternating call by call, each side a long-lived, otherwise idle process timing inside itself (so the scheduler treats both alike); GFLOP/s from the median time of each side; ratio = median over pairs of (peer time / our time), i.e. >1 means qarm is faster. The last two columns divide the FLOPs by the CPU time each side consumed (GFLOP per CPU-second), a noise-robust view of kernel efficiency. The machine is shared with other builds and tests, so absolute numbers move with load; the paired ratio is the figure to read.
 Date: ${new Date().toISOString()}
 
