@@ -1,9 +1,17 @@
-// Leak check: 10,000 ranker training steps; RSS growth after warm-up must stay under 5 %.
-// Usage: node --expose-gc scripts/leak-check.mjs [steps]
+// Leak check: 10,000 ranker training steps after a warm-up of 5,000; RSS growth over those
+// 10,000 steps must stay under 5 %. (A 30,000-step probe showed RSS rising for the first few
+// thousand steps as V8 and the allocator settle, then flat: that rise is warm-up, not a leak.)
+// RSS is sampled right after a full GC every 250 steps inside training. Single samples swing
+// by ±10 % with V8 heap resizing and the allocator keeping freed pages, so growth is judged on
+// the least-squares trend of all post-warm-up samples (the growth that trend predicts over the
+// run, relative to RSS at warm-up); the raw last-minus-first figure is printed as well.
+// Usage: node --expose-gc scripts/leak-check.mjs [measuredSteps] [warmupSteps]
 import * as q from '../dist/index.js';
 
-const steps = Number(process.argv[2] ?? 10000);
-const warmup = Math.min(2000, Math.floor(steps / 5));
+const measured = Number(process.argv[2] ?? 10000);
+const warmup = Number(process.argv[3] ?? 5000);
+const steps = warmup + measured;
+const every = 250;
 const batchSize = 128;
 const perEpoch = 50;
 const { items, samples } = q.rank.synthetic(batchSize * perEpoch, { numItems: 5000, numUsers: 500, seed: 1, maxHistory: 50 });
@@ -11,40 +19,36 @@ const valid = q.rank.synthetic(1024, { numItems: 5000, numUsers: 500, seed: 2, m
 const ranker = new q.rank.Ranker({ numUsers: 500, embeddingDim: 16 }, items);
 
 let step = 0;
-let rssWarm = 0;
+const points = [];
 let tensorsWarm = 0;
-let rssEnd = 0;
-let tensorsEnd = 0;
-const samplesRss = [];
 const t0 = Date.now();
 await q.rank.trainRanker(ranker, samples, valid, {
   epochs: Math.ceil(steps / perEpoch), batchSize, patience: 1e9,
   onProgress: () => {
     step++;
-    // Every sample is taken right after a full GC, inside training, so the figures compare
-    // like with like (the end figure is the last training step, not post-training state).
-    if (step % 1000 === 0 || step === warmup || step === steps) {
+    if (step >= warmup && (step % every === 0 || step === steps)) {
       global.gc?.();
-      const rss = process.memoryUsage().rss;
-      samplesRss.push([step, rss]);
-      if (step === warmup) {
-        rssWarm = rss;
-        tensorsWarm = q.memory().numTensors;
-      }
-      if (step === steps) {
-        rssEnd = rss;
-        tensorsEnd = q.memory().numTensors;
-      }
+      points.push([step, process.memoryUsage().rss]);
+      if (step === warmup) tensorsWarm = q.memory().numTensors;
     }
   },
 });
-const growth = (rssEnd - rssWarm) / rssWarm;
-console.log(`steps ${step}, warm-up ${warmup}, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-for (const [s, r] of samplesRss) console.log(`  step ${s}: rss ${(r / 2 ** 20).toFixed(1)} MiB`);
-console.log(`rss after warm-up ${(rssWarm / 2 ** 20).toFixed(1)} MiB, at end ${(rssEnd / 2 ** 20).toFixed(1)} MiB, growth ${(100 * growth).toFixed(2)} %`);
-console.log(`live tensors after warm-up ${tensorsWarm}, at the last step ${tensorsEnd}`);
-if (growth >= 0.05) {
-  console.log('FAIL: RSS grew by 5 % or more');
+const tensorsEnd = q.memory().numTensors;
+const n = points.length;
+const mx = points.reduce((s, [x]) => s + x, 0) / n;
+const my = points.reduce((s, [, y]) => s + y, 0) / n;
+const slope = points.reduce((s, [x, y]) => s + (x - mx) * (y - my), 0) / points.reduce((s, [x]) => s + (x - mx) ** 2, 0);
+const atWarm = my + slope * (warmup - mx);
+const trendGrowth = (slope * (steps - warmup)) / atWarm;
+const raw = (points[n - 1][1] - points[0][1]) / points[0][1];
+const mib = (b) => (b / 2 ** 20).toFixed(1);
+console.log(`steps ${step} (warm-up ${warmup}), ${((Date.now() - t0) / 1000).toFixed(1)} s, ${n} RSS samples`);
+console.log(`RSS min ${mib(Math.min(...points.map((p) => p[1])))} MiB, max ${mib(Math.max(...points.map((p) => p[1])))} MiB`);
+console.log(`raw: ${mib(points[0][1])} MiB at step ${warmup} -> ${mib(points[n - 1][1])} MiB at step ${points[n - 1][0]} (${(100 * raw).toFixed(2)} %)`);
+console.log(`trend: ${(slope * 1000 / 1024).toFixed(2)} KiB per 1,000 steps -> ${(100 * trendGrowth).toFixed(2)} % over ${steps - warmup} steps`);
+console.log(`live tensors at warm-up ${tensorsWarm}, after training ${tensorsEnd}`);
+if (trendGrowth >= 0.05) {
+  console.log('FAIL: RSS trend grows by 5 % or more');
   process.exit(1);
 }
 console.log('ok: RSS growth under 5 %');
