@@ -75,9 +75,9 @@ const base = { dims: 64, hidden: [256], temperature: 0.1, batchSize: 512, lr: 2e
 // each stopping rule would have kept, and the per-epoch trade-off.
 const times = [];
 const trajectories = [];
-function trajectory(label, extra) {
+function trajectory(label, extra, trainPairs = mined.pairs) {
   const traj = [];
-  const res = trainAligner(content, mined.pairs, {
+  const res = trainAligner(content, trainPairs, {
     ...base, ...extra,
     onEpoch: (epoch, model) => {
       const z = projectAll(model, content);
@@ -131,5 +131,12 @@ writeFileSync(new URL('../results/alignment.md', import.meta.url), md);
 // Configurations: InfoNCE temperatures (ALIGN_TAUS, default 0.1,0.05); ALIGN_NB=w adds a run
 // with the neighbourhood-keeping term at weight w (tau 0.1).
 for (const tau of (process.env.ALIGN_TAUS ?? (quick ? '0.1' : '0.1,0.05')).split(',').map(Number)) trajectory(`aligned (tau ${tau})`, { temperature: tau });
+if (process.env.ALIGN_TOPN) {
+  // A larger training pair set (top-N per item and cap from ALIGN_TOPN=N,cap); held-out sets unchanged.
+  const [topN, cap] = process.env.ALIGN_TOPN.split(',').map(Number);
+  const more = minePairs(train, n, { topN, cap }).pairs;
+  lap(`mined ${more.a.length} training pairs with topN ${topN}, cap ${cap}`);
+  trajectory(`aligned (tau 0.1, ${more.a.length} training pairs: top-${topN}, cap ${cap})`, {}, more);
+}
 if (process.env.ALIGN_NB) trajectory(`aligned (tau 0.1) + neighbourhood term (w ${process.env.ALIGN_NB})`, { neighbourhoodWeight: Number(process.env.ALIGN_NB) });
 if (quick) writeResults();

@@ -93,7 +93,7 @@ export interface AlignerOptions {
   temperature?: number;
   /** Pairs per batch (default 512). */
   batchSize?: number;
-  /** Adam learning rate (default 1e-3). */
+  /** Adam learning rate (default 2e-3). */
   lr?: number;
   /** Decoupled weight decay (default 0). */
   weightDecay?: number;
@@ -211,7 +211,7 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   const seed = opts.seed ?? 0;
   const g = new Generator(seed + 1);
   const model = new MLP([din, ...(opts.hidden ?? [256]), dims], { activation: opts.activation ?? 'relu', seed });
-  const optim = new Adam(model.parameters(), { lr: opts.lr ?? 1e-3, weightDecay: opts.weightDecay ?? 0, decoupled: true });
+  const optim = new Adam(model.parameters(), { lr: opts.lr ?? 2e-3, weightDecay: opts.weightDecay ?? 0, decoupled: true });
   const x = content.f32('content');
   // Content rows L2-normalised once, for the neighbourhood term.
   const xn = new Float32Array(x.length);
