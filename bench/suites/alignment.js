@@ -105,7 +105,7 @@ console.log(table);
 const counts = Object.entries(mined.byMiner).map(([k, v]) => `${k} ${v.a.length}`).join(', ');
 const md = `# Item alignment: Recall@K of held-out behaviour pairs (bundled Online Retail)
 
-Command: \`ALIGN_EPOCHS=${EPOCHS} node bench/suites/alignment.js\` (also \`npm run bench alignment\`, default 10 epochs)
+Command: \`${['ALIGN_EPOCHS', 'ALIGN_TAUS', 'ALIGN_TOPN', 'ALIGN_NB'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`).join(' ')} node bench/suites/alignment.js\` (\`npm run bench alignment\` = 10 epochs, tau 0.1 and 0.05)
 Machine: ${machineLine()}
 
 Split: train < 2011-09-01 <= validation < 2011-10-15 <= test (${train.length} / ${valid.length} / ${test.length} events).
