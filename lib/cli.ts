@@ -66,7 +66,7 @@ export function buildProgram(): Command {
 
   program
     .command('align')
-    .description('mine item pairs from the training period and train the contrastive aligner; writes aligned.npy and alignment.json')
+    .description('mine item pairs from the training period and train the contrastive aligner; writes aligned.npy and align.json')
     .addOption(common.data())
     .addOption(common.out('qarm-align'))
     .addOption(common.config())
