@@ -139,8 +139,8 @@ export function defaultConfig(): RunConfig {
       batchSize: 1024,
       lr: 2e-3,
       weightDecay: 0,
-      maxEpochs: 4,
-      patience: 1,
+      maxEpochs: 6,
+      patience: 2,
       trainNegativeFraction: 0.5,
     },
   };
