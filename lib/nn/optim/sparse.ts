@@ -6,11 +6,10 @@
  * thread at a time (deterministic).
  */
 import { RowSparseGrad } from '../../autograd/sparse.js';
-import { ValueError } from '../../errors.js';
 import { runKernel } from '../../tensor/backend.js';
 import { keep } from '../../tensor/memory.js';
 import { Tensor } from '../../tensor/tensor.js';
-import { checkHyper } from './hyper.js';
+import { checkHyper, resolveAdamOptions, type AdamOptions } from './hyper.js';
 import { Optimizer } from './optimizer.js';
 
 // A host-made tensor moved to `like`'s device (the host copy is released); as is on the CPU.
@@ -39,15 +38,8 @@ function rowsOf(p: Tensor): { indices: Tensor; values: Tensor; temporary: boolea
   return { indices: onDevice(Tensor.fromArray(all, [rows], 'int32'), p), values: g as Tensor, temporary: true };
 }
 
-export interface SparseAdamOptions {
-  lr?: number;
-  beta1?: number;
-  beta2?: number;
-  eps?: number;
-  /** L2 penalty added to the touched rows' gradients, or decoupled decay (with `decoupled`). */
-  weightDecay?: number;
-  decoupled?: boolean;
-}
+/** Options of {@link SparseAdam}: those of Adam, applied to the touched rows only. */
+export type SparseAdamOptions = AdamOptions;
 
 /**
  * Lazy Adam: for each row in the gradient, m and v are updated and the row moves with the
@@ -59,12 +51,7 @@ export class SparseAdam extends Optimizer {
   private steps = new Map<Tensor, number>();
   constructor(params: Iterable<Tensor>, opts: SparseAdamOptions = {}) {
     super(params);
-    this.opts = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, decoupled: false, ...opts };
-    checkHyper({ lr: this.opts.lr, eps: this.opts.eps, weightDecay: this.opts.weightDecay });
-    for (const b of ['beta1', 'beta2'] as const) {
-      const v = this.opts[b];
-      if (!(v >= 0 && v < 1)) throw new ValueError(`argument '${b}' must be in [0, 1), got ${v}`, b);
-    }
+    this.opts = resolveAdamOptions(opts);
   }
 
   step(): void {
