@@ -24,6 +24,23 @@ inline void check(cudaError_t e, const char* what) {
 // Checks the launch that just happened (configuration errors surface here, faults later).
 inline void check_launch(const char* what) { check(cudaGetLastError(), what); }
 
+// Grow-only device scratch buffer, one per purpose; every use happens in stream order, so a
+// buffer is reused without synchronising. Never freed: it lives as long as the CUDA context.
+struct DeviceScratch {
+  void* p = nullptr;
+  size_t cap = 0;
+  void* get(size_t bytes) {
+    if (bytes > cap) {
+      if (p) check(cudaFree(p), "cudaFree(scratch)");
+      p = nullptr;
+      cap = 0;
+      check(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc(scratch)");
+      cap = bytes;
+    }
+    return p;
+  }
+};
+
 inline unsigned blocks_for(int64_t n, int threads, int64_t cap = 65535LL * 32) {
   int64_t b = (n + threads - 1) / threads;
   if (b < 1) b = 1;

@@ -12,22 +12,7 @@
 namespace qarm::cuda {
 namespace {
 
-// Grow-only device scratch. One per purpose; all use happens in stream order.
-struct Scratch {
-  void* p = nullptr;
-  size_t cap = 0;
-  void* get(size_t bytes) {
-    if (bytes > cap) {
-      if (p) check(cudaFree(p), "cudaFree(scratch)");
-      p = nullptr;
-      cap = 0;
-      check(cudaMalloc(&p, bytes), "cudaMalloc(scratch)");
-      cap = bytes;
-    }
-    return p;
-  }
-};
-Scratch g_keys_in, g_keys_out, g_perm_in, g_perm_out, g_cub;
+DeviceScratch g_keys_in, g_keys_out, g_perm_in, g_perm_out, g_cub;
 
 __global__ void validate_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* err,
                                 bool allow_negative = false) {

@@ -175,24 +175,12 @@ __global__ void __launch_bounds__(256) nearest_kernel(const float* __restrict__ 
   }
 }
 
-struct ScratchF {
-  float* p = nullptr;
-  size_t cap = 0;
-};
-ScratchF g_scratch[4];
+DeviceScratch g_scratch[4];
 
 }  // namespace
 
 float* nearest_scratch(int which, size_t floats) {
-  ScratchF& s = g_scratch[which];
-  if (floats > s.cap) {
-    if (s.p) check(cudaFree(s.p), "cudaFree(scratch)");
-    s.p = nullptr;
-    s.cap = 0;
-    check(cudaMalloc(&s.p, (floats ? floats : 1) * sizeof(float)), "cudaMalloc(scratch)");
-    s.cap = floats;
-  }
-  return s.p;
+  return static_cast<float*>(g_scratch[which].get(floats * sizeof(float)));
 }
 
 void row_norm_terms(const float* v, int64_t rows, int64_t dim, bool want_inverse, float* term) {

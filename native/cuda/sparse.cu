@@ -15,21 +15,7 @@
 namespace qarm::cuda {
 namespace {
 
-struct Buf {
-  void* p = nullptr;
-  size_t cap = 0;
-  void* get(size_t bytes) {
-    if (bytes > cap) {
-      if (p) check(cudaFree(p), "cudaFree(scratch)");
-      p = nullptr;
-      cap = 0;
-      check(cudaMalloc(&p, bytes ? bytes : 1), "cudaMalloc(scratch)");
-      cap = bytes;
-    }
-    return p;
-  }
-};
-Buf g_flags, g_pos, g_scan_tmp;
+DeviceScratch g_flags, g_pos, g_scan_tmp;
 
 struct Plan {
   SortedRows rows{};
