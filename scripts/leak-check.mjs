@@ -6,6 +6,7 @@
 // the least-squares trend of all post-warm-up samples (the growth that trend predicts over the
 // run, relative to RSS at warm-up); the raw last-minus-first figure is printed as well.
 // Usage: node --expose-gc scripts/leak-check.mjs [measuredSteps] [warmupSteps]
+import * as os from 'node:os';
 import * as q from '../dist/index.js';
 
 const measured = Number(process.argv[2] ?? 10000);
@@ -17,10 +18,14 @@ const perEpoch = 50;
 const { items, samples } = q.rank.synthetic(batchSize * perEpoch, { numItems: 5000, numUsers: 500, seed: 1, maxHistory: 50 });
 const valid = q.rank.synthetic(1024, { numItems: 5000, numUsers: 500, seed: 2, maxHistory: 50 }).samples;
 const ranker = new q.rank.Ranker({ numUsers: 500, embeddingDim: 16 }, items);
+const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
+console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
+console.log(`load average at start: ${load()}`);
 
 let step = 0;
 const points = [];
 let tensorsWarm = 0;
+let memWarm;
 const t0 = Date.now();
 await q.rank.trainRanker(ranker, samples, valid, {
   epochs: Math.ceil(steps / perEpoch), batchSize, patience: 1e9,
@@ -29,11 +34,16 @@ await q.rank.trainRanker(ranker, samples, valid, {
     if (step >= warmup && (step % every === 0 || step === steps)) {
       global.gc?.();
       points.push([step, process.memoryUsage().rss]);
-      if (step === warmup) tensorsWarm = q.memory().numTensors;
+      if (step === warmup) {
+        tensorsWarm = q.memory().numTensors;
+        memWarm = process.memoryUsage();
+      }
     }
   },
 });
 const tensorsEnd = q.memory().numTensors;
+global.gc?.();
+const memEnd = process.memoryUsage();
 const n = points.length;
 const mx = points.reduce((s, [x]) => s + x, 0) / n;
 const my = points.reduce((s, [, y]) => s + y, 0) / n;
@@ -43,10 +53,14 @@ const trendGrowth = (slope * (steps - warmup)) / atWarm;
 const raw = (points[n - 1][1] - points[0][1]) / points[0][1];
 const mib = (b) => (b / 2 ** 20).toFixed(1);
 console.log(`steps ${step} (warm-up ${warmup}), ${((Date.now() - t0) / 1000).toFixed(1)} s, ${n} RSS samples`);
+console.log(`RSS samples (MiB): ${points.map(([, y]) => mib(y)).join(' ')}`);
 console.log(`RSS min ${mib(Math.min(...points.map((p) => p[1])))} MiB, max ${mib(Math.max(...points.map((p) => p[1])))} MiB`);
 console.log(`raw: ${mib(points[0][1])} MiB at step ${warmup} -> ${mib(points[n - 1][1])} MiB at step ${points[n - 1][0]} (${(100 * raw).toFixed(2)} %)`);
 console.log(`trend: ${(slope * 1000 / 1024).toFixed(2)} KiB per 1,000 steps -> ${(100 * trendGrowth).toFixed(2)} % over ${steps - warmup} steps`);
 console.log(`live tensors at warm-up ${tensorsWarm}, after training ${tensorsEnd}`);
+// Where the memory is: V8 heap, ArrayBuffers (CPU tensor storage) and the rest (native heap).
+for (const k of ['heapUsed', 'heapTotal', 'external', 'arrayBuffers']) console.log(`${k}: ${mib(memWarm[k])} MiB at warm-up, ${mib(memEnd[k])} MiB after training`);
+console.log(`load average at end: ${load()}`);
 if (trendGrowth >= 0.05) {
   console.log('FAIL: RSS trend grows by 5 % or more');
   process.exit(1);

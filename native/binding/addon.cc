@@ -2,6 +2,7 @@
 #include <napi.h>
 
 #include "args.h"
+#include "malloc_config.h"
 
 namespace qarm::binding {
 void register_runtime(Napi::Env env, Napi::Object exports);
@@ -13,6 +14,7 @@ void register_quant(Napi::Env env, Napi::Object exports);
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding;
+  configure_malloc();
   for (Register r : {register_runtime, register_ops, register_embedding, register_quant}) r(env, exports);
   return exports;
 }
