@@ -284,6 +284,41 @@ describe('embedding layers, attention and loss', () => {
     gradCheck((r) => q.sum(q.mul(att.forwardPacked(r, B, H, masks), c)), [{ data: rv, shape: [B + B * H, D] }]);
   });
 
+  it('fused packed attention with padded histories (trailing masked slots, an empty sample) equals the composed path', () => {
+    // The fused kernel scores only each sample's slots up to the last one a mask selects; the
+    // keys past it are non-zero here, so skipping them must still give exactly zero weight and
+    // zero gradient there.
+    const B = 5, H = 9, D = 6;
+    const lens = [9, 4, 0, 1, 6];
+    const rv = randArray((B + B * H) * D, 51);
+    const masks = [0, 1, 2].map((i) => {
+      const m = Float32Array.from(randInts(B * H, 2, 60 + i));
+      lens.forEach((L, b) => m.fill(0, b * H + L, (b + 1) * H));
+      if (i === 0) lens.forEach((L, b) => L && (m[b * H + L - 1] = 1)); // the last active slot is selected
+      return q.tensor(m, [B, H]);
+    });
+    const c = q.tensor(randArray(B * 3 * D, 53), [B, 3 * D]);
+    for (const activation of ['sigmoid', 'relu']) {
+      const run = (fused) => {
+        const att = new q.nn.TargetAttention(D, { hidden: [19], seed: 6, activation, fused });
+        const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
+        rep.requiresGrad = true;
+        const y = att.forwardPacked(rep, B, H, masks);
+        q.sum(q.mul(y, c)).backward();
+        return [y, rep.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
+      };
+      const fused = run(true), plain = run(false);
+      fused.forEach((a, i) => assertClose(a, plain[i], { rtol: 1e-4, atol: 1e-5, msg: `${activation} part ${i}` }));
+      // The empty sample pools to zeros, and no padded slot (nor its query) gets a gradient.
+      assert.ok(fused[0].subarray(2 * 3 * D, 3 * 3 * D).every((v) => v === 0));
+      const drep = fused[1];
+      assert.ok(drep.subarray(2 * D, 3 * D).every((v) => v === 0));
+      lens.forEach((L, b) => assert.ok(drep.subarray((B + b * H + L) * D, (B + (b + 1) * H) * D).every((v) => v === 0), `sample ${b}`));
+    }
+    const att = new q.nn.TargetAttention(D, { hidden: [19], seed: 6 });
+    gradCheck((r) => q.sum(q.mul(att.forwardPacked(r, B, H, masks), c)), [{ data: rv, shape: [B + B * H, D] }]);
+  });
+
   it('bceWithLogits is stable for extreme logits and its gradient matches finite differences', () => {
     const x = new Float32Array([-1000, -30, -1, 0, 0.5, 30, 1000]);
     const y = new Float32Array([0, 1, 1, 0, 1, 0, 1]);

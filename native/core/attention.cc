@@ -78,6 +78,23 @@ namespace {
 
 constexpr int64_t kDinBlock = 16;  // samples per weight-gradient block (fixed: determinism)
 
+// One past the last history slot that any of the M masks selects (masks [M, H] of one sample).
+// Later slots add nothing to any pooled sum and get zero gradients, so the scoring MLP (the
+// bulk of the work) runs over this prefix only; padded histories are often half empty.
+int64_t active_slots(const float* mk, int64_t M, int64_t H) {
+  int64_t len = 0;
+  for (int64_t m = 0; m < M; ++m) {
+    const float* r = mk + m * H;
+    for (int64_t h = H; h > len; --h) {
+      if (r[h - 1] != 0.f) {
+        len = h;
+        break;
+      }
+    }
+  }
+  return len;
+}
+
 
 }  // namespace
 
@@ -218,13 +235,15 @@ void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t 
         sc(static_cast<size_t>(H));
     for (int64_t b = b0; b < b1_; ++b) {
       const float* kb = keys + b * H * K;
+      std::memset(pooled + b * M * K, 0, sizeof(float) * static_cast<size_t>(M * K));
+      const int64_t Hb = active_slots(masks + b * M * H, M, H);
+      if (Hb == 0) continue;
       din_sample_terms(w, rep + b * K, b1, K, A, qt.data(), mt.data());
-      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, H, K, A, Ap, w.w2.data(), b2, act, z.data(), sc.data());
+      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, z.data(), sc.data());
       for (int64_t m = 0; m < M; ++m) {
         const float* mk = masks + (b * M + m) * H;
         float* __restrict o = pooled + (b * M + m) * K;
-        std::memset(o, 0, sizeof(float) * static_cast<size_t>(K));
-        for (int64_t h = 0; h < H; ++h) {
+        for (int64_t h = 0; h < Hb; ++h) {
           const float c = mk[h] * sc[h];
           if (c == 0.f) continue;
           const float* __restrict kr = kb + h * K;
@@ -261,10 +280,17 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
         const float* qb = rep + b * K;
         const float* kb = keys + b * H * K;
         const float* dpb = dpooled + b * M * K;
+        const int64_t Hb = active_slots(masks + b * M * H, M, H);
+        if (drep) {
+          // Rows past the active prefix (and the query, when nothing is active) get no gradient.
+          std::memset(drep + (B + b * H + Hb) * K, 0, sizeof(float) * static_cast<size_t>((H - Hb) * K));
+          if (Hb == 0) std::memset(drep + b * K, 0, sizeof(float) * static_cast<size_t>(K));
+        }
+        if (Hb == 0) continue;
         din_sample_terms(w, qb, b1, K, A, qt.data(), mt.data());
-        QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, H, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
+        QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
         // d score[h] = Σ_m mask[m, h] <dpooled[m], key[h]>
-        for (int64_t h = 0; h < H; ++h) {
+        for (int64_t h = 0; h < Hb; ++h) {
           const float* kr = kb + h * K;
           float s = 0.f;
           for (int64_t m = 0; m < M; ++m) {
@@ -278,12 +304,12 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
           ds[h] = s;
         }
         QARM_ISA_SELECT(din_bwd_sample)(qb, kb, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hid.data(), ds.data(),
-                                        act, H, K, A, Ap, Kp, g.data(), dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2,
+                                        act, Hb, K, A, Ap, Kp, g.data(), dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2,
                                         gb2, dqb.data(), dkb.data());
         if (!drep) continue;
         std::memcpy(drep + b * K, dqb.data(), sizeof(float) * static_cast<size_t>(K));
         // The pooling's own term: d key[h] += Σ_m mask[m, h] score[h] dpooled[m].
-        for (int64_t h = 0; h < H; ++h) {
+        for (int64_t h = 0; h < Hb; ++h) {
           float* __restrict dk = dkb.data() + h * K;
           for (int64_t m = 0; m < M; ++m) {
             const float cf = masks[(b * M + m) * H + h] * sc[h];
@@ -292,7 +318,7 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
             for (int64_t j = 0; j < K; ++j) dk[j] += cf * dp[j];
           }
         }
-        std::memcpy(drep + (B + b * H) * K, dkb.data(), sizeof(float) * static_cast<size_t>(H * K));
+        std::memcpy(drep + (B + b * H) * K, dkb.data(), sizeof(float) * static_cast<size_t>(Hb * K));
       }
     }
   });

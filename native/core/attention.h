@@ -53,6 +53,8 @@ namespace qarm {
 // Target attention end to end (DIN scoring as din_scores_forward, then pooling), on a packed
 // representation matrix rep = [queries (B rows); keys (B·H rows)] of width K:
 //   pooled[b, m, :] = Σ_h masks[b, m, h] · score[b, h] · key[b, h, :].
+// Per sample, only the slots up to the last one any mask selects are scored (later slots add
+// nothing and get zero gradients), so padded histories cost what their lengths do.
 void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
                                 int64_t M, const float* W1, const float* b1, const float* w2, float b2,
                                 int act, int64_t A, float* pooled);
