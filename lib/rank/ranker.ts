@@ -191,19 +191,44 @@ export class Ranker extends Module {
     return { sparse: all.filter((p) => tables.has(p)), dense: all.filter((p) => !tables.has(p)) };
   }
 
-  /** Codes of `ids` at RQ level l (negative ids → -1, i.e. padding). */
-  private levelCodes(ids: Int32Array, l: number): Int32Array {
+  /**
+   * RQ codes of `ids`, one array per level (negative ids → -1, i.e. padding). One pass over
+   * the ids: an item's codes share a cache line, so each id costs one random read.
+   */
+  private levelCodes(ids: Int32Array): Int32Array[] {
     const { codes, levels } = this.items.rq!;
-    const out = new Int32Array(ids.length);
-    for (let i = 0; i < ids.length; i++) out[i] = ids[i] < 0 ? -1 : codes[ids[i] * levels + l];
+    const n = ids.length;
+    const out: Int32Array[] = [];
+    for (let l = 0; l < levels; l++) out.push(new Int32Array(n));
+    if (levels === 3) {
+      // The common case, unrolled (no inner loop over levels per id).
+      const [c0, c1, c2] = out;
+      for (let i = 0; i < n; i++) {
+        const id = ids[i];
+        if (id < 0) {
+          c0[i] = c1[i] = c2[i] = -1;
+        } else {
+          const o = id * 3;
+          c0[i] = codes[o];
+          c1[i] = codes[o + 1];
+          c2[i] = codes[o + 2];
+        }
+      }
+      return out;
+    }
+    for (let i = 0; i < n; i++) {
+      const id = ids[i];
+      for (let l = 0; l < levels; l++) out[l][i] = id < 0 ? -1 : codes[id * levels + l];
+    }
     return out;
   }
 
   /**
    * [item emb] ++ [Σ_l RQ emb] of `ids` (negative = padding → zeros) → [n, keyDim], in one
    * table-batched lookup (each table's gradient comes back row-sparse and coalesced).
+   * `codes` are the ids' RQ codes per level (when history codes are on).
    */
-  private represent(ids: Int32Array): Tensor {
+  private represent(ids: Int32Array, codes: Int32Array[] | null): Tensor {
     const tables: Tensor[] = [];
     const rows: Int32Array[] = [];
     const group: number[] = [];
@@ -212,10 +237,10 @@ export class Ranker extends Module {
       rows.push(this.item.rowsOf(ids, true));
       group.push(0);
     }
-    if (this.config.features.historyCodes) {
+    if (this.config.features.historyCodes && codes) {
       for (let l = 0; l < this.rq.length; l++) {
         tables.push(this.rq[l].weight);
-        rows.push(this.levelCodes(ids, l));
+        rows.push(codes[l]);
         group.push(this.item ? 1 : 0);
       }
     }
@@ -237,20 +262,23 @@ export class Ranker extends Module {
     // Query (target) and key (history) representations come from one table-batched lookup over
     // [targets; padded history slots], consumed packed by the attention.
     let rep: Tensor | null = null;
-    let hist: Int32Array | null = null;
+    // all = [targets; padded history slots] (-1 = padding); allCodes = their RQ codes per level.
+    let all: Int32Array | null = null;
+    let allCodes: Int32Array[] | null = null;
+    const needCodes = this.items.rq && (f.rq || f.historyCodes || f.cross);
     if (this.attention && H > 0) {
-      hist = new Int32Array(B * H).fill(-1);
-      for (let b = 0; b < B; b++) hist.set(batch.history.subarray(b * H, b * H + batch.historyLength[b]), b * H);
-      const all = new Int32Array(B + B * H);
+      all = new Int32Array(B + B * H).fill(-1, B);
       all.set(batch.item);
-      all.set(hist, B);
-      rep = this.represent(all);
+      for (let b = 0; b < B; b++) all.set(batch.history.subarray(b * H, b * H + batch.historyLength[b]), B + b * H);
+      if (needCodes) allCodes = this.levelCodes(all);
+      rep = this.represent(all, allCodes);
     }
     if (this.user && f.userId) parts.push(this.user.forward(batch.user));
     if (this.item && f.itemId) parts.push(this.item.forward(batch.item));
     if (f.rq) {
       // One block per level: [B, L·d] from one table-batched lookup.
-      parts.push(embeddingLookupMulti(this.rq.map((e) => e.weight), this.rq.map((_, l) => this.levelCodes(batch.item, l)), this.rq.map((_, l) => l), 'rq'));
+      const targetCodes = allCodes ? allCodes.map((c) => c.subarray(0, B)) : this.levelCodes(batch.item);
+      parts.push(embeddingLookupMulti(this.rq.map((e) => e.weight), targetCodes, this.rq.map((_, l) => l), 'rq'));
     }
     if (this.vq) {
       const { codes, k } = this.items.vq!;
@@ -264,7 +292,7 @@ export class Ranker extends Module {
       for (let b = 0; b < B; b++) x.set(values.subarray(batch.item[b] * dim, (batch.item[b] + 1) * dim), b * dim);
       parts.push(this.dense.forward(Tensor.fromArray(x, [B, dim], 'float32')));
     }
-    if (this.attention && rep && hist) {
+    if (this.attention && rep && all) {
       const masks = [];
       if (f.history) {
         const mask = new Float32Array(B * H);
@@ -273,18 +301,19 @@ export class Ranker extends Module {
       }
       let counts: Float32Array | null = null;
       if (f.cross) {
-        const { codes, levels } = this.items.rq!;
+        // Level-1 and level-2 codes of targets (first B) and history slots, read sequentially.
+        const [l1, l2] = allCodes!;
         const m1 = new Float32Array(B * H), m12 = new Float32Array(B * H);
         counts = new Float32Array(B * 2);
         for (let b = 0; b < B; b++) {
-          const t = batch.item[b] * levels;
+          const t1 = l1[b], t2 = l2[b];
           let c1 = 0, c12 = 0;
           for (let h = 0; h < batch.historyLength[b]; h++) {
-            const hi = hist[b * H + h] * levels;
-            if (codes[hi] === codes[t]) {
+            const hi = B + b * H + h;
+            if (l1[hi] === t1) {
               m1[b * H + h] = 1;
               c1++;
-              if (codes[hi + 1] === codes[t + 1]) {
+              if (l2[hi] === t2) {
                 m12[b * H + h] = 1;
                 c12++;
               }
