@@ -52,7 +52,7 @@ describe('embedding kernels', () => {
   });
 
   it('indexAdd and gradient coalescing are bit-identical across thread counts', () => {
-    // 40,000 x 33 floats = 5.3 MB: several row ranges (the kernel owns 1 MiB+ per range).
+    // 40,000 x 33 floats, Zipf indices: thread-owned row ranges, cut by the index histogram.
     const rows = 40000, dim = 33, n = 60000;
     const idx = zipf(n, rows, 7);
     const src = randArray(n * dim, 8);
@@ -66,6 +66,24 @@ describe('embedding kernels', () => {
     for (const th of [2, 3, 8]) {
       const other = withThreads(th, run);
       other.forEach((a, i) => assert.deepEqual(a, one[i], `threads ${th} part ${i}`));
+    }
+    // Row ownership (ranges cut by the index histogram) against the serial loop, with heavy
+    // duplicates, at several thread counts and row widths.
+    for (const d of [5, 33, 64, 200]) {
+      const m = 20000, r = 40000;
+      const src2 = randArray(m * d, 9);
+      const target = randArray(r * d, 10);
+      for (const [kind, ids] of [['uniform', randInts(m, r, 11)], ['zipf', zipf(m, r, 12)], ['equal', new Int32Array(m).fill(777)]]) {
+        const expected = refIndexAdd(target, d, ids, src2);
+        for (const th of [1, 2, 3, 5]) {
+          const got = withThreads(th, () => {
+            const t = q.tensor(Float32Array.from(target), [r, d]);
+            q.indexAdd(t, q.tensor(ids), q.tensor(src2, [m, d]));
+            return t.toTypedArray();
+          });
+          assert.deepEqual(got, expected, `dim ${d} ${kind} threads ${th}`);
+        }
+      }
     }
   });
 

@@ -5,8 +5,12 @@
 #include <cstring>
 #include <string>
 
+#include "cpu_features.h"
 #include "error.h"
 #include "threadpool.h"
+
+QARM_ISA_DECLARE(void index_add_span(float* target, int64_t dim, const int32_t* idx, const float* src,
+                                     const int32_t* pos, int64_t first, int64_t m, int64_t ahead))
 
 namespace qarm {
 namespace {
@@ -145,44 +149,58 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
   for (int64_t i = 0; i < n; ++i)
     if (idx[i] < 0 || idx[i] >= rows) bad_index(arg, i, idx[i], rows);
   if (n == 0 || dim == 0) return;
-  // Row ownership: the table is cut into P contiguous row ranges (P depends only on the table
-  // size, never on the thread count); one stable counting pass lists each range's source
-  // positions in ascending order, and each range is applied by one thread in that order. So
-  // every row receives its additions in increasing i — the serial loop's order, bit for bit —
-  // while the source is read front to back and no row needs a lock or an atomic.
-  const int64_t table_bytes = rows * dim * static_cast<int64_t>(sizeof(float));
-  const int64_t want = std::max<int64_t>(1, std::min<int64_t>({64, rows, table_bytes >> 20}));
-  // Ranges of 2^shift rows (a shift, not a division, per index).
-  int shift = 0;
-  while ((static_cast<int64_t>(1) << shift) * want < rows) ++shift;
-  const int64_t P = (rows + (static_cast<int64_t>(1) << shift) - 1) >> shift;
-  std::vector<int64_t> start(static_cast<size_t>(P) + 1, 0);
-  for (int64_t i = 0; i < n; ++i) ++start[(idx[i] >> shift) + 1];
-  for (int64_t p = 0; p < P; ++p) start[p + 1] += start[p];
-  std::vector<int32_t> pos(static_cast<size_t>(n));
-  {
-    std::vector<int64_t> fill(start.begin(), start.end() - 1);
-    for (int64_t i = 0; i < n; ++i) pos[fill[idx[i] >> shift]++] = static_cast<int32_t>(i);
+  auto span = QARM_ISA_SELECT(index_add_span);
+  // Each update is a cache miss on a table row: keep about 64 lines in flight.
+  const int64_t ahead = std::clamp<int64_t>(64 / ((dim + 15) / 16), 8, 32);
+  const int T = num_threads();
+  if (T == 1 || n * dim < (1 << 16)) {
+    span(target, dim, idx, src, nullptr, 0, n, ahead);
+    return;
   }
-  // Each update is a DRAM miss on the table row: prefetch kAhead updates ahead to keep many in flight.
-  constexpr int64_t kAhead = 12;
-  const size_t row_bytes = sizeof(float) * static_cast<size_t>(dim);
-  parallel_for(P, 1, [&](int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) {
-      const int64_t b = start[p], e = start[p + 1];
-      for (int64_t k = b; k < e; ++k) {
-        if (k + kAhead < e) {
-          const int64_t i2 = pos[k + kAhead];
-          const char* t = reinterpret_cast<const char*>(target + static_cast<int64_t>(idx[i2]) * dim);
-          const char* s2 = reinterpret_cast<const char*>(src + i2 * dim);
-          for (size_t j = 0; j < row_bytes; j += 64) {
-            prefetch_w(t + j);
-            prefetch(s2 + j);
-          }
-        }
-        const int64_t i = pos[k];
-        add_row(target + static_cast<int64_t>(idx[i]) * dim, src + i * dim, dim);
+  // Row ownership: thread c owns the rows [cut[c], cut[c+1]); it scans idx in order and applies
+  // only its own updates. So every row receives its additions in increasing i from one thread —
+  // the serial loop's order, bit for bit, however the rows are cut — with no sort, lock or atomic.
+  // The cuts balance an estimated cost per bucket of rows: a first touch of a row is a cache
+  // miss, a repeat is nearly free, so a bucket of w rows with c updates costs about
+  // c + kMiss * w * (1 - exp(-c / w)) (expected distinct rows). Skewed (Zipf) indices would
+  // otherwise leave one thread with the few hot rows and the other with every miss.
+  int shift = 0;
+  while (((rows - 1) >> shift) >= 1024) ++shift;
+  const int64_t nb = ((rows - 1) >> shift) + 1;
+  std::vector<int64_t> count(static_cast<size_t>(nb), 0);
+  for (int64_t i = 0; i < n; ++i) ++count[static_cast<size_t>(idx[i] >> shift)];
+  constexpr double kMiss = 8.0;
+  std::vector<double> cost(static_cast<size_t>(nb));
+  double total = 0;
+  for (int64_t b = 0; b < nb; ++b) {
+    const double c = static_cast<double>(count[static_cast<size_t>(b)]);
+    const double w = static_cast<double>(std::min(rows, (b + 1) << shift) - (b << shift));
+    cost[static_cast<size_t>(b)] = c + kMiss * w * -std::expm1(-c / w);
+    total += cost[static_cast<size_t>(b)];
+  }
+  std::vector<int64_t> cut(static_cast<size_t>(T) + 1, rows);
+  cut[0] = 0;
+  double acc = 0;
+  int t = 1;
+  for (int64_t b = 0; b < nb && t < T; ++b) {
+    acc += cost[static_cast<size_t>(b)];
+    while (t < T && acc * T >= total * t) cut[static_cast<size_t>(t++)] = std::min(rows, (b + 1) << shift);
+  }
+  parallel_chunks(T, [&](int64_t c) {
+    const int64_t lo = cut[static_cast<size_t>(c)];
+    const uint64_t width = static_cast<uint64_t>(cut[static_cast<size_t>(c) + 1] - lo);
+    if (width == 0) return;
+    // This thread's positions, a block at a time (branch-free compaction, in order).
+    constexpr int64_t kBlock = 4096;
+    int32_t pos[kBlock];
+    for (int64_t b0 = 0; b0 < n; b0 += kBlock) {
+      const int64_t b1 = std::min(n, b0 + kBlock);
+      int64_t m = 0;
+      for (int64_t i = b0; i < b1; ++i) {
+        pos[m] = static_cast<int32_t>(i - b0);
+        m += static_cast<uint64_t>(static_cast<int64_t>(idx[i]) - lo) < width;
       }
+      span(target, dim, idx, src, pos, b0, m, ahead);
     }
   });
 }

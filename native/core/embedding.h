@@ -42,8 +42,9 @@ void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t*
                  const int32_t* group, int T, int G, int64_t n, int64_t dim, float* out,
                  const char* arg);
 
-// target[idx[i], :] += src[i, :] in place (PyTorch's index_add_ along dim 0). Deterministic by
-// row ownership (fixed row ranges, each applied in increasing i), without a full sort.
+// target[idx[i], :] += src[i, :] in place (PyTorch's index_add_ along dim 0), without a sort.
+// Deterministic by row ownership: each thread owns a range of rows and applies their updates in
+// increasing i, so the result equals the serial loop bit for bit at any thread count.
 void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
                const float* src, const char* arg);
 
