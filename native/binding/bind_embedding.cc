@@ -6,6 +6,7 @@
 #include <cstring>
 #include <limits>
 #include <string>
+#include <vector>
 
 #include "../core/attention.h"
 #include "../core/embedding.h"
@@ -39,6 +40,21 @@ Napi::Value plan_result(Napi::Env env, const RowPlan& plan, int64_t dim, const f
   if (U) std::memcpy(uniq.Data(), plan.uniq.data(), U * sizeof(int32_t));
   auto vals = Napi::Float32Array::New(env, U * static_cast<size_t>(dim));
   reduce_plan(plan, src, dim, src_row, weight, vals.Data());
+  auto out = Napi::Array::New(env, 2);
+  out.Set(0u, uniq);
+  out.Set(1u, vals);
+  return out;
+}
+
+// As plan_result for a small table: the sums go through a dense per-row buffer instead.
+Napi::Value dense_result(Napi::Env env, const int32_t* idx, int64_t n, int64_t rows, const float* src,
+                         int64_t dim, int64_t stride, bool skip_negative, const char* arg) {
+  std::vector<float> acc(static_cast<size_t>(rows * dim), 0.f);
+  std::vector<uint8_t> touched(static_cast<size_t>(rows), 0);
+  const int64_t U = sum_rows_dense(idx, n, rows, src, dim, stride, skip_negative, arg, acc.data(), touched.data());
+  auto uniq = Napi::Int32Array::New(env, static_cast<size_t>(U));
+  auto vals = Napi::Float32Array::New(env, static_cast<size_t>(U * dim));
+  compact_dense_rows(acc.data(), touched.data(), rows, dim, uniq.Data(), vals.Data());
   auto out = Napi::Array::New(env, 2);
   out.Set(0u, uniq);
   out.Set(1u, vals);
@@ -82,6 +98,7 @@ Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
     auto idx = i32(info, 0, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
     auto src = f32(info, 3, "source", mul_checked(n, dim, "source"));
+    if (prefer_dense_sum(n, rows, dim)) return dense_result(info.Env(), idx.Data(), n, rows, src.Data(), dim, dim, skip, name.c_str());
     RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), skip);
     return plan_result(info.Env(), plan, dim, src.Data(), nullptr, nullptr);
   });
@@ -138,6 +155,7 @@ Napi::Value CoalesceStrided(const Napi::CallbackInfo& info) {
     auto idx = i32(info, 0, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
     auto src = f32(info, 3, "source", mul_checked(n, stride, "source"));
+    if (prefer_dense_sum(n, rows, dim)) return dense_result(info.Env(), idx.Data(), n, rows, src.Data() + off, dim, stride, true, name.c_str());
     RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), true);
     const size_t U = plan.uniq.size();
     auto uniq = Napi::Int32Array::New(info.Env(), U);

@@ -121,6 +121,40 @@ void reduce_plan_strided(const RowPlan& plan, const float* src, int64_t dim, int
   });
 }
 
+bool prefer_dense_sum(int64_t n, int64_t rows, int64_t dim) {
+  return rows <= n && rows * std::max<int64_t>(dim, 1) <= (1 << 16);
+}
+
+int64_t sum_rows_dense(const int32_t* idx, int64_t n, int64_t rows, const float* src, int64_t dim,
+                       int64_t src_stride, bool skip_negative, const char* arg, float* acc,
+                       uint8_t* touched) {
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = idx[i];
+    if (v < 0 && skip_negative) continue;
+    if (v < 0 || v >= rows) bad_index(arg, i, v, rows);
+  }
+  int64_t distinct = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = idx[i];
+    if (v < 0) continue;
+    distinct += touched[v] == 0;
+    touched[v] = 1;
+    add_row(acc + static_cast<int64_t>(v) * dim, src + i * src_stride, dim);
+  }
+  return distinct;
+}
+
+void compact_dense_rows(const float* acc, const uint8_t* touched, int64_t rows, int64_t dim,
+                        int32_t* uniq, float* out) {
+  int64_t u = 0;
+  for (int64_t r = 0; r < rows; ++r) {
+    if (!touched[r]) continue;
+    uniq[u] = static_cast<int32_t>(r);
+    std::memcpy(out + u * dim, acc + r * dim, sizeof(float) * static_cast<size_t>(dim));
+    ++u;
+  }
+}
+
 void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t* const* ids,
                  const int32_t* group, int T, int G, int64_t n, int64_t dim, float* out,
                  const char* arg) {

@@ -34,6 +34,23 @@ void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32
 void reduce_plan_strided(const RowPlan& plan, const float* src, int64_t dim, int64_t src_stride,
                          float* out);
 
+// Small tables (few rows, many indices): the row sums go straight into a dense [rows, dim]
+// buffer instead of through a sorted plan. Worth it when the table is small next to the index
+// list (and the buffer stays in cache).
+bool prefer_dense_sum(int64_t n, int64_t rows, int64_t dim);
+
+// acc[idx[i], :] += src[i * src_stride .. + dim) over i in order (acc zeroed by the caller),
+// touched[r] = 1 for every row hit; negative indices skipped when `skip_negative`, else
+// Error(Index) naming `arg` (as plan_rows). Each row is summed in increasing position from
+// zero, as reduce_plan does, so the sums are the same bits. Returns the number of rows touched.
+int64_t sum_rows_dense(const int32_t* idx, int64_t n, int64_t rows, const float* src, int64_t dim,
+                       int64_t src_stride, bool skip_negative, const char* arg, float* acc,
+                       uint8_t* touched);
+
+// The touched rows of a dense sum, ascending: uniq[u] and out[u, :] = acc[uniq[u], :].
+void compact_dense_rows(const float* acc, const uint8_t* touched, int64_t rows, int64_t dim,
+                        int32_t* uniq, float* out);
+
 // Table-batched lookup (after FBGEMM's TBE): T tables of width dim; output block g of row i
 // is the sum over the tables t with group[t] == g of table_t[ids_t[i], :] (negative ids are
 // padding and add nothing). out is [n, G * dim]. Ids are checked first (Error(Index) naming
