@@ -55,6 +55,11 @@ describe('align: contrastive aligner', () => {
     const B = 5, d = 4;
     gradCheck((a, b) => infoNCE(q.l2Normalize(a), q.l2Normalize(b), 0.2),
       [{ data: randArray(B * d, 3), shape: [B, d] }, { data: randArray(B * d, 4), shape: [B, d] }], { eps: 1e-3, rtol: 3e-2, atol: 2e-3 });
+    // With masked (false-negative) entries: the fused backward must give them no gradient share.
+    const mask = new Float32Array(B * B);
+    mask[1] = mask[2 * B + 4] = mask[3 * B] = -1e4;
+    gradCheck((a, b) => infoNCE(q.l2Normalize(a), q.l2Normalize(b), 0.2, q.tensor(mask, [B, B])),
+      [{ data: randArray(B * d, 5), shape: [B, d] }, { data: randArray(B * d, 6), shape: [B, d] }], { eps: 1e-3, rtol: 3e-2, atol: 2e-3 });
   });
 
   it('neighbourhood term gradient matches finite differences', () => {
@@ -67,6 +72,7 @@ describe('align: contrastive aligner', () => {
   it('infoNCE rejects mismatched shapes and a bad temperature', () => {
     assert.throws(() => infoNCE(q.zeros([2, 3]), q.zeros([3, 3]), 0.1), q.ValueError);
     assert.throws(() => infoNCE(q.zeros([2, 3]), q.zeros([2, 3]), 0), q.ValueError);
+    assert.throws(() => infoNCE(q.zeros([2, 3]), q.zeros([2, 3]), 0.1, q.zeros([3, 3])), q.ValueError);
   });
 
   // Synthetic catalogue: 4 behaviour groups whose members share nothing in content but a
