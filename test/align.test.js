@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, assert, assertClose, gradCheck, randArray } from './helpers.js';
-import { infoNCE, neighbourhoodLoss, trainAligner, pairRecall, embeddingScorer, tableScorer, runAlignCommand } from '../dist/align/index.js';
+import { infoNCE, neighbourhoodLoss, trainAligner, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, runAlignCommand } from '../dist/align/index.js';
 
 function refInfoNCE(za, zb, B, d, tau, mask) {
   // float64 reference: mean of -log softmax_row(diag) and -log softmax_col(diag), halved.
@@ -35,6 +35,70 @@ describe('align: pair recall', () => {
     const r = pairRecall(tableScorer(t), 6, pairs, { ks: [1, 2, 3, 5], chunk: 2 });
     assert.equal(r.queries, 6);
     assert.deepEqual(r.recall, { 1: 3 / 6, 2: 3 / 6, 3: 4 / 6, 5: 1 });
+  });
+
+  it('gives the brute-force ranks with ties whether a query has few targets (counted) or many (sorted)', () => {
+    const n = 50, d = 3;
+    const g = new q.Generator(5);
+    const emb = Float32Array.from({ length: n * d }, () => Math.round(g.normal() * 2) / 2); // many ties
+    const a = [], b = [];
+    for (let j = 1; j < 30; j++) { a.push(0); b.push(j); } // item 0 queries 29 targets
+    for (let k = 0; k < 40; k++) { const i = 1 + g.int(n - 1); let j = g.int(n); if (j === i) j = (j + 1) % n; a.push(i); b.push(j); }
+    const pairs = { a: Int32Array.from(a), b: Int32Array.from(b), score: new Float32Array(a.length) };
+    const sc = embeddingScorer(emb, n, d);
+    const row = (i) => sc(Int32Array.of(i));
+    const ks = [1, 5, 10, 20];
+    const hits = ks.map(() => 0);
+    for (const [qi, t] of [...a.map((x, k) => [x, b[k]]), ...b.map((x, k) => [x, a[k]])]) {
+      const r = row(qi);
+      let rank = 0;
+      for (let j = 0; j < n; j++) if (j !== qi && j !== t && r[j] >= r[t]) rank++;
+      ks.forEach((k, x) => { if (rank < k) hits[x]++; });
+    }
+    const got = pairRecall(sc, n, pairs, { ks, chunk: 7 });
+    assert.deepEqual(got.recall, Object.fromEntries(ks.map((k, x) => [k, hits[x] / (2 * a.length)])));
+  });
+});
+
+describe('align: mixed retrieval space', () => {
+  const cos = (x, d, i, j) => {
+    let s = 0, a = 0, b = 0;
+    for (let c = 0; c < d; c++) { s += x[i * d + c] * x[j * d + c]; a += x[i * d + c] ** 2; b += x[j * d + c] ** 2; }
+    return a > 0 && b > 0 ? s / Math.sqrt(a * b) : 0;
+  };
+  it('mixSpaces: unit rows whose inner products are w cos_a + (1 - w) cos_b (float64 reference; a zero row; w = 1)', () => {
+    for (const [n, da, db, w] of [[1, 3, 2, 0.5], [17, 5, 7, 0.8], [40, 4, 9, 1]]) {
+      const a = randArray(n * da, n), b = randArray(n * db, n + 1);
+      if (n > 3) b.fill(0, 2 * db, 3 * db); // item 2 has no content: its content part is zero
+      const m = mixSpaces(a, da, b, db, n, w);
+      const d = da + db;
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let c = 0; c < d; c++) s += m[i * d + c] * m[j * d + c];
+          assertClose([s], [w * cos(a, da, i, j) + (1 - w) * cos(b, db, i, j)], { atol: 1e-5 });
+        }
+      }
+      if (w === 1) assert.ok(m.every((v, k) => k % d < da || v === 0));
+    }
+    assert.throws(() => mixSpaces(new Float32Array(6), 3, new Float32Array(4), 2, 2, 1.5), q.ValueError);
+    assert.throws(() => mixSpaces(new Float32Array(6), 3, new Float32Array(5), 2, 2, 0.5), q.ValueError);
+  });
+
+  it('mixedScorer over two cosine scorers equals the inner product in the mixed space; cachedScorer scores each item once', () => {
+    const n = 23, da = 4, db = 6, w = 0.7;
+    const a = randArray(n * da, 11), b = randArray(n * db, 12);
+    const unit = (x, d) => mixSpaces(x, d, new Float32Array(n), 1, n, 1).filter((_, k) => k % (d + 1) < d);
+    let calls = 0;
+    const counted = (sc) => (qs) => { calls += qs.length; return sc(qs); };
+    const cb = cachedScorer(counted(embeddingScorer(unit(b, db), n, db)), n);
+    const mixed = mixedScorer(embeddingScorer(unit(a, da), n, da), cb, w);
+    const ref = embeddingScorer(mixSpaces(a, da, b, db, n, w), n, da + db);
+    const qs = Int32Array.from([0, 5, 5, 22, 3]);
+    assertClose([...mixed(qs)], [...ref(qs)], { atol: 1e-5 });
+    assertClose([...mixed(Int32Array.from([3, 7]))], [...ref(Int32Array.from([3, 7]))], { atol: 1e-5 });
+    assert.equal(calls, 5); // items 0, 5, 22, 3, then only 7
+    assert.throws(() => mixedScorer(cb, cb, -0.1), q.ValueError);
   });
 });
 
@@ -113,6 +177,23 @@ describe('align: contrastive aligner', () => {
     assert.deepEqual([...again.embeddings.toTypedArray()], [...e]);
   });
 
+  it('contentMix: the chosen weight comes from the grid and retrieval is the mixed space of the kept embeddings', () => {
+    const s = synthetic(60);
+    const content = q.tensor(s.x, [s.n, s.dIn]);
+    const opts = { dims: 8, hidden: [16], batchSize: 32, epochs: 3, validation: s.val, validationK: 10, seed: 1 };
+    const mixed = trainAligner(content, s.train, { ...opts, contentMix: [0.5] });
+    assert.equal(mixed.mixWeight, 0.5);
+    assert.ok(mixed.history.every((h) => h.mixWeight === 0.5));
+    assert.deepEqual(mixed.retrieval.shape, [s.n, 8 + s.dIn]);
+    assertClose([...mixed.retrieval.toTypedArray()], [...mixSpaces(mixed.embeddings.toTypedArray(), 8, s.x, s.dIn, s.n, 0.5)], { atol: 1e-6 });
+    const pure = trainAligner(content, s.train, { ...opts, contentMix: [1] });
+    assert.equal(pure.mixWeight, 1);
+    assert.equal(pure.retrieval, null);
+    for (const bad of [[], [0], [1.2]]) {
+      assert.throws(() => trainAligner(content, s.train, { ...opts, contentMix: bad }), (e) => e instanceof q.ValueError && e.argument === 'contentMix');
+    }
+  });
+
   it('rejects out-of-range pairs naming the argument', () => {
     const content = q.zeros([3, 2]);
     assert.throws(() => trainAligner(content, { a: Int32Array.from([0]), b: Int32Array.from([3]), score: Float32Array.from([1]) }),
@@ -146,7 +227,8 @@ describe('align: contrastive aligner', () => {
       assert.deepEqual(aligned.shape, [31, 64]);
       assert.ok([...aligned.toTypedArray()].every(Number.isFinite));
       assert.ok(report.pairCounts.union > 0);
-      for (const f of ['content.npy', 'projector.safetensors', 'pairs.csv', 'align.json']) assert.ok(existsSync(join(out, f)), f);
+      for (const f of ['content.npy', 'projector.safetensors', 'pairs.csv', 'align.json', ...report.files]) assert.ok(existsSync(join(out, f)), f);
+      if (report.mixWeight < 1) assert.deepEqual(q.readNpy(join(out, 'retrieval.npy')).shape, [31, 64 + 8]);
       assert.equal(JSON.parse(readFileSync(join(out, 'align.json'), 'utf8')).dataset.items, 31);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,22 +1,27 @@
-// Alignment quality on the bundled Online Retail data (issue 7 protocol).
+// Alignment quality on the bundled Online Retail data (issue 7 protocol), or on another dataset
+// folder with ALIGN_DATA=DIR ALIGN_SPLIT=YYYY-MM-DD,YYYY-MM-DD ALIGN_OUT=alignment-NAME.md.
 //   npm run bench alignment            (or: node bench/suites/alignment.js [--quick])
-// Time split: train < 2011-09-01 <= validation < 2011-10-15 <= test. Pairs are mined the same
+// Time split (bundled data): train < 2011-09-01 <= validation < 2011-10-15 <= test. Pairs are mined the same
 // way (co-occurrence + Swing + User2Item, top-N / cap) from each period's events alone.
 // Recall@10/50 of test pairs by nearest-neighbour search over all items (query excluded),
 // raw content space vs aligned space vs behaviour-only (training co-occurrence cosine), for
 // all test pairs, pairs not mined from training, and pairs involving a cold item.
 import { writeFileSync, mkdirSync } from 'node:fs';
+import os from 'node:os';
 import * as q from '../../dist/index.js';
-import { projectAll, contentEmbeddings, pairKeys, filterPairs, pairRecall, embeddingScorer, tableScorer, trainAligner,
+import { projectAll, contentEmbeddings, pairKeys, filterPairs, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, trainAligner,
   eventsBetween, minePairs, cooccurrence, cosineNormalize, itemUserCounts } from '../../dist/align/index.js';
 import { machineLine, markdownTable } from '../lib/peers.js';
 
 const quick = process.argv.includes('--quick');
+const load0 = os.loadavg().map((x) => x.toFixed(1)).join(' ');
 const t00 = performance.now();
 const lap = (m) => console.log(`[${((performance.now() - t00) / 1000).toFixed(1)} s] ${m}`);
-const T1 = Date.UTC(2011, 8, 1) / 1000;
-const T2 = Date.UTC(2011, 9, 15) / 1000;
-const ds = await q.loadDataset(q.bundledDatasetDir());
+const SPLIT = (process.env.ALIGN_SPLIT ?? '2011-09-01,2011-10-15').split(',');
+const [T1, T2] = SPLIT.map((d) => Date.parse(`${d}T00:00:00Z`) / 1000);
+const DATA = process.env.ALIGN_DATA ?? q.bundledDatasetDir();
+const OUT = process.env.ALIGN_OUT ?? 'alignment.md';
+const ds = await q.loadDataset(DATA);
 const n = ds.items.length;
 
 // Encoders, timed without the cache.
@@ -59,20 +64,24 @@ console.log('pairs', { ...Object.fromEntries(Object.entries(mined.byMiner).map((
   valid: vPairs.a.length, validNew: vNew.a.length, validCold: vCold.a.length, testAll: sets.all.a.length, testNew: sets.new.a.length, testCold: sets.cold.a.length });
 
 const behaviour = tableScorer(cosineNormalize(cooccurrence(train, n), itemUserCounts(train, n)));
+const rawScorer = cachedScorer(embeddingScorer(rawNorm, n, D), n);
 const evalScorer = (scorer) => Object.fromEntries(Object.entries(sets).map(([k, p]) => [k, pairRecall(scorer, n, p).recall]));
 const rows = [];
 const addRow = (name, r) => rows.push([name, ...['all', 'new', 'cold'].flatMap((s) => [r[s][10].toFixed(4), r[s][50].toFixed(4)])]);
-const raw = evalScorer(embeddingScorer(rawNorm, n, D));
+const raw = evalScorer(rawScorer);
 addRow(`raw content (${enc.modalities.join('+')}, ${D}-d)`, raw);
 lap('raw evaluated');
 addRow('behaviour-only (train co-occurrence cosine)', evalScorer(behaviour));
 
-const EPOCHS = quick ? 3 : Number(process.env.ALIGN_EPOCHS ?? 10);
-const base = { dims: 64, hidden: [256], temperature: 0.1, batchSize: 512, lr: 2e-3, epochs: EPOCHS, seed: 0,
+const EPOCHS = quick ? 3 : Number(process.env.ALIGN_EPOCHS ?? 8);
+// Weights w of the aligned part in the retrieval space [sqrt(w) aligned, sqrt(1-w) raw] (trainAligner's default grid).
+const MIXES = [1, 0.9, 0.8, 0.7, 0.6];
+const base = { dims: 64, hidden: [512], temperature: 0.1, batchSize: 512, lr: 2e-3, epochs: EPOCHS, seed: 0, contentMix: [1],
   log: (m) => lap(m) };
-// One training trajectory per configuration; after every epoch the projector is scored on the
-// validation pairs (both candidate stopping sets) and on the test sets, so the table shows what
-// each stopping rule would have kept, and the per-epoch trade-off.
+// One training trajectory per configuration (no early stopping inside: every epoch is kept).
+// After every epoch the projector is scored on the validation pair sets for every mix weight,
+// so each stopping rule can pick its (epoch, w) from validation only; test recall is computed
+// per epoch (aligned alone, and mixed at the weight validation prefers) for the trade-off tables.
 const times = [];
 const trajectories = [];
 function trajectory(label, extra, trainPairs = mined.pairs) {
@@ -81,62 +90,73 @@ function trajectory(label, extra, trainPairs = mined.pairs) {
     ...base, ...extra,
     onEpoch: (epoch, model) => {
       const z = projectAll(model, content);
-      const sc = embeddingScorer(z.toTypedArray(), n, 64);
-      const row = { epoch, vAll: pairRecall(sc, n, vPairs, { ks: [50] }).recall[50], vNew: pairRecall(sc, n, vNew, { ks: [50] }).recall[50],
-        vCold: pairRecall(sc, n, vCold, { ks: [50] }).recall[50], test: evalScorer(sc) };
+      const zs = cachedScorer(embeddingScorer(z.toTypedArray(), n, 64), n);
+      const val = {};
+      for (const w of MIXES) {
+        const sc = mixedScorer(zs, rawScorer, w);
+        val[w] = { all: pairRecall(sc, n, vPairs, { ks: [50] }).recall[50], new: pairRecall(sc, n, vNew, { ks: [50] }).recall[50], cold: pairRecall(sc, n, vCold, { ks: [50] }).recall[50] };
+      }
+      const wAll = MIXES.reduce((b, w) => (val[w].all > val[b].all ? w : b), MIXES[0]);
+      const row = { epoch, val, wAll, scorer: (w) => mixedScorer(zs, rawScorer, w), test: evalScorer(zs), testMix: evalScorer(mixedScorer(zs, rawScorer, wAll)) };
       z.dispose();
       traj.push(row);
-      lap(`${label} epoch ${epoch}: val all ${row.vAll.toFixed(4)} new ${row.vNew.toFixed(4)} cold ${row.vCold.toFixed(4)} | test R@10 all ${row.test.all[10].toFixed(4)} new ${row.test.new[10].toFixed(4)} cold ${row.test.cold[10].toFixed(4)}`);
+      lap(`${label} epoch ${epoch}: val R@50 all ${val[1].all.toFixed(4)} new ${val[1].new.toFixed(4)} cold ${val[1].cold.toFixed(4)}; mixed (w ${wAll}) all ${val[wAll].all.toFixed(4)} | test R@10 all ${row.test.all[10].toFixed(4)} cold ${row.test.cold[10].toFixed(4)}; mixed all ${row.testMix.all[10].toFixed(4)} cold ${row.testMix.cold[10].toFixed(4)}`);
     },
   });
   times.push([label, res.history.reduce((t, h) => t + h.seconds, 0), traj.length - 1]);
   trajectories.push([label, traj]);
-  const pick = (key) => traj.reduce((b, r) => (r[key] > b[key] ? r : b), traj[0]);
-  const bNew = pick('vNew');
-  const bAll = pick('vAll');
-  addRow(`${label}, early stop on validation pairs not mined from training (epoch ${bNew.epoch})`, bNew.test);
-  addRow(`${label}, early stop on all validation pairs (epoch ${bAll.epoch})`, bAll.test);
-  if (!quick) writeResults();
+  // A stopping rule = a validation pair set; with mixing it picks (epoch, w) jointly.
+  const pick = (set, mixes) => {
+    let best = { r: -Infinity };
+    for (const row of traj) for (const w of mixes) if (row.val[w][set] > best.r) best = { r: row.val[w][set], row, w };
+    return best;
+  };
+  for (const set of ['new', 'all']) {
+    const p = pick(set, [1]);
+    addRow(`${label}, early stop on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})`, p.row.test);
+  }
+  for (const set of ['new', 'all']) {
+    const p = pick(set, MIXES);
+    const r = p.w === 1 ? p.row.test : p.w === p.row.wAll ? p.row.testMix : evalScorer(p.row.scorer(p.w));
+    addRow(`${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' ? ' **[default]**' : ''}`, r);
+    if (set === 'all' && p.w !== 1) addRow(`${label} alone (64-d) at that epoch (${p.row.epoch})`, p.row.test);
+  }
+  writeResults();
 }
 function writeResults() {
 const header = ['space', 'all R@10', 'all R@50', 'new R@10', 'new R@50', 'cold R@10', 'cold R@50'];
 const table = markdownTable(rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))));
 console.log(table);
 const counts = Object.entries(mined.byMiner).map(([k, v]) => `${k} ${v.a.length}`).join(', ');
-const md = `# Item alignment: Recall@K of held-out behaviour pairs (bundled Online Retail)
+const fmt = (t) => new Date(t * 1000).toISOString().slice(0, 10);
+const md = `# Item alignment: Recall@K of held-out behaviour pairs (${ds.name})
 
-Command: \`${['ALIGN_EPOCHS', 'ALIGN_TAUS', 'ALIGN_TOPN', 'ALIGN_NB'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`).join(' ')} node bench/suites/alignment.js\` (\`npm run bench alignment\` = 10 epochs, tau 0.1 and 0.05)
-Machine: ${machineLine()}
+Command: \`${['ALIGN_DATA', 'ALIGN_SPLIT', 'ALIGN_OUT', 'ALIGN_EPOCHS', 'ALIGN_CONFIGS'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`).join(' ')} node bench/suites/alignment.js${quick ? ' --quick' : ''}\`
+Machine: ${machineLine()}; load average at start ${load0}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared with other engineers' jobs: wall times are noisy, recall is deterministic).
 
-Split: train < 2011-09-01 <= validation < 2011-10-15 <= test (${train.length} / ${valid.length} / ${test.length} events).
+Split: train < ${fmt(T1)} <= validation < ${fmt(T2)} <= test (${train.length} / ${valid.length} / ${test.length} events).
 Items: ${n} (${n - seenItem.reduce((s, x) => s + x, 0)} without training events = cold).
 Content: ${enc.modalities.join(' + ')} fused (${D}-d); encoder wall time ${encSeconds.toFixed(1)} s (no cache).
 Training pairs (top-20 per item, cap 50 per item): ${counts}; union ${mined.pairs.a.length} (mining ${mineSeconds.toFixed(1)} s).
 Validation pairs: ${vPairs.a.length} (${vNew.a.length} not mined from training, ${vCold.a.length} with a cold item).
 Test pairs: all ${sets.all.a.length}, not mined from training ${sets.new.a.length}, involving a cold item ${sets.cold.a.length}.
 Recall@K: each pair queried both ways over all ${n} items (query excluded, ties ranked against the target).
-Aligner: MLP ${D}-256-64, L2-normalised, symmetric in-batch InfoNCE (tau as labelled, batch 512, in-batch false negatives masked), Adam lr 2e-3, ${EPOCHS} epochs; each early-stopping rule keeps the epoch with the best validation R@50 on its pair set (all validation pairs are scored).
+Aligner: MLP ${D}-(hidden as labelled)-64, L2-normalised, symmetric in-batch InfoNCE (tau 0.1, batch 512, in-batch false negatives masked), Adam lr 2e-3, ${EPOCHS} epochs.
+Stopping rules keep the epoch with the best validation R@50 on their pair set (all validation pairs are scored). "⊕ raw (w)": the retrieval space [√w · aligned, √(1−w) · raw content] (cosine = w·cos_aligned + (1−w)·cos_raw), w from {${MIXES.join(', ')}} chosen together with the epoch on the same validation pairs; **[default]** marks what \`align()\` / \`trainAligner\` do by default.
 
 ${table}
 
-Per-epoch trajectories (validation R@50 by pair set; test R@10 by pair set):
+Per-epoch trajectories (validation R@50 by pair set, aligned alone and mixed at the w that validation prefers on all pairs; test R@10):
 
-${trajectories.map(([nm, tr]) => `${nm}:\n\n` + markdownTable(tr.map((r) => ({ epoch: r.epoch, 'val all R@50': r.vAll.toFixed(4), 'val new R@50': r.vNew.toFixed(4), 'val cold R@50': r.vCold.toFixed(4), 'test all R@10': r.test.all[10].toFixed(4), 'test new R@10': r.test.new[10].toFixed(4), 'test cold R@10': r.test.cold[10].toFixed(4) })))).join('\n\n')}
+${trajectories.map(([nm, tr]) => `${nm}:\n\n` + markdownTable(tr.map((r) => ({ epoch: r.epoch, 'val all R@50': r.val[1].all.toFixed(4), 'val new R@50': r.val[1].new.toFixed(4), 'val cold R@50': r.val[1].cold.toFixed(4), 'mix w': r.wAll, 'mixed val all R@50': r.val[r.wAll].all.toFixed(4), 'test all R@10': r.test.all[10].toFixed(4), 'test new R@10': r.test.new[10].toFixed(4), 'test cold R@10': r.test.cold[10].toFixed(4), 'mixed test all R@10': r.testMix.all[10].toFixed(4), 'mixed test cold R@10': r.testMix.cold[10].toFixed(4) })))).join('\n\n')}
 
-Aligner training wall times (excluding the per-epoch scoring of the pair sets; machine shared with other engineers' builds, load ~10-16 on 2 cores): ${times.map(([nm, s, ep]) => `${nm}: ${s.toFixed(0)} s for ${ep} epochs`).join('; ')}.
+Aligner training wall times (excluding the per-epoch scoring of the pair sets): ${times.map(([nm, s, ep]) => `${nm}: ${s.toFixed(0)} s for ${ep} epochs`).join('; ')}.
 `;
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('../results/alignment.md', import.meta.url), md);
+writeFileSync(new URL(`../results/${OUT}`, import.meta.url), md);
 }
-// Configurations: InfoNCE temperatures (ALIGN_TAUS, default 0.1,0.05); ALIGN_NB=w adds a run
-// with the neighbourhood-keeping term at weight w (tau 0.1).
-for (const tau of (process.env.ALIGN_TAUS ?? (quick ? '0.1' : '0.1,0.05')).split(',').map(Number)) trajectory(`aligned (tau ${tau})`, { temperature: tau });
-if (process.env.ALIGN_TOPN) {
-  // A larger training pair set (top-N per item and cap from ALIGN_TOPN=N,cap); held-out sets unchanged.
-  const [topN, cap] = process.env.ALIGN_TOPN.split(',').map(Number);
-  const more = minePairs(train, n, { topN, cap }).pairs;
-  lap(`mined ${more.a.length} training pairs with topN ${topN}, cap ${cap}`);
-  trajectory(`aligned (tau 0.1, ${more.a.length} training pairs: top-${topN}, cap ${cap})`, {}, more);
+// Configurations (ALIGN_CONFIGS, default 'h512,h256'): hN = hidden layer width N.
+for (const c of (process.env.ALIGN_CONFIGS ?? (quick ? 'h512' : 'h512,h256')).split(',')) {
+  const width = Number(c.slice(1));
+  trajectory(`aligned (hidden ${width})`, { hidden: [width] });
 }
-if (process.env.ALIGN_NB) trajectory(`aligned (tau 0.1) + neighbourhood term (w ${process.env.ALIGN_NB})`, { neighbourhoodWeight: Number(process.env.ALIGN_NB) });
-if (quick) writeResults();

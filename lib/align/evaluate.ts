@@ -40,6 +40,64 @@ export function tableScorer(table: ScoreTable): Scorer {
   };
 }
 
+/**
+ * Memoises a scorer's rows per query item, for metrics evaluated many times on the same queries
+ * (e.g. one fixed content space mixed with an aligned space at several weights). Holds at most
+ * `n` rows of `n` floats.
+ */
+export function cachedScorer(scorer: Scorer, n: number): Scorer {
+  const rows = new Map<number, Float32Array>();
+  return (queries) => {
+    const missing = Int32Array.from(new Set(Array.from(queries).filter((i) => !rows.has(i))));
+    if (missing.length) {
+      const sc = scorer(missing);
+      missing.forEach((i, r) => rows.set(i, sc.slice(r * n, (r + 1) * n)));
+    }
+    const out = new Float32Array(queries.length * n);
+    queries.forEach((i, r) => out.set(rows.get(i)!, r * n));
+    return out;
+  };
+}
+
+/**
+ * `w · a + (1 − w) · b`: the scores of {@link mixSpaces}'s concatenated space when `a` and `b`
+ * are cosine scorers of its two parts.
+ */
+export function mixedScorer(a: Scorer, b: Scorer, w: number): Scorer {
+  if (!(w >= 0 && w <= 1)) throw new ValueError(`argument 'w' must be in [0, 1], got ${w}`, 'w');
+  if (w === 1) return a;
+  return (queries) => {
+    const sa = a(queries);
+    const sb = b(queries);
+    const out = new Float32Array(sa.length);
+    for (let k = 0; k < sa.length; k++) out[k] = w * sa[k] + (1 - w) * sb[k];
+    return out;
+  };
+}
+
+/**
+ * Retrieval space mixing aligned and raw content embeddings: row i is
+ * `[√w · a_i / |a_i|, √(1−w) · b_i / |b_i|]` (unit length), so inner products are
+ * `w · cos_a + (1 − w) · cos_b`. `a`: row-major `[n, da]`, `b`: `[n, db]`.
+ */
+export function mixSpaces(a: Float32Array, da: number, b: Float32Array, db: number, n: number, w: number): Float32Array {
+  if (a.length !== n * da || b.length !== n * db) throw new ValueError(`mixSpaces(): want ${n}x${da} and ${n}x${db} values, got ${a.length} and ${b.length}`, 'a');
+  if (!(w >= 0 && w <= 1)) throw new ValueError(`argument 'w' must be in [0, 1], got ${w}`, 'w');
+  const d = da + db;
+  const out = new Float32Array(n * d);
+  const put = (x: Float32Array, dx: number, off: number, scale: number): void => {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let c = 0; c < dx; c++) s += x[i * dx + c] * x[i * dx + c];
+      const f = s > 0 ? scale / Math.sqrt(s) : 0;
+      for (let c = 0; c < dx; c++) out[i * d + off + c] = x[i * dx + c] * f;
+    }
+  };
+  put(a, da, 0, Math.sqrt(w));
+  put(b, db, da, Math.sqrt(1 - w));
+  return out;
+}
+
 /** Options of {@link pairRecall}. */
 export interface PairRecallOptions {
   /** Cut-offs (default [10, 50]). */
@@ -77,12 +135,27 @@ export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: Pa
     const sc = scorer(q);
     for (let r = 0; r < q.length; r++) {
       const row = sc.subarray(r * n, (r + 1) * n);
+      const ts = targets.get(q[r])!;
+      // rank = #{j != query, j != t : s_j >= s_t}. A few targets: count directly (O(n) each);
+      // many: sort the row once and binary-search each target (O(n log n) + O(log n) each).
+      if (ts.length < 12) {
+        for (const t of ts) {
+          const v = row[t];
+          let rank = -1; // t itself is counted below
+          for (let j = 0; j < n; j++) if (row[j] >= v) rank++;
+          if (row[q[r]] >= v) rank--;
+          ks.forEach((k, x) => {
+            if (rank < k) hits[x]++;
+          });
+        }
+        continue;
+      }
       sorted.set(row);
       sorted[q[r]] = -Infinity; // the query is not a candidate
       sorted.sort();
-      for (const t of targets.get(q[r])!) {
+      for (const t of ts) {
         const v = row[t];
-        // rank = #{j != query, j != t : s_j >= s_t} = (# >= v) - 1 (t itself).
+        // rank = (# >= v) - 1 (t itself).
         let lo = 0;
         let hi = n;
         while (lo < hi) {
