@@ -118,7 +118,7 @@ function trajectory(label, extra, trainPairs = mined.pairs) {
   for (const set of ['new', 'all']) {
     const p = pick(set, MIXES);
     const r = p.w === 1 ? p.row.test : p.w === p.row.wAll ? p.row.testMix : evalScorer(p.row.scorer(p.w));
-    addRow(`${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' ? ' **[default]**' : ''}`, r);
+    addRow(`${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' && extra.hidden?.[0] === 512 ? ' **[default]**' : ''}`, r);
     if (set === 'all' && p.w !== 1) addRow(`${label} alone (64-d) at that epoch (${p.row.epoch})`, p.row.test);
   }
   writeResults();
