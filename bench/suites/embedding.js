@@ -3,8 +3,10 @@
 // write each touched table row once, read the indices) over the copy bandwidth measured in this
 // same run (a large typed-array copy: bytes read + written per second).
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import * as q from '../../dist/index.js';
 import { machineLine, markdownTable, runPeer, timeMs } from '../lib/peers.js';
+const load0 = os.loadavg()[0];
 
 const R = 1_000_000, D = 64, B = 65_536, reps = 15;
 const threads = q.numThreads();
@@ -70,6 +72,6 @@ Peer: ${peerLine}. Indices: uniform over the table, or Zipf-like (log-uniform ra
 ${table_}
 
 Command: \`npm run bench embedding\`
-Machine: ${machineLine()}
+Machine: ${machineLine()}; 1-min load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end
 `;
 writeFileSync(new URL('../results/embedding.md', import.meta.url), md);

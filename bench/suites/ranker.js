@@ -1,8 +1,10 @@
 // Ranker training throughput (samples/s, batch 1024, history 50) of qarm's trainer vs the same
 // architecture in PyTorch at the same thread count (bench/peers/ranker_torch.py).
 import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import * as q from '../../dist/index.js';
 import { machineLine, markdownTable, runPeer } from '../lib/peers.js';
+const load0 = os.loadavg()[0];
 
 const cfg = { items: 100_000, users: 10_000, levels: 3, codebook: 256, vq: 25, history: 50, dim: 16, batch: 1024 };
 const steps = Number(process.env.RANKER_STEPS ?? 12), warmup = 2;
@@ -77,5 +79,5 @@ Peer: ${peerLine}.
 ${t}
 
 Command: \`npm run bench ranker\`
-Machine: ${machineLine()}
+Machine: ${machineLine()}; 1-min load average ${load0.toFixed(1)} at start, ${os.loadavg()[0].toFixed(1)} at end
 `);

@@ -191,8 +191,8 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
     span(target, dim, idx, src, nullptr, 0, n, ahead);
     return;
   }
-  // Row ownership: thread c owns the rows [cut[c], cut[c+1]); it scans idx in order and applies
-  // only its own updates. So every row receives its additions in increasing i from one thread —
+  // Row ownership: chunk c owns the rows [cut[c], cut[c+1]); its thread scans idx in order and
+  // applies only that chunk's updates. So every row receives its additions in increasing i from one thread —
   // the serial loop's order, bit for bit, however the rows are cut — with no sort, lock or atomic.
   // The cuts balance an estimated cost per bucket of rows: a first touch of a row is a cache
   // miss, a repeat is nearly free, so a bucket of w rows with c updates costs about
@@ -212,15 +212,18 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
     cost[static_cast<size_t>(b)] = c + kMiss * w * -std::expm1(-c / w);
     total += cost[static_cast<size_t>(b)];
   }
-  std::vector<int64_t> cut(static_cast<size_t>(T) + 1, rows);
+  // Two ranges per thread, pulled dynamically: a thread the OS holds back (a shared machine)
+  // leaves its second range to the others instead of stalling the whole call.
+  const int P = 2 * T;
+  std::vector<int64_t> cut(static_cast<size_t>(P) + 1, rows);
   cut[0] = 0;
   double acc = 0;
   int t = 1;
-  for (int64_t b = 0; b < nb && t < T; ++b) {
+  for (int64_t b = 0; b < nb && t < P; ++b) {
     acc += cost[static_cast<size_t>(b)];
-    while (t < T && acc * T >= total * t) cut[static_cast<size_t>(t++)] = std::min(rows, (b + 1) << shift);
+    while (t < P && acc * P >= total * t) cut[static_cast<size_t>(t++)] = std::min(rows, (b + 1) << shift);
   }
-  parallel_chunks(T, [&](int64_t c) {
+  parallel_chunks(P, [&](int64_t c) {
     const int64_t lo = cut[static_cast<size_t>(c)];
     const uint64_t width = static_cast<uint64_t>(cut[static_cast<size_t>(c) + 1] - lo);
     if (width == 0) return;
