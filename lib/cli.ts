@@ -40,6 +40,7 @@ const common = {
   out: (d: string) => new Option('--out <dir>', 'output folder').default(d),
   config: () => new Option('--config <file>', 'JSON configuration file (see README, "Configuration")'),
   threads: () => new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(positiveInt('--threads')),
+  workers: () => new Option('--workers <n>', 'ranker trainings run side by side (default: one per thread)').argParser(positiveInt('--workers')),
   progress: () => new Option('--no-progress', 'no progress bars or log lines'),
 };
 
@@ -61,6 +62,7 @@ export function buildProgram(): Command {
     .option('--ablations', 'also run the ablations (alignment off, VQ only, RQ only, no cross features)')
     .option('--quick', 'small smoke run (a fifth of the users, tiny models; seconds, not a result)')
     .addOption(common.threads())
+    .addOption(common.workers())
     .addOption(common.progress())
     .action(async (o) => runCommand(o));
 

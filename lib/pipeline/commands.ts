@@ -24,6 +24,7 @@ interface CommonFlags {
   config?: string;
   quick?: boolean;
   threads?: number;
+  workers?: number;
   progress?: boolean;
 }
 
@@ -34,7 +35,7 @@ function progressFor(o: CommonFlags): Progress {
 function configFrom(o: CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean }): RunConfig {
   const file: ConfigFile | undefined = o.config ? readConfigFile(o.config) : undefined;
   const flags: ConfigFile & { quick?: boolean } = validateConfig(
-    Object.fromEntries(Object.entries({ data: o.data, out: o.out, seeds: o.seeds, variants: o.variants, threads: o.threads }).filter(([, v]) => v !== undefined)),
+    Object.fromEntries(Object.entries({ data: o.data, out: o.out, seeds: o.seeds, variants: o.variants, threads: o.threads, workers: o.workers }).filter(([, v]) => v !== undefined)),
     'command line',
   );
   if (o.ablations) flags.ablations = [...ABLATIONS];

@@ -70,6 +70,8 @@ export const ConfigSchema = z.strictObject({
   variants: z.array(z.string().min(1)).min(1).optional(),
   ablations: z.array(z.string().min(1)).optional(),
   threads: int(1).optional(),
+  /** Ranker trainings run side by side in worker threads (default: one per thread, at most one per training). */
+  workers: int(1).optional(),
   /** Held-out pairs sampled per set for the alignment recall table. */
   recallPairs: int(1).optional(),
   protocol: ProtocolSchema.optional(),
@@ -90,6 +92,7 @@ export interface RunConfig {
   variants: string[];
   ablations: string[];
   threads: number | null;
+  workers: number | null;
   recallPairs: number;
   quick: boolean;
   protocol: {
@@ -125,6 +128,7 @@ export function defaultConfig(): RunConfig {
     variants: [...VARIANTS],
     ablations: [],
     threads: null,
+    workers: null,
     recallPairs: 3000,
     quick: false,
     protocol: { split: {}, negatives: 4, historyLength: 20, seed: 17, userFraction: 1 },

@@ -22,7 +22,8 @@ import { buildProtocol, type Protocol } from './protocol.js';
 import { interactionLog } from './dataset_log.js';
 import { itemOrder, permuteRows, toRankSamples, warmMask, type ItemOrder } from './features.js';
 import { buildRQ, buildVQ, type RQTable, type VQTable } from './codes.js';
-import { trainVariant, type RankContext } from './train_variant.js';
+import type { RankContext } from './train_variant.js';
+import { runRankJobs, type RankJob } from './rank_jobs.js';
 import { VARIANT_SPECS, type VariantSpec } from './variants.js';
 import { aggregateRuns, summaryTable, type Results, type SeedRun, type RecallRow, type VariantResult } from './results.js';
 import type { RunConfig } from './config.js';
@@ -106,14 +107,15 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   lap('samples', t);
 
   t = Date.now();
+  const jobs: RankJob[] = specs.flatMap((spec) =>
+    cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: opts.saveModels ? join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined })),
+  ).map((j, id) => ({ id, ...j }));
+  const threads = cfg.threads ?? numThreads();
+  const workers = Math.max(1, Math.min(cfg.workers ?? threads, jobs.length));
+  if (workers > 1) progress.log(`ranking: ${jobs.length} trainings on ${workers} worker threads`);
+  const done = await runRankJobs(jobs, ctx, specs, progress, workers, Math.max(1, Math.floor(threads / workers)));
   const runs: Record<string, SeedRun[]> = {};
-  for (const spec of specs) {
-    runs[spec.name] = [];
-    for (const seed of cfg.seeds) {
-      const ckpt = opts.saveModels ? join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined;
-      runs[spec.name].push(await trainVariant(spec, ctx, cfg.ranker, seed, progress, ckpt));
-    }
-  }
+  for (const j of jobs) (runs[j.spec.name] ??= []).push(done[j.id]);
   lap('rank', t);
 
   const variants: Record<string, VariantResult> = {};
@@ -128,7 +130,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     command,
     wallSeconds,
     timings,
-    machine: { cpus: cpus().length, threads: numThreads(), node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: { cpus: cpus().length, threads: numThreads(), rankWorkers: workers, node: process.version, platform: `${process.platform}-${process.arch}` },
     dataset: { name: ds.name, dir: ds.dir, ...P.stats },
     config: cfg,
     seeds: cfg.seeds,
