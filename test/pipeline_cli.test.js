@@ -127,4 +127,20 @@ describe('qarm CLI', function () {
     assert.equal(ev.out.trim().split('\n').length, 2 + 5);
     assertCleanError(qarm(['eval', '--model', join(tmp, 'nowhere')]), /no results\.json/);
   });
+
+  it('`qarm eval` scores a `qarm train` checkpoint afresh and matches the metrics of the training run', () => {
+    const out = join(tmp, 'trained');
+    const env = { env: { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') } };
+    const r = qarm(['train', '--quick', '--variant', 'qarm', '--seed', '2', '--out', out], env);
+    assert.equal(r.code, 0, r.err);
+    assert.ok(existsSync(join(out, 'model.json')) && existsSync(join(out, 'qarm-items-rq.npy')));
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    const ev = qarm(['eval', '--model', out, '--split', 'test'], env);
+    assert.equal(ev.code, 0, ev.err);
+    assert.match(ev.out, /from the saved checkpoints/);
+    const row = ev.out.split('\n').find((l) => l.startsWith('| qarm |')).split('|').map((c) => c.trim());
+    // Columns: all auc, all gauc, all logloss, warm ..., cold ...
+    assert.equal(row[2], `${res.variants.qarm.all.auc.mean.toFixed(4)} ± 0.0000`);
+    assert.equal(row[8], `${res.variants.qarm.cold.auc.mean.toFixed(4)} ± 0.0000`);
+  });
 });

@@ -168,18 +168,81 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   process.stdout.write(`\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`);
 }
 
-/** `qarm eval`: prints the metrics a `qarm train`/`qarm run` folder recorded for a split. */
-export async function evalCommand(o: { model: string; split: string }): Promise<void> {
+/**
+ * `qarm eval`: a `qarm train` folder (model.json + checkpoints) is evaluated afresh — the
+ * saved best-epoch weights score the split rebuilt from the dataset with the saved protocol;
+ * a `qarm run` folder (no checkpoints) has its recorded metrics printed.
+ */
+export async function evalCommand(o: { model: string; split: string; threads?: number }): Promise<void> {
+  if (o.split !== 'test' && o.split !== 'validation') throw new ValueError(`--split must be 'validation' or 'test', got '${o.split}'`, 'split');
+  if (o.threads) setNumThreads(o.threads);
+  if (existsSync(join(o.model, 'model.json'))) return evalCheckpoints(o.model, o.split);
   const file = join(o.model, 'results.json');
   if (!existsSync(file)) throw new IOError(`--model ${o.model}: no results.json (is it an output folder of qarm train or qarm run?)`, 'model');
-  if (o.split !== 'test' && o.split !== 'validation') throw new ValueError(`--split must be 'validation' or 'test', got '${o.split}'`, 'split');
-  let r: { variants: Record<string, Record<string, unknown>> };
-  try {
-    r = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    throw new IOError(`${file}: not valid JSON (${(e as Error).message})`, 'model');
-  }
+  const r = readJsonFile(file, 'model') as { variants: Record<string, Record<string, unknown>> };
   const { summaryTable } = await import('./results.js');
   const pick = Object.fromEntries(Object.entries(r.variants).map(([k, v]) => [k, (o.split === 'test' ? v : v.validation) as never]));
   process.stdout.write(`${summaryTable(pick)}\n`);
+}
+
+function readJsonFile(file: string, arg: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new IOError(`${file}: cannot read JSON (${(e as Error).message})`, arg);
+  }
+}
+
+async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promise<void> {
+  const { loadData } = await import('./io.js');
+  const { buildProtocol } = await import('./protocol.js');
+  const { interactionLog } = await import('./dataset_log.js');
+  const { itemOrder, toRankSamples, warmMask } = await import('./features.js');
+  const { variantRanker } = await import('./train_variant.js');
+  const { loadBestWeights } = await import('../rank/trainer.js');
+  const { sliceMetrics } = await import('./evaluate.js');
+  const { aggregateRuns, summaryTable } = await import('./results.js');
+  const { models } = readJsonFile(join(dir, 'model.json'), 'model') as { models: import('./run.js').SavedModel[] };
+  const cfgFile = join(dir, 'config.json');
+  if (!existsSync(cfgFile)) throw new IOError(`--model ${dir}: no config.json next to model.json`, 'model');
+  const cfg = readJsonFile(cfgFile, 'model') as RunConfig;
+  const ds = await loadData(cfg.data, { skipEmbeddings: true });
+  const P = buildProtocol(interactionLog(ds), cfg.protocol);
+  const order = itemOrder(P);
+  const samples = toRankSamples(split === 'test' ? P.test : P.validation, P, order);
+  const warm = warmMask(samples, order);
+  const npy = (f: string, dtype: 'int32' | 'float32'): Tensor => {
+    const t = readNpy(join(dir, f));
+    if (t.dtype !== dtype || t.rank !== 2) throw new IOError(`${join(dir, f)}: expected ${dtype} [items, k]`, 'model');
+    return t;
+  };
+  const table: Record<string, ReturnType<typeof aggregateRuns>> = {};
+  for (const m of models) {
+    const spec = VARIANT_SPECS[m.variant];
+    if (!spec) throw new IOError(`${dir}/model.json: unknown variant '${m.variant}'`, 'model');
+    if (m.numItems !== P.numItems) throw new IOError(`${dir}/model.json: ${m.numItems} items, but the dataset has ${P.numItems}`, 'model');
+    const items: import('../rank/types.js').ItemFeatures = { numItems: m.numItems };
+    if (m.rq) {
+      const t = npy(m.rq.file, 'int32');
+      items.rq = { codes: Int32Array.from(t.i32()), levels: t.shape[1], codebookSize: m.rq.codebookSize };
+    }
+    if (m.vq) {
+      const t = npy(m.vq.file, 'int32');
+      items.vq = { codes: Int32Array.from(t.i32()), k: t.shape[1], poolSize: m.vq.poolSize };
+    }
+    if (m.dense) {
+      const t = npy(m.dense.file, 'float32');
+      items.dense = { values: Float32Array.from(t.f32()), dim: t.shape[1] };
+    }
+    const runs = m.checkpoints.map(({ seed, file }) => {
+      const ranker = variantRanker(spec, m.numUsers, m.numWarm, items, cfg.ranker, seed);
+      loadBestWeights(join(dir, file), ranker);
+      ranker.eval();
+      const s = sliceMetrics(samples, ranker.predict(samples), warm);
+      ranker.dispose?.();
+      return { seed, test: s, validation: s, curve: [], bestEpoch: 0, seconds: 0 };
+    });
+    table[m.variant] = aggregateRuns(runs);
+  }
+  process.stdout.write(`${split} split of ${ds.name}, from the saved checkpoints:\n${summaryTable(table)}\n`);
 }

@@ -29,6 +29,8 @@ import { aggregateRuns, summaryTable, type Results, type SeedRun, type RecallRow
 import type { RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import { loadData, writeJson, writeText } from './io.js';
+import { writeNpy } from '../data/npy.js';
+import { Tensor } from '../tensor/tensor.js';
 import { renderReport } from './report.js';
 
 /** What {@link runExperiment} returns (and writes). */
@@ -39,7 +41,7 @@ export interface RunOutput {
 }
 
 /** Everything built once per run, shared by every variant and seed. */
-interface Prepared {
+export interface Prepared {
   ds: Dataset;
   P: Protocol;
   order: ItemOrder;
@@ -118,6 +120,8 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   for (const j of jobs) (runs[j.spec.name] ??= []).push(done[j.id]);
   lap('rank', t);
 
+  if (opts.saveModels) saveModelTables(outDir, specs, ctx, cfg.seeds);
+
   const variants: Record<string, VariantResult> = {};
   const ablations: Record<string, VariantResult> = {};
   for (const v of cfg.variants) variants[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
@@ -154,7 +158,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
 }
 
 /** Content, pairs, alignment and codes: built once, only those the chosen variants need. */
-async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: VariantSpec[], progress: Progress, timings: Record<string, number>): Promise<Prepared> {
+export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: VariantSpec[], progress: Progress, timings: Record<string, number>): Promise<Prepared> {
   const needAligned = specs.some((s) => s.dense === 'aligned' || s.rq === 'aligned' || s.vq === 'aligned');
   const needContent = specs.some((s) => s.dense || s.rq || s.vq);
   const order = itemOrder(P);
@@ -262,8 +266,46 @@ function l2rows(x: Float32Array, dim: number): Float32Array {
   return out;
 }
 
+/**
+ * What `qarm eval` needs besides the checkpoints and config.json: the item tables each variant
+ * was trained with (codes and frozen embeddings depend on the aligner and k-means runs, so they
+ * are saved rather than rebuilt) and the id vocabulary sizes.
+ */
+function saveModelTables(outDir: string, specs: VariantSpec[], ctx: RankContext, seeds: number[]): void {
+  const models: SavedModel[] = specs.map((spec) => {
+    const it = ctx.items(spec);
+    const file = (part: string): string => `${spec.name}-items-${part}.npy`;
+    if (it.rq) writeNpy(join(outDir, file('rq')), Tensor.fromArray(it.rq.codes, [it.numItems, it.rq.levels], 'int32'));
+    if (it.vq) writeNpy(join(outDir, file('vq')), Tensor.fromArray(it.vq.codes, [it.numItems, it.vq.k], 'int32'));
+    if (it.dense) writeNpy(join(outDir, file('dense')), Tensor.fromArray(it.dense.values, [it.numItems, it.dense.dim], 'float32'));
+    return {
+      variant: spec.name,
+      checkpoints: seeds.map((seed) => ({ seed, file: `${spec.name}-seed${seed}.ckpt` })),
+      numUsers: ctx.numUsers,
+      numWarm: ctx.numWarm,
+      numItems: it.numItems,
+      ...(it.rq ? { rq: { file: file('rq'), codebookSize: it.rq.codebookSize as number | number[] } } : {}),
+      ...(it.vq ? { vq: { file: file('vq'), poolSize: it.vq.poolSize } } : {}),
+      ...(it.dense ? { dense: { file: file('dense') } } : {}),
+    };
+  });
+  writeJson(join(outDir, 'model.json'), { models });
+}
+
+/** One entry of model.json (see {@link saveModelTables}). */
+export interface SavedModel {
+  variant: string;
+  checkpoints: { seed: number; file: string }[];
+  numUsers: number;
+  numWarm: number;
+  numItems: number;
+  rq?: { file: string; codebookSize: number | number[] };
+  vq?: { file: string; poolSize: number };
+  dense?: { file: string };
+}
+
 /** The item-side tables a variant reads, in ranker order. */
-function itemFeatures(spec: VariantSpec, prep: Prepared): ItemFeatures {
+export function itemFeatures(spec: VariantSpec, prep: Prepared): ItemFeatures {
   const o = prep.order;
   const items: ItemFeatures = { numItems: prep.P.numItems };
   if (spec.dense) {

@@ -24,16 +24,12 @@ export interface RankContext {
   items: (spec: VariantSpec) => ItemFeatures;
 }
 
-/**
- * `checkpointPath`: the trainer writes an atomic, resumable checkpoint there after every epoch
- * (an existing one is resumed), which `qarm train` keeps as the model file.
- */
-export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress, checkpointPath?: string): Promise<SeedRun> {
-  const t0 = Date.now();
-  const ranker = new Ranker(
+/** The ranker of a variant: warm items have ids, cold items share the OOV row. */
+export function variantRanker(spec: VariantSpec, numUsers: number, numWarm: number, items: ItemFeatures, cfg: RunConfig['ranker'], seed: number): Ranker {
+  return new Ranker(
     {
-      numUsers: ctx.numUsers,
-      numItemIds: ctx.numWarm,
+      numUsers,
+      numItemIds: numWarm,
       oov: true,
       embeddingDim: cfg.embeddingDim,
       attentionHidden: cfg.attentionHidden,
@@ -41,8 +37,17 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
       features: featureSwitches(spec),
       seed,
     },
-    ctx.items(spec),
+    items,
   );
+}
+
+/**
+ * `checkpointPath`: the trainer writes an atomic, resumable checkpoint there after every epoch
+ * (an existing one is resumed), which `qarm train` keeps as the model file.
+ */
+export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress, checkpointPath?: string): Promise<SeedRun> {
+  const t0 = Date.now();
+  const ranker = variantRanker(spec, ctx.numUsers, ctx.numWarm, ctx.items(spec), cfg, seed);
   const batches = Math.ceil(ctx.train.size / cfg.batchSize);
   const task = progress.task(`${spec.name} seed ${seed}`, cfg.maxEpochs * batches);
   let lastVal = NaN;

@@ -266,3 +266,34 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   for (const opt of opts) opt.dispose();
   return { history, bestEpoch, bestAuc, stoppedEarly };
 }
+
+/**
+ * Loads the best-epoch weights a {@link trainRanker} checkpoint holds into `ranker` (built with
+ * the same configuration and item tables), e.g. to evaluate a saved model. IOError when the
+ * file is not such a checkpoint or does not match the ranker's parameters.
+ */
+export function loadBestWeights(path: string, ranker: Ranker): void {
+  const buf = readFileChecked(path);
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1') throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
+  const len = buf.readUInt32LE(8);
+  let header: Header;
+  try {
+    header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as Header;
+  } catch {
+    throw new IOError(`checkpoint '${path}' has a corrupt header`, 'checkpointPath');
+  }
+  const params = ranker.parameters().map((p) => p.f32());
+  const total = header.sizes.reduce((a, b) => a + b, 0);
+  if (buf.length !== 12 + len + 4 * total) throw new IOError(`checkpoint '${path}' is truncated or has trailing bytes`, 'checkpointPath');
+  let off = 12 + len;
+  const at = new Map<string, { off: number; size: number }>();
+  header.names.forEach((n, i) => {
+    at.set(n, { off, size: header.sizes[i] });
+    off += 4 * header.sizes[i];
+  });
+  params.forEach((p, i) => {
+    const e = at.get(`best.${i}`);
+    if (!e || e.size !== p.length) throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
+    new Uint8Array(p.buffer, p.byteOffset, p.byteLength).set(buf.subarray(e.off, e.off + 4 * e.size));
+  });
+}
