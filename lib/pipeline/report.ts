@@ -29,7 +29,7 @@ export function renderReport(r: Results): string {
   out.push(`<h1>qarm run — ${esc(r.dataset.name)}</h1>`);
   out.push(
     `<p class="meta">${esc(r.createdAt)} · qarm ${esc(r.qarm)} · <code>${esc(r.command)}</code><br>` +
-      `wall time ${r.wallSeconds.toFixed(1)} s on ${r.machine.threads} thread(s) of ${r.machine.cpus} CPU(s), node ${esc(r.machine.node)} · seeds ${esc(r.seeds.join(', '))}</p>`,
+      `wall time ${r.wallSeconds.toFixed(1)} s on ${r.machine.threads} thread(s) of ${r.machine.cpus} CPU(s)${r.machine.rankWorkers ? `, ${r.machine.rankWorkers} ranking worker(s)` : ''}${r.machine.loadAverage ? ` (load average ${r.machine.loadAverage.start[0].toFixed(1)} at start)` : ''}, node ${esc(r.machine.node)} · seeds ${esc(r.seeds.join(', '))}</p>`,
   );
   out.push(resultsSection(r));
   out.push(curvesSection(r));

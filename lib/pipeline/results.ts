@@ -85,7 +85,8 @@ export interface Results {
   command: string;
   wallSeconds: number;
   timings: Record<string, number>;
-  machine: { cpus: number; threads: number; node: string; platform: string };
+  /** `rankWorkers`: trainings run side by side; `loadAverage`: the 1/5/15-minute load when the run started and ended (wall times on a shared machine need it). */
+  machine: { cpus: number; threads: number; rankWorkers?: number; loadAverage?: { start: number[]; end: number[] }; node: string; platform: string };
   dataset: { name: string; dir: string; [k: string]: unknown };
   config: unknown;
   seeds: number[];

@@ -8,7 +8,7 @@
  *           → every variant × every seed: train with early stopping on validation AUC, evaluate
  *           → results.json, report.html, a summary table.
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { align, filterPairs, pairKeys } from '../align/align.js';
@@ -65,6 +65,7 @@ function version(): string {
 /** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
 export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run', opts: { saveModels?: boolean } = {}): Promise<RunOutput> {
   const t0 = Date.now();
+  const loadStart = loadavg();
   const timings: Record<string, number> = {};
   const lap = (name: string, since: number): void => {
     timings[name] = (Date.now() - since) / 1000;
@@ -134,7 +135,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     command,
     wallSeconds,
     timings,
-    machine: { cpus: cpus().length, threads: numThreads(), rankWorkers: workers, node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: { cpus: cpus().length, threads: numThreads(), rankWorkers: workers, loadAverage: { start: loadStart, end: loadavg() }, node: process.version, platform: `${process.platform}-${process.arch}` },
     dataset: { name: ds.name, dir: ds.dir, ...P.stats },
     config: cfg,
     seeds: cfg.seeds,
