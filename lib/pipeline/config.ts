@@ -136,7 +136,11 @@ export function defaultConfig(): RunConfig {
     pairs: {},
     // Aligner learning rate chosen on validation (early-stopping pair recall R@50 0.084 at 1e-3
     // vs 0.082 at lib/align's default 2e-3; ranker validation AUC of qarm 0.683 vs lower).
-    align: { lr: 1e-3 },
+    // Patience 2 (lib/align: 4): on the bundled data validation recall peaks at epoch 3 and
+    // epochs 4-7 never beat it, so the kept (best) weights are identical and two epochs are saved.
+    align: { lr: 1e-3, patience: 2 },
+    // RQ shape chosen on validation (README, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
+    // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC.
     codes: { vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
     ranker: {
       embeddingDim: 16,
