@@ -2,12 +2,13 @@
  * Runs the run's ranker trainings — every (variant, seed) pair — either one after another in
  * this thread, or spread over worker threads.
  *
- * Why workers: one training is a long chain of small kernels (batch 1024, d = 16) whose cost is
- * mostly single-threaded JS (batch assembly, autograd bookkeeping, GC) between native calls
- * that are too short to split well over threads. Two trainings side by side, each with one
- * kernel thread, keep both cores busy; the trainings are independent, so every job's result
- * is bit-identical to the sequential run (kernels do not depend on the thread count, and each
- * job's randomness comes from its own seed).
+ * Why workers: one training is a long chain of small kernels (batch 1024, d = 16) with much
+ * single-threaded JS between native calls, so two trainings side by side, each with one kernel
+ * thread, might keep both cores busier. Measured on the shared 2-core machine they did not
+ * (README), so `qarm run` defaults to one worker; the option stays for machines with more
+ * cores. The trainings are independent, so every job's result is bit-identical to the
+ * sequential run (kernels do not depend on the thread count, and each job's randomness comes
+ * from its own seed).
  *
  * The samples and item tables are copied once into SharedArrayBuffers that every worker reads.
  */

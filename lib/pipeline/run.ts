@@ -114,7 +114,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: opts.saveModels ? join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined })),
   ).map((j, id) => ({ id, ...j }));
   const threads = cfg.threads ?? numThreads();
-  const workers = Math.max(1, Math.min(cfg.workers ?? threads, jobs.length));
+  const workers = Math.max(1, Math.min(cfg.workers, jobs.length));
   if (workers > 1) progress.log(`ranking: ${jobs.length} trainings on ${workers} worker threads`);
   const done = await runRankJobs(jobs, ctx, specs, progress, workers, Math.max(1, Math.floor(threads / workers)));
   const runs: Record<string, SeedRun[]> = {};
