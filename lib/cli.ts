@@ -40,7 +40,7 @@ const common = {
   out: (d: string) => new Option('--out <dir>', 'output folder').default(d),
   config: () => new Option('--config <file>', 'JSON configuration file (see README, "Configuration")'),
   threads: () => new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(positiveInt('--threads')),
-  workers: () => new Option('--workers <n>', 'ranker trainings run side by side on worker threads (default 1)').argParser(positiveInt('--workers')),
+  workers: () => new Option('--workers <n>', 'ranker trainings run side by side on worker threads (default 2, or 1 on a single core)').argParser(positiveInt('--workers')),
   progress: () => new Option('--no-progress', 'no progress bars or log lines'),
 };
 

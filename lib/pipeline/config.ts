@@ -6,6 +6,7 @@
  * "Protocol and defaults"); none was tuned on test.
  */
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ValueError, IOError } from '../errors.js';
 import { VARIANTS } from './results.js';
@@ -128,9 +129,10 @@ export function defaultConfig(): RunConfig {
     variants: [...VARIANTS],
     ablations: [],
     threads: null,
-    // 1: interleaved runs on the 2-core machine at load 3-6 ranked faster one training at a time
-    // (47 / 45 s) than two side by side (56 / 65 s); README, "Latest results".
-    workers: 1,
+    // Two trainings side by side (one kernel thread each) when there are two cores: on the quiet
+    // 2-core machine the full run took 289 s vs 349 s one at a time (identical metrics); on a
+    // machine busy with other work one at a time can be faster (README, "Latest results").
+    workers: Math.min(2, availableParallelism()),
     recallPairs: 3000,
     quick: false,
     protocol: { split: {}, negatives: 4, historyLength: 20, seed: 17, userFraction: 1 },
