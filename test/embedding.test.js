@@ -312,21 +312,24 @@ describe('embedding layers, attention and loss', () => {
     gradCheck((qq, kk) => q.sum(q.mul(deep.forward(qq, kk, [mask])[0], c)), [{ data: qv, shape: [B, D] }, { data: kv, shape: [B, H, D] }]);
   });
 
+  // forwardPacked through the fused kernel and through the composed ops, same weights and inputs:
+  // [fused, composed], each [output, input gradient, ...parameter gradients] as typed arrays.
+  const packedBothWays = ({ B, H, D, rv, masks, c, hidden, seed, activation }) => [true, false].map((fused) => {
+    const att = new q.nn.TargetAttention(D, { hidden, seed, activation, fused });
+    const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
+    rep.requiresGrad = true;
+    const y = att.forwardPacked(rep, B, H, masks);
+    q.sum(q.mul(y, c)).backward();
+    return [y, rep.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
+  });
+
   it('fused packed attention (forwardPacked) equals the composed path, values and all gradients', () => {
     const B = 4, H = 6, D = 5;
     const rv = randArray((B + B * H) * D, 31);
     const masks = [0, 1, 2].map((i) => q.tensor(Float32Array.from(randInts(B * H, 2, 40 + i)), [B, H]));
     const c = q.tensor(randArray(B * 3 * D, 33), [B, 3 * D]);
     for (const activation of ['sigmoid', 'relu']) {
-      const run = (fused) => {
-        const att = new q.nn.TargetAttention(D, { hidden: [7], seed: 5, activation, fused });
-        const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
-        rep.requiresGrad = true;
-        const y = att.forwardPacked(rep, B, H, masks);
-        q.sum(q.mul(y, c)).backward();
-        return [y, rep.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
-      };
-      const fused = run(true), plain = run(false);
+      const [fused, plain] = packedBothWays({ B, H, D, rv, masks, c, hidden: [7], seed: 5, activation });
       fused.forEach((a, i) => assertClose(a, plain[i], { rtol: 1e-4, atol: 1e-5, msg: `${activation} part ${i}` }));
     }
     const att = new q.nn.TargetAttention(D, { hidden: [7], seed: 5 });
@@ -348,15 +351,7 @@ describe('embedding layers, attention and loss', () => {
     });
     const c = q.tensor(randArray(B * 3 * D, 53), [B, 3 * D]);
     for (const activation of ['sigmoid', 'relu']) {
-      const run = (fused) => {
-        const att = new q.nn.TargetAttention(D, { hidden: [19], seed: 6, activation, fused });
-        const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
-        rep.requiresGrad = true;
-        const y = att.forwardPacked(rep, B, H, masks);
-        q.sum(q.mul(y, c)).backward();
-        return [y, rep.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
-      };
-      const fused = run(true), plain = run(false);
+      const [fused, plain] = packedBothWays({ B, H, D, rv, masks, c, hidden: [19], seed: 6, activation });
       fused.forEach((a, i) => assertClose(a, plain[i], { rtol: 1e-4, atol: 1e-5, msg: `${activation} part ${i}` }));
       // The empty sample pools to zeros, and no padded slot (nor its query) gets a gradient.
       assert.ok(fused[0].subarray(2 * 3 * D, 3 * 3 * D).every((v) => v === 0));
