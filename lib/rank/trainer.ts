@@ -153,7 +153,11 @@ function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
   writeFileAtomic(path, parts);
 }
 
-function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header {
+/**
+ * Reads and validates a checkpoint file: magic, header, and a body exactly as long as the header's
+ * tensor sizes say. `offsets[i]` is the byte offset of tensor `header.names[i]` in `buf`.
+ */
+function readCheckpoint(path: string): { header: Header; buf: Buffer; offsets: number[] } {
   const buf = readFileChecked(path);
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1') throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
   const len = buf.readUInt32LE(8);
@@ -164,19 +168,33 @@ function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
   } catch {
     throw new IOError(`checkpoint '${path}' has a corrupt header`, 'checkpointPath');
   }
+  if (!Array.isArray(header.sizes) || !Array.isArray(header.names) || header.names.length !== header.sizes.length) {
+    throw new IOError(`checkpoint '${path}' has a corrupt header`, 'checkpointPath');
+  }
+  const offsets: number[] = [];
+  let off = 12 + len;
+  for (const size of header.sizes) {
+    offsets.push(off);
+    off += 4 * size;
+  }
+  if (buf.length !== off) throw new IOError(`checkpoint '${path}' is truncated or has trailing bytes`, 'checkpointPath');
+  return { header, buf, offsets };
+}
+
+/** Copies tensor `i` of a read checkpoint into `t` (sizes already checked). */
+function copyTensor(ck: { buf: Buffer; offsets: number[] }, i: number, t: Float32Array): void {
+  new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(ck.buf.subarray(ck.offsets[i], ck.offsets[i] + t.byteLength));
+}
+
+function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header {
+  const ck = readCheckpoint(path);
+  const { header } = ck;
   opts.forEach(ensureState);
   const targets: Float32Array[] = [...ranker.parameters().map((p) => p.f32()), ...opts.flatMap((o) => stateTensors(o).map((t) => t.f32())), ...best];
   if (header.sizes.length !== targets.length || header.sizes.some((s, i) => s !== targets[i].length)) {
     throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
   }
-  const total = header.sizes.reduce((a, b) => a + b, 0);
-  if (buf.length !== 12 + len + 4 * total) throw new IOError(`checkpoint '${path}' is truncated or has trailing bytes`, 'checkpointPath');
-  let off = 12 + len;
-  for (const t of targets) {
-    const bytes = new Uint8Array(t.buffer, t.byteOffset, t.byteLength);
-    bytes.set(buf.subarray(off, off + t.byteLength));
-    off += t.byteLength;
-  }
+  targets.forEach((t, i) => copyTensor(ck, i, t));
   opts.forEach((o, i) => {
     if (o instanceof SparseAdam) o.setStepCounts(header.steps[i] ?? []);
   });
@@ -273,27 +291,12 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
  * file is not such a checkpoint or does not match the ranker's parameters.
  */
 export function loadBestWeights(path: string, ranker: Ranker): void {
-  const buf = readFileChecked(path);
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1') throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
-  const len = buf.readUInt32LE(8);
-  let header: Header;
-  try {
-    header = JSON.parse(buf.toString('utf8', 12, 12 + len)) as Header;
-  } catch {
-    throw new IOError(`checkpoint '${path}' has a corrupt header`, 'checkpointPath');
-  }
+  const ck = readCheckpoint(path);
+  const at = new Map(ck.header.names.map((n, i) => [n, i]));
   const params = ranker.parameters().map((p) => p.f32());
-  const total = header.sizes.reduce((a, b) => a + b, 0);
-  if (buf.length !== 12 + len + 4 * total) throw new IOError(`checkpoint '${path}' is truncated or has trailing bytes`, 'checkpointPath');
-  let off = 12 + len;
-  const at = new Map<string, { off: number; size: number }>();
-  header.names.forEach((n, i) => {
-    at.set(n, { off, size: header.sizes[i] });
-    off += 4 * header.sizes[i];
-  });
-  params.forEach((p, i) => {
-    const e = at.get(`best.${i}`);
-    if (!e || e.size !== p.length) throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
-    new Uint8Array(p.buffer, p.byteOffset, p.byteLength).set(buf.subarray(e.off, e.off + 4 * e.size));
-  });
+  const slots = params.map((p, i) => at.get(`best.${i}`));
+  if (slots.some((k, i) => k === undefined || ck.header.sizes[k] !== params[i].length)) {
+    throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
+  }
+  params.forEach((p, i) => copyTensor(ck, slots[i]!, p));
 }
