@@ -53,6 +53,8 @@ describe('qarm CLI', function () {
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ ranker: { lr: 'fast' } }));
     assertCleanError(qarm(['run', '--quick', '--config', bad, '--out', join(tmp, 'o4')]), /ranker\.lr/);
+    writeFileSync(bad, JSON.stringify({ ranker: { itemIdDropout: 1 } }));
+    assertCleanError(qarm(['run', '--quick', '--config', bad, '--out', join(tmp, 'o4')]), /ranker\.itemIdDropout/);
     writeFileSync(bad, JSON.stringify({ rnaker: {} }));
     assertCleanError(qarm(['run', '--config', bad]), /rnaker/);
     writeFileSync(bad, '{ not json');

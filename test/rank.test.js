@@ -121,6 +121,113 @@ describe('ranker', function () {
     }
   });
 
+  it('item-id dropout: dropped ids use the OOV id row while codes, VQ bag and dense input keep the real item', () => {
+    // Reference without masks: the same items copied to rows N..2N-1 of the item table, past the
+    // id vocabulary (N), so their ids map to the OOV row and their features are the originals'.
+    const N = items.numItems;
+    const g = new q.Generator(11);
+    const L = items.rq.levels;
+    const vq = new Int32Array(N * 4).map(() => g.int(50));
+    const dense = new Float32Array(N * 3).map(() => g.normal());
+    const twice = (a) => { const o = new a.constructor(2 * a.length); o.set(a); o.set(a, a.length); return o; };
+    const one = { ...items, vq: { codes: vq, k: 4, poolSize: 50 }, dense: { values: dense, dim: 3 } };
+    const two = { numItems: 2 * N, rq: { ...items.rq, codes: twice(items.rq.codes) }, vq: { ...one.vq, codes: twice(vq) }, dense: { values: twice(dense), dim: 3 } };
+    const c = cfg({ vq: true, dense: true, historyCodes: true }, { numItemIds: N });
+    const r = new rank.Ranker(c, one);
+    const ref = new rank.Ranker(c, two);
+    r.parameters().forEach((p, i) => assert.deepEqual(ref.parameters()[i].toTypedArray(), p.toTypedArray(), `same init ${i}`));
+    assert.equal(L, 2);
+    const batch = rank.gatherSamples(train, [...Array(17).keys()].map((i) => 7 * i));
+    const H = batch.maxHistory;
+    const dropTargetIds = new Uint8Array(17).map((_, b) => (b % 3 === 0 ? 1 : 0));
+    const dropHistoryIds = new Uint8Array(17 * H).map((_, i) => ((i * 5) % 7 === 0 ? 1 : 0)); // also sets padded slots: ignored
+    const moved = rank.gatherSamples(batch, [...Array(17).keys()]);
+    for (let b = 0; b < 17; b++) {
+      if (dropTargetIds[b]) moved.item[b] += N;
+      for (let h = 0; h < batch.historyLength[b]; h++) if (dropHistoryIds[b * H + h]) moved.history[b * H + h] += N;
+    }
+    const grads = (model, b, opts) => {
+      const logits = model.forward(b, opts);
+      q.nn.bceWithLogits(logits, b.label).backward();
+      const gi = model.item.weight.grad;
+      const out = { logits: Float32Array.from(logits.toTypedArray()), item: Float32Array.from((gi.toDense ? gi.toDense() : gi).toTypedArray()) };
+      model.zeroGrad();
+      return out;
+    };
+    const dropped = grads(r, batch, { dropTargetIds, dropHistoryIds });
+    const want = grads(ref, moved);
+    assert.deepEqual(dropped.logits, want.logits);
+    assert.deepEqual(dropped.item, want.item);
+    const oovGrad = dropped.item.subarray(N * 8, N * 8 + 8);
+    assert.ok(oovGrad.some((v) => v !== 0), 'the OOV row gets a gradient');
+    // No drop at all (zero masks) is the plain forward, bit for bit; dropping changes the logits.
+    const plain = grads(r, batch);
+    assert.deepEqual(grads(r, batch, { dropTargetIds: new Uint8Array(17), dropHistoryIds: new Uint8Array(17 * H) }).logits, plain.logits);
+    assert.ok(plain.item.subarray(N * 8, N * 8 + 8).every((v) => v === 0));
+    assert.notDeepEqual(dropped.logits, plain.logits);
+    assertThrowsTyped(() => r.forward(batch, { dropTargetIds: new Uint8Array(16) }), q.ShapeError, 'dropTargetIds');
+    assertThrowsTyped(() => r.forward(batch, { dropHistoryIds: new Uint8Array(17) }), q.ShapeError, 'dropHistoryIds');
+    assertThrowsTyped(() => new rank.Ranker(cfg({}, { oov: false }), items).forward(batch, { dropTargetIds }), q.ValueError, 'dropTargetIds');
+  });
+
+  it('item-id dropout in training: rate p on valid slots, deterministic at any thread count, p = 0 bit-identical, bad p typed', async () => {
+    const small = rank.sliceSamples(train, 0, 1500);
+    const val = rank.sliceSamples(valid, 0, 300);
+    const opts = { epochs: 2, batchSize: 300, lr: 3e-3, seed: 2 };
+    const run = async (extra, threads = q.numThreads(), spy = null) => {
+      const prev = q.numThreads();
+      q.setNumThreads(threads);
+      try {
+        const r = new rank.Ranker(cfg({ historyCodes: true }), items);
+        if (spy) {
+          const forward = r.forward.bind(r);
+          r.forward = (b, o) => { if (r.training) spy(b, o); return forward(b, o); };
+        }
+        await rank.trainRanker(r, small, val, { ...opts, ...extra });
+        return r.parameters().map((p) => Float32Array.from(p.toTypedArray()));
+      } finally {
+        q.setNumThreads(prev);
+      }
+    };
+    const base = await run({});
+    const zero = await run({ itemIdDropout: 0, historyIdDropout: 0 });
+    zero.forEach((a, i) => assert.deepEqual(a, base[i], `p = 0, param ${i}`));
+    let targets = 0, dropped = 0, slots = 0, slotsDropped = 0;
+    const seen = [];
+    const spy = (b, o) => {
+      assert.equal(o.dropTargetIds.length, b.size);
+      for (const v of o.dropTargetIds) { targets++; dropped += v; }
+      for (let s = 0; s < b.size; s++) {
+        for (let h = 0; h < b.maxHistory; h++) {
+          const v = o.dropHistoryIds[s * b.maxHistory + h];
+          if (h >= b.historyLength[s]) assert.equal(v, 0, 'padding is never dropped');
+          else { slots++; slotsDropped += v; }
+        }
+      }
+      seen.push(o.dropTargetIds);
+    };
+    const p = { itemIdDropout: 0.3, historyIdDropout: 0.2 };
+    const a = await run(p, 1, spy);
+    assert.equal(targets, 2 * 1500);
+    assert.ok(Math.abs(dropped / targets - 0.3) < 0.04, `target drop rate ${dropped / targets}`);
+    assert.ok(Math.abs(slotsDropped / slots - 0.2) < 0.02, `history drop rate ${slotsDropped / slots} over ${slots}`);
+    assert.notDeepEqual(seen[0], seen[5], 'epochs draw different masks');
+    const b = await run(p, 3);
+    a.forEach((x, i) => assert.deepEqual(b[i], x, `param ${i} at 1 vs 3 threads`));
+    // The OOV id row (row numItems) keeps its initial value without dropout and trains with it.
+    const init = new rank.Ranker(cfg({ historyCodes: true }), items).item.weight.toTypedArray();
+    const idTable = new rank.Ranker(cfg({ historyCodes: true }), items).parameters().findIndex((t) => t.shape[0] === items.numItems + 1 && t.shape[1] === 8);
+    const oov = (w) => Array.from(w.subarray(items.numItems * 8));
+    assert.deepEqual(oov(base[idTable]), oov(init));
+    assert.notDeepEqual(oov(a[idTable]), oov(init));
+    for (const bad of [-0.1, 1, 1.5, NaN, Infinity, '0.2']) {
+      await assert.rejects(run({ itemIdDropout: bad }), (e) => e instanceof q.ValueError && /itemIdDropout/.test(e.message));
+      await assert.rejects(run({ historyIdDropout: bad }), (e) => e instanceof q.ValueError && /historyIdDropout/.test(e.message));
+    }
+    const strict = new rank.Ranker(cfg({}, { oov: false }), items);
+    await assert.rejects(rank.trainRanker(strict, small, val, { ...opts, itemIdDropout: 0.1 }), q.ValueError);
+  });
+
   it('early-stops on validation AUC, reports progress, and resumes from an atomic checkpoint bit-identically', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qarm-rank-'));
     try {

@@ -61,6 +61,10 @@ const RankerSchema = z.strictObject({
   patience: int(0).optional(),
   /** Keep this fraction of training negatives (seeded); 1 keeps all. */
   trainNegativeFraction: z.number().gt(0).lte(1).optional(),
+  /** Item-id dropout of every variant: train the target's id as the OOV (cold) row with this probability. */
+  itemIdDropout: z.number().min(0).lt(1).optional(),
+  /** The same for each history item id. */
+  historyIdDropout: z.number().min(0).lt(1).optional(),
 });
 
 /** The JSON config file's schema (every key optional; unknown keys are errors). */
@@ -117,6 +121,8 @@ export interface RunConfig {
     maxEpochs: number;
     patience: number;
     trainNegativeFraction: number;
+    itemIdDropout: number;
+    historyIdDropout: number;
   };
 }
 
@@ -160,6 +166,8 @@ export function defaultConfig(): RunConfig {
       maxEpochs: 6,
       patience: 2,
       trainNegativeFraction: 0.5,
+      itemIdDropout: 0,
+      historyIdDropout: 0,
     },
   };
 }

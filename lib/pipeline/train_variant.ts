@@ -57,6 +57,9 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
     lr: cfg.lr,
     weightDecay: cfg.weightDecay,
     patience: cfg.patience,
+    // The same dropout for every variant (one shared recipe); `?? 0` reads configs saved before it existed.
+    itemIdDropout: cfg.itemIdDropout ?? 0,
+    historyIdDropout: cfg.historyIdDropout ?? 0,
     seed,
     checkpointPath,
     onProgress: (p) => task.update(p.epoch * batches + p.batch, `epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)}${Number.isFinite(lastVal) ? ` val auc ${lastVal.toFixed(4)}` : ''}`),

@@ -1,6 +1,6 @@
 export * from './types.js';
 export type * from './config.js';
 export * as metrics from './metrics.js';
-export { Ranker, validateItemFeatures, validateSamples } from './ranker.js';
+export { Ranker, validateItemFeatures, validateSamples, type ForwardOptions } from './ranker.js';
 export { trainRanker, evaluate, type TrainOptions, type TrainResult, type EpochStats, type Progress } from './trainer.js';
 export { synthetic, type SyntheticOptions } from './synthetic.js';

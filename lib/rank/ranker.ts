@@ -28,6 +28,37 @@ import { sliceSamples } from './types.js';
 
 type Resolved = Required<FeatureSwitches>;
 
+/**
+ * Per-call options of {@link Ranker.forward}. The trainer sets the masks for item-id dropout
+ * ({@link TrainOptions.itemIdDropout}); evaluation never does.
+ */
+export interface ForwardOptions {
+  /**
+   * uint8 [B]: where non-zero, the target's item-id embedding (in the tower input and as the
+   * attention query) is the OOV row, as for an item never seen in training. Its codes, VQ bag
+   * and dense embedding still come from its real id. Needs an item-id table with `oov`.
+   */
+  dropTargetIds?: Uint8Array;
+  /** uint8 [B * H]: the same for history slots (slot h of sample b at `b * H + h`; padding is ignored). */
+  dropHistoryIds?: Uint8Array;
+}
+
+/**
+ * `ids` with the entries where `mask` is set replaced by `oovId` (negative ids, i.e. padding,
+ * stay); `ids` itself when no entry changes.
+ */
+function dropIds(ids: Int32Array, mask: Uint8Array, oovId: number, offset = 0): Int32Array {
+  let out: Int32Array | null = null;
+  for (let i = 0; i < mask.length; i++) {
+    const j = offset + i;
+    if (mask[i] && ids[j] >= 0 && ids[j] !== oovId) {
+      out ??= Int32Array.from(ids);
+      out[j] = oovId;
+    }
+  }
+  return out ?? ids;
+}
+
 function posInt(name: string, v: unknown): number {
   if (!Number.isInteger(v) || (v as number) <= 0) throw new ValueError(`argument '${name}' must be a positive integer, got ${String(v)}`, name);
   return v as number;
@@ -247,18 +278,33 @@ export class Ranker extends Module {
     return embeddingLookupMulti(tables, rows, group, 'history');
   }
 
+  /** Checks the id-dropout masks of `opts` against a batch of B samples with H history slots. */
+  private checkDropMasks(opts: ForwardOptions, B: number, H: number): void {
+    for (const [k, len] of [['dropTargetIds', B], ['dropHistoryIds', B * H]] as const) {
+      const m = opts[k];
+      if (m === undefined) continue;
+      if (!(m instanceof Uint8Array) || m.length !== len) throw new ShapeError(`argument '${k}' must be a Uint8Array of ${len} entries`, k);
+      if (!this.config.oov) throw new ValueError(`argument '${k}' needs a ranker with 'oov' (dropped ids use the OOV row)`, k);
+    }
+  }
+
   /**
    * Logits [B] of a batch (recorded for autograd when parameters require gradients).
    * Ids are checked: out-of-table item ids throw an IndexError; ids outside the id
-   * vocabularies map to the OOV rows when `config.oov` (else throw).
+   * vocabularies map to the OOV rows when `config.oov` (else throw). `opts` may drop item ids
+   * to the OOV row (see {@link ForwardOptions}; the trainer's item-id dropout).
    */
-  forward(batch: RankSamples): Tensor {
+  forward(batch: RankSamples, opts: ForwardOptions = {}): Tensor {
     validateSamples(batch, this.items.numItems, 'batch');
     const B = batch.size;
     const H = batch.maxHistory;
+    this.checkDropMasks(opts, B, H);
     const f = this.config.features;
     const K = this.keyDim;
     const parts: Tensor[] = [];
+    // The OOV row's id in the item-id table: numItemIds (every id at or above it maps there).
+    const oovId = this.config.numItemIds;
+    const targetIds = opts.dropTargetIds ? dropIds(batch.item, opts.dropTargetIds, oovId) : batch.item;
     // Query (target) and key (history) representations come from one table-batched lookup over
     // [targets; padded history slots], consumed packed by the attention.
     let rep: Tensor | null = null;
@@ -271,10 +317,14 @@ export class Ranker extends Module {
       all.set(batch.item);
       for (let b = 0; b < B; b++) all.set(batch.history.subarray(b * H, b * H + batch.historyLength[b]), B + b * H);
       if (needCodes) allCodes = this.levelCodes(all);
-      rep = this.represent(all, allCodes);
+      // Codes come from the real ids (above); only the item-id rows see the dropped ones.
+      let idRows = all;
+      if (opts.dropTargetIds) idRows = dropIds(idRows, opts.dropTargetIds, oovId);
+      if (opts.dropHistoryIds) idRows = dropIds(idRows, opts.dropHistoryIds, oovId, B);
+      rep = this.represent(idRows, allCodes);
     }
     if (this.user && f.userId) parts.push(this.user.forward(batch.user));
-    if (this.item && f.itemId) parts.push(this.item.forward(batch.item));
+    if (this.item && f.itemId) parts.push(this.item.forward(targetIds));
     if (f.rq) {
       // One block per level: [B, L·d] from one table-batched lookup.
       const targetCodes = allCodes ? allCodes.map((c) => c.subarray(0, B)) : this.levelCodes(batch.item);

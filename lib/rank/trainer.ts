@@ -21,7 +21,7 @@ import { clipGradNorm } from '../nn/optim/clip.js';
 import { RowWiseAdagrad, SparseAdam } from '../nn/optim/sparse.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
 import { auc, gauc, logloss } from './metrics.js';
-import type { Ranker } from './ranker.js';
+import type { ForwardOptions, Ranker } from './ranker.js';
 import { gatherSamples, type RankSamples } from './types.js';
 
 /** Per-epoch record. */
@@ -64,6 +64,18 @@ export interface TrainOptions {
   seed?: number;
   /** Stop after this many epochs without a better validation AUC [2]. */
   patience?: number;
+  /**
+   * Item-id dropout (DropoutNet-style cold-start training), in [0, 1) [0]: during training
+   * each sample's target item id is replaced by the ranker's OOV row with this probability,
+   * so the OOV row — the row every cold item maps to — is trained and the ranker learns to
+   * score an item from its codes / content when its id is unknown. Its codes are kept.
+   * The drops are drawn from (seed, epoch, batch), so they do not depend on thread counts
+   * and a resumed run draws as an uninterrupted one. 0 leaves training bit-identical.
+   * Needs a ranker with `oov`.
+   */
+  itemIdDropout?: number;
+  /** The same for each history item id (valid slots only) [0]. */
+  historyIdDropout?: number;
   /** Called after each batch. */
   onProgress?: (p: Progress) => void;
   /** Called after each epoch. */
@@ -80,6 +92,45 @@ export interface TrainResult {
   bestAuc: number;
   /** True when training stopped early. */
   stoppedEarly: boolean;
+}
+
+/** An id-dropout probability: undefined → 0; a ValueError outside [0, 1). */
+function dropoutRate(name: string, p: number | undefined): number {
+  if (p === undefined) return 0;
+  if (typeof p !== 'number' || !(p >= 0 && p < 1)) throw new ValueError(`argument '${name}' must be a number in [0, 1), got ${String(p)}`, name);
+  return p;
+}
+
+/** murmur3's 32-bit finaliser: a well-mixed uint32 of a uint32. */
+function fmix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/**
+ * The item-id dropout masks of one training batch (see {@link TrainOptions.itemIdDropout}):
+ * drawn from a generator of their own, seeded by (seed, epoch, batch index), so they neither
+ * shift the shuffling stream nor depend on anything but those three numbers.
+ */
+function idDropMasks(batch: RankSamples, pTarget: number, pHistory: number, seed: number, epoch: number, batchIndex: number): ForwardOptions {
+  // A tag keeps this stream apart from the shuffle's Generator(seed * 1000003 + epoch).
+  const s = fmix32(fmix32(fmix32((Math.trunc(seed) ^ Math.trunc(seed / 0x100000000) ^ 0x1d0d40f) >>> 0) ^ epoch) ^ batchIndex);
+  const g = new Generator(s);
+  const out: ForwardOptions = {};
+  const B = batch.size;
+  if (pTarget > 0) {
+    const m = new Uint8Array(B);
+    for (let b = 0; b < B; b++) m[b] = g.uniform() < pTarget ? 1 : 0;
+    out.dropTargetIds = m;
+  }
+  if (pHistory > 0) {
+    const H = batch.maxHistory;
+    const m = new Uint8Array(B * H);
+    for (let b = 0; b < B; b++) for (let h = 0; h < batch.historyLength[b]; h++) m[b * H + h] = g.uniform() < pHistory ? 1 : 0;
+    out.dropHistoryIds = m;
+  }
+  return out;
 }
 
 /** Validation metrics of `ranker` on `samples`. */
@@ -213,6 +264,9 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
     if (!Number.isInteger(o[k]) || o[k] < (k === 'patience' ? 0 : 1)) throw new ValueError(`argument '${k}' must be a positive integer, got ${o[k]}`, k);
   }
   if (!(o.lr > 0)) throw new ValueError(`argument 'lr' must be positive, got ${o.lr}`, 'lr');
+  const pTarget = dropoutRate('itemIdDropout', o.itemIdDropout);
+  const pHistory = dropoutRate('historyIdDropout', o.historyIdDropout);
+  if ((pTarget > 0 || pHistory > 0) && !ranker.config.oov) throw new ValueError("item-id dropout needs a ranker with 'oov' (dropped ids use the OOV row)", 'itemIdDropout');
   if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad') throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
   if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
   const { sparse, dense } = ranker.parameterGroups();
@@ -246,8 +300,9 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
     let lossSum = 0;
     for (let bi = 0; bi < batches; bi++) {
       const batch = gatherSamples(train, order.subarray(bi * o.batchSize, Math.min(train.size, (bi + 1) * o.batchSize)));
+      const drops = pTarget > 0 || pHistory > 0 ? idDropMasks(batch, pTarget, pHistory, o.seed, epoch, bi) : {};
       const loss = tidy(() => {
-        const logits = ranker.forward(batch);
+        const logits = ranker.forward(batch, drops);
         const l = bceWithLogits(logits, batch.label);
         backward(l);
         return l.item();
