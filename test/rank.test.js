@@ -17,6 +17,43 @@ describe('metrics', () => {
     assertThrowsTyped(() => metrics.auc([0, 1], [0.1, NaN]), q.ValueError, 'scores');
   });
 
+  it('auc equals a pair count, and the one-sort rank sum bit for bit, on awkward sizes with ties', () => {
+    // Reference 1: P(pos > neg) + ½ P(tie) by counting every pair (float64).
+    const pairs = (y, s) => {
+      let w = 0, np = 0, nn = 0;
+      for (let i = 0; i < y.length; i++) if (y[i] === 1) np++; else nn++;
+      for (let i = 0; i < y.length; i++) {
+        if (y[i] !== 1) continue;
+        for (let j = 0; j < y.length; j++) if (y[j] === 0) w += s[i] > s[j] ? 1 : s[i] === s[j] ? 0.5 : 0;
+      }
+      return w / (np * nn);
+    };
+    // Reference 2: the rank sum over one comparator sort of all rows (the previous implementation).
+    const oneSort = (y, s) => {
+      const n = y.length;
+      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => s[a] - s[b] || a - b);
+      let pos = 0, sum = 0;
+      for (let i = 0; i < n; ) {
+        let j = i + 1;
+        while (j < n && s[order[j]] === s[order[i]]) j++;
+        for (let k = i; k < j; k++) if (y[order[k]] === 1) { pos++; sum += (i + 1 + j) / 2; }
+        i = j;
+      }
+      return (sum - (pos * (pos + 1)) / 2) / (pos * (n - pos));
+    };
+    let seed = 7;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    for (const n of [2, 3, 17, 1000, 4099]) {
+      for (const levels of [2, 5, 1e9]) {
+        const y = Array.from({ length: n }, (_, i) => (i < 2 ? i : rnd() < 0.3 ? 1 : 0)); // both classes
+        const s = new Float32Array(n).map(() => Math.floor(rnd() * levels) / levels - (levels === 5 ? 0 : 0.5));
+        if (n > 3) s[1] = -0, s[2] = 0; // -0 and +0 tie
+        assert.equal(metrics.auc(y, s), oneSort(y, s), `n=${n} levels=${levels}`);
+        assertClose([metrics.auc(y, s)], [pairs(y, s)], { rtol: 1e-12, atol: 0 });
+      }
+    }
+  });
+
   it('gauc skips single-class groups and weights by group size', () => {
     // group 7: AUC 1 over 3 samples; group 8: AUC 0.5 (tie) over 2; group 9: single class, skipped.
     const y = [0, 1, 1, 0, 1, 1, 1];

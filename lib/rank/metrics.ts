@@ -34,26 +34,44 @@ function checkInputs(labels: Values, scores: Values, scoreName: string): [ArrayL
  * AUC of `rows` (indices into y/s): the Mann–Whitney statistic with tied scores given their
  * average rank, i.e. P(score of a random positive > a random negative) + ½ P(tie).
  * Returns NaN when `rows` lacks one of the classes.
+ *
+ * The positives' and negatives' scores are sorted apart (native numeric typed-array sorts, no
+ * JS comparator) and merged one distinct score at a time: the same tie groups in the same
+ * ascending order as one sort of all rows, so the rank sum is accumulated in the same order.
  */
 function aucOf(y: ArrayLike<number>, s: ArrayLike<number>, rows: Int32Array | number[]): number {
   const n = rows.length;
-  const order = Int32Array.from(rows).sort((a, b) => s[a] - s[b] || a - b);
   let pos = 0;
-  let rankSumPos = 0;
-  for (let i = 0; i < n; ) {
-    let j = i + 1;
-    while (j < n && s[order[j]] === s[order[i]]) j++;
-    const avgRank = (i + 1 + j) / 2; // 1-based ranks i+1..j
-    for (let k = i; k < j; k++) {
-      if (y[order[k]] === 1) {
-        pos++;
-        rankSumPos += avgRank;
-      }
-    }
-    i = j;
-  }
+  for (let i = 0; i < n; i++) if (y[rows[i]] === 1) pos++;
   const neg = n - pos;
   if (pos === 0 || neg === 0) return NaN;
+  const ps = new Float64Array(pos);
+  const ns = new Float64Array(neg);
+  for (let i = 0, a = 0, b = 0; i < n; i++) {
+    const r = rows[i];
+    if (y[r] === 1) ps[a++] = s[r];
+    else ns[b++] = s[r];
+  }
+  ps.sort();
+  ns.sort();
+  let rankSumPos = 0;
+  let done = 0; // samples ranked so far
+  for (let i = 0, j = 0; i < pos || j < neg; ) {
+    const v = j >= neg || (i < pos && ps[i] <= ns[j]) ? ps[i] : ns[j];
+    let tp = 0;
+    let tn = 0;
+    while (i < pos && ps[i] === v) {
+      i++;
+      tp++;
+    }
+    while (j < neg && ns[j] === v) {
+      j++;
+      tn++;
+    }
+    const avgRank = (done + 1 + done + tp + tn) / 2; // 1-based ranks done+1..done+tp+tn
+    for (let k = 0; k < tp; k++) rankSumPos += avgRank;
+    done += tp + tn;
+  }
   return (rankSumPos - (pos * (pos + 1)) / 2) / (pos * neg);
 }
 
