@@ -275,12 +275,16 @@ describe('ranker', function () {
       const r0 = await rank.trainRanker(full, small, valid, { ...opts, onProgress: (p) => { calls++; assert.ok(p.samplesPerSecond > 0); } });
       assert.equal(calls, 30);
       assert.equal(r0.history.length, 3);
+      // The kept weights' validation scores come back bit-identical to scoring them afresh.
+      assert.deepEqual(r0.bestProbs, full.predict(valid));
       const ckpt = join(dir, 'ranker.ckpt');
       const a = new rank.Ranker(cfg({}), items);
       await rank.trainRanker(a, small, valid, { ...opts, epochs: 2, checkpointPath: ckpt });
       const b = new rank.Ranker(cfg({}), items);
       const r2 = await rank.trainRanker(b, small, valid, { ...opts, checkpointPath: ckpt });
       assert.equal(r2.history.length, 3);
+      if (r2.bestEpoch >= 2) assert.deepEqual(r2.bestProbs, b.predict(valid));
+      else assert.equal(r2.bestProbs, undefined); // its epoch ran before the resume
       assert.deepEqual(r2.history.map((h) => h.auc), r0.history.map((h) => h.auc));
       b.parameters().forEach((p, i) => assert.deepEqual(p.toTypedArray(), full.parameters()[i].toTypedArray(), `param ${i}`));
       writeFileSync(ckpt, 'QARMCKP1garbage');
@@ -289,8 +293,11 @@ describe('ranker', function () {
       const flat = rank.gatherSamples(valid, [...Array(400).keys()]);
       flat.label.fill(0);
       flat.label[0] = 1;
-      const r3 = await rank.trainRanker(new rank.Ranker(cfg({}), items), small, flat, { ...opts, epochs: 10, patience: 1 });
+      const m3 = new rank.Ranker(cfg({}), items);
+      const r3 = await rank.trainRanker(m3, small, flat, { ...opts, epochs: 10, patience: 1 });
       assert.ok(r3.history.length < 10 && r3.stoppedEarly, `ran ${r3.history.length} epochs`);
+      assert.ok(r3.bestEpoch < r3.history.length - 1); // restored weights of an earlier epoch
+      assert.deepEqual(r3.bestProbs, m3.predict(flat));
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -67,7 +67,8 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
       lastVal = s.auc;
     },
   });
-  const valProbs = ranker.predict(ctx.validation);
+  // The kept weights' validation scores are already known from their epoch's evaluation.
+  const valProbs = res.bestProbs ?? ranker.predict(ctx.validation);
   const testProbs = ranker.predict(ctx.test);
   const validation = sliceMetrics(ctx.validation, valProbs, ctx.warmValidation);
   const test = sliceMetrics(ctx.test, testProbs, ctx.warmTest);

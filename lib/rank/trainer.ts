@@ -92,6 +92,12 @@ export interface TrainResult {
   bestAuc: number;
   /** True when training stopped early. */
   stoppedEarly: boolean;
+  /**
+   * Validation probabilities of the kept (best-epoch) weights, as that epoch's evaluation
+   * computed them (the same bits `ranker.predict(valid)` gives now); undefined when that epoch
+   * ran before a resume or there is no validation set.
+   */
+  bestProbs?: Float32Array;
 }
 
 /** An id-dropout probability: undefined → 0; a ValueError outside [0, 1). */
@@ -279,6 +285,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   let best = params.map((p) => Float32Array.from(p.f32()));
   let bestEpoch = -1;
   let bestAuc = -Infinity;
+  let bestProbs: Float32Array | undefined;
   let history: EpochStats[] = [];
   let startEpoch = 0;
   if (o.checkpointPath && o.resume && existsSync(o.checkpointPath)) {
@@ -321,13 +328,14 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
       if (bi % 16 === 15) await new Promise((r) => setImmediate(r));
     }
     ranker.eval();
-    const m = valid.size ? evaluate(ranker, valid) : { auc: NaN, gauc: NaN, logloss: NaN };
+    const m = valid.size ? evaluate(ranker, valid) : { auc: NaN, gauc: NaN, logloss: NaN, probs: undefined };
     const stats: EpochStats = { epoch, loss: lossSum / train.size, auc: m.auc, gauc: m.gauc, logloss: m.logloss, seconds: (Date.now() - t0) / 1000 };
     history.push(stats);
     if (!(m.auc <= bestAuc)) {
       // NaN AUC (no validation) counts as an improvement so the latest weights are kept.
       bestAuc = Number.isNaN(m.auc) ? bestAuc : m.auc;
       bestEpoch = epoch;
+      bestProbs = m.probs;
       best = params.map((p) => Float32Array.from(p.f32()));
     } else if (epoch - bestEpoch >= o.patience) {
       stoppedEarly = true;
@@ -337,7 +345,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   }
   params.forEach((p, i) => p.f32().set(best[i]));
   for (const opt of opts) opt.dispose();
-  return { history, bestEpoch, bestAuc, stoppedEarly };
+  return { history, bestEpoch, bestAuc, stoppedEarly, bestProbs };
 }
 
 /**
