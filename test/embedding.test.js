@@ -1,3 +1,4 @@
+import { runKernel } from '../dist/tensor/backend.js';
 import { q, assert, assertClose, assertThrowsTyped, randArray, randInts, gradCheck, SIZES } from './helpers.js';
 
 /** Serial float32 reference of target[idx[i]] += src[i] (the order the kernel must match bit for bit). */
@@ -361,6 +362,33 @@ describe('embedding layers, attention and loss', () => {
     }
     const att = new q.nn.TargetAttention(D, { hidden: [19], seed: 6 });
     gradCheck((r) => q.sum(q.mul(att.forwardPacked(r, B, H, masks), c)), [{ data: rv, shape: [B + B * H, D] }]);
+  });
+
+  it('fused packed attention: the backward from the forward\'s cache equals the recomputing backward bit for bit', () => {
+    // Awkward sizes: hidden 19 and 7 (padded to 32 / 16 inside), K 5 and 17, padded histories, an empty sample.
+    for (const [B, H, D, A] of [[5, 9, 6, 19], [3, 1, 17, 7], [17, 4, 5, 16]]) {
+      const rv = randArray((B + B * H) * D, 71 + B);
+      const m = Float32Array.from(randInts(B * 3 * H, 2, 72 + A));
+      m.fill(0, 0, 3 * H); // sample 0 has no active slot
+      for (let b = 1; b < B; b++) m.fill(0, (b * 3 + 1) * H - Math.min(H - 1, b), (b * 3 + 1) * H); // trailing padding
+      const masks = q.tensor(m, [B, 3, H]);
+      for (const activation of ['sigmoid', 'relu']) {
+        const att = new q.nn.TargetAttention(D, { hidden: [A], seed: 8, activation });
+        const [l1, l2] = att.layers;
+        const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
+        const dy = q.tensor(randArray(B * 3 * D, 73), [B, 3 * D]);
+        const base = { B, H, activation, needRep: true };
+        const ins = { rep, masks, W1: l1.weight, b1: l1.bias, w2: l2.weight, b2: l2.bias };
+        const cache = {};
+        const y = runKernel('dinAttentionPool', ins, { ...base, cache });
+        const y0 = runKernel('dinAttentionPool', ins, base);
+        assert.ok(cache.value instanceof Float32Array);
+        assert.deepEqual(y.toTypedArray(), y0.toTypedArray());
+        const kept = runKernel('dinAttentionPoolBackward', { ...ins, dpooled: dy }, { ...base, cache });
+        const again = runKernel('dinAttentionPoolBackward', { ...ins, dpooled: dy }, base);
+        kept.forEach((g, i) => assert.deepEqual(g.toTypedArray(), again[i].toTypedArray(), `B=${B} A=${A} ${activation} gradient ${i}`));
+      }
+    }
   });
 
   it('bceWithLogits is stable for extreme logits and its gradient matches finite differences', () => {

@@ -315,7 +315,10 @@ export class Ranker extends Module {
     if (this.attention && H > 0) {
       all = new Int32Array(B + B * H).fill(-1, B);
       all.set(batch.item);
-      for (let b = 0; b < B; b++) all.set(batch.history.subarray(b * H, b * H + batch.historyLength[b]), B + b * H);
+      const hist = batch.history;
+      for (let b = 0; b < B; b++) {
+        for (let h = 0, len = batch.historyLength[b], o = B + b * H; h < len; h++) all[o + h] = hist[b * H + h];
+      }
       if (needCodes) allCodes = this.levelCodes(all);
       // Codes come from the real ids (above); only the item-id rows see the dropped ones.
       let idRows = all;
@@ -333,7 +336,7 @@ export class Ranker extends Module {
     if (this.vq) {
       const { codes, k } = this.items.vq!;
       const ids = new Int32Array(B * k);
-      for (let b = 0; b < B; b++) ids.set(codes.subarray(batch.item[b] * k, (batch.item[b] + 1) * k), b * k);
+      for (let b = 0; b < B; b++) for (let j = 0, o = batch.item[b] * k; j < k; j++) ids[b * k + j] = codes[o + j];
       parts.push(this.vq.forwardPadded(ids, k));
     }
     if (this.dense) {

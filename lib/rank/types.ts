@@ -121,14 +121,16 @@ export function gatherSamples(s: RankSamples, rows: ArrayLike<number>): RankSamp
     historyLength: new Int32Array(n),
     group: s.group ? new Int32Array(n) : undefined,
   };
+  const { user, item, label, history, historyLength } = out;
   for (let i = 0; i < n; i++) {
     const r = rows[i];
-    out.user[i] = s.user[r];
-    out.item[i] = s.item[r];
-    out.label[i] = s.label[r];
-    out.historyLength[i] = s.historyLength[r];
-    out.history.set(s.history.subarray(r * H, (r + 1) * H), i * H);
-    if (s.group) out.group![i] = s.group[r];
+    user[i] = s.user[r];
+    item[i] = s.item[r];
+    label[i] = s.label[r];
+    historyLength[i] = s.historyLength[r];
+    // A plain loop: a subarray view per row would be a short-lived object per sample.
+    for (let h = 0, src = r * H, dst = i * H; h < H; h++) history[dst + h] = s.history[src + h];
   }
+  if (s.group) for (let i = 0; i < n; i++) out.group![i] = s.group[rows[i]];
   return out;
 }

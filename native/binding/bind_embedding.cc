@@ -316,7 +316,7 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
   });
 }
 
-// dinAttentionPool(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, pooled)
+// dinAttentionPool(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, pooled, keep?) → the backward cache when keep
 Napi::Value DinAttentionPool(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
@@ -329,12 +329,17 @@ Napi::Value DinAttentionPool(const Napi::CallbackInfo& info) {
     auto w2 = f32(info, 8, "w2", A);
     float b2 = static_cast<float>(number(info, 9, "b2"));
     auto pooled = f32(info, 12, "pooled", mul_checked(mul_checked(B, M, "pooled"), K, "pooled"));
-    din_attention_pool_forward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, pooled.Data());
-    return info.Env().Undefined();
+    // keep: also return the cache the backward pass reads instead of recomputing the scores.
+    const bool keep = present(info, 13) && boolean(info, 13, "keep");
+    Napi::Float32Array cache;
+    if (keep) cache = Napi::Float32Array::New(info.Env(), static_cast<size_t>(din_attention_pool_cache_size(B, H, A)));
+    din_attention_pool_forward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, pooled.Data(),
+                               keep ? cache.Data() : nullptr);
+    return keep ? static_cast<Napi::Value>(cache) : info.Env().Undefined();
   });
 }
 
-// dinAttentionPoolBackward(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, dpooled, drep|null, dW1, db1, dw2, db2)
+// dinAttentionPoolBackward(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, dpooled, drep|null, dW1, db1, dw2, db2, cache?)
 Napi::Value DinAttentionPoolBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
@@ -353,8 +358,9 @@ Napi::Value DinAttentionPoolBackward(const Napi::CallbackInfo& info) {
     auto db1 = f32(info, 15, "db1", A);
     auto dw2 = f32(info, 16, "dw2", A);
     auto db2 = f32(info, 17, "db2", 1);
+    const float* cache = present(info, 18) ? f32(info, 18, "cache", din_attention_pool_cache_size(B, H, A)).Data() : nullptr;
     din_attention_pool_backward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, dp.Data(), drep,
-                                dW1.Data(), db1.Data(), dw2.Data(), db2.Data());
+                                dW1.Data(), db1.Data(), dw2.Data(), db2.Data(), cache);
     return info.Env().Undefined();
   });
 }

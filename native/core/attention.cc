@@ -224,9 +224,13 @@ void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_
 
 namespace qarm {
 
+int64_t din_attention_pool_cache_size(int64_t B, int64_t H, int64_t A) {
+  return B * H * ((A + 15) / 16 * 16 + 1);
+}
+
 void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
                                 int64_t M, const float* W1, const float* b1, const float* w2, float b2,
-                                int act, int64_t A, float* pooled) {
+                                int act, int64_t A, float* pooled, float* cache) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap;
   const float* keys = rep + B * K;
@@ -238,13 +242,15 @@ void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t 
       std::memset(pooled + b * M * K, 0, sizeof(float) * static_cast<size_t>(M * K));
       const int64_t Hb = active_slots(masks + b * M * H, M, H);
       if (Hb == 0) continue;
+      float* zb = cache ? cache + b * H * Ap : z.data();
+      float* sb = cache ? cache + B * H * Ap + b * H : sc.data();
       din_sample_terms(w, rep + b * K, b1, K, A, qt.data(), mt.data());
-      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, z.data(), sc.data());
+      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, zb, sb);
       for (int64_t m = 0; m < M; ++m) {
         const float* mk = masks + (b * M + m) * H;
         float* __restrict o = pooled + (b * M + m) * K;
         for (int64_t h = 0; h < Hb; ++h) {
-          const float c = mk[h] * sc[h];
+          const float c = mk[h] * sb[h];
           if (c == 0.f) continue;
           const float* __restrict kr = kb + h * K;
           for (int64_t j = 0; j < K; ++j) o[j] += c * kr[j];
@@ -257,7 +263,7 @@ void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t 
 void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
                                  int64_t M, const float* W1, const float* b1, const float* w2, float b2,
                                  int act, int64_t A, const float* dpooled, float* drep, float* dW1,
-                                 float* db1, float* dw2, float* db2) {
+                                 float* db1, float* dw2, float* db2, const float* cache) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap, Kp = (K + 15) / 16 * 16;
   const float* keys = rep + B * K;
@@ -287,8 +293,15 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
           if (Hb == 0) std::memset(drep + b * K, 0, sizeof(float) * static_cast<size_t>(K));
         }
         if (Hb == 0) continue;
-        din_sample_terms(w, qb, b1, K, A, qt.data(), mt.data());
-        QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
+        const float* hb = hid.data();
+        const float* sb = sc.data();
+        if (cache) {
+          hb = cache + b * H * Ap;
+          sb = cache + B * H * Ap + b * H;
+        } else {
+          din_sample_terms(w, qb, b1, K, A, qt.data(), mt.data());
+          QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
+        }
         // d score[h] = Σ_m mask[m, h] <dpooled[m], key[h]>
         for (int64_t h = 0; h < Hb; ++h) {
           const float* kr = kb + h * K;
@@ -303,7 +316,7 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
           }
           ds[h] = s;
         }
-        QARM_ISA_SELECT(din_bwd_sample)(qb, kb, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hid.data(), ds.data(),
+        QARM_ISA_SELECT(din_bwd_sample)(qb, kb, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hb, ds.data(),
                                         act, Hb, K, A, Ap, Kp, g.data(), dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2,
                                         gb2, dqb.data(), dkb.data());
         if (!drep) continue;
@@ -312,7 +325,7 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
         for (int64_t h = 0; h < Hb; ++h) {
           float* __restrict dk = dkb.data() + h * K;
           for (int64_t m = 0; m < M; ++m) {
-            const float cf = masks[(b * M + m) * H + h] * sc[h];
+            const float cf = masks[(b * M + m) * H + h] * sb[h];
             if (cf == 0.f) continue;
             const float* __restrict dp = dpb + m * K;
             for (int64_t j = 0; j < K; ++j) dk[j] += cf * dp[j];

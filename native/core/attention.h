@@ -55,15 +55,21 @@ namespace qarm {
 //   pooled[b, m, :] = Σ_h masks[b, m, h] · score[b, h] · key[b, h, :].
 // Per sample, only the slots up to the last one any mask selects are scored (later slots add
 // nothing and get zero gradients), so padded histories cost what their lengths do.
+// `cache` (may be null; din_attention_pool_cache_size floats) receives the scorer's hidden
+// activations and scores for the backward pass, which otherwise recomputes them.
 void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
                                 int64_t M, const float* W1, const float* b1, const float* w2, float b2,
-                                int act, int64_t A, float* pooled);
+                                int act, int64_t A, float* pooled, float* cache = nullptr);
+
+// Floats of a forward cache: hidden activations [B, H, A rounded up to 16] and scores [B, H].
+int64_t din_attention_pool_cache_size(int64_t B, int64_t H, int64_t A);
 
 // Its gradients given dpooled [B, M, K]: drep [(B + B·H), K] (may be null) and the weight
-// gradients (overwritten; blocked and summed in order: thread-count independent).
+// gradients (overwritten; blocked and summed in order: thread-count independent). `cache`: the
+// forward's, from the same inputs (same bits as recomputing), or null to recompute.
 void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
                                  int64_t M, const float* W1, const float* b1, const float* w2, float b2,
                                  int act, int64_t A, const float* dpooled, float* drep, float* dW1,
-                                 float* db1, float* dw2, float* db2);
+                                 float* db1, float* dw2, float* db2, const float* cache = nullptr);
 
 }  // namespace qarm

@@ -2,7 +2,7 @@
 import { ShapeError } from '../../errors.js';
 import { runKernel } from '../../tensor/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import { record } from '../engine.js';
+import { needsGrad, record } from '../engine.js';
 
 /**
  * `out[b, m, :] = Σ_h w[b, m, h] · k[b, h, :]`: M weightings of each sample's H keys at once
@@ -59,8 +59,9 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
  * Target attention end to end in one native pass (one hidden layer, DIN's unnormalised
  * weights): `rep` packs the queries (rows 0..B) and the keys (B·H rows after them, sample by
  * sample); `masks` ([B, M, H], not differentiated) selects the slots each of M poolings uses:
- * `out[b, m·K .. (m+1)·K) = Σ_h masks[b, m, h] · score(q_b, k_bh) · k_bh`. The scores are
- * recomputed in the backward pass, so nothing of size [B, H, ·] is kept between passes.
+ * `out[b, m·K .. (m+1)·K) = Σ_h masks[b, m, h] · score(q_b, k_bh) · k_bh`. When gradients are
+ * recorded, a backend may keep the scorer's activations for the backward pass in
+ * `attrs.cache` (the CPU kernel does, [B, H, ~A] floats; the same bits as recomputing them).
  * @returns float32 [B, M·K]
  */
 export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tensor, W1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
@@ -74,10 +75,12 @@ export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tenso
   if (W1.rank !== 2 || W1.shape[1] !== 4 * K || b1.size !== A || w2.size !== A || b2.size !== 1) {
     throw new ShapeError(`dinAttentionPool(): weights must be W1 [A, ${4 * K}], b1 [A], w2 [1, A], b2 [1]`, 'W1');
   }
-  const out = runKernel<Tensor>('dinAttentionPool', { rep, masks, W1, b1, w2, b2 }, { B, H, activation });
-  return record('dinAttentionPool', out, [rep, W1, b1, w2, b2], (dy) => {
+  const inputs = [rep, W1, b1, w2, b2];
+  const cache: { value?: unknown } | undefined = needsGrad(inputs) ? {} : undefined;
+  const out = runKernel<Tensor>('dinAttentionPool', { rep, masks, W1, b1, w2, b2 }, { B, H, activation, cache });
+  return record('dinAttentionPool', out, inputs, (dy) => {
     const [drep, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinAttentionPoolBackward', { rep, masks, W1, b1, w2, b2, dpooled: dy }, {
-      B, H, activation, needRep: rep.requiresGrad,
+      B, H, activation, needRep: rep.requiresGrad, cache,
     });
     return [drep, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];
   });

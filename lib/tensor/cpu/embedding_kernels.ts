@@ -32,10 +32,10 @@ declare module '../native.js' {
       act: number, B: number, H: number, K: number, A: number, dq: Float32Array | null, dk: Float32Array | null, dW1: Float32Array,
       db1: Float32Array, dw2: Float32Array, db2: Float32Array): void;
     dinAttentionPool(rep: Float32Array, B: number, H: number, K: number, masks: Float32Array, M: number, W1: Float32Array,
-      b1: Float32Array, w2: Float32Array, b2: number, act: number, A: number, pooled: Float32Array): void;
+      b1: Float32Array, w2: Float32Array, b2: number, act: number, A: number, pooled: Float32Array, keep?: boolean): Float32Array | undefined;
     dinAttentionPoolBackward(rep: Float32Array, B: number, H: number, K: number, masks: Float32Array, M: number, W1: Float32Array,
       b1: Float32Array, w2: Float32Array, b2: number, act: number, A: number, dpooled: Float32Array, drep: Float32Array | null,
-      dW1: Float32Array, db1: Float32Array, dw2: Float32Array, db2: Float32Array): void;
+      dW1: Float32Array, db1: Float32Array, dw2: Float32Array, db2: Float32Array, cache?: Float32Array | null): void;
     copyColumns(src: Float32Array, rows: number, srcCols: number, srcOff: number, dst: Float32Array, dstCols: number, dstOff: number,
       width: number): void;
     weightedPool(w: Float32Array, k: Float32Array, out: Float32Array, B: number, M: number, H: number, D: number): void;
@@ -194,8 +194,11 @@ registerKernel('dinAttentionPool', 'cpu', ({ rep, masks, W1, b1, w2, b2 }, attrs
   const M = masks.shape[1];
   const A = W1.shape[0];
   const out = Tensor.fromArray(new Float32Array(B * M * K), [B, M * K], 'float32');
-  native.dinAttentionPool(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
-    ACT[activation], A, out.f32());
+  // attrs.cache (when given): the native scores and hidden activations go there for the backward.
+  const holder = attrs.cache as { value?: Float32Array } | undefined;
+  const cache = native.dinAttentionPool(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'),
+    b2.f32('b2')[0], ACT[activation], A, out.f32(), !!holder);
+  if (holder) holder.value = cache;
   return out;
 });
 
@@ -208,6 +211,7 @@ registerKernel('dinAttentionPoolBackward', 'cpu', ({ rep, masks, W1, b1, w2, b2,
   const drep = needRep ? mk(rep.shape as number[]) : null;
   const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
   native.dinAttentionPoolBackward(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
-    ACT[activation], A, dpooled.f32('dpooled'), drep ? drep.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32());
+    ACT[activation], A, dpooled.f32('dpooled'), drep ? drep.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32(),
+    (attrs.cache as { value?: Float32Array } | undefined)?.value ?? null);
   return [drep, dW1, db1, dw2, db2];
 });
