@@ -1,7 +1,8 @@
 import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { q, assert, assertClose, assertThrowsTyped } from './helpers.js';
+import { q, assert, assertClose, assertThrowsTyped, randArray } from './helpers.js';
+import { setPoisonUninitialized } from '../dist/tensor/dtype.js';
 
 const { rank, metrics } = q;
 
@@ -115,6 +116,42 @@ describe('ranker', function () {
     const one = await run(1);
     const three = await run(3);
     one.forEach((a, i) => assert.deepEqual(three[i], a, `param ${i}`));
+  });
+
+  it('kernels that skip zeroing their outputs write every element (NaN-poisoned allocations give the same bits)', () => {
+    // Outputs allocated without zeroing (matmul, unary, binary, column copies, TBE lookup, fused
+    // attention and its drep) are filled with NaN here: any element a kernel leaves unwritten
+    // would show up in the logits or a gradient.
+    const N = items.numItems;
+    const g = new q.Generator(9);
+    const full = {
+      ...items,
+      vq: { codes: new Int32Array(N * 5).map(() => g.int(300) - 1), k: 5, poolSize: 300 },
+      dense: { values: new Float32Array(N * 6).map(() => g.normal()), dim: 6 },
+    };
+    const batch = rank.gatherSamples(train, [...Array(1100).keys()].map((i) => (i * 7) % train.size));
+    batch.historyLength[3] = 0; // an empty history
+    const run = (poison) => {
+      setPoisonUninitialized(poison);
+      try {
+        const r = new rank.Ranker(cfg({ vq: true, dense: true, historyCodes: true, cross: true }), full);
+        const logits = r.forward(batch);
+        q.nn.bceWithLogits(logits, batch.label).backward();
+        const grads = r.parameters().map((p) => (p.grad.toDense ? p.grad.toDense() : p.grad).toTypedArray());
+        const a = q.tensor(randArray(17 * 3, 1), [17, 3]);
+        const b = q.tensor(randArray(3 * 1031, 2), [3, 1031]);
+        const ops = [q.matmul(a, b), q.matmul(q.zeros([1200, 0]), q.zeros([0, 2])), q.relu(q.matmul(a, b)), q.mul(q.matmul(a, b), q.tensor(randArray(1031, 3), [1, 1031]))];
+        return [logits.toTypedArray(), ...grads, ...ops.map((t) => t.toTypedArray())];
+      } finally {
+        setPoisonUninitialized(false);
+      }
+    };
+    const clean = run(false);
+    const poisoned = run(true);
+    clean.forEach((a, i) => {
+      assert.ok(a.every(Number.isFinite), `part ${i} finite`);
+      assert.deepEqual(poisoned[i], a, `part ${i}`);
+    });
   });
 
   it('checks ids: out-of-table items throw, unseen users/items map to OOV rows', () => {

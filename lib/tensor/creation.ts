@@ -1,6 +1,6 @@
 /** Tensor creation: from data, constants, ranges and seeded random values. */
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
-import { allocArray, DTYPES, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
+import { allocArray, allocFloat32Uninitialized, DTYPES, dtypeOfArray, type DType, type TypedArray } from './dtype.js';
 import { generatorFor } from './random.js';
 import { checkShape, resolveShape, shapeSize, Tensor } from './tensor.js';
 
@@ -76,6 +76,15 @@ export function tensor(data: TypedArray | NestedNumbers | readonly number[], sha
 export function empty(shape: readonly number[], dtype: DType = 'float32'): Tensor {
   checkShape(shape);
   return Tensor.fromArray(allocArray(dtype, shapeSize(shape)), shape, dtype);
+}
+
+/**
+ * A float32 tensor with arbitrary contents, for kernel outputs the kernel overwrites
+ * entirely (see {@link allocFloat32Uninitialized}). @internal
+ */
+export function uninitialized(shape: readonly number[]): Tensor {
+  checkShape(shape);
+  return Tensor.fromArray(allocFloat32Uninitialized(shapeSize(shape)), shape, 'float32');
 }
 
 /** A tensor of zeros. */

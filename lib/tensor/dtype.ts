@@ -14,6 +14,31 @@ export function allocArray(dtype: DType, size: number): TypedArray {
   return dtype === 'int32' ? new Int32Array(size) : new Float32Array(size);
 }
 
+let poisonUninitialized = false;
+
+/**
+ * Makes {@link allocFloat32Uninitialized} fill its arrays with NaN, so a kernel that leaves an
+ * output element unwritten shows it (tests). @internal
+ */
+export function setPoisonUninitialized(on: boolean): void {
+  poisonUninitialized = on;
+}
+
+/**
+ * A float32 array whose contents are NOT zeroed (any bits): only for kernel outputs that the
+ * kernel overwrites entirely. Saves the zero-fill pass over memory the kernel writes anyway
+ * (a 2.75 MB output: ~0.3 ms zeroed vs ~0.05 ms, measured). Small arrays are allocated zeroed
+ * as usual. @internal
+ */
+export function allocFloat32Uninitialized(size: number): Float32Array {
+  if (size < 1024 && !poisonUninitialized) return new Float32Array(size);
+  // allocUnsafeSlow: an ArrayBuffer of its own (never a slice of Node's shared pool), not zero-filled.
+  const b = Buffer.allocUnsafeSlow(size * 4);
+  const a = new Float32Array(b.buffer, b.byteOffset, size);
+  if (poisonUninitialized) a.fill(NaN);
+  return a;
+}
+
 export function dtypeOfArray(a: TypedArray): DType {
   return a instanceof Int32Array ? 'int32' : 'float32';
 }

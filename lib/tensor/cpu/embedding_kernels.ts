@@ -4,6 +4,7 @@
  * native/binding/bind_embedding.cc.
  */
 import { registerKernel } from '../backend.js';
+import { uninitialized } from '../creation.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 
@@ -153,7 +154,7 @@ registerKernel('concatColumns', 'cpu', (inputs, attrs) => {
   const xs = Object.values(inputs);
   const { rows, outShape } = attrs as { rows: number; outShape: number[] };
   const cols = xs.reduce((s, t) => s + t.size / Math.max(rows, 1), 0);
-  const out = Tensor.fromArray(new Float32Array(rows * cols), outShape, 'float32');
+  const out = uninitialized(outShape); // the blocks cover every column
   let off = 0;
   xs.forEach((t, i) => {
     const w = rows ? t.size / rows : 0;
@@ -166,7 +167,7 @@ registerKernel('concatColumns', 'cpu', (inputs, attrs) => {
 // Columns [start, start + width) of a float32 [rows, cols] matrix.
 registerKernel('sliceColumns', 'cpu', ({ x }, attrs) => {
   const { rows, cols, start, width, outShape } = attrs as { rows: number; cols: number; start: number; width: number; outShape: number[] };
-  const out = Tensor.fromArray(new Float32Array(rows * width), outShape, 'float32');
+  const out = uninitialized(outShape); // every row's block is copied
   native.copyColumns(x.f32('x'), rows, cols, start, out.f32(), width, 0, width);
   return out;
 });
@@ -175,7 +176,7 @@ registerKernel('sliceColumns', 'cpu', ({ x }, attrs) => {
 registerKernel('tbeLookup', 'cpu', (inputs, attrs) => {
   const { ids, group, G, n, dim, argName } = attrs as { ids: Int32Array[]; group: number[]; G: number; n: number; dim: number; argName?: string };
   const tables = Object.values(inputs);
-  const out = Tensor.fromArray(new Float32Array(n * G * dim), [n, G * dim], 'float32');
+  const out = uninitialized([n, G * dim]); // every row is cleared, then summed into
   native.tbeForward(tables.map((t, i) => t.f32(`tables[${i}]`)), tables.map((t) => t.shape[0]), ids, group, G, n, dim, out.f32(), argName ?? 'ids');
   return out;
 });
@@ -193,7 +194,7 @@ registerKernel('dinAttentionPool', 'cpu', ({ rep, masks, W1, b1, w2, b2 }, attrs
   const K = rep.shape[1];
   const M = masks.shape[1];
   const A = W1.shape[0];
-  const out = Tensor.fromArray(new Float32Array(B * M * K), [B, M * K], 'float32');
+  const out = uninitialized([B, M * K]); // every sample's rows are cleared, then pooled into
   // attrs.cache (when given): the native scores and hidden activations go there for the backward.
   const holder = attrs.cache as { value?: Float32Array } | undefined;
   const cache = native.dinAttentionPool(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'),
@@ -208,7 +209,8 @@ registerKernel('dinAttentionPoolBackward', 'cpu', ({ rep, masks, W1, b1, w2, b2,
   const M = masks.shape[1];
   const A = W1.shape[0];
   const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
-  const drep = needRep ? mk(rep.shape as number[]) : null;
+  // Every drep row is written (inactive slots and empty samples get explicit zeros).
+  const drep = needRep ? uninitialized(rep.shape) : null;
   const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
   native.dinAttentionPoolBackward(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
     ACT[activation], A, dpooled.f32('dpooled'), drep ? drep.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32(),

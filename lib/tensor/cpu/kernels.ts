@@ -4,7 +4,7 @@
  * what they need to pass safe sizes down.
  */
 import { registerKernel } from '../backend.js';
-import { empty } from '../creation.js';
+import { empty, uninitialized } from '../creation.js';
 import { native } from '../native.js';
 import { shapeSize, type Tensor } from '../tensor.js';
 
@@ -19,20 +19,20 @@ registerKernel('matmul', 'cpu', ({ a, b }, attrs) => {
   const { M, N, K, transA, transB, outShape } = attrs as {
     M: number; N: number; K: number; transA: boolean; transB: boolean; outShape: number[];
   };
-  const out = empty(outShape);
+  const out = uninitialized(outShape); // beta = 0: every element is written (zeros when K = 0)
   native.sgemm(transA, transB, M, N, K, 1, a.f32('a'), b.f32('b'), 0, out.f32());
   return out;
 });
 
 registerKernel('unary', 'cpu', ({ x }, attrs) => {
-  const out = empty(x.shape);
+  const out = uninitialized(x.shape); // every element written
   native.unary(UNARY[attrs.op as UnaryName], x.f32('x'), out.f32(), x.size);
   return out;
 });
 
 registerKernel('binary', 'cpu', ({ a, b }, attrs) => {
   const { op, shape, aStrides, bStrides } = attrs as { op: BinaryName; shape: number[]; aStrides: number[]; bStrides: number[] };
-  const out = empty(shape);
+  const out = uninitialized(shape); // every element written
   native.binary(BINARY[op], a.f32('a'), aStrides, b.f32('b'), bStrides, out.f32(), shape);
   return out;
 });
