@@ -364,6 +364,31 @@ describe('embedding layers, attention and loss', () => {
     gradCheck((r) => q.sum(q.mul(att.forwardPacked(r, B, H, masks), c)), [{ data: rv, shape: [B + B * H, D] }]);
   });
 
+  it('forwardPackedStacked (masks stacked [B, M, H]) equals forwardPacked (M masks [B, H]), fused and composed, values and gradients', () => {
+    const B = 7, H = 5, D = 3;
+    const rv = randArray((B + B * H) * D, 81);
+    const list = [0, 1, 2].map((i) => Float32Array.from(randInts(B * H, 2, 82 + i)));
+    const stacked = new Float32Array(B * 3 * H);
+    list.forEach((m, mi) => { for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) stacked[(b * 3 + mi) * H + h] = m[b * H + h]; });
+    const c = q.tensor(randArray(B * 3 * D, 83), [B, 3 * D]);
+    for (const fused of [true, false]) {
+      const run = (stack) => {
+        const att = new q.nn.TargetAttention(D, { hidden: [11], seed: 9, fused });
+        const rep = q.tensor(Float32Array.from(rv), [B + B * H, D]);
+        rep.requiresGrad = true;
+        const y = stack
+          ? att.forwardPackedStacked(rep, B, H, q.tensor(Float32Array.from(stacked), [B, 3, H]))
+          : att.forwardPacked(rep, B, H, list.map((m) => q.tensor(Float32Array.from(m), [B, H])));
+        q.sum(q.mul(y, c)).backward();
+        return [y, rep.grad, ...att.parameters().map((t) => t.grad)].map((t) => t.toTypedArray());
+      };
+      const a = run(true), b = run(false);
+      a.forEach((v, i) => assert.deepEqual(v, b[i], `fused=${fused} part ${i}`));
+    }
+    const att = new q.nn.TargetAttention(D, { hidden: [11], seed: 9 });
+    assertThrowsTyped(() => att.forwardPackedStacked(q.tensor(rv, [B + B * H, D]), B, H, q.zeros([B, H])), q.ShapeError, 'masks');
+  });
+
   it('fused packed attention: the backward from the forward\'s cache equals the recomputing backward bit for bit', () => {
     // Awkward sizes: hidden 19 and 7 (padded to 32 / 16 inside), K 5 and 17, padded histories, an empty sample.
     for (const [B, H, D, A] of [[5, 9, 6, 19], [3, 1, 17, 7], [17, 4, 5, 16]]) {

@@ -141,19 +141,48 @@ export class TargetAttention extends Module {
     if (rep.rank !== 2 || rep.shape[1] !== this.dim || rep.shape[0] !== B + B * H) {
       throw new ShapeError(`argument 'rep' must be [${B + B * H}, ${this.dim}], got [${rep.shape.join(', ')}]`, 'rep');
     }
-    if (this.layers.length === 2 && this.fused && this.normalize === 'none') {
+    if (this.fusedPacked) {
       const M = masks.length;
       const stacked = new Float32Array(B * M * H);
       masks.forEach((m, mi) => {
         if (m.size !== B * H) throw new ShapeError(`argument 'masks'[${mi}] must have ${B}x${H} entries`, `masks[${mi}]`);
         const a = m.f32(`masks[${mi}]`);
-        for (let b = 0; b < B; b++) stacked.set(a.subarray(b * H, (b + 1) * H), (b * M + mi) * H);
+        for (let b = 0; b < B; b++) for (let h = 0, o = (b * M + mi) * H; h < H; h++) stacked[o + h] = a[b * H + h];
       });
-      const [l1, l2] = this.layers;
-      return dinAttentionPool(rep, B, H, Tensor.fromArray(stacked, [B, M, H], 'float32'), l1.weight, l1.bias!, l2.weight, l2.bias!, this.activation);
+      return this.forwardPackedStacked(rep, B, H, Tensor.fromArray(stacked, [B, M, H], 'float32'));
     }
     const query = slice(rep, 0, 0, B);
     const keys = reshape(slice(rep, 0, B, B * H), [B, H, this.dim]);
     return concatLast(this.forward(query, keys, masks));
   }
+  /** Whether {@link forwardPacked} runs as the one fused native op (one hidden layer, unnormalised weights). */
+  get fusedPacked(): boolean {
+    return this.layers.length === 2 && this.fused && this.normalize === 'none';
+  }
+
+  /**
+   * {@link forwardPacked} with the M masks already stacked sample-major, `masks` [B, M, H] (what
+   * the fused op reads; saves building M separate [B, H] masks and restacking them).
+   */
+  forwardPackedStacked(rep: Tensor, B: number, H: number, masks: Tensor): Tensor {
+    if (rep.rank !== 2 || rep.shape[1] !== this.dim || rep.shape[0] !== B + B * H) {
+      throw new ShapeError(`argument 'rep' must be [${B + B * H}, ${this.dim}], got [${rep.shape.join(', ')}]`, 'rep');
+    }
+    if (masks.rank !== 3 || masks.shape[0] !== B || masks.shape[2] !== H || masks.shape[1] < 1) {
+      throw new ShapeError(`argument 'masks' must be [${B}, M, ${H}], got [${masks.shape.join(', ')}]`, 'masks');
+    }
+    if (this.fusedPacked) {
+      const [l1, l2] = this.layers;
+      return dinAttentionPool(rep, B, H, masks, l1.weight, l1.bias!, l2.weight, l2.bias!, this.activation);
+    }
+    const M = masks.shape[1];
+    const a = masks.f32('masks');
+    const list = Array.from({ length: M }, (_, mi) => {
+      const m = new Float32Array(B * H);
+      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) m[b * H + h] = a[(b * M + mi) * H + h];
+      return Tensor.fromArray(m, [B, H], 'float32');
+    });
+    return this.forwardPacked(rep, B, H, list);
+  }
+
 }

@@ -346,28 +346,28 @@ export class Ranker extends Module {
       parts.push(this.dense.forward(Tensor.fromArray(x, [B, dim], 'float32')));
     }
     if (this.attention && rep && all) {
-      const masks = [];
-      if (f.history) {
-        const mask = new Float32Array(B * H);
-        for (let b = 0; b < B; b++) mask.fill(1, b * H, b * H + batch.historyLength[b]);
-        masks.push(Tensor.fromArray(mask, [B, H], 'float32'));
-      }
+      // The masks stacked sample-major, [B, M, H] (history, then the two code-match sets): the
+      // layout the fused attention reads.
+      const M = (f.history ? 1 : 0) + (f.cross ? 2 : 0);
+      const masks = new Float32Array(B * M * H);
+      if (f.history) for (let b = 0; b < B; b++) masks.fill(1, b * M * H, b * M * H + batch.historyLength[b]);
       let counts: Float32Array | null = null;
       if (f.cross) {
         // Level-1 and level-2 codes of targets (first B) and history slots, read sequentially.
         const [l1, l2] = allCodes!;
-        const m1 = new Float32Array(B * H), m12 = new Float32Array(B * H);
+        const o1 = f.history ? H : 0;
         counts = new Float32Array(B * 2);
         for (let b = 0; b < B; b++) {
           const t1 = l1[b], t2 = l2[b];
+          const m1 = b * M * H + o1, m12 = m1 + H;
           let c1 = 0, c12 = 0;
           for (let h = 0; h < batch.historyLength[b]; h++) {
             const hi = B + b * H + h;
             if (l1[hi] === t1) {
-              m1[b * H + h] = 1;
+              masks[m1 + h] = 1;
               c1++;
               if (l2[hi] === t2) {
-                m12[b * H + h] = 1;
+                masks[m12 + h] = 1;
                 c12++;
               }
             }
@@ -375,9 +375,8 @@ export class Ranker extends Module {
           counts[2 * b] = Math.log1p(c1);
           counts[2 * b + 1] = Math.log1p(c12);
         }
-        masks.push(Tensor.fromArray(m1, [B, H], 'float32'), Tensor.fromArray(m12, [B, H], 'float32'));
       }
-      parts.push(this.attention.forwardPacked(rep, B, H, masks));
+      parts.push(this.attention.forwardPackedStacked(rep, B, H, Tensor.fromArray(masks, [B, M, H], 'float32')));
       if (counts) parts.push(Tensor.fromArray(counts, [B, 2], 'float32'));
     } else if (this.attention) {
       // No history slots at all: the pooled parts are zeros.
