@@ -42,7 +42,13 @@ const ContentSchema = z.strictObject({
 /** Options handed to the pair miners and the aligner (lib/align); checked there. */
 const PassThrough = z.record(z.string(), z.unknown());
 
+/** The embedding space the `qarm` codes (RQ and VQ) are built from; see {@link RunConfig}. */
+export const CODE_SPACES = ['aligned', 'mixed'] as const;
+export type CodeSpace = (typeof CODE_SPACES)[number];
+
 const CodesSchema = z.strictObject({
+  /** `'aligned'`: the aligner's 64-d output; `'mixed'`: its retrieval space `[√w·aligned, √(1−w)·content]`. */
+  space: z.enum(CODE_SPACES).optional(),
   vqK: int(1).optional(),
   rqLevels: int(1).optional(),
   rqCodebookSize: z.union([int(2), z.array(int(2)).min(1)]).optional(),
@@ -110,7 +116,14 @@ export interface RunConfig {
   content: { modalities: ('glove' | 'chargram')[]; lexicalDims: number; useDatasetEmbeddings: boolean; cache: boolean };
   pairs: Record<string, unknown>;
   align: Record<string, unknown>;
-  codes: { vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number };
+  /**
+   * `space`: what the `qarm` codes are built from. `'aligned'` = the aligner's output alone;
+   * `'mixed'` = lib/align's retrieval space `[√w · aligned, √(1−w) · content]` with w chosen
+   * (with the epoch) on validation pairs from `align.contentMix`, so cold items keep their
+   * content neighbourhood. `id+aligned` always reads the aligned output; `id+rq-raw` and
+   * `qarm-unaligned` always read raw content.
+   */
+  codes: { space: CodeSpace; vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number };
   ranker: {
     embeddingDim: number;
     hidden: number[];
@@ -155,7 +168,7 @@ export function defaultConfig(): RunConfig {
     align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [1] },
     // RQ shape chosen on validation (README, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
     // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC.
-    codes: { vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
+    codes: { space: 'aligned', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
     ranker: {
       embeddingDim: 16,
       hidden: [64, 32],
@@ -246,11 +259,23 @@ export function resolveConfig(file: ConfigFile | undefined, flags: ConfigFile & 
   c = merge(c, rest);
   c.quick = quick;
   c.seeds = normalizeSeeds(c.seeds as number | number[]);
+  checkCodeSpace(c);
   if (c.protocol.split.trainEnd === undefined && c.protocol.split.testStart === undefined && c.data === null) {
     // The bundled dataset: the documented fixed dates.
     c.protocol.split = { trainEnd: '2011-09-01', testStart: '2011-10-15', ...c.protocol.split };
   }
   return c;
+}
+
+/**
+ * `codes.space: 'mixed'` needs a content weight to choose from: with `align.contentMix` only
+ * [1] the mixed space is the aligned one, and the switch would silently do nothing.
+ */
+function checkCodeSpace(c: RunConfig): void {
+  const mix = c.align.contentMix;
+  if (c.codes.space === 'mixed' && Array.isArray(mix) && mix.length > 0 && mix.every((w) => w === 1)) {
+    throw new ValueError("invalid configuration: codes.space 'mixed' needs align.contentMix to list a weight below 1 (with [1] the mixed space is the aligned space)", 'config');
+  }
 }
 
 /** `3` → [1, 2, 3]; a list stays as given. */

@@ -126,13 +126,16 @@ function alignmentSection(r: Results): string {
   const out: string[] = ['<h2>Alignment: held-out pair recall, raw content vs aligned</h2>'];
   if (!a || !a.recall?.length) return out.concat('<p class="note">No alignment statistics in this run.</p>').join('\n');
   const hasB = a.recall.some((x) => x.behaviour !== undefined);
-  const rows = a.recall.map((x) => `<tr><td>${esc(x.set)}</td><td>${x.k}</td><td>${x.raw.toFixed(4)}</td><td>${x.aligned.toFixed(4)}</td><td>${(x.aligned / (x.raw || NaN)).toFixed(2)}×</td>${hasB ? `<td>${x.behaviour !== undefined ? x.behaviour.toFixed(4) : ''}</td>` : ''}</tr>`);
-  out.push(`<table><tr><th>pair set</th><th>K</th><th>raw R@K</th><th>aligned R@K</th><th>ratio</th>${hasB ? '<th>behaviour only</th>' : ''}</tr>${rows.join('')}</table>`);
+  const hasM = a.recall.some((x) => x.mixed !== undefined);
+  const opt = (has: boolean, v: number | undefined): string => (has ? `<td>${v !== undefined ? v.toFixed(4) : ''}</td>` : '');
+  const rows = a.recall.map((x) => `<tr><td>${esc(x.set)}</td><td>${x.k}</td><td>${x.raw.toFixed(4)}</td><td>${x.aligned.toFixed(4)}</td><td>${(x.aligned / (x.raw || NaN)).toFixed(2)}×</td>${opt(hasM, x.mixed)}${opt(hasB, x.behaviour)}</tr>`);
+  out.push(`<table><tr><th>pair set</th><th>K</th><th>raw R@K</th><th>aligned R@K</th><th>ratio</th>${hasM ? '<th>aligned ⊕ content (codes)</th>' : ''}${hasB ? '<th>behaviour only</th>' : ''}</tr>${rows.join('')}</table>`);
   const groups = a.recall.map((x) => `${x.set.split(' (')[0]} @${x.k}`);
   const series = [
     { name: 'raw content', values: a.recall.map((x) => x.raw) },
     { name: 'aligned', values: a.recall.map((x) => x.aligned) },
   ];
+  if (hasM) series.push({ name: 'aligned ⊕ content', values: a.recall.map((x) => x.mixed ?? NaN) });
   if (hasB) series.push({ name: 'behaviour only', values: a.recall.map((x) => x.behaviour ?? NaN) });
   out.push(barChart({ title: 'Recall@K of held-out pairs', groups, series, yMin: 0, yLabel: 'recall', width: Math.max(540, 110 * groups.length) }));
   const extra = Object.entries(a).filter(([k]) => k !== 'recall');

@@ -69,12 +69,14 @@ export interface CodeSummary {
   [extra: string]: unknown;
 }
 
-/** Recall@K of held-out pairs, raw content vs aligned space. */
+/** Recall@K of held-out pairs, raw content vs aligned space (and the mixed space the codes use, when they do). */
 export interface RecallRow {
   set: string;
   k: number;
   raw: number;
   aligned: number;
+  /** The retrieval space `[√w·aligned, √(1−w)·content]`, with `codes.space: 'mixed'`. */
+  mixed?: number;
   behaviour?: number;
 }
 

@@ -47,6 +47,11 @@ export interface Prepared {
   order: ItemOrder;
   content: { values: Float32Array; dim: number };
   aligned: { values: Float32Array; dim: number };
+  /**
+   * What the `qarm` codes (RQ and VQ "aligned") are built from (`codes.space`): the aligned
+   * embeddings, or lib/align's retrieval space mixing them with content at weight `mixWeight`.
+   */
+  codeSpace: { space: RunConfig['codes']['space']; values: Float32Array; dim: number; mixWeight: number };
   rqRaw?: RQTable;
   rqAligned?: RQTable;
   vqRaw?: VQTable;
@@ -168,6 +173,7 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   const trainEvents = eventsBetween(ds.interactions, -Infinity, P.split.trainEnd).filter((e) => P.keptUsers[e.user]);
   let content = { values: new Float32Array(0), dim: 0 };
   let aligned = { values: new Float32Array(0), dim: 0 };
+  let codeSpace: Prepared['codeSpace'] = { space: cfg.codes.space, ...aligned, mixWeight: 1 };
   let alignment: Results['alignment'];
   if (needContent) {
     const task = progress.task('content + alignment', 1);
@@ -183,22 +189,30 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
     });
     content = { values: Float32Array.from(out.content.f32()), dim: out.content.shape[1] };
     aligned = { values: Float32Array.from(out.embeddings.f32()), dim: out.embeddings.shape[1] };
+    // lib/align returns no retrieval space when it chose w = 1: the mixed space is then the aligned one.
+    const mixed = cfg.codes.space === 'mixed' && out.retrieval !== null;
+    codeSpace = mixed
+      ? { space: 'mixed', values: Float32Array.from(out.retrieval!.f32()), dim: out.retrieval!.shape[1], mixWeight: out.mixWeight }
+      : { space: cfg.codes.space, ...aligned, mixWeight: 1 };
     task.done(`${content.dim}-d content (${out.encoder.modalities.join('+')}), ${out.pairCounts.union} training pairs, aligner best epoch ${out.bestEpoch}`);
     timings.align = (Date.now() - t) / 1000;
     t = Date.now();
-    alignment = { recall: heldOutRecall(alignDs, P, trainEvents, out.pairs, content, aligned, cfg.pairs as object, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, history: out.history, seconds: out.seconds };
+    alignment = { recall: heldOutRecall(alignDs, P, trainEvents, out.pairs, content, aligned, codeSpace.space === 'mixed' ? codeSpace : null, cfg.pairs as object, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, mixWeight: out.mixWeight, history: out.history, seconds: out.seconds };
     timings.recall = (Date.now() - t) / 1000;
     out.content.dispose();
     out.embeddings.dispose();
+    out.retrieval?.dispose();
   }
   void needAligned;
   t = Date.now();
   const c = cfg.codes;
   const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed };
-  const prep: Prepared = { ds, P, order, content, aligned, alignment };
-  if (specs.some((s) => s.rq === 'aligned')) prep.rqAligned = buildRQ('rq (aligned)', aligned.values, aligned.dim, P.warm, rqOpts);
+  const prep: Prepared = { ds, P, order, content, aligned, codeSpace, alignment };
+  const cs = codeSpace;
+  const csName = cs.mixWeight < 1 ? `aligned ⊕ content, w ${cs.mixWeight}` : 'aligned';
+  if (specs.some((s) => s.rq === 'aligned')) prep.rqAligned = buildRQ(`rq (${csName})`, cs.values, cs.dim, P.warm, rqOpts);
   if (specs.some((s) => s.rq === 'raw')) prep.rqRaw = buildRQ('rq (raw content)', content.values, content.dim, P.warm, rqOpts);
-  if (specs.some((s) => s.vq === 'aligned')) prep.vqAligned = buildVQ('vq (aligned)', aligned.values, aligned.dim, P.warm, c.vqK);
+  if (specs.some((s) => s.vq === 'aligned')) prep.vqAligned = buildVQ(`vq (${csName})`, cs.values, cs.dim, P.warm, c.vqK);
   if (specs.some((s) => s.vq === 'raw')) prep.vqRaw = buildVQ('vq (raw content)', content.values, content.dim, P.warm, c.vqK);
   timings.codes = (Date.now() - t) / 1000;
   if (prep.rqAligned) progress.log(`codes: ${describe(prep.rqAligned)}`);
@@ -212,7 +226,10 @@ function describe(t: RQTable): string {
   return `${s.name}: ${t.levels} x ${t.sizes.join('/')}, utilisation ${s.utilisation.map((u) => u.toFixed(2)).join('/')}, collision rate ${(100 * s.collisionRate).toFixed(1)} %`;
 }
 
-/** Recall@10/50 of test-period pairs in raw vs aligned space: all, not mined in training, involving a cold item. */
+/**
+ * Recall@10/50 of test-period pairs in raw vs aligned space (and the mixed space the codes are
+ * built from, when it is used): all, not mined in training, involving a cold item.
+ */
 function heldOutRecall(
   ds: Dataset,
   P: Protocol,
@@ -220,6 +237,7 @@ function heldOutRecall(
   trainPairs: { a: Int32Array; b: Int32Array; score: Float32Array },
   content: { values: Float32Array; dim: number },
   aligned: { values: Float32Array; dim: number },
+  mixed: { values: Float32Array; dim: number } | null,
   mining: object,
   maxPairs: number,
 ): RecallRow[] {
@@ -234,6 +252,7 @@ function heldOutRecall(
   };
   const raw = embeddingScorer(l2rows(content.values, content.dim), n, content.dim);
   const ali = embeddingScorer(aligned.values, n, aligned.dim);
+  const mix = mixed ? embeddingScorer(mixed.values, n, mixed.dim) : null;
   const beh = tableScorer(cooccurrence(trainEvents, n));
   const rows: RecallRow[] = [];
   for (const [name, full] of Object.entries(sets)) {
@@ -243,7 +262,8 @@ function heldOutRecall(
     const r = pairRecall(raw, n, pairs).recall;
     const a = pairRecall(ali, n, pairs).recall;
     const b = pairRecall(beh, n, pairs).recall;
-    for (const k of [10, 50]) rows.push({ set: `${name} (${pairs.a.length} of ${full.a.length} pairs)`, k, raw: r[k], aligned: a[k], behaviour: b[k] });
+    const m = mix ? pairRecall(mix, n, pairs).recall : null;
+    for (const k of [10, 50]) rows.push({ set: `${name} (${pairs.a.length} of ${full.a.length} pairs)`, k, raw: r[k], aligned: a[k], ...(m ? { mixed: m[k] } : {}), behaviour: b[k] });
   }
   return rows;
 }
