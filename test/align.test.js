@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, assert, assertClose, gradCheck, randArray } from './helpers.js';
-import { infoNCE, neighbourhoodLoss, trainAligner, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, runAlignCommand } from '../dist/align/index.js';
+import { infoNCE, neighbourhoodLoss, trainAligner, projectAll, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, runAlignCommand } from '../dist/align/index.js';
 
 function refInfoNCE(za, zb, B, d, tau, mask) {
   // float64 reference: mean of -log softmax_row(diag) and -log softmax_col(diag), halved.
@@ -160,7 +160,7 @@ describe('align: contrastive aligner', () => {
   it('training brings held-out behaviour pairs closer than raw content does; same seed, same result', () => {
     const s = synthetic();
     const content = q.tensor(s.x, [s.n, s.dIn]);
-    const opts = { dims: 8, hidden: [32], batchSize: 64, epochs: 15, patience: 5, lr: 3e-3, temperature: 0.2, validation: s.val, validationK: 10, seed: 3 };
+    const opts = { dims: 8, hidden: [32], batchSize: 64, epochs: 15, patience: 5, lr: 3e-3, temperature: 0.2, validation: s.val, validationK: 10, seed: 3, ensemble: 1 };
     const res = trainAligner(content, s.train, opts);
     assert.deepEqual(res.embeddings.shape, [s.n, 8]);
     const e = res.embeddings.toTypedArray();
@@ -180,7 +180,7 @@ describe('align: contrastive aligner', () => {
   it('contentMix: the chosen weight comes from the grid and retrieval is the mixed space of the kept embeddings', () => {
     const s = synthetic(60);
     const content = q.tensor(s.x, [s.n, s.dIn]);
-    const opts = { dims: 8, hidden: [16], batchSize: 32, epochs: 3, validation: s.val, validationK: 10, seed: 1 };
+    const opts = { dims: 8, hidden: [16], batchSize: 32, epochs: 3, validation: s.val, validationK: 10, seed: 1, ensemble: 1 };
     const mixed = trainAligner(content, s.train, { ...opts, contentMix: [0.5] });
     assert.equal(mixed.mixWeight, 0.5);
     assert.ok(mixed.history.every((h) => h.mixWeight === 0.5));
@@ -191,6 +191,46 @@ describe('align: contrastive aligner', () => {
     assert.equal(pure.retrieval, null);
     for (const bad of [[], [0], [1.2]]) {
       assert.throws(() => trainAligner(content, s.train, { ...opts, contentMix: bad }), (e) => e instanceof q.ValueError && e.argument === 'contentMix');
+    }
+  });
+
+  it('ensemble: embeddings are the members\' outputs / sqrt(M) (cosine = mean member cosine); member 0 is the one-projector run', () => {
+    const s = synthetic(61);
+    const content = q.tensor(s.x, [s.n, s.dIn]);
+    const opts = { dims: 8, hidden: [16], batchSize: 32, epochs: 3, validation: s.val, validationK: 10, seed: 2, contentMix: [1] };
+    for (const m of [2, 3]) {
+      const res = trainAligner(content, s.train, { ...opts, ensemble: m });
+      assert.equal(res.models.length, m);
+      assert.equal(res.model, res.models[0]);
+      assert.deepEqual(res.embeddings.shape, [s.n, 8 * m]);
+      // Independent reference: each member projected on its own, cosines averaged in float64.
+      const parts = res.models.map((mod) => projectAll(mod, content).toTypedArray());
+      const e = res.embeddings.toTypedArray();
+      const d = 8 * m;
+      for (const [i, j] of [[0, 0], [0, 1], [5, 17], [60, 3], [33, 33]]) {
+        let got = 0;
+        for (let c = 0; c < d; c++) got += e[i * d + c] * e[j * d + c];
+        let want = 0;
+        for (const z of parts) for (let c = 0; c < 8; c++) want += z[i * 8 + c] * z[j * 8 + c] / m;
+        assert.ok(Math.abs(got - want) < 1e-5, `(${i}, ${j}) ${got} vs ${want}`);
+      }
+      // Deterministic: same options, same bits.
+      const again = trainAligner(content, s.train, { ...opts, ensemble: m });
+      assert.deepEqual([...again.embeddings.toTypedArray()], [...e]);
+      // The members differ (different seeds).
+      assert.notDeepEqual([...parts[0]], [...parts[1]]);
+    }
+    // Without validation every epoch is kept, so member 0 of an ensemble is exactly the single run.
+    const noVal = { ...opts, validation: undefined };
+    const one = trainAligner(content, s.train, { ...noVal, ensemble: 1 });
+    const three = trainAligner(content, s.train, { ...noVal, ensemble: 3 });
+    assert.deepEqual([...projectAll(three.models[0], content).toTypedArray()], [...one.embeddings.toTypedArray()]);
+    // The mixed retrieval space is built from the whole ensemble.
+    const mixed = trainAligner(content, s.train, { ...opts, ensemble: 2, contentMix: [0.5] });
+    assert.deepEqual(mixed.retrieval.shape, [s.n, 16 + s.dIn]);
+    assertClose([...mixed.retrieval.toTypedArray()], [...mixSpaces(mixed.embeddings.toTypedArray(), 16, s.x, s.dIn, s.n, 0.5)], { atol: 1e-6 });
+    for (const bad of [0, -1, 1.5, NaN]) {
+      assert.throws(() => trainAligner(content, s.train, { ...opts, ensemble: bad }), (e) => e instanceof q.ValueError && e.argument === 'ensemble');
     }
   });
 
@@ -224,11 +264,13 @@ describe('align: contrastive aligner', () => {
       const out = join(dir, 'out');
       const report = await runAlignCommand({ data: dir, out, epochs: 3, batchSize: 32, encoders: { cacheDir: false, modalities: ['chargram'], lexicalDims: 8 } });
       const aligned = q.readNpy(join(out, 'aligned.npy'));
-      assert.deepEqual(aligned.shape, [31, 64]);
+      assert.deepEqual(aligned.shape, [31, 64 * 3]); // default: an ensemble of 3 projectors
+      const st = q.readSafetensors(join(out, 'projector.safetensors'));
+      for (const k of [0, 1, 2]) assert.ok(Object.keys(st.tensors).some((nm) => nm.startsWith(`member${k}.`)), `member${k}`);
       assert.ok([...aligned.toTypedArray()].every(Number.isFinite));
       assert.ok(report.pairCounts.union > 0);
       for (const f of ['content.npy', 'projector.safetensors', 'pairs.csv', 'align.json', ...report.files]) assert.ok(existsSync(join(out, f)), f);
-      if (report.mixWeight < 1) assert.deepEqual(q.readNpy(join(out, 'retrieval.npy')).shape, [31, 64 + 8]);
+      if (report.mixWeight < 1) assert.deepEqual(q.readNpy(join(out, 'retrieval.npy')).shape, [31, 64 * 3 + 8]);
       assert.equal(JSON.parse(readFileSync(join(out, 'align.json'), 'utf8')).dataset.items, 31);
     } finally {
       rmSync(dir, { recursive: true, force: true });

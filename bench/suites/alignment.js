@@ -9,7 +9,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import * as q from '../../dist/index.js';
-import { projectAll, contentEmbeddings, pairKeys, filterPairs, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, trainAligner,
+import { contentEmbeddings, pairKeys, filterPairs, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, trainAligner,
   eventsBetween, minePairs, cooccurrence, cosineNormalize, itemUserCounts } from '../../dist/align/index.js';
 import { machineLine, markdownTable } from '../lib/peers.js';
 
@@ -76,7 +76,7 @@ addRow('behaviour-only (train co-occurrence cosine)', evalScorer(behaviour));
 const EPOCHS = quick ? 3 : Number(process.env.ALIGN_EPOCHS ?? 8);
 // Weights w of the aligned part in the retrieval space [sqrt(w) aligned, sqrt(1-w) raw] (trainAligner's default grid).
 const MIXES = [1, 0.9, 0.8, 0.7, 0.6];
-const base = { dims: 64, hidden: [512], temperature: 0.1, batchSize: 512, lr: 2e-3, epochs: EPOCHS, seed: 0, contentMix: [1],
+const base = { dims: 64, hidden: [512], batchSize: 512, lr: 2e-3, epochs: EPOCHS, seed: 0, contentMix: [1],
   log: (m) => lap(m) };
 // One training trajectory per configuration (no early stopping inside: every epoch is kept).
 // After every epoch the projector is scored on the validation pair sets for every mix weight,
@@ -84,13 +84,13 @@ const base = { dims: 64, hidden: [512], temperature: 0.1, batchSize: 512, lr: 2e
 // per epoch (aligned alone, and mixed at the weight validation prefers) for the trade-off tables.
 const times = [];
 const trajectories = [];
-function trajectory(label, extra, trainPairs = mined.pairs) {
+function trajectory(label, extra, isDefault, trainPairs = mined.pairs) {
   const traj = [];
   const res = trainAligner(content, trainPairs, {
     ...base, ...extra,
-    onEpoch: (epoch, model) => {
-      const z = projectAll(model, content);
-      const zs = cachedScorer(embeddingScorer(z.toTypedArray(), n, 64), n);
+    onEpoch: (epoch, _model, project) => {
+      const z = project();
+      const zs = cachedScorer(embeddingScorer(z.toTypedArray(), n, z.shape[1]), n);
       const val = {};
       for (const w of MIXES) {
         const sc = mixedScorer(zs, rawScorer, w);
@@ -118,8 +118,8 @@ function trajectory(label, extra, trainPairs = mined.pairs) {
   for (const set of ['new', 'all']) {
     const p = pick(set, MIXES);
     const r = p.w === 1 ? p.row.test : p.w === p.row.wAll ? p.row.testMix : evalScorer(p.row.scorer(p.w));
-    addRow(`${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' && extra.hidden?.[0] === 512 ? ' **[default]**' : ''}`, r);
-    if (set === 'all' && p.w !== 1) addRow(`${label} alone (64-d) at that epoch (${p.row.epoch})`, p.row.test);
+    addRow(`${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' && isDefault ? ' **[default]**' : ''}`, r);
+    if (set === 'all' && p.w !== 1) addRow(`${label} alone (${64 * (extra.ensemble ?? 1)}-d) at that epoch (${p.row.epoch})`, p.row.test);
   }
   writeResults();
 }
@@ -141,7 +141,7 @@ Training pairs (top-20 per item, cap 50 per item): ${counts}; union ${mined.pair
 Validation pairs: ${vPairs.a.length} (${vNew.a.length} not mined from training, ${vCold.a.length} with a cold item).
 Test pairs: all ${sets.all.a.length}, not mined from training ${sets.new.a.length}, involving a cold item ${sets.cold.a.length}.
 Recall@K: each pair queried both ways over all ${n} items (query excluded, ties ranked against the target).
-Aligner: MLP ${D}-(hidden as labelled)-64, L2-normalised, symmetric in-batch InfoNCE (tau 0.1, batch 512, in-batch false negatives masked), Adam lr 2e-3, ${EPOCHS} epochs.
+Aligner: MLP ${D}-(hidden h as labelled)-64, L2-normalised, symmetric in-batch InfoNCE (temperature tau as labelled, batch 512, in-batch false negatives masked), Adam lr 2e-3, ${EPOCHS} epochs; "ensemble M": M projectors from different seeds trained side by side, aligned space = their outputs concatenated / √M (cosine = mean member cosine), all stopped at the same epoch.
 Stopping rules keep the epoch with the best validation R@50 on their pair set (all validation pairs are scored). "⊕ raw (w)": the retrieval space [√w · aligned, √(1−w) · raw content] (cosine = w·cos_aligned + (1−w)·cos_raw), w from {${MIXES.join(', ')}} chosen together with the epoch on the same validation pairs; **[default]** marks what \`align()\` / \`trainAligner\` do by default.
 
 ${table}
@@ -155,8 +155,12 @@ Aligner training wall times (excluding the per-epoch scoring of the pair sets): 
 mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
 writeFileSync(new URL(`../results/${OUT}`, import.meta.url), md);
 }
-// Configurations (ALIGN_CONFIGS, default 'h512,h256'): hN = hidden layer width N.
-for (const c of (process.env.ALIGN_CONFIGS ?? (quick ? 'h512' : 'h512,h256')).split(',')) {
-  const width = Number(c.slice(1));
-  trajectory(`aligned (hidden ${width})`, { hidden: [width] });
+// Configurations (ALIGN_CONFIGS, default: lib/align's defaults 'h512-t0.2-e3'), '-'-separated
+// fields: hN = hidden layer width N, tX = temperature X, eM = ensemble of M projectors.
+const DEFAULT = { h: 512, t: 0.2, e: 3 };
+for (const c of (process.env.ALIGN_CONFIGS ?? (quick ? 'h512-t0.2-e1' : 'h512-t0.2-e3')).split(',')) {
+  const f = { ...DEFAULT, ...Object.fromEntries(c.split('-').map((x) => [x[0], Number(x.slice(1))])) };
+  if (![f.h, f.t, f.e].every((v) => v > 0)) throw new Error(`bad ALIGN_CONFIGS entry '${c}'`);
+  trajectory(`aligned (h ${f.h}, tau ${f.t}${f.e > 1 ? `, ensemble ${f.e}` : ''})`, { hidden: [f.h], temperature: f.t, ensemble: f.e },
+    f.h === DEFAULT.h && f.t === DEFAULT.t && f.e === DEFAULT.e);
 }

@@ -165,11 +165,12 @@ export interface AlignCommandOptions extends AlignOptions {
 
 /**
  * `qarm align --data DIR --out DIR`: aligns a dataset folder and writes to `out`
- * - `aligned.npy`  float32 [items, dims], rows follow the dataset's items.csv,
+ * - `aligned.npy`  float32 [items, dims · M] (M projectors in the ensemble), rows follow the
+ *   dataset's items.csv,
  * - `content.npy`  the fused frozen content embeddings that were aligned,
  * - `retrieval.npy`  the mixed retrieval space `[√w · aligned, √(1−w) · content]` (only when the
  *   validation pairs chose w < 1),
- * - `projector.safetensors`  the projector weights,
+ * - `projector.safetensors`  the projector weights (`member<k>.` prefixes for an ensemble),
  * - `pairs.csv`  training pairs (item ids, score),
  * - `align.json`  options, pair counts, split, history, wall times.
  * Returns the parsed `align.json` contents.
@@ -188,8 +189,9 @@ export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record
   if (res.retrieval) writeNpy(join(opts.out, 'retrieval.npy'), res.retrieval);
   writeSafetensors(
     join(opts.out, 'projector.safetensors'),
-    Object.fromEntries(res.model.namedParameters()),
-    { dataset: ds.name, dims: String(res.embeddings.shape[1]) },
+    // Ensemble members' weights under `member<k>.` (a single projector keeps its plain names).
+    Object.fromEntries(res.models.flatMap((m, k) => m.namedParameters(res.models.length > 1 ? `member${k}.` : ''))),
+    { dataset: ds.name, dims: String(res.embeddings.shape[1]), members: String(res.models.length) },
   );
   const lines = ['a,b,score'];
   const q = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);

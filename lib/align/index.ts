@@ -1,5 +1,5 @@
 export * from './pairs.js';
-export { infoNCE, neighbourhoodLoss, trainAligner, projectAll, type AlignerOptions, type AlignerResult, type AlignEpoch } from './aligner.js';
+export { infoNCE, neighbourhoodLoss, trainAligner, projectAll, projectEnsemble, type AlignerOptions, type AlignerResult, type AlignEpoch } from './aligner.js';
 export { pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, type Scorer, type PairRecallOptions } from './evaluate.js';
 export {
   align,

@@ -165,7 +165,9 @@ export function defaultConfig(): RunConfig {
     // defaults have since moved to hidden [512], stopping on all validation pairs and a content
     // mix in the retrieval space; with the ranker they score lower on validation: qarm mean
     // validation AUC 0.675 vs 0.681 over seeds 1-3, README).
-    align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [1] },
+    // temperature 0.1 and one projector are pinned too (lib/align's defaults moved to 0.2 and an
+    // ensemble of 3), so `qarm run` keeps the aligner its results were measured with.
+    align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [1], temperature: 0.1, ensemble: 1 },
     // RQ shape chosen on validation (README, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
     // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC.
     codes: { space: 'aligned', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
