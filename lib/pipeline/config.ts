@@ -178,7 +178,8 @@ export function defaultConfig(): RunConfig {
     // seeds 1-3). A suggestive gain, not a conclusive one.
     // RQ shape chosen on validation (README, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
     // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC. (Chosen
-    // with aligned-space codes; not re-tuned for the mixed space.)
+    // with aligned-space codes; with the mixed space 2 x 64 / VQ k 50 led on seeds 1-3 but not on
+    // seeds 4-6, README.)
     codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
     ranker: {
       embeddingDim: 16,
