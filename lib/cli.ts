@@ -60,7 +60,7 @@ export function buildProgram(): Command {
     .option('--seeds <n|list>', 'number of seeds or a list (default 3)', seedList)
     .option('--variants <list>', 'comma-separated variants (id,id+content,id+aligned,id+rq-raw,qarm)', list)
     .option('--ablations', 'also run the ablations (alignment off, VQ only, RQ only, no cross features)')
-    .option('--quick', 'small smoke run (a fifth of the users, tiny models; seconds, not a result)')
+    .option('--quick', 'small smoke run (a tenth of the users, tiny models; seconds, not a result)')
     .addOption(common.threads())
     .addOption(common.workers())
     .addOption(common.progress())
