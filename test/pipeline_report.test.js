@@ -40,6 +40,27 @@ describe('pipeline results and report', () => {
     assert.ok(html.includes('3.10 %'), 'collision rate shown');
   });
 
+  it('shows pair counts, encoder and aligner epochs as tables and keeps unknown alignment fields', () => {
+    const r = fakeResults();
+    Object.assign(r.alignment, {
+      pairCounts: { cooccurrence: 32620, swing: 26104 },
+      encoder: { modalities: ['glove', 'chargram'], seconds: 9.15, cached: [] },
+      bestEpoch: 3,
+      history: [{ epoch: 1, loss: 5.6889, validation: 0.0777 }, { epoch: 2, loss: 5.41, validation: 0.081 }],
+      futureField: { note: 'a <field> this version does not know' },
+    });
+    const html = renderReport(r);
+    const section = html.slice(html.indexOf('Alignment:'), html.indexOf('<h2>Codes'));
+    assert.match(section, /<td>swing<\/td><td>26104<\/td>/);
+    assert.match(section, /<td>encoder modalities<\/td><td>glove, chargram<\/td>/);
+    assert.match(section, /<td>encoder cached<\/td><td>none<\/td>/);
+    assert.match(section, /<td>bestEpoch<\/td><td>3<\/td>/);
+    assert.match(section, /<th>epoch<\/th><th>loss<\/th><th>validation<\/th>/);
+    assert.match(section, /<tr><td>2<\/td><td>5\.4100<\/td><td>0\.0810<\/td><\/tr>/);
+    assert.match(section, /<pre>[^<]*futureField[^<]*&lt;field&gt;/, 'unknown fields stay visible, escaped');
+    assert.doesNotMatch(section, /<pre>[^<]*cooccurrence/, 'known fields are not dumped as JSON');
+  });
+
   it('renders a run without alignment or code statistics', () => {
     const r = fakeResults({ seeds: [1] });
     delete r.alignment;

@@ -138,8 +138,42 @@ function alignmentSection(r: Results): string {
   if (hasM) series.push({ name: 'aligned ⊕ content', values: a.recall.map((x) => x.mixed ?? NaN) });
   if (hasB) series.push({ name: 'behaviour only', values: a.recall.map((x) => x.behaviour ?? NaN) });
   out.push(barChart({ title: 'Recall@K of held-out pairs', groups, series, yMin: 0, yLabel: 'recall', width: Math.max(540, 110 * groups.length) }));
-  const extra = Object.entries(a).filter(([k]) => k !== 'recall');
-  if (extra.length) out.push(`<pre>${esc(JSON.stringify(Object.fromEntries(extra), null, 2))}</pre>`);
+  out.push(alignmentDetails(a));
+  return out.join('\n');
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const fmtNum = (v: unknown, digits = 4): string => (isNum(v) ? (Number.isInteger(v) ? String(v) : v.toFixed(digits)) : esc(String(v ?? '')));
+
+/**
+ * Pair counts, encoder and aligner epochs as tables; whatever else results.json holds under
+ * `alignment` (written by a newer or older qarm) stays visible as JSON rather than being dropped.
+ */
+function alignmentDetails(a: NonNullable<Results['alignment']>): string {
+  const out: string[] = [];
+  const rest: Record<string, unknown> = {};
+  const { recall: _recall, pairCounts, encoder, history, ...others } = a as Record<string, unknown>;
+  if (pairCounts && typeof pairCounts === 'object') {
+    const rows = Object.entries(pairCounts as Record<string, unknown>).map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmtNum(v)}</td></tr>`);
+    out.push(`<h3>Mined pairs (training miners, their union, and the validation pairs the aligner early-stops on)</h3><table><tr><th>miner</th><th>pairs</th></tr>${rows.join('')}</table>`);
+  } else if (pairCounts !== undefined) rest.pairCounts = pairCounts;
+  const scalars = Object.entries(others).filter(([, v]) => v === null || typeof v !== 'object');
+  for (const [k, v] of Object.entries(others)) if (v !== null && typeof v === 'object') rest[k] = v;
+  if (encoder && typeof encoder === 'object') {
+    const e = encoder as Record<string, unknown>;
+    for (const [k, v] of Object.entries(e)) scalars.push([`encoder ${k}`, Array.isArray(v) ? (v.length ? v.join(', ') : 'none') : v]);
+  } else if (encoder !== undefined) rest.encoder = encoder;
+  if (scalars.length) {
+    const rows = scalars.map(([k, v]) => `<tr><td>${esc(k)}</td><td>${fmtNum(v)}</td></tr>`);
+    out.push(`<h3>Encoder and aligner</h3><table><tr><th>field</th><th>value</th></tr>${rows.join('')}</table>`);
+  }
+  if (Array.isArray(history) && history.length && history.every((h) => h && typeof h === 'object')) {
+    const hs = history as Record<string, unknown>[];
+    const cols = [...new Set(hs.flatMap((h) => Object.keys(h)))];
+    const rows = hs.map((h) => `<tr>${cols.map((c) => `<td>${fmtNum(h[c])}</td>`).join('')}</tr>`);
+    out.push(`<h3>Aligner epochs</h3><table><tr>${cols.map((c) => `<th>${esc(c)}</th>`).join('')}</tr>${rows.join('')}</table>`);
+  } else if (history !== undefined) rest.history = history;
+  if (Object.keys(rest).length) out.push(`<pre>${esc(JSON.stringify(rest, null, 2))}</pre>`);
   return out.join('\n');
 }
 
