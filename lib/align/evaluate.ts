@@ -7,6 +7,7 @@ import { matmul } from '../autograd/ops/matmul.js';
 import { noGrad } from '../autograd/engine.js';
 import { tensor } from '../tensor/creation.js';
 import type { ItemPairs, ScoreTable } from './pairs.js';
+import { ScoreMatrix } from './score_matrix.js';
 
 /** Scores of `queries` against all N items, row-major `[queries.length, N]`. */
 export type Scorer = (queries: Int32Array) => Float32Array;
@@ -36,6 +37,16 @@ export function tableScorer(table: ScoreTable): Scorer {
     queries.forEach((i, r) => {
       for (const [j, s] of table[i]) out[r * n + j] = s;
     });
+    return out;
+  };
+}
+
+/** Scorer from the miners' internal score matrix (absent entries score 0). */
+export function matrixScorer(m: ScoreMatrix): Scorer {
+  const n = m.n;
+  return (queries) => {
+    const out = new Float32Array(queries.length * n);
+    queries.forEach((i, r) => m.copyRow(i, out, r * n));
     return out;
   };
 }
@@ -116,7 +127,7 @@ export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: Pa
   const ks = opts.ks ?? [10, 50];
   const chunk = opts.chunk ?? 256;
   const m = pairs.a.length;
-  // Directed queries grouped by query item: each item's score row is computed and sorted once.
+  // Directed queries grouped by query item: each item's score row is computed once.
   const targets = new Map<number, number[]>();
   const push = (qi: number, t: number): void => {
     let l = targets.get(qi);
@@ -129,7 +140,6 @@ export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: Pa
   }
   const items = Int32Array.from([...targets.keys()].sort((x, y) => x - y));
   const hits = new Float64Array(ks.length);
-  const sorted = new Float32Array(n);
   for (let s = 0; s < items.length; s += chunk) {
     const q = items.subarray(s, Math.min(s + chunk, items.length));
     const sc = scorer(q);
@@ -137,7 +147,7 @@ export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: Pa
       const row = sc.subarray(r * n, (r + 1) * n);
       const ts = targets.get(q[r])!;
       // rank = #{j != query, j != t : s_j >= s_t}. A few targets: count directly (O(n) each);
-      // many: sort the row once and binary-search each target (O(n log n) + O(log n) each).
+      // many: one pass over the row for all of them (ranksOf).
       if (ts.length < 12) {
         for (const t of ts) {
           const v = row[t];
@@ -150,20 +160,8 @@ export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: Pa
         }
         continue;
       }
-      sorted.set(row);
-      sorted[q[r]] = -Infinity; // the query is not a candidate
-      sorted.sort();
-      for (const t of ts) {
-        const v = row[t];
-        // rank = (# >= v) - 1 (t itself).
-        let lo = 0;
-        let hi = n;
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (sorted[mid] < v) lo = mid + 1;
-          else hi = mid;
-        }
-        const rank = n - lo - 1;
+      const ranks = ranksOf(row, q[r], ts);
+      for (const rank of ranks) {
         ks.forEach((k, x) => {
           if (rank < k) hits[x]++;
         });
@@ -174,4 +172,46 @@ export function pairRecall(scorer: Scorer, n: number, pairs: ItemPairs, opts: Pa
   const recall: Record<number, number> = {};
   ks.forEach((k, x) => (recall[k] = total ? hits[x] / total : NaN));
   return { recall, queries: total };
+}
+
+/**
+ * Ranks of the targets `ts` in `row` with the query's own score taken as -Infinity:
+ * `#{j : !(s_j < s_t)} − 1`, i.e. what a sorted copy of the row and a binary search per target
+ * give (NaN sorts last, so it counts as ≥ every score; a NaN target ranks n − 1). One pass over
+ * the row places each score among the targets' distinct scores (O(n log T)), instead of sorting
+ * the row (O(n log n)).
+ */
+function ranksOf(row: Float32Array, query: number, ts: readonly number[]): number[] {
+  const n = row.length;
+  const w = [...new Set(ts.map((t) => row[t]).filter((v) => !Number.isNaN(v)))].sort((a, b) => a - b);
+  const m = w.length;
+  // below[p]: scores x with exactly p target scores <= x; NaN scores counted apart.
+  const below = new Int32Array(m + 1);
+  let nan = 0;
+  for (let j = 0; j < n; j++) {
+    const x = j === query ? -Infinity : row[j];
+    if (x < w[0]) {
+      below[0]++;
+      continue;
+    }
+    if (x !== x) {
+      nan++;
+      continue;
+    }
+    let lo = 0;
+    let hi = m;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (w[mid] <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    below[lo]++;
+  }
+  // atLeast[i] = #{x : !(x < w[i])} = #{x : x >= w[i]} + NaNs.
+  const atLeast = new Int32Array(m);
+  for (let p = m, c = nan; p >= 1; p--) {
+    c += below[p];
+    atLeast[p - 1] = c;
+  }
+  return ts.map((t) => (Number.isNaN(row[t]) ? n - 1 : atLeast[w.indexOf(row[t])] - 1));
 }

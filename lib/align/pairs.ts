@@ -9,10 +9,13 @@
  * Miners read only the interactions they are given: pass training-period events (see
  * {@link eventsBetween}) so no pair comes from the future. Each miner returns a symmetric
  * {@link ScoreTable}; {@link selectPairs} turns one into deduplicated pairs (top-N per item,
- * capped per item so hot items do not dominate).
+ * capped per item so hot items do not dominate). The work happens in miners.ts on a dense or
+ * CSR score matrix; {@link minePairs} never builds the Map tables at all.
  */
 import { ValueError } from '../errors.js';
 import type { Interaction } from '../data/dataset.js';
+import { cooccurrenceScores, cosineScores, selectFromMatrix, selectFromTable, swingScores, user2itemScores, groupByUser } from './miners.js';
+import { ScoreMatrix } from './score_matrix.js';
 
 /** Symmetric item–item scores: `table[i].get(j) === table[j].get(i)`, no self entries. */
 export type ScoreTable = Map<number, number>[];
@@ -30,60 +33,6 @@ export interface ItemPairs {
 /** Events with `from <= time < until` (either bound optional), in their given order. */
 export function eventsBetween(events: readonly Interaction[], from = -Infinity, until = Infinity): Interaction[] {
   return events.filter((e) => e.time >= from && e.time < until);
-}
-
-/**
- * Accumulates symmetric pair scores: a dense float64 triangle when nItems² is small enough
- * (fast increments), else a Map.
- */
-class PairAccumulator {
-  private dense: Float64Array | null;
-  private sparse = new Map<number, number>();
-  constructor(readonly n: number) {
-    this.dense = n * n <= 1 << 24 ? new Float64Array(n * n) : null;
-  }
-  add(i: number, j: number, w: number): void {
-    const key = i < j ? i * this.n + j : j * this.n + i;
-    if (this.dense) this.dense[key] += w;
-    else this.sparse.set(key, (this.sparse.get(key) ?? 0) + w);
-  }
-  table(): ScoreTable {
-    const t: ScoreTable = Array.from({ length: this.n }, () => new Map<number, number>());
-    const put = (key: number, v: number): void => {
-      if (v === 0) return;
-      const i = Math.floor(key / this.n);
-      const j = key - i * this.n;
-      t[i].set(j, v);
-      t[j].set(i, v);
-    };
-    if (this.dense) {
-      for (let k = 0; k < this.dense.length; k++) if (this.dense[k] !== 0) put(k, this.dense[k]);
-    } else {
-      for (const k of [...this.sparse.keys()].sort((x, y) => x - y)) put(k, this.sparse.get(k)!);
-    }
-    return t;
-  }
-}
-
-function checkItems(events: readonly Interaction[], nItems: number): void {
-  if (!Number.isInteger(nItems) || nItems < 1) throw new ValueError("argument 'nItems' must be a positive integer", 'nItems');
-  for (const e of events) {
-    if (!(e.item >= 0 && e.item < nItems) || !Number.isInteger(e.item)) {
-      throw new ValueError(`argument 'events': item ${e.item} outside [0, ${nItems})`, 'events');
-    }
-  }
-}
-
-/** Events grouped by user, each group sorted by (time, item). */
-function byUser(events: readonly Interaction[]): Interaction[][] {
-  const m = new Map<number, Interaction[]>();
-  for (const e of events) {
-    let l = m.get(e.user);
-    if (!l) m.set(e.user, (l = []));
-    l.push(e);
-  }
-  const users = [...m.keys()].sort((a, b) => a - b);
-  return users.map((u) => m.get(u)!.sort((a, b) => a.time - b.time || a.item - b.item));
 }
 
 /** Options of {@link cooccurrence}. */
@@ -106,49 +55,7 @@ export interface CooccurrenceOptions {
  * basket (basket ≥ 0) or, with `window > 0`, at times at most `window` seconds apart.
  */
 export function cooccurrence(events: readonly Interaction[], nItems: number, opts: CooccurrenceOptions = {}): ScoreTable {
-  checkItems(events, nItems);
-  const sameBasket = opts.sameBasket ?? true;
-  const window = opts.window ?? 0;
-  const perUser = (opts.count ?? 'users') === 'users';
-  const maxBasket = opts.maxBasket ?? 500;
-  if (!(window >= 0)) throw new ValueError("argument 'window' must be >= 0 seconds", 'window');
-  const acc = new PairAccumulator(nItems);
-  for (const evs of byUser(events)) {
-    const seen = perUser ? new Set<number>() : null;
-    const hit = (i: number, j: number): void => {
-      if (i === j) return;
-      if (seen) {
-        const key = i < j ? i * nItems + j : j * nItems + i;
-        if (seen.has(key)) return;
-        seen.add(key);
-      }
-      acc.add(i, j, 1);
-    };
-    if (sameBasket) {
-      const baskets = new Map<number, number[]>();
-      for (const e of evs) {
-        if (e.basket < 0) continue;
-        let l = baskets.get(e.basket);
-        if (!l) baskets.set(e.basket, (l = []));
-        l.push(e.item);
-      }
-      for (const items of baskets.values()) {
-        const u = [...new Set(items)];
-        if (u.length > maxBasket) continue;
-        for (let x = 0; x < u.length; x++) for (let y = x + 1; y < u.length; y++) hit(u[x], u[y]);
-      }
-    }
-    if (window > 0) {
-      for (let x = 0; x < evs.length; x++) {
-        for (let y = x + 1; y < evs.length && evs[y].time - evs[x].time <= window; y++) {
-          // Same-basket pairs were counted above; in 'events' mode do not count them twice.
-          if (sameBasket && evs[x].basket >= 0 && evs[x].basket === evs[y].basket) continue;
-          hit(evs[x].item, evs[y].item);
-        }
-      }
-    }
-  }
-  return acc.table();
+  return cooccurrenceScores(groupByUser(events, nItems), nItems, opts).toTable();
 }
 
 /** Options of {@link swing}. */
@@ -173,56 +80,7 @@ export interface SwingOptions {
  * i and j is strong evidence that i and j are related; users who share everything are not.
  */
 export function swing(events: readonly Interaction[], nItems: number, opts: SwingOptions = {}): ScoreTable {
-  checkItems(events, nItems);
-  const alpha = opts.alpha ?? 1;
-  const userAlpha = opts.userAlpha ?? 5;
-  const useWeight = opts.userWeight ?? true;
-  const maxItems = opts.maxItemsPerUser ?? 300;
-  if (!(alpha > 0)) throw new ValueError("argument 'alpha' must be > 0", 'alpha');
-  // Distinct items per user (most recent maxItems), sorted ascending for merge intersections.
-  const userItems: Int32Array[] = [];
-  for (const evs of byUser(events)) {
-    const last = new Map<number, number>();
-    evs.forEach((e, k) => last.set(e.item, k));
-    const recent = [...last.entries()].sort((a, b) => b[1] - a[1]).slice(0, maxItems).map(([i]) => i);
-    userItems.push(Int32Array.from(recent).sort());
-  }
-  const nu = userItems.length;
-  const w = Float64Array.from(userItems, (s) => (useWeight ? 1 / Math.sqrt(s.length + userAlpha) : 1));
-  const itemUsers: number[][] = Array.from({ length: nItems }, () => []);
-  userItems.forEach((s, u) => s.forEach((i) => itemUsers[i].push(u)));
-  const acc = new PairAccumulator(nItems);
-  const overlap = new Int32Array(nu);
-  const common: number[] = [];
-  for (let u = 0; u < nu; u++) {
-    const touched: number[] = [];
-    for (const i of userItems[u]) {
-      for (const v of itemUsers[i]) {
-        if (v <= u) continue;
-        if (overlap[v]++ === 0) touched.push(v);
-      }
-    }
-    for (const v of touched) {
-      const n = overlap[v];
-      overlap[v] = 0;
-      if (n < 2) continue;
-      // Sorted-merge intersection of I_u and I_v.
-      common.length = 0;
-      const a = userItems[u];
-      const b = userItems[v];
-      for (let x = 0, y = 0; x < a.length && y < b.length; ) {
-        if (a[x] === b[y]) {
-          common.push(a[x]);
-          x++;
-          y++;
-        } else if (a[x] < b[y]) x++;
-        else y++;
-      }
-      const s = (w[u] * w[v]) / (alpha + n);
-      for (let x = 0; x < common.length; x++) for (let y = x + 1; y < common.length; y++) acc.add(common[x], common[y], s);
-    }
-  }
-  return acc.table();
+  return swingScores(groupByUser(events, nItems), nItems, opts).toTable();
 }
 
 /**
@@ -270,43 +128,9 @@ export interface User2ItemOptions {
  * unordered (trigger, target) pair was chosen.
  */
 export function user2item(events: readonly Interaction[], nItems: number, similarity: ScoreTable, opts: User2ItemOptions = {}): ScoreTable {
-  checkItems(events, nItems);
+  const users = groupByUser(events, nItems);
   if (similarity.length !== nItems) throw new ValueError(`argument 'similarity' has ${similarity.length} rows, want ${nItems}`, 'similarity');
-  const L = opts.historyLength ?? 50;
-  const acc = new PairAccumulator(nItems);
-  for (const evs of byUser(events)) {
-    // history: distinct items, most recent last; updated only after a whole timestamp is done.
-    const history: number[] = [];
-    let k = 0;
-    while (k < evs.length) {
-      let end = k;
-      while (end < evs.length && evs[end].time === evs[k].time) end++;
-      const cand = history.slice(-L);
-      for (let x = k; x < end; x++) {
-        const t = evs[x].item;
-        const sim = similarity[t];
-        let best = -1;
-        let bestS = 0;
-        for (let c = cand.length - 1; c >= 0; c--) {
-          const s = cand[c] === t ? 0 : (sim.get(cand[c]) ?? 0);
-          if (s > bestS) {
-            bestS = s;
-            best = cand[c];
-          }
-        }
-        if (best >= 0) acc.add(best, t, 1);
-      }
-      for (let x = k; x < end; x++) {
-        const i = evs[x].item;
-        const pos = history.lastIndexOf(i);
-        if (pos >= 0) history.splice(pos, 1);
-        history.push(i);
-      }
-      if (history.length > 4 * L) history.splice(0, history.length - L);
-      k = end;
-    }
-  }
-  return acc.table();
+  return user2itemScores(users, nItems, ScoreMatrix.fromTable(similarity), opts).toTable();
 }
 
 /** Options of {@link selectPairs}. */
@@ -324,33 +148,7 @@ export interface SelectPairsOptions {
  * candidates are taken in descending score order and kept while both items are under the cap.
  */
 export function selectPairs(table: ScoreTable, opts: SelectPairsOptions = {}): ItemPairs {
-  const topN = opts.topN ?? 20;
-  const cap = opts.cap ?? 50;
-  const minScore = opts.minScore ?? 0;
-  if (!Number.isInteger(topN) || topN < 1) throw new ValueError("argument 'topN' must be a positive integer", 'topN');
-  if (!Number.isInteger(cap) || cap < 1) throw new ValueError("argument 'cap' must be a positive integer", 'cap');
-  const n = table.length;
-  const cand = new Map<number, number>();
-  table.forEach((m, i) => {
-    const best = [...m.entries()].filter(([, s]) => s > minScore).sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, topN);
-    for (const [j, s] of best) cand.set(i < j ? i * n + j : j * n + i, s);
-  });
-  const sorted = [...cand.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]);
-  const used = new Int32Array(n);
-  const a: number[] = [];
-  const b: number[] = [];
-  const sc: number[] = [];
-  for (const [key, s] of sorted) {
-    const i = Math.floor(key / n);
-    const j = key - i * n;
-    if (used[i] >= cap || used[j] >= cap) continue;
-    used[i]++;
-    used[j]++;
-    a.push(i);
-    b.push(j);
-    sc.push(s);
-  }
-  return { a: Int32Array.from(a), b: Int32Array.from(b), score: Float32Array.from(sc) };
+  return selectFromTable(table, opts);
 }
 
 /** Union of pair sets (deduplicated; a pair keeps its first score). */
@@ -397,19 +195,22 @@ export interface MinedPairs {
 export function minePairs(events: readonly Interaction[], nItems: number, opts: MinePairsOptions = {}): MinedPairs {
   const miners = opts.miners ?? ['cooccurrence', 'swing', 'user2item'];
   const byMiner: Partial<Record<Miner, ItemPairs>> = {};
-  let cooc: ScoreTable | null = null;
-  let sw: ScoreTable | null = null;
+  // Scores stay in ScoreMatrix form (no Map tables); events are checked and grouped once.
+  let grouped: Interaction[][] | null = null;
+  const users = (): Interaction[][] => (grouped ??= groupByUser(events, nItems));
+  let cooc: ScoreMatrix | null = null;
+  let sw: ScoreMatrix | null = null;
   if (miners.includes('cooccurrence') || (miners.includes('user2item') && !miners.includes('swing'))) {
-    cooc = cooccurrence(events, nItems, opts.cooccurrence);
+    cooc = cooccurrenceScores(users(), nItems, opts.cooccurrence);
   }
-  if (miners.includes('cooccurrence')) byMiner.cooccurrence = selectPairs(cooc!, opts);
+  if (miners.includes('cooccurrence')) byMiner.cooccurrence = selectFromMatrix(cooc!, opts);
   if (miners.includes('swing')) {
-    sw = swing(events, nItems, opts.swing);
-    byMiner.swing = selectPairs(sw, opts);
+    sw = swingScores(users(), nItems, opts.swing);
+    byMiner.swing = selectFromMatrix(sw, opts);
   }
   if (miners.includes('user2item')) {
-    const sim = sw ?? cosineNormalize(cooc!, itemUserCounts(events, nItems));
-    byMiner.user2item = selectPairs(user2item(events, nItems, sim, opts.user2item), opts);
+    const sim = sw ?? cosineScores(cooc!, itemUserCounts(events, nItems));
+    byMiner.user2item = selectFromMatrix(user2itemScores(users(), nItems, sim, opts.user2item), opts);
   }
   const order = miners.map((m) => byMiner[m]!).filter(Boolean);
   return { pairs: unionPairs(order, nItems), byMiner };

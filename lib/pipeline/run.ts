@@ -12,8 +12,9 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { align, filterPairs, pairKeys } from '../align/align.js';
-import { cooccurrence, eventsBetween, minePairs } from '../align/pairs.js';
-import { embeddingScorer, pairRecall, tableScorer } from '../align/evaluate.js';
+import { eventsBetween, minePairs } from '../align/pairs.js';
+import { cooccurrenceScores, groupByUser } from '../align/miners.js';
+import { embeddingScorer, matrixScorer, pairRecall } from '../align/evaluate.js';
 import type { Dataset } from '../data/dataset.js';
 import { numThreads, setNumThreads } from '../tensor/runtime.js';
 import { Generator } from '../tensor/random.js';
@@ -253,7 +254,8 @@ function heldOutRecall(
   const raw = embeddingScorer(l2rows(content.values, content.dim), n, content.dim);
   const ali = embeddingScorer(aligned.values, n, aligned.dim);
   const mix = mixed ? embeddingScorer(mixed.values, n, mixed.dim) : null;
-  const beh = tableScorer(cooccurrence(trainEvents, n));
+  // Behaviour-only baseline: co-occurrence counts, read straight from the miners' score matrix.
+  const beh = matrixScorer(cooccurrenceScores(groupByUser(trainEvents, n), n));
   const rows: RecallRow[] = [];
   for (const [name, full] of Object.entries(sets)) {
     if (full.a.length === 0) continue;
