@@ -9,7 +9,7 @@ import { silentProgress } from '../dist/pipeline/progress.js';
 describe('pipeline rank jobs', function () {
   this.timeout(120000);
 
-  it('runs (variant, seed) jobs on 2 workers bit-identically to the sequential run, in job order', async () => {
+  it('runs (variant, seed) jobs on 1 or 2 workers bit-identically to the sequential run, in job order', async () => {
     const numItems = 301;
     const { items, samples } = synthetic(1500, { numItems, numUsers: 50, codebookSizes: [7, 5], maxHistory: 6, seed: 3 });
     const split = (a, b) => ({
@@ -29,9 +29,11 @@ describe('pipeline rank jobs', function () {
     const ranker = { embeddingDim: 4, hidden: [8], attentionHidden: [4], batchSize: 128, lr: 5e-3, weightDecay: 0, maxEpochs: 2, patience: 1, trainNegativeFraction: 1 };
     const jobs = specs.flatMap((spec) => [1, 2].map((seed) => ({ spec, seed, ranker }))).map((j, id) => ({ id, ...j }));
     const strip = (runs) => runs.map((r) => ({ seed: r.seed, test: r.test, validation: r.validation, bestEpoch: r.bestEpoch, curve: r.curve.map((c) => ({ ...c, seconds: 0 })) }));
-    const seq = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 1, 1));
+    const seq = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 0, 1));
+    const one = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 1, 2));
     const par = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 2, 1));
     assert.deepEqual(par, seq);
+    assert.deepEqual(one, seq);
     assert.deepEqual(seq.map((r) => r.seed), [1, 2, 1, 2, 1, 2]);
     // Different variants really differ (the comparison is not vacuous).
     assert.notDeepEqual(seq[0].test, seq[4].test);

@@ -91,12 +91,13 @@ function weight(s: VariantSpec): number {
 }
 
 /**
- * Trains every job; results come back in job order. `workers` ≤ 1 runs them here one by one;
- * otherwise that many worker threads, each with `threadsPerWorker` kernel threads, take the
- * jobs longest first.
+ * Trains every job; results come back in job order. `workers` ≤ 0 runs them here one by one;
+ * otherwise that many worker threads (one included: a worker gets the larger young generation
+ * above, which this thread cannot), each with `threadsPerWorker` kernel threads, take the jobs
+ * longest first.
  */
 export async function runRankJobs(jobs: RankJob[], ctx: RankContext, specs: VariantSpec[], progress: Progress, workers: number, threadsPerWorker: number): Promise<SeedRun[]> {
-  if (workers <= 1 || jobs.length <= 1) {
+  if (workers <= 0 || jobs.length === 0) {
     const out: SeedRun[] = [];
     for (const j of jobs) out.push(await trainVariant(j.spec, ctx, j.ranker, j.seed, progress, j.checkpointPath));
     return out;

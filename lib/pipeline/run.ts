@@ -121,7 +121,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   ).map((j, id) => ({ id, ...j }));
   const threads = cfg.threads ?? numThreads();
   const workers = Math.max(1, Math.min(cfg.workers, jobs.length));
-  if (workers > 1) progress.log(`ranking: ${jobs.length} trainings on ${workers} worker threads`);
+  progress.log(`ranking: ${jobs.length} training${jobs.length === 1 ? '' : 's'} on ${workers} worker thread${workers === 1 ? '' : 's'}`);
   const done = await runRankJobs(jobs, ctx, specs, progress, workers, Math.max(1, Math.floor(threads / workers)));
   const runs: Record<string, SeedRun[]> = {};
   for (const j of jobs) (runs[j.spec.name] ??= []).push(done[j.id]);
