@@ -149,8 +149,7 @@ export function defaultConfig(): RunConfig {
     ablations: [],
     threads: null,
     // Two trainings side by side (one kernel thread each) when there are two cores: on the quiet
-    // 2-core machine the full run took 289 s vs 349 s one at a time (identical metrics); on a
-    // machine busy with other work one at a time can be faster (README, "Latest results").
+    // 2-core machine the full run took 169 s vs 332 s one at a time (identical metrics).
     workers: Math.min(2, availableParallelism()),
     recallPairs: 3000,
     quick: false,

@@ -4,8 +4,8 @@
  *
  * Why workers: one training is a long chain of small kernels (batch 1024, d = 16) with much
  * single-threaded JS between native calls, so two trainings side by side, each with one kernel
- * thread, keep both cores busier: on the quiet 2-core machine the full run took 289 s on two
- * workers vs 349 s on one (README), so `qarm run` defaults to two where there are two cores.
+ * thread, keep both cores busier: on the quiet 2-core machine the full run took 169 s on two
+ * workers vs 332 s on one (README), so `qarm run` defaults to two where there are two cores.
  * The trainings are independent, so every job's result is bit-identical to the
  * sequential run (kernels do not depend on the thread count, and each job's randomness comes
  * from its own seed).
