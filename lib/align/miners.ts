@@ -367,28 +367,9 @@ function selectTop(n: number, feed: (heaps: RowHeaps) => void, opts: SelectPairs
   return { a: Int32Array.from(a), b: Int32Array.from(b), score: Float32Array.from(sc) };
 }
 
-/** `selectPairs` on a {@link ScoreMatrix}. */
+/** `selectPairs` on a {@link ScoreMatrix} (an upper-triangle matrix offers each entry to both rows). */
 export function selectFromMatrix(m: ScoreMatrix, opts: SelectPairsOptions = {}): ItemPairs {
-  const d = m.dense;
-  const n = m.n;
-  if (d && m.upper) {
-    // The hot path of minePairs: one scan of the upper triangle, each entry offered to both rows.
-    return selectTop(
-      n,
-      (heaps) => {
-        for (let i = 0; i < n; i++) {
-          for (let j = i + 1, k = i * n + j; j < n; j++, k++) {
-            const v = d[k];
-            if (v === 0) continue;
-            heaps.offer(i, j, v);
-            heaps.offer(j, i, v);
-          }
-        }
-      },
-      opts,
-    );
-  }
-  return selectTop(n, (heaps) => m.forEach((i, j, v) => heaps.offer(i, j, v)), opts);
+  return selectTop(m.n, (heaps) => m.forEach((i, j, v) => heaps.offer(i, j, v)), opts);
 }
 
 /** `selectPairs` on a public table (entries as stored, zeros included). */
