@@ -178,6 +178,78 @@ describe('pipeline protocol', () => {
     assert.notEqual(gaucRef(s.label, scores, s.group, warm), 0.5);
   });
 
+  it('counts training events per item (trainCount) as a plain recount of training first purchases', () => {
+    const count = new Int32Array(log.numItems);
+    for (const [key, { t }] of fp) if (period(t) === 0) count[Number(key.split(',')[1])]++;
+    assert.deepEqual(P.trainCount, count);
+    // The training positives are exactly these events.
+    const pos = new Int32Array(log.numItems);
+    for (let i = 0; i < P.train.size; i++) if (P.train.label[i] === 1) pos[P.train.item[i]]++;
+    assert.deepEqual(pos, count);
+  });
+
+  describe('trainUserFraction', () => {
+    const opts = { split: SPLIT, negatives: 4, historyLength: 5, seed: 11 };
+    const fractions = [0.5, 0.3, 1 / 17];
+    const runs = fractions.map((f) => buildProtocol(log, { ...opts, trainUserFraction: f }));
+    const fields = ['size', 'user', 'item', 'label', 'group', 'numGroups', 'histOffsets', 'hist', 'groupTime', 'positives'];
+
+    it('leaves validation and test samples exactly as at fraction 1', () => {
+      for (const R of runs) {
+        for (const name of ['validation', 'test']) for (const f of fields) assert.deepEqual(R[name][f], P[name][f], `${name}.${f}`);
+      }
+    });
+
+    it('takes training samples, warm items, vocabularies, trainCount and trainInteractions from kept users only', () => {
+      runs.forEach((R, r) => {
+        const kept = R.trainKeptUsers;
+        let keptTrainUsers = 0, droppedTrainUsers = 0;
+        const trainUsers = new Set();
+        for (const [key, { t }] of fp) if (period(t) === 0) trainUsers.add(Number(key.split(',')[0]));
+        for (const u of trainUsers) kept[u] ? keptTrainUsers++ : droppedTrainUsers++;
+        assert.ok(keptTrainUsers > 0 && droppedTrainUsers > 0, `fraction ${fractions[r]} keeps some and drops some`);
+        // Reference: the fraction-1 training events of kept users.
+        const count = new Int32Array(log.numItems);
+        const expectPos = [];
+        for (const [key, { t }] of fp) {
+          const [u, it] = key.split(',').map(Number);
+          if (period(t) === 0 && kept[u]) { count[it]++; expectPos.push(key); }
+        }
+        const gotPos = [];
+        for (let i = 0; i < R.train.size; i++) {
+          assert.equal(kept[R.train.user[i]], 1, 'training sample of a kept user');
+          if (R.train.label[i] === 1) gotPos.push(`${R.train.user[i]},${R.train.item[i]}`);
+        }
+        assert.deepEqual(gotPos.sort(), expectPos.sort());
+        assert.deepEqual(R.trainCount, count);
+        for (let it = 0; it < log.numItems; it++) {
+          assert.equal(R.warm[it], count[it] > 0 ? 1 : 0, `item ${it} warm iff a kept user trained on it`);
+          assert.equal(R.itemVocab[it] > 0, count[it] > 0);
+        }
+        for (let u = 0; u < log.numUsers; u++) assert.equal(R.userVocab[u] > 0, trainUsers.has(u) && kept[u] === 1);
+        const rawTrain = [];
+        for (let k = 0; k < log.user.length; k++) if (period(log.time[k]) === 0 && kept[log.user[k]]) rawTrain.push(k);
+        assert.deepEqual(Array.from(R.trainInteractions), rawTrain);
+        assert.ok(R.numWarmItems <= P.numWarmItems);
+        // Negatives of training samples come from items the kept users bought in training.
+        for (let i = 0; i < R.train.size; i++) if (R.train.label[i] === 0) assert.equal(R.warm[R.train.item[i]], 1);
+      });
+    });
+
+    it('turns items only dropped users trained on cold', () => {
+      assert.ok(runs[2].numWarmItems < P.numWarmItems, `${runs[2].numWarmItems} of ${P.numWarmItems} warm at 1/17`);
+    });
+
+    it('nests: a user kept at a smaller fraction is kept at every larger one', () => {
+      const [half, third] = runs;
+      for (let u = 0; u < log.numUsers; u++) if (third.trainKeptUsers[u]) assert.equal(half.trainKeptUsers[u], 1);
+    });
+
+    it('rejects fractions outside (0, 1]', () => {
+      for (const f of [0, -0.1, 1.5, NaN]) assertThrowsTyped(() => buildProtocol(log, { ...opts, trainUserFraction: f }), q.ValueError, 'trainUserFraction');
+    });
+  });
+
   it('is deterministic for a seed and resamples negatives for another', () => {
     const again = buildProtocol(log, { split: SPLIT, negatives: 4, historyLength: 5, seed: 11 });
     assert.deepEqual(again.test.item, P.test.item);

@@ -28,6 +28,7 @@ const ProtocolSchema = z.strictObject({
   historyLength: int(1).optional(),
   seed: z.number().int().optional(),
   userFraction: z.number().gt(0).lte(1).optional(),
+  trainUserFraction: z.number().gt(0).lte(1).optional(),
 });
 
 const ContentSchema = z.strictObject({
@@ -112,6 +113,8 @@ export interface RunConfig {
     historyLength: number;
     seed: number;
     userFraction: number;
+    /** Share of users whose training events are used (data-efficiency curve); validation/test unchanged. */
+    trainUserFraction: number;
   };
   content: { modalities: ('glove' | 'chargram')[]; lexicalDims: number; useDatasetEmbeddings: boolean; cache: boolean };
   pairs: Record<string, unknown>;
@@ -153,7 +156,7 @@ export function defaultConfig(): RunConfig {
     workers: Math.min(2, availableParallelism()),
     recallPairs: 3000,
     quick: false,
-    protocol: { split: {}, negatives: 4, historyLength: 20, seed: 17, userFraction: 1 },
+    protocol: { split: {}, negatives: 4, historyLength: 20, seed: 17, userFraction: 1, trainUserFraction: 1 },
     content: { modalities: ['glove', 'chargram'], lexicalDims: 128, useDatasetEmbeddings: true, cache: true },
     pairs: {},
     // Aligner learning rate chosen on validation (early-stopping pair recall R@50 0.084 at 1e-3

@@ -17,6 +17,11 @@
  *   exactly 0.5 GAUC on cold items (they are all the same unknown id to it).
  * - Warm items / known users are those with a training-period event; vocabularies are built
  *   from them alone, everything else maps to id 0 (out of vocabulary).
+ * - `trainUserFraction` < 1 drops the training-period events of the other users (the
+ *   data-efficiency curve): fewer training samples, fewer warm items (an item only those users
+ *   bought becomes cold), a smaller user vocabulary. Which users may have validation/test
+ *   samples is still decided on all training events, so validation and test stay identical and
+ *   curves over the fraction compare like with like; a dropped user is then an unknown id.
  */
 import { Generator } from '../tensor/random.js';
 import { IndexError, ShapeError, ValueError } from '../errors.js';
@@ -45,6 +50,14 @@ export interface ProtocolOptions {
   seed?: number;
   /** Keep this fraction of users (seeded), for quick runs (default 1). */
   userFraction?: number;
+  /**
+   * Share of the users with training events whose training-period events are used (seeded, in
+   * (0, 1], default 1): the data-efficiency curve. Validation and test samples (requests,
+   * histories, negatives) are exactly those of fraction 1; only training samples, warm items,
+   * vocabularies and `trainInteractions` shrink. The same seed nests the kept sets: a user kept
+   * at fraction f is kept at every larger fraction.
+   */
+  trainUserFraction?: number;
 }
 
 /** One split's samples. Sample i belongs to request `group[i]`, whose history is `hist[histOffsets[g] .. histOffsets[g+1])`. */
@@ -84,6 +97,10 @@ export interface Protocol {
   numTrainUsers: number;
   /** 1 for users kept by `userFraction` (all users by default). */
   keptUsers: Uint8Array;
+  /** 1 for kept users whose training-period events are used (`trainUserFraction`). */
+  trainKeptUsers: Uint8Array;
+  /** Per item: its training events (first purchases in the training period, the training positives). */
+  trainCount: Int32Array;
   /** Indices (into the input log) of the raw purchases in the training period, for pair mining. */
   trainInteractions: Int32Array;
   train: SampleSet;
@@ -115,10 +132,12 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     historyLength: opts.historyLength ?? 50,
     seed: opts.seed ?? 17,
     userFraction: opts.userFraction ?? 1,
+    trainUserFraction: opts.trainUserFraction ?? 1,
   };
   if (!Number.isInteger(options.negatives) || options.negatives < 0) throw new ValueError(`negatives: expected an integer >= 0, got ${options.negatives}`, 'negatives');
   if (!Number.isInteger(options.historyLength) || options.historyLength < 1) throw new ValueError(`historyLength: expected an integer >= 1, got ${options.historyLength}`, 'historyLength');
   if (!(options.userFraction > 0 && options.userFraction <= 1)) throw new ValueError(`userFraction: must be in (0, 1], got ${options.userFraction}`, 'userFraction');
+  if (!(options.trainUserFraction > 0 && options.trainUserFraction <= 1)) throw new ValueError(`trainUserFraction: must be in (0, 1], got ${options.trainUserFraction}`, 'trainUserFraction');
   if (n === 0) throw new ValueError('interactions: the log is empty', 'interactions');
 
   // Optional user subsample (quick runs).
@@ -126,6 +145,14 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
   if (options.userFraction < 1) {
     const g = new Generator(options.seed ^ 0x5eed);
     for (let u = 0; u < log.numUsers; u++) keepUser[u] = g.uniform() < options.userFraction ? 1 : 0;
+  }
+
+  // Users whose training events are used: one uniform draw per user (independent of
+  // `userFraction`'s stream), so smaller fractions keep subsets of larger ones.
+  const trainKeep = Uint8Array.from(keepUser);
+  if (options.trainUserFraction < 1) {
+    const g = new Generator(options.seed ^ 0x7a1f);
+    for (let u = 0; u < log.numUsers; u++) if (g.uniform() >= options.trainUserFraction) trainKeep[u] = 0;
   }
 
   let first = Infinity, last = -Infinity;
@@ -155,16 +182,24 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
   events.sort((a, b) => log.user[a] - log.user[b] || log.time[a] - log.time[b] || basketKey(a) - basketKey(b) || log.item[a] - log.item[b]);
 
   // 2. Period membership, warm items, training users, items sold and bought per period.
+  // `trainUser` (eligible for validation/test) is decided on every kept user's training events;
+  // warm items, the user vocabulary and training samples only on `trainKeep` users'.
   const warm = new Uint8Array(log.numItems);
+  const trainCount = new Int32Array(log.numItems);
   const trainUser = new Uint8Array(log.numUsers);
+  const vocabUser = new Uint8Array(log.numUsers);
   const eventsPerPeriod: [number, number, number] = [0, 0, 0];
   for (const e of events) {
     const p = periodOf(log.time[e]);
-    eventsPerPeriod[p]++;
+    const u = log.user[e];
     if (p === 0) {
+      trainUser[u] = 1;
+      if (!trainKeep[u]) continue;
       warm[log.item[e]] = 1;
-      trainUser[log.user[e]] = 1;
+      trainCount[log.item[e]]++;
+      vocabUser[u] = 1;
     }
+    eventsPerPeriod[p]++;
   }
   const soldMask = [new Uint8Array(log.numItems), new Uint8Array(log.numItems), new Uint8Array(log.numItems)];
   const bought: Map<number, Set<number>>[] = [new Map(), new Map(), new Map()];
@@ -173,6 +208,7 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     const u = log.user[i];
     if (!keepUser[u]) continue;
     const p = periodOf(log.time[i]);
+    if (p === 0 && !trainKeep[u]) continue;
     soldMask[p][log.item[i]] = 1;
     let s = bought[p].get(u);
     if (!s) bought[p].set(u, (s = new Set()));
@@ -191,7 +227,7 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
   for (let i = 0; i < log.numItems; i++) if (warm[i]) itemVocab[i] = ++numWarmItems;
   const userVocab = new Int32Array(log.numUsers);
   let numTrainUsers = 0;
-  for (let u = 0; u < log.numUsers; u++) if (trainUser[u]) userVocab[u] = ++numTrainUsers;
+  for (let u = 0; u < log.numUsers; u++) if (vocabUser[u]) userVocab[u] = ++numTrainUsers;
 
   // 4. Requests and samples per period.
   const builders = [0, 1, 2].map(() => new SetBuilder());
@@ -210,7 +246,7 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
       let be = b;
       while (be < end && log.time[events[be]] === t && basketKey(events[be]) === bk) be++;
       const p = periodOf(t);
-      if (p === 0 || trainUser[u]) {
+      if (p === 0 ? trainKeep[u] : trainUser[u]) {
         // History: events strictly earlier in time (so never the same invoice), newest H.
         const hist: number[] = [];
         for (let j = b - 1; j >= start && hist.length < H; j--) {
@@ -255,13 +291,15 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     userVocab,
     numTrainUsers,
     keptUsers: keepUser,
+    trainKeptUsers: trainKeep,
+    trainCount,
     trainInteractions: Int32Array.from(trainIdx),
     train,
     validation,
     test,
     stats: {
       interactions: n,
-      events: events.length,
+      events: eventsPerPeriod[0] + eventsPerPeriod[1] + eventsPerPeriod[2],
       eventsPerPeriod,
       users: usersKept,
       trainUsers: numTrainUsers,

@@ -171,7 +171,7 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   const order = itemOrder(P);
   const n = P.numItems;
   let t = Date.now();
-  const trainEvents = eventsBetween(ds.interactions, -Infinity, P.split.trainEnd).filter((e) => P.keptUsers[e.user]);
+  const trainEvents = eventsBetween(ds.interactions, -Infinity, P.split.trainEnd).filter((e) => P.trainKeptUsers[e.user]);
   let content = { values: new Float32Array(0), dim: 0 };
   let aligned = { values: new Float32Array(0), dim: 0 };
   let codeSpace: Prepared['codeSpace'] = { space: cfg.codes.space, ...aligned, mixWeight: 1 };
@@ -179,7 +179,9 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   if (needContent) {
     const task = progress.task('content + alignment', 1);
     // Quick runs keep a fraction of the users: the aligner sees the same users' behaviour.
-    const alignDs = P.options.userFraction < 1 ? { ...ds, interactions: ds.interactions.filter((e) => P.keptUsers[e.user]) } : ds;
+    // trainUserFraction drops the other users' training-period events too.
+    const keep = (e: Dataset['interactions'][number]): boolean => P.keptUsers[e.user] === 1 && (P.trainKeptUsers[e.user] === 1 || e.time >= P.split.trainEnd);
+    const alignDs = P.options.userFraction < 1 || P.options.trainUserFraction < 1 ? { ...ds, interactions: ds.interactions.filter(keep) } : ds;
     const out = await align(alignDs, {
       ...(cfg.align as object),
       encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, cacheDir: cfg.content.cache ? undefined : false, log: (m: string) => progress.log(m) },
