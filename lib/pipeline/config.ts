@@ -2,8 +2,8 @@
  * The experiment configuration of `qarm run`: a JSON file validated with zod, merged over the
  * defaults (and over the `--quick` preset), then over command-line flags.
  *
- * Every default here was chosen on the validation split of the bundled data (see README,
- * "Protocol and defaults"); none was tuned on test.
+ * Every default here was chosen on the validation split of the bundled data (docs/decisions.md;
+ * the protocol is in the README, "Protocol"); none was tuned on test.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -82,7 +82,7 @@ export const ConfigSchema = z.strictObject({
   variants: z.array(z.string().min(1)).min(1).optional(),
   ablations: z.array(z.string().min(1)).optional(),
   threads: int(1).optional(),
-  /** Ranker trainings run side by side in worker threads (default 1: one after another; see README). */
+  /** Ranker trainings run side by side in worker threads (default: two, or one on a single core; README, "Commands"). */
   workers: int(1).optional(),
   /** Held-out pairs sampled per set for the alignment recall table. */
   recallPairs: int(1).optional(),
@@ -163,10 +163,10 @@ export function defaultConfig(): RunConfig {
     // vs 0.082 at lib/align's default 2e-3; ranker validation AUC of qarm 0.683 vs lower).
     // Patience 2 (lib/align: 4): on the bundled data validation recall peaks at epoch 3 and
     // epochs 4-7 never beat it, so the kept (best) weights are identical and two epochs are saved.
-    // The rest pins the aligner the results in the README were measured with (lib/align's
+    // The rest pins the aligner the results in docs/results.md were measured with (lib/align's
     // defaults have since moved to hidden [512], stopping on all validation pairs and a content
     // mix in the retrieval space; with the ranker they score lower on validation: qarm mean
-    // validation AUC 0.675 vs 0.681 over seeds 1-3, README).
+    // validation AUC 0.675 vs 0.681 over seeds 1-3, docs/decisions.md).
     // temperature 0.1 and one projector are pinned too (lib/align's defaults moved to 0.2 and an
     // ensemble of 3), so `qarm run` keeps the aligner its results were measured with.
     // contentMix [0.8] is fixed, not chosen by lib/align: on validation pairs lib/align picks w = 1
@@ -174,14 +174,14 @@ export function defaultConfig(): RunConfig {
     // aligned weights kept are the same as with [1] (best epoch 3 either way).
     align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [0.8], temperature: 0.1, ensemble: 1 },
     // The qarm codes come from the mixed space [sqrt(0.8) aligned, sqrt(0.2) content] (README,
-    // "codes.space"). Validation AUC of qarm, ranker.itemIdDropout 0.1, seeds 1-6: all 0.6815 ±
+    // "codes.space"; docs/decisions.md, "Code space"). Validation AUC of qarm, ranker.itemIdDropout 0.1, seeds 1-6: all 0.6815 ±
     // 0.0077 / cold 0.6661 ± 0.0095 vs 0.6803 ± 0.0047 / 0.6577 ± 0.0075 from the aligned space
     // alone (paired cold gain +0.0084 ± 0.0089, 5 of 6 seeds >= 0; w 0.6: 0.6788 / 0.6645 on
     // seeds 1-3). A suggestive gain, not a conclusive one.
-    // RQ shape chosen on validation (README, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
+    // RQ shape chosen on validation (docs/decisions.md, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
     // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC. (Chosen
     // with aligned-space codes; with the mixed space 2 x 64 / VQ k 50 led on seeds 1-3 but not on
-    // seeds 4-6, README.)
+    // seeds 4-6, docs/decisions.md.)
     codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
     ranker: {
       embeddingDim: 16,
@@ -193,8 +193,8 @@ export function defaultConfig(): RunConfig {
       maxEpochs: 6,
       patience: 2,
       trainNegativeFraction: 0.5,
-      // Item-id dropout, the same for every variant, chosen on validation (README, "Item-id
-      // dropout"; qarm,id+content, seeds 1-3, mean validation AUC all / cold):
+      // Item-id dropout, the same for every variant, chosen on validation (docs/decisions.md,
+      // "Item-id dropout"; qarm,id+content, seeds 1-3, mean validation AUC all / cold):
       //   p      qarm all / cold     id+content all / cold
       //   0      0.6811 / 0.6492     0.6724 / 0.6436
       //   0.05   0.6801 / 0.6545     0.6799 / 0.6641

@@ -5,7 +5,7 @@
  * Why workers: one training is a long chain of small kernels (batch 1024, d = 16) with much
  * single-threaded JS between native calls, so two trainings side by side, each with one kernel
  * thread, keep both cores busier: on the quiet 2-core machine the full run took 169 s on two
- * workers vs 332 s on one (README), so `qarm run` defaults to two where there are two cores.
+ * workers vs 332 s on one (docs/results.md), so `qarm run` defaults to two where there are two cores.
  * The trainings are independent, so every job's result is bit-identical to the
  * sequential run (kernels do not depend on the thread count, and each job's randomness comes
  * from its own seed).
@@ -82,7 +82,7 @@ function sharedItems(f: ItemFeatures): ItemFeatures {
  * 14.5-14.9 s; over repeated interleaved runs the rank stage took 14.5-16.5 s vs 16.1-18.5 s at
  * the default, while 384 MiB and more was slower again (18.0 s: the young generation outgrows
  * the caches). Over the whole default run the ranking stage took 152 s with it vs 224 s at the
- * default, same metrics (README, "Latest results"). GC settings never change results.
+ * default, same metrics (docs/results.md, "The QARM experiment"). GC settings never change results.
  */
 const YOUNG_GENERATION_MB = 192;
 
