@@ -45,3 +45,11 @@ export {
   type AlignerOptions,
 } from './align/index.js';
 export * as cuda from './tensor/cuda/public.js';
+// Types that appear in the signatures above, exported so that users can name them (and the API
+// reference can link them).
+export type { NestedNumbers } from './tensor/creation.js';
+export type { GradLike } from './tensor/tensor.js';
+export type { Trackable } from './tensor/memory.js';
+export type { KernelFn } from './tensor/backend.js';
+export type { AlignEpoch, AlignerResult } from './align/aligner.js';
+export type { Scorer, PairRecallOptions } from './align/evaluate.js';

@@ -71,7 +71,7 @@ export function cachedScorer(scorer: Scorer, n: number): Scorer {
 }
 
 /**
- * `w · a + (1 − w) · b`: the scores of {@link mixSpaces}'s concatenated space when `a` and `b`
+ * `w · a + (1 − w) · b`: the scores of `mixSpaces`'s concatenated space when `a` and `b`
  * are cosine scorers of its two parts.
  */
 export function mixedScorer(a: Scorer, b: Scorer, w: number): Scorer {

@@ -4,7 +4,8 @@ import { allocArray, allocFloat32Uninitialized, DTYPES, dtypeOfArray, type DType
 import { generatorFor } from './random.js';
 import { checkShape, resolveShape, shapeSize, Tensor } from './tensor.js';
 
-type NestedNumbers = number | NestedNumbers[];
+/** A number or nested arrays of numbers, as {@link tensor} accepts them (copied, row-major). */
+export type NestedNumbers = number | NestedNumbers[];
 
 function checkDType(dtype: unknown, argument = 'dtype'): DType {
   if (!DTYPES.includes(dtype as DType)) {

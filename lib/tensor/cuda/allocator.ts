@@ -24,7 +24,7 @@ export interface DeviceBlock {
   readonly size: number;
 }
 
-/** Counters of a {@link CachingAllocator}. */
+/** Counters of the caching allocator (`CachingAllocator`, this file). */
 export interface AllocatorStats {
   /** Bytes in blocks handed out and not yet freed. */
   allocatedBytes: number;
