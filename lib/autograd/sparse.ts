@@ -8,6 +8,11 @@ import { runKernel } from '../tensor/backend.js';
 import { empty } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 
+/**
+ * A gradient that names only the rows a batch touched, so an embedding table with millions of
+ * rows is updated at the cost of the batch, not the table. Sparse optimizers accept it in
+ * `param.grad`; {@link RowSparseGrad.toDense} gives the dense equivalent.
+ */
 export class RowSparseGrad {
   constructor(
     /** int32 [n] row ids. */

@@ -8,6 +8,7 @@ import type { Tensor } from '../tensor/tensor.js';
 import { uniform } from './init.js';
 import { Module, parameter } from './module.js';
 
+/** Options of {@link Linear}. */
 export interface LinearOptions {
   /** Add a bias (default true). */
   bias?: boolean;

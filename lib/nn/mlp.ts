@@ -6,8 +6,10 @@ import type { Tensor } from '../tensor/tensor.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
 
+/** Nonlinearity between the layers of an {@link MLP}. */
 export type Activation = 'relu' | 'tanh' | 'sigmoid' | 'none';
 
+/** Options of {@link MLP}. */
 export interface MLPOptions {
   /** Activation between layers (default relu). */
   activation?: Activation;

@@ -8,6 +8,11 @@ export function parameter(t: Tensor): Tensor {
   return keep(t);
 }
 
+/**
+ * Base class of trainable layers. Subclasses declare their parameters and children, so
+ * `parameters()` (for an optimizer), `zeroGrad()` and train/eval switching work on any tree of
+ * layers without each layer listing its descendants.
+ */
 export abstract class Module {
   /** True in training mode (dropout active etc.). */
   training = true;
@@ -29,6 +34,7 @@ export abstract class Module {
     return out;
   }
 
+  /** All parameters in the order of {@link Module.namedParameters}: what an optimizer takes. */
   parameters(): Tensor[] {
     return this.namedParameters().map(([, p]) => p);
   }

@@ -4,9 +4,12 @@ export type DType = 'float32' | 'int32';
 export type Device = 'cpu' | 'cuda';
 /** The typed array that backs a CPU tensor of each dtype. */
 export type TypedArray = Float32Array | Int32Array;
+/** The typed array type of a dtype, for signatures that return a tensor's own memory. */
 export type ArrayFor<D extends DType> = D extends 'int32' ? Int32Array : Float32Array;
 
+/** Every dtype tensors support. */
 export const DTYPES: readonly DType[] = ['float32', 'int32'];
+/** Bytes per element of each dtype, for memory accounting. */
 export const BYTES_PER_ELEMENT: Record<DType, number> = { float32: 4, int32: 4 };
 
 /** Allocates a zeroed typed array for `dtype`. */
@@ -39,6 +42,7 @@ export function allocFloat32Uninitialized(size: number): Float32Array {
   return a;
 }
 
+/** The dtype a typed array holds (how {@link tensor} infers it when none is given). */
 export function dtypeOfArray(a: TypedArray): DType {
   return a instanceof Int32Array ? 'int32' : 'float32';
 }

@@ -47,9 +47,13 @@ export function checkShape(shape: readonly number[], argument = 'shape'): void {
  * disposed tensor throws {@link DisposedError}.
  */
 export class Tensor {
+  /** A process-wide serial number, unique per tensor (for debugging and memory reports). */
   readonly id: number;
+  /** Dimensions, outermost first (frozen). */
   readonly shape: readonly number[];
+  /** Element type. */
   readonly dtype: DType;
+  /** Number of elements: the product of `shape` (1 for a scalar). */
   readonly size: number;
   /** Whether gradients are recorded for this tensor (leaves you train set this). */
   requiresGrad = false;

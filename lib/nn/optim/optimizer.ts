@@ -5,7 +5,12 @@ import { runKernel } from '../../tensor/backend.js';
 import { keep } from '../../tensor/memory.js';
 import type { Tensor } from '../../tensor/tensor.js';
 
+/**
+ * Base class of the optimizers: holds the parameters (each must have `requiresGrad`) and their
+ * per-parameter state (moments, accumulators), created zeroed on a parameter's first update.
+ */
 export abstract class Optimizer {
+  /** The parameters this optimizer updates, in the order given. */
   readonly params: Tensor[];
   protected readonly state = new Map<Tensor, Record<string, Tensor>>();
 

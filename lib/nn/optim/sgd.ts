@@ -3,10 +3,15 @@ import type { Tensor } from '../../tensor/tensor.js';
 import { checkHyper } from './hyper.js';
 import { Optimizer } from './optimizer.js';
 
+/** Options of {@link SGD}. */
 export interface SGDOptions {
+  /** Learning rate. */
   lr: number;
+  /** Momentum factor (default 0: plain SGD). */
   momentum?: number;
+  /** L2 penalty added to the gradient (default 0). */
   weightDecay?: number;
+  /** Nesterov momentum (default false; needs momentum > 0). */
   nesterov?: boolean;
 }
 

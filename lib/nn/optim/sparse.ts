@@ -76,8 +76,11 @@ export class SparseAdam extends Optimizer {
   }
 }
 
+/** Options of {@link RowWiseAdagrad}. */
 export interface RowWiseAdagradOptions {
+  /** Learning rate (default 0.01; the ranker's trainer passes 0.05). */
   lr?: number;
+  /** Added to the root of the accumulator so that rows with tiny gradients do not explode. */
   eps?: number;
   /** L2 penalty added to the touched rows' gradients. */
   weightDecay?: number;
