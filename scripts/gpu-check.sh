@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one command a session with a GPU runs (see README "CUDA"): it unpacks the bundle made
+# The one command a session with a GPU runs (see docs/cuda.md, "GPU check in one call"): it unpacks the bundle made
 # by scripts/gpu-pack.sh (or uses the local node/dist/builds when run without one), then
 #   1. records the environment (nvidia-smi, node, python/torch, cuBLAS found or not),
 #   2. runs the GPU test suite (npm run test:cuda, i.e. mocha --config test/cuda/.mocharc.json),
