@@ -1,0 +1,65 @@
+// StrykerJS mutation testing (`npm run mutation`, outside `npm test`).
+//
+// How mutants reach the tests: the suite imports the compiled dist/*.js, and tsc emits one
+// dist file per lib/*.ts file with the same statements, so Stryker mutates dist/<module>.js
+// directly (after a fresh `tsc`) and runs the module's focused mocha command with the built-in
+// command runner. Mutating lib/*.ts would need a TypeScript build per mutant inside the sandbox;
+// the mocha runner plugin does not support the mocha 12 we use. The command runner runs the
+// whole focused command per mutant (no per-test coverage), so each module gets a command that
+// takes about a second. Line numbers in the reports are dist lines (the .js.map maps them back).
+//
+// One module per run: QARM_MUTATION_MODULE picks it (scripts/mutation.sh loops over them).
+const mocha = 'node node_modules/mocha/bin/mocha.js --no-config --timeout 60000';
+// A fixed fuzz seed keeps the fuzz properties' verdict on a mutant reproducible.
+const fuzz = 'QARM_FUZZ_SEED=20261129 QARM_FUZZ_RUNS=1000';
+
+export const modules = {
+  metrics: {
+    mutate: ['dist/rank/metrics.js'],
+    command: `${mocha} test/rank.test.js --grep "^metrics"`,
+  },
+  npy: {
+    mutate: ['dist/data/npy.js'],
+    command: `${fuzz} ${mocha} test/io.test.js test/files.test.js test/fuzz.test.js --grep "npy"`,
+  },
+  safetensors: {
+    mutate: ['dist/data/safetensors.js'],
+    command: `${fuzz} ${mocha} test/io.test.js test/files.test.js test/fuzz.test.js --grep "safetensors"`,
+  },
+  quant: {
+    mutate: ['dist/quant/*.js', '!dist/quant/index.js'],
+    command: `${mocha} test/quant_nearest.test.js test/quant_kmeans.test.js test/quant_rvq.test.js test/quant_ref.test.js`,
+  },
+  protocol: {
+    mutate: ['dist/pipeline/protocol.js', 'dist/pipeline/protocol_split.js'],
+    command: `${mocha} test/pipeline_protocol.test.js`,
+  },
+  features: {
+    mutate: ['dist/pipeline/features.js'],
+    command: `${mocha} test/pipeline_codes.test.js`,
+  },
+};
+
+const name = process.env.QARM_MUTATION_MODULE ?? 'metrics';
+const mod = modules[name];
+if (!mod) throw new Error(`QARM_MUTATION_MODULE=${name}: expected one of ${Object.keys(modules).join(', ')}`);
+
+export default {
+  testRunner: 'command',
+  commandRunner: { command: mod.command },
+  mutate: mod.mutate,
+  coverageAnalysis: 'off',
+  // 2 shared cores: one mutant at a time.
+  concurrency: 1,
+  timeoutMS: 20000,
+  reporters: ['clear-text', 'progress', 'json'],
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  tempDirName: '.stryker-tmp',
+  // The sandbox needs dist/, build/ (the addon), test/ and node_modules (symlinked); not the rest.
+  ignorePatterns: ['bench', 'scripts', 'native', 'build-*', 'reports', 'qarm-*', '.qarm-cache'],
+  cleanTempDir: 'always',
+  // Nothing here is type-checked (dist/ is plain JS): no `// @ts-nocheck` insertion, and no
+  // tsconfig rewrite (its TypeScript-API path does not work with the TypeScript 7 we use).
+  disableTypeChecks: false,
+  tsconfigFile: 'no-tsconfig-in-the-sandbox.json',
+};
