@@ -51,7 +51,7 @@ export default {
   coverageAnalysis: 'off',
   // 2 shared cores: one mutant at a time.
   concurrency: 1,
-  timeoutMS: 20000,
+  timeoutMS: 5000,
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   tempDirName: '.stryker-tmp',

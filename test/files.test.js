@@ -1,7 +1,7 @@
 // A corpus of corrupt files for every reader (npy, safetensors, RQKMeans codebooks, ranker
 // checkpoints): truncated files, headers that lie about shapes or offsets, wrong dtypes,
 // oversized headers, garbage. Each must give an IOError naming the file, never a crash or a
-// wrong tensor. And the writers' atomicity: a failed write leaves the old file whole.
+// wrong tensor. (Writers failing part-way: test/atomic.test.js.)
 import { mkdtempSync, readFileSync, writeFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -154,7 +154,8 @@ describe('corrupt files', () => {
     }
   });
 
-  it('writers are atomic: a failed write leaves the previous file whole and no temp file behind', () => {
+  // Failures part-way through a write and before the rename: test/atomic.test.js.
+  it('writeFileAtomic rejects non-bytes before opening a temp file, and a missing folder is an IOError', () => {
     const file = join(dir, 'atomic.bin');
     q.writeFileAtomic(file, Buffer.from('old contents'));
     assert.throws(() => q.writeFileAtomic(file, [Buffer.from('new '), 'not bytes']), q.ValueError);
