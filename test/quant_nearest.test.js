@@ -53,19 +53,17 @@ const ISAS = ['generic', 'avx2', 'avx512'];
 describe('quant: nearest', () => {
   after(() => q.setIsa(q.isa().best));
 
-  it('matches float64 brute force for all metrics, k = 1 and k > 1, awkward sizes, every ISA', () => {
+  // One test per ISA, so a CPU without one reports a skip instead of a silent pass.
+  for (const isa of ISAS) it(`matches float64 brute force for all metrics, k = 1 and k > 1, awkward sizes (${isa})`, function () {
     const cases = [[1, 1, 1], [3, 17, 5], [17, 3, 33], [40, 255, 17], [255, 67, 64], [7, 130, 100]];
-    for (const isa of ISAS) {
-      const used = q.setIsa(isa);
-      if (used !== isa) continue; // CPU lacks it
-      for (const [N, K, D] of cases) {
-        const x = randArray(N * D, N + K + D), c = randArray(K * D, 7 * K + D);
-        for (const metric of ['l2', 'ip', 'cosine']) {
-          const ref = reference(x, c, N, K, D, metric);
-          for (const k of new Set([1, Math.min(K, 5), K])) {
-            const res = q.nearest(q.tensor(x, [N, D]), q.tensor(c, [K, D]), { k, metric });
-            checkResult(res, ref, N, k, `${isa} N=${N} K=${K} D=${D} k=${k} ${metric}`);
-          }
+    if (q.setIsa(isa) !== isa) this.skip(); // this CPU lacks the ISA
+    for (const [N, K, D] of cases) {
+      const x = randArray(N * D, N + K + D), c = randArray(K * D, 7 * K + D);
+      for (const metric of ['l2', 'ip', 'cosine']) {
+        const ref = reference(x, c, N, K, D, metric);
+        for (const k of new Set([1, Math.min(K, 5), K])) {
+          const res = q.nearest(q.tensor(x, [N, D]), q.tensor(c, [K, D]), { k, metric });
+          checkResult(res, ref, N, k, `${isa} N=${N} K=${K} D=${D} k=${k} ${metric}`);
         }
       }
     }
@@ -82,27 +80,25 @@ describe('quant: nearest', () => {
     }
   });
 
-  it('breaks ties (duplicated codebook rows) towards the lower index, every ISA', () => {
+  for (const isa of ISAS) it(`breaks ties (duplicated codebook rows) towards the lower index (${isa})`, function () {
+    if (q.setIsa(isa) !== isa) this.skip(); // this CPU lacks the ISA
     const D = 19;
     const a = randArray(D, 1), b = randArray(D, 2);
     const rows = [b, a, b, a, a, b, a];
     const c = new Float32Array(rows.length * D);
     rows.forEach((r, i) => c.set(r, i * D));
-    for (const isa of ISAS) {
-      if (q.setIsa(isa) !== isa) continue;
-      for (const metric of ['l2', 'ip', 'cosine']) {
-        const res = q.nearest(q.tensor(Float32Array.from(a), [1, D]), q.tensor(c, [7, D]), { k: 7, metric });
-        const I = Array.from(res.indices.toTypedArray());
-        if (metric !== 'ip') assert.deepEqual(I, [1, 3, 4, 6, 0, 2, 5], `${isa} ${metric}`);
-        else {
-          // ip ranks by -<a, c>: the a-copies and b-copies each stay in index order
-          const ia = I.filter((v) => [1, 3, 4, 6].includes(v)), ib = I.filter((v) => [0, 2, 5].includes(v));
-          assert.deepEqual(ia, [1, 3, 4, 6]);
-          assert.deepEqual(ib, [0, 2, 5]);
-        }
-        const one = q.nearest(q.tensor(Float32Array.from(b), [1, D]), q.tensor(c, [7, D]), { k: 1, metric });
-        if (metric !== 'ip') assert.equal(one.indices.item(), 0);
+    for (const metric of ['l2', 'ip', 'cosine']) {
+      const res = q.nearest(q.tensor(Float32Array.from(a), [1, D]), q.tensor(c, [7, D]), { k: 7, metric });
+      const I = Array.from(res.indices.toTypedArray());
+      if (metric !== 'ip') assert.deepEqual(I, [1, 3, 4, 6, 0, 2, 5], `${isa} ${metric}`);
+      else {
+        // ip ranks by -<a, c>: the a-copies and b-copies each stay in index order
+        const ia = I.filter((v) => [1, 3, 4, 6].includes(v)), ib = I.filter((v) => [0, 2, 5].includes(v));
+        assert.deepEqual(ia, [1, 3, 4, 6]);
+        assert.deepEqual(ib, [0, 2, 5]);
       }
+      const one = q.nearest(q.tensor(Float32Array.from(b), [1, D]), q.tensor(c, [7, D]), { k: 1, metric });
+      if (metric !== 'ip') assert.equal(one.indices.item(), 0);
     }
     // many exact ties with k > 1 (candidate buffers fill and are cut back repeatedly)
     const base = [randArray(D, 5), randArray(D, 6), randArray(D, 7)];
@@ -111,19 +107,20 @@ describe('quant: nearest', () => {
     const g = new q.Generator(3);
     const which = Array.from({ length: K }, () => g.int(3));
     which.forEach((w, i) => cb.set(base[w], i * D));
-    for (const isa of ISAS) {
-      if (q.setIsa(isa) !== isa) continue;
-      for (const [n, k] of [[4, 150], [400, 7]]) {
-        const xs = new Float32Array(n * D);
-        for (let i = 0; i < n; i++) xs.set(randArray(D, 100 + i), i * D);
-        const ref = reference(xs, cb, n, K, D, 'l2');
-        const res = q.nearest(q.tensor(xs, [n, D]), q.tensor(cb, [K, D]), { k });
-        const I = res.indices.toTypedArray();
-        for (let i = 0; i < n; i++) {
-          assert.deepEqual(Array.from(I.subarray(i * k, i * k + k)), ref[i].slice(0, k).map((e) => e[1]), `${isa} ties row ${i}`);
-        }
+    for (const [n, k] of [[4, 150], [400, 7]]) {
+      const xs = new Float32Array(n * D);
+      for (let i = 0; i < n; i++) xs.set(randArray(D, 100 + i), i * D);
+      const ref = reference(xs, cb, n, K, D, 'l2');
+      const res = q.nearest(q.tensor(xs, [n, D]), q.tensor(cb, [K, D]), { k });
+      const I = res.indices.toTypedArray();
+      for (let i = 0; i < n; i++) {
+        assert.deepEqual(Array.from(I.subarray(i * k, i * k + k)), ref[i].slice(0, k).map((e) => e[1]), `${isa} ties row ${i}`);
       }
     }
+  });
+
+  it('cosine with zero vectors: distance exactly 1, ties in index order', () => {
+    q.setIsa(q.isa().best);
     // cosine with a zero codebook row: distance exactly 1
     const zc = randArray(4 * 3, 9);
     zc.fill(0, 3, 6);
