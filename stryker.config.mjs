@@ -51,7 +51,9 @@ export default {
   coverageAnalysis: 'off',
   // 2 shared cores: one mutant at a time.
   concurrency: 1,
-  timeoutMS: 5000,
+  // Generous: on the shared 2-core machine a 1.6 s command can run several times slower, and a
+  // slow run counted as a timeout would count as a killed mutant.
+  timeoutMS: 15000,
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   tempDirName: '.stryker-tmp',

@@ -318,7 +318,11 @@ describe('ranker', function () {
       const a = new rank.Ranker(cfg({}), items);
       await rank.trainRanker(a, small, valid, { ...opts, epochs: 2, checkpointPath: ckpt });
       const b = new rank.Ranker(cfg({}), items);
-      const r2 = await rank.trainRanker(b, small, valid, { ...opts, checkpointPath: ckpt });
+      // Training is deterministic, so matching weights alone would also come from a trainer that
+      // ignored the checkpoint and retrained: the resumed call must run only epoch 2's batches.
+      const resumedEpochs = [];
+      const r2 = await rank.trainRanker(b, small, valid, { ...opts, checkpointPath: ckpt, onProgress: (p) => resumedEpochs.push(p.epoch) });
+      assert.deepEqual(resumedEpochs, new Array(10).fill(2), 'the resumed run retrained epochs the checkpoint held');
       assert.equal(r2.history.length, 3);
       if (r2.bestEpoch >= 2) assert.deepEqual(r2.bestProbs, b.predict(valid));
       else assert.equal(r2.bestProbs, undefined); // its epoch ran before the resume
