@@ -3,15 +3,18 @@
 // tensors. Each case must either match an independent reference or throw a typed QarmError —
 // never crash, hang, or return a silently wrong result.
 // QARM_FUZZ_RUNS sets the total number of cases (npm test: 1,000; npm run fuzz: 100,000).
+// Every run draws a fresh seed (shown in the suite title and in fast-check's failure report);
+// QARM_FUZZ_SEED=<seed> replays one.
 import fc from 'fast-check';
 import { q, assert } from './helpers.js';
 import { decodeNpy, encodeNpy } from '../dist/data/npy.js';
 import { decodeSafetensors, encodeSafetensors } from '../dist/data/safetensors.js';
 
 const TOTAL = Number(process.env.QARM_FUZZ_RUNS ?? 1000);
-const PROPERTIES = 10;
+const PROPERTIES = 11;
 const runs = Math.max(1, Math.floor(TOTAL / PROPERTIES));
-const params = { numRuns: runs, seed: Number(process.env.QARM_FUZZ_SEED ?? 20261129), endOnFailure: true };
+const SEED = Number(process.env.QARM_FUZZ_SEED ?? (Date.now() ^ (Math.random() * 0x7fffffff)) | 0);
+const params = { numRuns: runs, seed: SEED, endOnFailure: true };
 
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1e-45, -1e-45, 1.17e-38, 3.4e38, -3.4e38, 1, -1];
 
@@ -51,6 +54,15 @@ function typedOrResult(fn) {
   }
 }
 
+const FLT_MAX = 3.4028234663852886e38;
+
+/** Float32 result o against float64 reference ref, whose inputs' magnitude is mag: same NaN/±Inf, else within float32 rounding. */
+function closeTo(o, ref, mag, msg) {
+  if (Number.isNaN(ref)) return assert.ok(Number.isNaN(o), `${msg}: ${o}, reference NaN`);
+  if (!Number.isFinite(ref) || Math.abs(ref) > FLT_MAX) return assert.equal(o, Math.sign(ref) * Infinity, `${msg}: reference ${ref}`);
+  assert.ok(Math.abs(o - ref) <= 2e-6 * mag + 1e-37, `${msg}: ${o}, reference ${ref}`);
+}
+
 function sameFloat(a, b) {
   return (Number.isNaN(a) && Number.isNaN(b)) || Object.is(a, b) || a === b;
 }
@@ -69,7 +81,7 @@ const BINARY = {
   maximum: (x, y) => (x >= y ? x : y), minimum: (x, y) => (x <= y ? x : y),
 };
 
-describe(`fuzz (${TOTAL} cases)`, function () {
+describe(`fuzz (${TOTAL} cases, QARM_FUZZ_SEED=${SEED})`, function () {
   this.timeout(0);
 
   it('broadcasting binary ops match float32 arithmetic exactly or throw typed errors', () => {
@@ -171,28 +183,64 @@ describe(`fuzz (${TOTAL} cases)`, function () {
       }), params);
   });
 
-  it('reductions and row ops: typed errors for bad axes, reference results otherwise', () => {
+  it('reductions and row ops: typed errors exactly for invalid input, float64 reference results otherwise', () => {
     fc.assert(fc.property(tensorArb(), fc.integer({ min: -4, max: 3 }), fc.constantFrom('sum', 'mean', 'softmax', 'logsumexp', 'l2Normalize', 'argmax', 'argmin'), (A, axis, op) => {
       const r = typedOrResult(() => (op === 'sum' || op === 'mean' ? q[op](A.t, axis) : q[op](A.t)));
-      if (A.disposed || A.dtype !== 'float32') {
-        assert.equal(r.ok, false);
+      const shape = A.shape, rank = shape.length;
+      const reduced = op === 'sum' || op === 'mean';
+      const a0 = axis < 0 ? axis + rank : axis;
+      let valid = !A.disposed && A.dtype === 'float32';
+      if (reduced) valid &&= axis >= -rank && axis < Math.max(rank, 1) && !(op === 'mean' && rank > 0 && shape[a0] === 0);
+      else valid &&= rank >= 1 && shape[rank - 1] > 0;
+      // Known deviation (reported with issue 15): mean over axis 0 of a 0-d tensor is NaN, not the value.
+      if (op === 'mean' && rank === 0 && valid) return;
+      assert.equal(r.ok, valid, r.ok ? `${op} accepted invalid input` : `${op} rejected valid input: ${r.error.message}`);
+      if (!valid) return;
+      const a = Array.from(A.t.toTypedArray()), o = r.value.toTypedArray();
+      if (reduced) {
+        // Groups: the elements reduced into each output element, in output order.
+        const outer = shape.slice(0, a0).reduce((p, d) => p * d, 1), len = rank ? shape[a0] : 1, inner = shape.slice(a0 + 1).reduce((p, d) => p * d, 1);
+        assert.deepEqual(r.value.shape, shape.filter((_, i) => i !== a0));
+        assert.equal(o.length, outer * inner);
+        for (let g = 0; g < outer * inner; g++) {
+          const xs = Array.from({ length: len }, (_, t) => a[Math.floor(g / inner) * len * inner + t * inner + (g % inner)]);
+          let ref = xs.reduce((p, v) => p + v, 0), mag = xs.reduce((p, v) => p + Math.abs(v), 0);
+          if (op === 'mean') {
+            // Known deviation: the float32 sum overflows before the division when |sum| > FLT_MAX.
+            if (Math.abs(ref) > FLT_MAX) continue;
+            ref /= len;
+            mag /= len;
+          }
+          closeTo(o[g], ref, mag, `${op} axis ${axis} of [${shape}] output ${g}`);
+        }
         return;
       }
-      if (!r.ok) return; // e.g. empty last axis, axis out of range: typed error checked already
-      const a = A.t.toTypedArray(), o = r.value.toTypedArray();
-      if (op === 'argmax' || op === 'argmin') {
-        const cols = A.shape[A.shape.length - 1];
-        for (let row = 0; row < o.length; row++) {
+      const cols = shape[rank - 1], rows = a.length / cols;
+      for (let row = 0; row < rows; row++) {
+        const xs = a.slice(row * cols, row * cols + cols);
+        if (op === 'argmax' || op === 'argmin') {
           let best = 0;
           for (let j = 0; j < cols; j++) {
-            const v = a[row * cols + j];
-            if (Number.isNaN(v)) { best = j; break; }
-            if (op === 'argmax' ? v > a[row * cols + best] : v < a[row * cols + best]) best = j;
+            if (Number.isNaN(xs[j])) { best = j; break; }
+            if (op === 'argmax' ? xs[j] > xs[best] : xs[j] < xs[best]) best = j;
           }
           assert.equal(o[row], best, `${op} row ${row}`);
+        } else if (op === 'logsumexp') {
+          const m = xs.some(Number.isNaN) ? NaN : Math.max(...xs);
+          const ref = Number.isFinite(m) || Number.isNaN(m) ? m + Math.log(xs.reduce((p, v) => p + Math.exp(v - m), 0)) : m;
+          closeTo(o[row], ref, Math.abs(m) + 1, `logsumexp row ${row} of [${xs}]`);
+        } else if (op === 'softmax') {
+          const m = xs.some(Number.isNaN) ? NaN : Math.max(...xs);
+          const e = xs.map((v) => Math.exp(v - m)), z = e.reduce((p, v) => p + v, 0);
+          xs.forEach((_, j) => closeTo(o[row * cols + j], e[j] / z, 1, `softmax row ${row} of [${xs}] col ${j}`));
+        } else {
+          const n = Math.sqrt(xs.reduce((p, v) => p + v * v, 0));
+          // Known deviation (reported with issue 15): the kernel squares in float32, so rows with
+          // sum(x^2) > FLT_MAX normalise to zeros.
+          if (xs.reduce((p, v) => p + Math.fround(v * v), 0) > FLT_MAX) continue;
+          xs.forEach((v, j) => closeTo(o[row * cols + j], v / Math.max(n, 1e-12), 1, `l2Normalize row ${row} of [${xs}] col ${j}`));
         }
       }
-      for (const v of o) assert.ok(typeof v === 'number');
     }), params);
   });
 
@@ -259,22 +307,80 @@ describe(`fuzz (${TOTAL} cases)`, function () {
     }), params);
   });
 
-  it('embeddingBag: offsets and values are validated; sums match the reference', () => {
+  it('embeddingBag: typed errors exactly for bad values/offsets; sums and means match the reference', () => {
+    // Half the cases are well-formed (values taken modulo R, offsets sorted cut points from 0 to
+    // the number of values), so the reference comparison runs often; the rest are raw.
     fc.assert(fc.property(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.integer({ min: -2, max: 8 }), { maxLength: 12 }),
-      fc.array(fc.integer({ min: -1, max: 14 }), { maxLength: 5 }), fc.constantFrom('sum', 'mean'), (R, D, vals, offs, mode) => {
+      fc.array(fc.integer({ min: -1, max: 14 }), { maxLength: 5 }), fc.constantFrom('sum', 'mean'), fc.boolean(), (R, D, rawVals, rawOffs, mode, wellFormed) => {
+        const vals = wellFormed && R > 0 ? rawVals.map((v) => ((v % R) + R) % R) : rawVals;
+        const offs = wellFormed ? [0, ...rawOffs.map((o) => Math.min(Math.max(o, 0), vals.length)).sort((p, q2) => p - q2), vals.length] : rawOffs;
         const table = q.randn([R, D], { seed: R + D });
         const values = q.tensor(Int32Array.from(vals), [vals.length]);
         const offsets = q.tensor(Int32Array.from(offs), [offs.length]);
         const r = typedOrResult(() => q.embeddingBag(table, values, offsets, { mode }));
-        if (!r.ok) return;
-        // Accepted: every value in range and offsets a valid partition.
-        assert.ok(vals.every((v) => v >= 0 && v < R), 'out-of-range bag value accepted');
-        const o = r.value.toTypedArray();
-        assert.ok(o.every((v) => Number.isFinite(v)));
+        // Valid: every value a table row, offsets non-decreasing from 0 to the number of values.
+        const valid = vals.every((v) => v >= 0 && v < R) && offs.length >= 1 && offs[0] === 0 && offs[offs.length - 1] === vals.length &&
+          offs.every((v, i) => i === 0 || v >= offs[i - 1]);
+        assert.equal(r.ok, valid, r.ok ? `accepted values [${vals}] offsets [${offs}] rows ${R}` : `rejected valid input: ${r.error.message}`);
+        if (!valid) return;
+        assert.deepEqual(r.value.shape, [offs.length - 1, D]);
+        // Known deviation (reported with issue 15): with an empty table (0 rows, so only empty
+        // bags) the output has shape [B, D] but no data.
+        if (R === 0) return;
+        const t = table.toTypedArray(), o = r.value.toTypedArray();
+        assert.equal(o.length, (offs.length - 1) * D);
+        for (let b = 0; b + 1 < offs.length; b++) {
+          for (let d = 0; d < D; d++) {
+            let ref = 0, mag = 0;
+            for (let j = offs[b]; j < offs[b + 1]; j++) { ref += t[vals[j] * D + d]; mag += Math.abs(t[vals[j] * D + d]); }
+            const n = offs[b + 1] - offs[b];
+            if (mode === 'mean' && n > 0) { ref /= n; mag /= n; }
+            closeTo(o[b * D + d], ref, mag, `bag ${b} dim ${d} (${mode})`);
+          }
+        }
       }), params);
   });
 
-  it('codes tooling: vqCodes / codeStats / disambiguate reject bad codes and sizes', () => {
+  it('vqCodes: typed errors for bad k / shapes, top-k by float64 distance (excludeSelf drops the item) otherwise', () => {
+    fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: 0, max: 4 }), fc.integer({ min: -1, max: 10 }), fc.boolean(),
+      fc.constantFrom('l2', 'ip', 'cosine'), fc.array(value(false), { minLength: 1, maxLength: 30 }), (N, P, D, k, excludeSelf, metric, vals) => {
+        const pool = makeTensor([P, D], 'float32', vals);
+        // With excludeSelf the items are the pool itself (same rows), as the VQ code is used.
+        const x = excludeSelf ? pool : makeTensor([N, D], 'float32', vals.slice().reverse());
+        const n = x.shape[0];
+        const r = typedOrResult(() => q.vqCodes(x, pool, { k, excludeSelf, metric }));
+        const valid = n > 0 && P > 0 && D > 0 && k >= 1 && k + (excludeSelf ? 1 : 0) <= P;
+        assert.equal(r.ok, valid, r.ok ? 'invalid call accepted' : `rejected valid input: ${r.error.message}`);
+        if (!valid) return;
+        const xa = x.toTypedArray(), pa = pool.toTypedArray(), I = r.value.toTypedArray();
+        assert.deepEqual(r.value.shape, [n, k]);
+        for (let i = 0; i < n; i++) {
+          const dist = [];
+          let imprecise = false;
+          for (let j = 0; j < P; j++) {
+            let dot = 0, xx = 0, cc = 0;
+            for (let d = 0; d < D; d++) { dot += xa[i * D + d] * pa[j * D + d]; xx += xa[i * D + d] ** 2; cc += pa[j * D + d] ** 2; }
+            // Cosine norms below float's normal range are imprecise in float32 (as in the nearest property).
+            if (metric === 'cosine' && (xx > 1e-60 && xx < 1e-36 || cc > 1e-60 && cc < 1e-36)) imprecise = true;
+            dist.push(metric === 'l2' ? xx + cc - 2 * dot : metric === 'ip' ? -dot : xx <= 1e-60 || cc <= 1e-60 ? 1 : 1 - dot / Math.sqrt(xx * cc));
+          }
+          // Reference ranking: every pool row except (with excludeSelf) the item itself.
+          const sorted = dist.map((v, j) => [v, j]).filter(([, j]) => !(excludeSelf && j === i)).sort((p, q2) => p[0] - q2[0] || p[1] - q2[1]);
+          const row = Array.from(I.subarray(i * k, i * k + k));
+          assert.equal(new Set(row).size, k, `row ${i}: repeated index in [${row}]`);
+          row.forEach((id, t) => {
+            assert.ok(id >= 0 && id < P, `row ${i}: index ${id} out of range`);
+            if (imprecise) return;
+            const tol = 1e-3 * (1 + Math.abs(sorted[t][0]));
+            assert.ok(Math.abs(dist[id] - sorted[t][0]) <= tol, `row ${i} rank ${t}: index ${id} at distance ${dist[id]}, reference ${sorted[t][0]}`);
+          });
+          // The item itself is never among its codes (duplicates of it may be).
+          if (excludeSelf) assert.ok(!row.includes(i), `row ${i} kept itself: [${row}]`);
+        }
+      }), params);
+  });
+
+  it('codes tooling: codeStats / disambiguate reject bad codes and sizes', () => {
     fc.assert(fc.property(fc.integer({ min: 0, max: 6 }), fc.integer({ min: 0, max: 3 }), fc.integer({ min: -2, max: 6 }), fc.array(fc.integer({ min: -2, max: 6 }), { minLength: 1, maxLength: 18 }), (N, L, K, raw) => {
       const codes = q.tensor(Int32Array.from({ length: N * L }, (_, i) => raw[i % raw.length]), [N, L]);
       const r = typedOrResult(() => q.codeStats(codes, K));
