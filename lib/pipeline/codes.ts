@@ -13,6 +13,8 @@
  */
 import { RQKMeans } from '../quant/rqkmeans.js';
 import { codeStats, vqCodes } from '../quant/codes.js';
+import { codeRows } from '../rank/prefix.js';
+import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import type { CodeSummary } from './results.js';
 
@@ -29,6 +31,8 @@ export interface VQTable {
   codes: Int32Array;
   k: number;
   poolSize: number;
+  /** int32 [poolSize]: the dataset item of each pool entry (the warm items in dataset order). */
+  poolItems: Int32Array;
   summary: Record<string, number>;
 }
 
@@ -44,7 +48,7 @@ export function buildRQ(
   x: Float32Array,
   dim: number,
   warm: Uint8Array,
-  opts: { levels: number; codebookSize: number | number[]; iterations: number; seed: number },
+  opts: { levels: number; codebookSize: number | number[]; iterations: number; seed: number; prefixTableSize?: number },
 ): RQTable {
   const n = warm.length;
   const warmRows = Int32Array.from(Array.from(warm.keys()).filter((i) => warm[i]));
@@ -87,29 +91,56 @@ export function buildRQ(
       for (let j = 0; j < dim; j++) resid[j] -= B[best * dim + j];
     }
   }
-  const codeT = Tensor.fromArray(codes, [n, L], 'int32');
-  const st = codeStats(codeT, sizes, { embeddings: all, codebooks: rq.codebooks });
-  codeT.dispose();
+  const summary = codeSummary(name, codes, sizes, warm, opts.prefixTableSize ?? DEFAULT_PREFIX_TABLE, { embeddings: all, codebooks: rq.codebooks });
   all.dispose();
-  const unused = used.map((u) => u.length - u.reduce((a, b) => a + b, 0));
   for (const c of rq.codebooks) c.dispose();
+  summary.coldItemsBackedOff = backedOff;
+  return { codes, levels: L, sizes, summary };
+}
+
+/** The ranker's default prefix-table size (lib/rank's RankerConfig.prefixTableSize). */
+const DEFAULT_PREFIX_TABLE = 16384;
+
+/**
+ * Statistics of an RQ code table in dataset order: per level utilisation, perplexity (and
+ * reconstruction error with `quality`), collisions, codes no warm item uses, and what the
+ * ranker's prefix tables of `prefixTableSize` rows would hold: distinct warm prefixes per
+ * length, how many share a hashed row, how many cold items' prefixes no warm item has.
+ */
+export function codeSummary(
+  name: string,
+  codes: Int32Array,
+  sizes: number[],
+  warm: Uint8Array,
+  prefixTableSize: number,
+  quality: { embeddings?: Tensor; codebooks?: Tensor[] } = {},
+): CodeSummary {
+  const n = warm.length;
+  const L = sizes.length;
+  const codeT = Tensor.fromArray(codes, [n, L], 'int32');
+  const st = codeStats(codeT, sizes, quality);
+  codeT.dispose();
+  const used = sizes.map((sz) => new Uint8Array(sz));
+  for (let i = 0; i < n; i++) if (warm[i]) for (let l = 0; l < L; l++) used[l][codes[i * L + l]] = 1;
+  // Warm items first, the order the ranker's item ids have (lib/rank/prefix.ts's vocabulary rule).
+  const order = [...Array(n).keys()].sort((a, b) => warm[b] - warm[a] || a - b);
+  const reordered = new Int32Array(n * L);
+  order.forEach((r, i) => reordered.set(codes.subarray(r * L, (r + 1) * L), i * L));
+  let numWarm = 0;
+  for (const w of warm) numWarm += w;
+  const pr = codeRows({ codes: reordered, levels: L, codebookSize: sizes }, n, { mode: 'prefix', tableSize: prefixTableSize, hashSeed: 0, vocabItems: numWarm });
   return {
-    codes,
+    name,
     levels: L,
-    sizes,
-    summary: {
-      name,
-      levels: L,
-      codebookSize: sizes,
-      utilisation: st.levels.map((s) => s.utilisation),
-      perplexity: st.levels.map((s) => s.perplexity),
-      relativeError: st.levels.map((s) => s.relativeError ?? NaN),
-      collisionRate: st.collisionRate,
-      largestBucket: st.largestBucket,
-      uniqueTuples: st.uniqueTuples,
-      untrainedRows: unused,
-      coldItemsBackedOff: backedOff,
-    },
+    codebookSize: sizes,
+    utilisation: st.levels.map((s) => s.utilisation),
+    perplexity: st.levels.map((s) => s.perplexity),
+    relativeError: st.levels.map((s) => s.relativeError ?? NaN),
+    collisionRate: st.collisionRate,
+    largestBucket: st.largestBucket,
+    uniqueTuples: st.uniqueTuples,
+    untrainedRows: used.map((u) => u.length - u.reduce((a, b) => a + b, 0)),
+    prefix: { tableSize: pr.tableSizes, hashed: pr.hashed, distinct: pr.distinct, collisions: pr.collisions, coldUnseen: pr.unseen },
   };
 }
 
@@ -150,6 +181,77 @@ export function buildVQ(name: string, x: Float32Array, dim: number, warm: Uint8A
     codes,
     k: kk,
     poolSize: W,
+    poolItems: Int32Array.from(warmRows),
     summary: { k: kk, poolSize: W, poolIdsUsed: usedIds, poolUtilisation: usedIds / W, coldSlotsBlanked: blanked },
+  };
+}
+
+/**
+ * The random-codes control (Singh et al.'s hashing baseline): RQ codes of the given shape and
+ * VQ codes of k entries of the warm pool, drawn uniformly per item from `seed` — the tables and
+ * features of `qarm`, with no meaning. Warm items draw from everything (a warm item never names
+ * itself in its VQ codes, as in {@link buildVQ}); cold items draw only codes / pool entries some
+ * warm item has, as qarm's back-off leaves them, so no cold feature reads an untrained row.
+ */
+export function buildRandomCodes(
+  warm: Uint8Array,
+  opts: { levels: number; codebookSize: number | number[]; k: number; seed: number; prefixTableSize?: number },
+): { rq: RQTable; vq: VQTable } {
+  const n = warm.length;
+  const L = opts.levels;
+  const sizes = Array.isArray(opts.codebookSize) ? opts.codebookSize.slice() : new Array<number>(L).fill(opts.codebookSize);
+  const g = new Generator(opts.seed);
+  const warmRows: number[] = [];
+  for (let i = 0; i < n; i++) if (warm[i]) warmRows.push(i);
+  const W = warmRows.length;
+  const codes = new Int32Array(n * L);
+  const used = sizes.map((sz) => new Uint8Array(sz));
+  for (const i of warmRows) {
+    for (let l = 0; l < L; l++) {
+      codes[i * L + l] = g.int(sizes[l]);
+      used[l][codes[i * L + l]] = 1;
+    }
+  }
+  const usedList = used.map((u) => [...u.keys()].filter((c) => u[c]));
+  for (let i = 0; i < n; i++) if (!warm[i]) for (let l = 0; l < L; l++) codes[i * L + l] = usedList[l][g.int(usedList[l].length)];
+  // VQ: k distinct pool entries per item (pool index p = the p-th warm item), as buildVQ's k.
+  const k = Math.max(0, Math.min(opts.k, W - 1));
+  const vq = new Int32Array(n * k).fill(-1);
+  const poolOf = new Int32Array(n).fill(-1);
+  warmRows.forEach((r, p) => (poolOf[r] = p));
+  const usedPool = new Uint8Array(W);
+  for (const i of warmRows) {
+    const chosen = new Set<number>();
+    while (chosen.size < k) {
+      const p = g.int(W);
+      if (p !== poolOf[i]) chosen.add(p);
+    }
+    let j = 0;
+    for (const p of chosen) {
+      vq[i * k + j++] = p;
+      usedPool[p] = 1;
+    }
+  }
+  const usedPoolList = [...usedPool.keys()].filter((p) => usedPool[p]);
+  const coldK = Math.min(k, usedPoolList.length);
+  let blanked = 0;
+  for (let i = 0; i < n; i++) {
+    if (warm[i]) continue;
+    const chosen = new Set<number>();
+    while (chosen.size < coldK) chosen.add(usedPoolList[g.int(usedPoolList.length)]);
+    let j = 0;
+    for (const p of chosen) vq[i * k + j++] = p;
+    blanked += k - coldK;
+  }
+  const summary = codeSummary('rq (random)', codes, sizes, warm, opts.prefixTableSize ?? DEFAULT_PREFIX_TABLE);
+  return {
+    rq: { codes, levels: L, sizes, summary },
+    vq: {
+      codes: vq,
+      k,
+      poolSize: W,
+      poolItems: Int32Array.from(warmRows),
+      summary: { k, poolSize: W, poolIdsUsed: usedPoolList.length, poolUtilisation: usedPoolList.length / Math.max(W, 1), coldSlotsBlanked: blanked },
+    },
   };
 }

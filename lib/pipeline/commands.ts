@@ -235,7 +235,7 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
       items.dense = { values: Float32Array.from(t.f32()), dim: t.shape[1] };
     }
     const runs = m.checkpoints.map(({ seed, file }) => {
-      const ranker = variantRanker(spec, m.numUsers, m.numWarm, items, cfg.ranker, seed);
+      const ranker = variantRanker(spec, m.numUsers, m.numWarm, items, cfg.ranker, seed, cfg.codes?.features);
       loadBestWeights(join(dir, file), ranker);
       ranker.eval();
       const s = sliceMetrics(samples, ranker.predict(samples), warm);

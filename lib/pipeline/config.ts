@@ -47,6 +47,16 @@ const PassThrough = z.record(z.string(), z.unknown());
 export const CODE_SPACES = ['aligned', 'mixed'] as const;
 export type CodeSpace = (typeof CODE_SPACES)[number];
 
+/** How the ranker embeds the codes (every variant that has codes); see {@link CodeFeatures}. */
+const CodeFeaturesSchema = z.strictObject({
+  mode: z.enum(['levels', 'prefix']).optional(),
+  prefixTableSize: int(1).optional(),
+  vqHistory: z.boolean().optional(),
+  vqCross: z.boolean().optional(),
+  codeDropout: z.boolean().optional(),
+  countNorm: z.enum(['log1p', 'scaled']).optional(),
+});
+
 const CodesSchema = z.strictObject({
   /** `'aligned'`: the aligner's 64-d output; `'mixed'`: its retrieval space `[√w·aligned, √(1−w)·content]`. */
   space: z.enum(CODE_SPACES).optional(),
@@ -55,6 +65,7 @@ const CodesSchema = z.strictObject({
   rqCodebookSize: z.union([int(2), z.array(int(2)).min(1)]).optional(),
   iterations: int(1).optional(),
   seed: z.number().int().optional(),
+  features: CodeFeaturesSchema.optional(),
 });
 
 const RankerSchema = z.strictObject({
@@ -96,6 +107,31 @@ export const ConfigSchema = z.strictObject({
 
 export type ConfigFile = z.infer<typeof ConfigSchema>;
 
+/**
+ * How the ranker turns the codes into features (`codes.features`; lib/rank's RankerConfig and
+ * FeatureSwitches document each in full). Defaults are the ranker's behaviour before these
+ * switches existed; the lead sets them from validation runs.
+ */
+export interface CodeFeatures {
+  /** `'levels'`: one table per RQ level; `'prefix'`: one table per code prefix (c1), (c1,c2), … ['levels']. */
+  mode: 'levels' | 'prefix';
+  /** Rows of a prefix table whose exact prefixes do not fit (then hashed, collisions reported) [16384]. */
+  prefixTableSize: number;
+  /** The VQ-code bag also in every history item's representation [false]. */
+  vqHistory: boolean;
+  /** The VQ cross feature: history items among the target's VQ codes, pooled, and their count [false]. */
+  vqCross: boolean;
+  /** With item-id dropout, also drop 0..L−1 of the target's finest code levels [false]. */
+  codeDropout: boolean;
+  /** Cross-feature counts as log(1 + c) (`'log1p'`) or log(1 + c) / log(1 + H) (`'scaled'`, in [0, 1]) ['log1p']. */
+  countNorm: 'log1p' | 'scaled';
+}
+
+/** The feature defaults (also for configs saved before `codes.features` existed). */
+export function defaultCodeFeatures(): CodeFeatures {
+  return { mode: 'levels', prefixTableSize: 16384, vqHistory: false, vqCross: false, codeDropout: false, countNorm: 'log1p' };
+}
+
 /** The resolved configuration (every field present). */
 export interface RunConfig {
   data: string | null;
@@ -126,7 +162,7 @@ export interface RunConfig {
    * content neighbourhood. `id+aligned` always reads the aligned output; `id+rq-raw` and
    * `qarm-unaligned` always read raw content.
    */
-  codes: { space: CodeSpace; vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number };
+  codes: { space: CodeSpace; vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number; features: CodeFeatures };
   ranker: {
     embeddingDim: number;
     hidden: number[];
@@ -182,7 +218,7 @@ export function defaultConfig(): RunConfig {
     // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC. (Chosen
     // with aligned-space codes; with the mixed space 2 x 64 / VQ k 50 led on seeds 1-3 but not on
     // seeds 4-6, docs/decisions.md.)
-    codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7 },
+    codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7, features: defaultCodeFeatures() },
     ranker: {
       embeddingDim: 16,
       hidden: [64, 32],

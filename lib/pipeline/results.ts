@@ -4,7 +4,7 @@
  */
 
 /** Variant names of the experiment, in report order. */
-export const VARIANTS = ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm'] as const;
+export const VARIANTS = ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm', 'id+random-codes'] as const;
 export type VariantName = (typeof VARIANTS)[number] | string;
 export const SLICES = ['all', 'warm', 'cold'] as const;
 export type SliceName = (typeof SLICES)[number];

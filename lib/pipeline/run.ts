@@ -22,7 +22,7 @@ import type { ItemFeatures } from '../rank/types.js';
 import { buildProtocol, type Protocol } from './protocol.js';
 import { interactionLog } from './dataset_log.js';
 import { itemOrder, permuteRows, toRankSamples, warmMask, type ItemOrder } from './features.js';
-import { buildRQ, buildVQ, type RQTable, type VQTable } from './codes.js';
+import { buildRandomCodes, buildRQ, buildVQ, type RQTable, type VQTable } from './codes.js';
 import type { RankContext } from './train_variant.js';
 import { runRankJobs, type RankJob } from './rank_jobs.js';
 import { VARIANT_SPECS, type VariantSpec } from './variants.js';
@@ -57,6 +57,9 @@ export interface Prepared {
   rqAligned?: RQTable;
   vqRaw?: VQTable;
   vqAligned?: VQTable;
+  /** The random-codes control's tables (qarm's shape, no meaning). */
+  rqRandom?: RQTable;
+  vqRandom?: VQTable;
   alignment: Results['alignment'];
 }
 
@@ -112,6 +115,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     warmValidation: warmMask(validation, order),
     warmTest: warmMask(test, order),
     items: (spec) => itemFeatures(spec, prep),
+    codeFeatures: cfg.codes.features,
   };
   lap('samples', t);
 
@@ -134,7 +138,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   for (const v of cfg.variants) variants[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   for (const v of cfg.ablations) ablations[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   const wallSeconds = (Date.now() - t0) / 1000;
-  const codes = [prep.rqAligned?.summary, prep.rqRaw?.summary].filter((x) => x !== undefined);
+  const codes = [prep.rqAligned?.summary, prep.rqRaw?.summary, prep.rqRandom?.summary].filter((x) => x !== undefined);
   const results: Results = {
     qarm: version(),
     createdAt: new Date().toISOString(),
@@ -167,7 +171,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
 /** Content, pairs, alignment and codes: built once, only those the chosen variants need. */
 export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: VariantSpec[], progress: Progress, timings: Record<string, number>): Promise<Prepared> {
   const needAligned = specs.some((s) => s.dense === 'aligned' || s.rq === 'aligned' || s.vq === 'aligned');
-  const needContent = specs.some((s) => s.dense || s.rq || s.vq);
+  const needContent = specs.some((s) => s.dense || (s.rq && s.rq !== 'random') || (s.vq && s.vq !== 'random'));
   const order = itemOrder(P);
   const n = P.numItems;
   let t = Date.now();
@@ -209,7 +213,7 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   void needAligned;
   t = Date.now();
   const c = cfg.codes;
-  const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed };
+  const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed, prefixTableSize: c.features.prefixTableSize };
   const prep: Prepared = { ds, P, order, content, aligned, codeSpace, alignment };
   const cs = codeSpace;
   const csName = cs.mixWeight < 1 ? `aligned ⊕ content, w ${cs.mixWeight}` : 'aligned';
@@ -217,9 +221,16 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   if (specs.some((s) => s.rq === 'raw')) prep.rqRaw = buildRQ('rq (raw content)', content.values, content.dim, P.warm, rqOpts);
   if (specs.some((s) => s.vq === 'aligned')) prep.vqAligned = buildVQ(`vq (${csName})`, cs.values, cs.dim, P.warm, c.vqK);
   if (specs.some((s) => s.vq === 'raw')) prep.vqRaw = buildVQ('vq (raw content)', content.values, content.dim, P.warm, c.vqK);
+  if (specs.some((s) => s.rq === 'random' || s.vq === 'random')) {
+    // qarm's shape (levels, sizes, VQ k over the warm pool); its own seed, fixed across runs.
+    const r = buildRandomCodes(P.warm, { levels: c.rqLevels, codebookSize: c.rqCodebookSize, k: c.vqK, seed: c.seed + 1000003, prefixTableSize: c.features.prefixTableSize });
+    prep.rqRandom = r.rq;
+    prep.vqRandom = r.vq;
+  }
   timings.codes = (Date.now() - t) / 1000;
   if (prep.rqAligned) progress.log(`codes: ${describe(prep.rqAligned)}`);
   if (prep.rqRaw) progress.log(`codes: ${describe(prep.rqRaw)}`);
+  if (prep.rqRandom) progress.log(`codes: ${describe(prep.rqRandom)}`);
   void n;
   return prep;
 }
@@ -338,12 +349,13 @@ export function itemFeatures(spec: VariantSpec, prep: Prepared): ItemFeatures {
     items.dense = { values: permuteRows(src.values, src.dim, o), dim: src.dim };
   }
   if (spec.rq) {
-    const rq = spec.rq === 'raw' ? prep.rqRaw! : prep.rqAligned!;
+    const rq = { raw: prep.rqRaw, aligned: prep.rqAligned, random: prep.rqRandom }[spec.rq]!;
     items.rq = { codes: permuteRows(rq.codes, rq.levels, o), levels: rq.levels, codebookSize: rq.sizes };
   }
   if (spec.vq) {
-    const vq = spec.vq === 'raw' ? prep.vqRaw! : prep.vqAligned!;
-    items.vq = { codes: permuteRows(vq.codes, vq.k, o), k: vq.k, poolSize: vq.poolSize };
+    const vq = { raw: prep.vqRaw, aligned: prep.vqAligned, random: prep.vqRandom }[spec.vq]!;
+    // Pool entries name dataset items; the VQ cross feature matches them against ranker ids.
+    items.vq = { codes: permuteRows(vq.codes, vq.k, o), k: vq.k, poolSize: vq.poolSize, poolItems: Int32Array.from(vq.poolItems, (i) => o.rankId[i]) };
   }
   return items;
 }

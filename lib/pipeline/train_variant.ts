@@ -6,7 +6,7 @@ import { Ranker } from '../rank/ranker.js';
 import { trainRanker } from '../rank/trainer.js';
 import type { ItemFeatures, RankSamples } from '../rank/types.js';
 import { sliceMetrics } from './evaluate.js';
-import type { RunConfig } from './config.js';
+import { defaultCodeFeatures, type CodeFeatures, type RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import type { SeedRun } from './results.js';
 import { featureSwitches, type VariantSpec } from './variants.js';
@@ -22,10 +22,22 @@ export interface RankContext {
   warmTest: Uint8Array;
   /** Item side tables in ranker order, by source. */
   items: (spec: VariantSpec) => ItemFeatures;
+  /** How the codes become features (`codes.features`; the defaults when absent). */
+  codeFeatures?: CodeFeatures;
 }
 
 /** The ranker of a variant: warm items have ids, cold items share the OOV row. */
-export function variantRanker(spec: VariantSpec, numUsers: number, numWarm: number, items: ItemFeatures, cfg: RunConfig['ranker'], seed: number): Ranker {
+export function variantRanker(
+  spec: VariantSpec,
+  numUsers: number,
+  numWarm: number,
+  items: ItemFeatures,
+  cfg: RunConfig['ranker'],
+  seed: number,
+  codeFeatures?: Partial<CodeFeatures>,
+): Ranker {
+  // `{...defaults, ...given}`: configs saved before `codes.features` existed read as the defaults.
+  const cf = { ...defaultCodeFeatures(), ...codeFeatures };
   return new Ranker(
     {
       numUsers,
@@ -34,7 +46,12 @@ export function variantRanker(spec: VariantSpec, numUsers: number, numWarm: numb
       embeddingDim: cfg.embeddingDim,
       attentionHidden: cfg.attentionHidden,
       hidden: cfg.hidden,
-      features: featureSwitches(spec),
+      features: featureSwitches(spec, cf),
+      codeMode: cf.mode,
+      prefixTableSize: cf.prefixTableSize,
+      // The same hash for every seed and variant: the prefix tables differ only by their codes.
+      prefixHashSeed: 0,
+      countNorm: cf.countNorm,
       seed,
     },
     items,
@@ -47,7 +64,7 @@ export function variantRanker(spec: VariantSpec, numUsers: number, numWarm: numb
  */
 export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress, checkpointPath?: string): Promise<SeedRun> {
   const t0 = Date.now();
-  const ranker = variantRanker(spec, ctx.numUsers, ctx.numWarm, ctx.items(spec), cfg, seed);
+  const ranker = variantRanker(spec, ctx.numUsers, ctx.numWarm, ctx.items(spec), cfg, seed, ctx.codeFeatures);
   const batches = Math.ceil(ctx.train.size / cfg.batchSize);
   const task = progress.task(`${spec.name} seed ${seed}`, cfg.maxEpochs * batches);
   let lastVal = NaN;
@@ -60,6 +77,7 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
     // The same dropout for every variant (one shared recipe); `?? 0` reads configs saved before it existed.
     itemIdDropout: cfg.itemIdDropout ?? 0,
     historyIdDropout: cfg.historyIdDropout ?? 0,
+    codeDropout: ctx.codeFeatures?.codeDropout ?? false,
     seed,
     checkpointPath,
     onProgress: (p) => task.update(p.epoch * batches + p.batch, `epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)}${Number.isFinite(lastVal) ? ` val auc ${lastVal.toFixed(4)}` : ''}`),

@@ -24,9 +24,20 @@ export interface FeatureSwitches {
   /**
    * Target-aware cross features: the history items sharing the target's level-1 RQ code, and
    * those sharing its level-1+2 prefix — each set's attention-pooled embedding and its size
-   * (as log(1 + count)); needs `items.rq` [true if present].
+   * (scaled by {@link RankerConfig.countNorm}); needs `items.rq` [true if present].
    */
   cross?: boolean;
+  /**
+   * Add the mean of the item's VQ-code embeddings (the same table as `vq`) to each history
+   * item's and the query's representation; needs `items.vq` [false].
+   */
+  vqHistory?: boolean;
+  /**
+   * VQ cross feature: the history items that are among the target's top-K VQ codes (pool
+   * entries mapped to item ids by `items.vq.poolItems`): their attention-pooled representation
+   * and their count (scaled by {@link RankerConfig.countNorm}); needs `items.vq` [false].
+   */
+  vqCross?: boolean;
   /** The frozen item embedding through a trainable linear projection; needs `items.dense` [true if present]. */
   dense?: boolean;
 }
@@ -50,6 +61,30 @@ export interface RankerConfig {
   hidden?: number[];
   /** Feature groups (see {@link FeatureSwitches}). */
   features?: FeatureSwitches;
+  /**
+   * How RQ codes become rows of the code tables ['levels']: `'levels'` = one table per level,
+   * indexed by the level's code; `'prefix'` = one table per prefix length (c1), (c1,c2), …,
+   * indexed by the prefix (exact, or hashed beyond `prefixTableSize`). In both modes a code or
+   * prefix that no item below `numItemIds` has reads the zero row (see lib/rank/prefix.ts).
+   */
+  codeMode?: 'levels' | 'prefix';
+  /**
+   * Rows of a prefix table whose possible prefixes do not fit [16384]. Large enough that the
+   * few thousand used prefixes of a catalogue like the bundled one (3.7k items) rarely share a
+   * row (n items in m rows collide at about n/2m: ~10 % there), small next to the exact 64³
+   * prefixes; the collisions are counted (lib/rank/prefix.ts) so the choice can be checked.
+   */
+  prefixTableSize?: number;
+  /** Seed of the prefix hash [0]. */
+  prefixHashSeed?: number;
+  /**
+   * Scaling of the cross features' match counts c ['log1p']: `'log1p'` = log(1 + c) (up to
+   * log 51 ≈ 3.9 at H = 50, about 50x the scale of an embedding entry, so it dominates the
+   * tower's first layer at init); `'scaled'` = log(1 + c) / log(1 + H), bounded in [0, 1] for
+   * any history length H while keeping the log's diminishing returns (c / H instead would be a
+   * share of the history, a different signal that shrinks for long histories).
+   */
+  countNorm?: 'log1p' | 'scaled';
   /** Seed of every initialiser [0]. */
   seed?: number;
 }

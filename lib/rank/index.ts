@@ -4,3 +4,4 @@ export * as metrics from './metrics.js';
 export { Ranker, validateItemFeatures, validateSamples, type ForwardOptions } from './ranker.js';
 export { trainRanker, evaluate, type TrainOptions, type TrainResult, type EpochStats, type Progress } from './trainer.js';
 export { synthetic, type SyntheticOptions } from './synthetic.js';
+export { codeRows, type CodeRows, type CodeRowsOptions, type CodeMode } from './prefix.js';

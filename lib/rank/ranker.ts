@@ -3,11 +3,14 @@
  * trained end to end (the codes' embedding tables get the ranker's gradients).
  *
  * Tower input, per sample (each part only when its feature is on):
- *   user emb (d) | target item emb (d) | target RQ level embs (L·d) | mean VQ-code bag (d)
+ *   user emb (d) | target item emb (d) | target RQ code embs (L·d) | mean VQ-code bag (d)
  *   | frozen embedding · projection (d) | attention-pooled history (k) | cross: pooled history
- *   items sharing the target's level-1 code (k) and its level-1+2 prefix (k) | log(1+count) of both (2)
+ *   items sharing the target's level-1 code (k) and its level-1+2 prefix (k) | VQ cross: pooled
+ *   history items among the target's VQ codes (k) | the counts of those sets (2 or 3, scaled)
  * where a history item / the target as attention query is represented by
- * [item emb (d)] ++ [Σ_l RQ level emb (d)] (k = d or 2d). The tower MLP maps this to one logit.
+ * [item emb (d)] ++ [Σ_l RQ code emb (d)] ++ [mean VQ-code bag (d)] (k = d … 3d). The RQ code
+ * embeddings are per level or per prefix (`codeMode`, lib/rank/prefix.ts). The tower MLP maps
+ * this to one logit.
  */
 import { reshape } from '../autograd/ops/shape.js';
 import { embeddingLookupMulti } from '../autograd/ops/embedding.js';
@@ -23,6 +26,7 @@ import { Linear } from '../nn/linear.js';
 import { MLP } from '../nn/mlp.js';
 import { Module } from '../nn/module.js';
 import type { FeatureSwitches, RankerConfig } from './config.js';
+import { codeRows, type CodeRows } from './prefix.js';
 import type { ItemFeatures, RankSamples } from './types.js';
 import { sliceSamples } from './types.js';
 
@@ -41,6 +45,12 @@ export interface ForwardOptions {
   dropTargetIds?: Uint8Array;
   /** uint8 [B * H]: the same for history slots (slot h of sample b at `b * H + h`; padding is ignored). */
   dropHistoryIds?: Uint8Array;
+  /**
+   * uint8 [B]: the number of finest RQ levels (prefix lengths) of each target that read the
+   * zero row instead of their code, in the tower and as the attention query (code dropout: a
+   * cold item learns to be scored from its coarse codes). Values in [0, levels].
+   */
+  dropTargetLevels?: Uint8Array;
 }
 
 /**
@@ -92,6 +102,15 @@ export function validateItemFeatures(items: ItemFeatures): void {
     for (let i = 0; i < codes.length; i++) {
       if (codes[i] < -1 || codes[i] >= poolSize) throw new IndexError(`argument 'items.vq.codes': code ${codes[i]} at ${i} is outside [-1, ${poolSize})`, 'items.vq.codes');
     }
+    const pi = items.vq.poolItems;
+    if (pi !== undefined) {
+      if (!(pi instanceof Int32Array) || pi.length !== poolSize) throw new ShapeError(`argument 'items.vq.poolItems' must be an Int32Array of ${poolSize} entries`, 'items.vq.poolItems');
+      for (let i = 0; i < poolSize; i++) {
+        if (pi[i] < 0 || pi[i] >= N) throw new IndexError(`argument 'items.vq.poolItems': item ${pi[i]} at ${i} is outside [0, ${N})`, 'items.vq.poolItems');
+      }
+    } else if (poolSize > N) {
+      throw new ValueError(`argument 'items.vq.poolItems' is needed when the pool (${poolSize}) is larger than the item table (${N})`, 'items.vq.poolItems');
+    }
   }
   if (items.dense) {
     posInt('items.dense.dim', items.dense.dim);
@@ -127,6 +146,8 @@ export function validateSamples(s: RankSamples, numItems: number, name = 'sample
 /** The CTR ranker of QARM (see the module comment for its inputs). */
 export class Ranker extends Module {
   readonly config: Required<Omit<RankerConfig, 'features'>> & { features: Resolved };
+  /** The rows every item's RQ codes read (per level or per prefix; null without code tables). */
+  readonly codes: CodeRows | null = null;
   readonly items: ItemFeatures;
   readonly user?: Embedding;
   readonly item?: Embedding;
@@ -139,6 +160,9 @@ export class Ranker extends Module {
   readonly keyDim: number;
   /** Width of the tower's input. */
   readonly inputDim: number;
+  /** Scratch of the VQ cross feature: item → last sample tag that has it among its codes. */
+  private vqStamp: Int32Array | null = null;
+  private vqTag = 0;
 
   constructor(config: RankerConfig, items: ItemFeatures) {
     super();
@@ -155,9 +179,11 @@ export class Ranker extends Module {
       history: f.history ?? true,
       historyCodes: f.historyCodes ?? rqOn,
       cross: f.cross ?? !!items.rq,
+      vqHistory: f.vqHistory ?? false,
+      vqCross: f.vqCross ?? false,
       dense: f.dense ?? !!items.dense,
     };
-    for (const [k, need] of [['rq', 'rq'], ['historyCodes', 'rq'], ['cross', 'rq'], ['vq', 'vq'], ['dense', 'dense']] as const) {
+    for (const [k, need] of [['rq', 'rq'], ['historyCodes', 'rq'], ['cross', 'rq'], ['vq', 'vq'], ['vqHistory', 'vq'], ['vqCross', 'vq'], ['dense', 'dense']] as const) {
       if (features[k] && !items[need]) throw new ValueError(`feature '${k}' needs 'items.${need}'`, `features.${k}`);
     }
     if (features.cross && items.rq!.levels < 2) throw new ValueError("feature 'cross' needs at least 2 RQ levels", 'features.cross');
@@ -169,26 +195,32 @@ export class Ranker extends Module {
       attentionHidden: config.attentionHidden ?? [36],
       hidden: config.hidden ?? [200, 80],
       features,
+      codeMode: config.codeMode ?? 'levels',
+      prefixTableSize: posInt('prefixTableSize', config.prefixTableSize ?? 16384),
+      prefixHashSeed: config.prefixHashSeed ?? 0,
+      countNorm: config.countNorm ?? 'log1p',
       seed: config.seed ?? 0,
     };
+    if (this.config.codeMode !== 'levels' && this.config.codeMode !== 'prefix') throw new ValueError(`argument 'codeMode' must be 'levels' or 'prefix', got ${String(this.config.codeMode)}`, 'codeMode');
+    if (this.config.countNorm !== 'log1p' && this.config.countNorm !== 'scaled') throw new ValueError(`argument 'countNorm' must be 'log1p' or 'scaled', got ${String(this.config.countNorm)}`, 'countNorm');
+    if (!Number.isInteger(this.config.prefixHashSeed)) throw new ValueError(`argument 'prefixHashSeed' must be an integer`, 'prefixHashSeed');
     this.items = items;
     const g = new Generator(this.config.seed);
     const oov = this.config.oov;
     if (features.userId) this.user = new Embedding(config.numUsers, d, { oov, generator: g });
-    if (features.itemId || ((features.history || features.cross) && !features.historyCodes)) {
+    const useAttention = features.history || features.cross || features.vqCross;
+    if (features.itemId || (useAttention && !features.historyCodes && !features.vqHistory)) {
       this.item = new Embedding(this.config.numItemIds, d, { oov, generator: g });
     }
     if (items.rq && (features.rq || features.historyCodes)) {
-      const { levels, codebookSize } = items.rq;
-      for (let l = 0; l < levels; l++) {
-        const size = typeof codebookSize === 'number' ? codebookSize : codebookSize[l];
-        this.rq.push(new Embedding(size, d, { generator: g }));
-      }
+      this.codes = codeRows(items.rq, items.numItems, {
+        mode: this.config.codeMode, tableSize: this.config.prefixTableSize, hashSeed: this.config.prefixHashSeed, vocabItems: this.config.numItemIds,
+      });
+      for (const size of this.codes.tableSizes) this.rq.push(new Embedding(size, d, { generator: g }));
     }
-    if (features.vq) this.vq = new EmbeddingBag(items.vq!.poolSize, d, { mode: 'mean', generator: g });
+    if (features.vq || features.vqHistory) this.vq = new EmbeddingBag(items.vq!.poolSize, d, { mode: 'mean', generator: g });
     if (features.dense) this.dense = new Linear(items.dense!.dim, d, { generator: g });
-    this.keyDim = (this.item ? d : 0) + (features.historyCodes ? d : 0);
-    const useAttention = features.history || features.cross;
+    this.keyDim = (this.item ? d : 0) + (features.historyCodes ? d : 0) + (features.vqHistory ? d : 0);
     if (useAttention) this.attention = new TargetAttention(this.keyDim, { hidden: this.config.attentionHidden, seed: g.nextUint32() });
     let inDim = 0;
     if (features.userId) inDim += d;
@@ -198,6 +230,7 @@ export class Ranker extends Module {
     if (features.dense) inDim += d;
     if (features.history) inDim += this.keyDim;
     if (features.cross) inDim += 2 * this.keyDim + 2;
+    if (features.vqCross) inDim += this.keyDim + 1;
     this.inputDim = inDim;
     this.tower = new MLP([inDim, ...this.config.hidden, 1], { seed: g.nextUint32() });
   }
@@ -223,11 +256,11 @@ export class Ranker extends Module {
   }
 
   /**
-   * RQ codes of `ids`, one array per level (negative ids → -1, i.e. padding). One pass over
-   * the ids: an item's codes share a cache line, so each id costs one random read.
+   * The code-table rows of `ids`, one array per level (negative ids → -1, i.e. padding). One
+   * pass over the ids: an item's rows share a cache line, so each id costs one random read.
    */
   private levelCodes(ids: Int32Array): Int32Array[] {
-    const { codes, levels } = this.items.rq!;
+    const { rows: codes, levels } = this.codes!;
     const n = ids.length;
     const out: Int32Array[] = [];
     for (let l = 0; l < levels; l++) out.push(new Int32Array(n));
@@ -254,12 +287,28 @@ export class Ranker extends Module {
     return out;
   }
 
+  /** VQ code ids of `ids` as a padded [n, k] matrix (negative ids → an empty bag). */
+  private vqIds(ids: Int32Array): Int32Array {
+    const { codes, k } = this.items.vq!;
+    const out = new Int32Array(ids.length * k).fill(-1);
+    for (let i = 0; i < ids.length; i++) if (ids[i] >= 0) out.set(codes.subarray(ids[i] * k, (ids[i] + 1) * k), i * k);
+    return out;
+  }
+
+  /** A match count c of a history of H slots as a tower input (see {@link RankerConfig.countNorm}). */
+  private countScale(H: number): (c: number) => number {
+    if (this.config.countNorm === 'log1p') return Math.log1p;
+    const inv = 1 / Math.log1p(Math.max(H, 1));
+    return (c) => Math.log1p(c) * inv;
+  }
+
   /**
-   * [item emb] ++ [Σ_l RQ emb] of `ids` (negative = padding → zeros) → [n, keyDim], in one
-   * table-batched lookup (each table's gradient comes back row-sparse and coalesced).
-   * `codes` are the ids' RQ codes per level (when history codes are on).
+   * [item emb] ++ [Σ_l RQ emb] ++ [VQ bag] of `ids` (negative = padding → zeros) → [n, keyDim],
+   * the first two in one table-batched lookup (each table's gradient comes back row-sparse and
+   * coalesced). `idRows` are the item-id table's ids (after id dropout), `codes` the code-table
+   * rows per level (when history codes are on), `realIds` the items whose VQ bags are read.
    */
-  private represent(ids: Int32Array, codes: Int32Array[] | null): Tensor {
+  private represent(ids: Int32Array, codes: Int32Array[] | null, realIds: Int32Array): Tensor {
     const tables: Tensor[] = [];
     const rows: Int32Array[] = [];
     const group: number[] = [];
@@ -275,7 +324,10 @@ export class Ranker extends Module {
         group.push(this.item ? 1 : 0);
       }
     }
-    return embeddingLookupMulti(tables, rows, group, 'history');
+    const bag = this.config.features.vqHistory ? this.vq!.forwardPadded(this.vqIds(realIds), this.items.vq!.k) : null;
+    if (!tables.length) return bag!;
+    const base = embeddingLookupMulti(tables, rows, group, 'history');
+    return bag ? concatLast([base, bag]) : base;
   }
 
   /** Checks the id-dropout masks of `opts` against a batch of B samples with H history slots. */
@@ -286,6 +338,23 @@ export class Ranker extends Module {
       if (!(m instanceof Uint8Array) || m.length !== len) throw new ShapeError(`argument '${k}' must be a Uint8Array of ${len} entries`, k);
       if (!this.config.oov) throw new ValueError(`argument '${k}' needs a ranker with 'oov' (dropped ids use the OOV row)`, k);
     }
+    const m = opts.dropTargetLevels;
+    if (m !== undefined) {
+      if (!(m instanceof Uint8Array) || m.length !== B) throw new ShapeError(`argument 'dropTargetLevels' must be a Uint8Array of ${B} entries`, 'dropTargetLevels');
+      const L = this.codes?.levels ?? 0;
+      for (let b = 0; b < B; b++) if (m[b] > L) throw new ValueError(`argument 'dropTargetLevels': ${m[b]} at ${b} is above the ${L} code levels`, 'dropTargetLevels');
+    }
+  }
+
+  /** Number of code levels (prefix lengths) the ranker embeds; 0 without code tables. */
+  get codeLevels(): number {
+    return this.codes?.levels ?? 0;
+  }
+
+  /** Sets the `drop[b]` finest levels of target b (entry b of each level's array) to the zero row. */
+  private dropLevels(codes: Int32Array[], drop: Uint8Array): void {
+    const L = codes.length;
+    for (let b = 0; b < drop.length; b++) for (let l = L - drop[b]; l < L; l++) codes[l][b] = -1;
   }
 
   /**
@@ -305,13 +374,13 @@ export class Ranker extends Module {
     // The OOV row's id in the item-id table: numItemIds (every id at or above it maps there).
     const oovId = this.config.numItemIds;
     const targetIds = opts.dropTargetIds ? dropIds(batch.item, opts.dropTargetIds, oovId) : batch.item;
+    const dropLevels = opts.dropTargetLevels && this.codes ? opts.dropTargetLevels : null;
     // Query (target) and key (history) representations come from one table-batched lookup over
     // [targets; padded history slots], consumed packed by the attention.
     let rep: Tensor | null = null;
-    // all = [targets; padded history slots] (-1 = padding); allCodes = their RQ codes per level.
+    // all = [targets; padded history slots] (-1 = padding); allCodes = their code rows per level.
     let all: Int32Array | null = null;
     let allCodes: Int32Array[] | null = null;
-    const needCodes = this.items.rq && (f.rq || f.historyCodes || f.cross);
     if (this.attention && H > 0) {
       all = new Int32Array(B + B * H).fill(-1, B);
       all.set(batch.item);
@@ -319,72 +388,116 @@ export class Ranker extends Module {
       for (let b = 0; b < B; b++) {
         for (let h = 0, len = batch.historyLength[b], o = B + b * H; h < len; h++) all[o + h] = hist[b * H + h];
       }
-      if (needCodes) allCodes = this.levelCodes(all);
+      if (this.codes) {
+        allCodes = this.levelCodes(all);
+        if (dropLevels) this.dropLevels(allCodes, dropLevels);
+      }
       // Codes come from the real ids (above); only the item-id rows see the dropped ones.
       let idRows = all;
       if (opts.dropTargetIds) idRows = dropIds(idRows, opts.dropTargetIds, oovId);
       if (opts.dropHistoryIds) idRows = dropIds(idRows, opts.dropHistoryIds, oovId, B);
-      rep = this.represent(idRows, allCodes);
+      rep = this.represent(idRows, allCodes, all);
     }
     if (this.user && f.userId) parts.push(this.user.forward(batch.user));
     if (this.item && f.itemId) parts.push(this.item.forward(targetIds));
     if (f.rq) {
       // One block per level: [B, L·d] from one table-batched lookup.
-      const targetCodes = allCodes ? allCodes.map((c) => c.subarray(0, B)) : this.levelCodes(batch.item);
+      let targetCodes: Int32Array[];
+      if (allCodes) targetCodes = allCodes.map((c) => c.subarray(0, B));
+      else {
+        targetCodes = this.levelCodes(batch.item);
+        if (dropLevels) this.dropLevels(targetCodes, dropLevels);
+      }
       parts.push(embeddingLookupMulti(this.rq.map((e) => e.weight), targetCodes, this.rq.map((_, l) => l), 'rq'));
     }
-    if (this.vq) {
-      const { codes, k } = this.items.vq!;
-      const ids = new Int32Array(B * k);
-      for (let b = 0; b < B; b++) for (let j = 0, o = batch.item[b] * k; j < k; j++) ids[b * k + j] = codes[o + j];
-      parts.push(this.vq.forwardPadded(ids, k));
-    }
+    if (this.vq && f.vq) parts.push(this.vq.forwardPadded(this.vqIds(batch.item), this.items.vq!.k));
     if (this.dense) {
       const { values, dim } = this.items.dense!;
       const x = new Float32Array(B * dim);
       for (let b = 0; b < B; b++) x.set(values.subarray(batch.item[b] * dim, (batch.item[b] + 1) * dim), b * dim);
       parts.push(this.dense.forward(Tensor.fromArray(x, [B, dim], 'float32')));
     }
+    const nCounts = (f.cross ? 2 : 0) + (f.vqCross ? 1 : 0);
     if (this.attention && rep && all) {
-      // The masks stacked sample-major, [B, M, H] (history, then the two code-match sets): the
-      // layout the fused attention reads.
-      const M = (f.history ? 1 : 0) + (f.cross ? 2 : 0);
+      // The masks stacked sample-major, [B, M, H] (history, the two code-match sets, the VQ
+      // match set): the layout the fused attention reads.
+      const M = (f.history ? 1 : 0) + (f.cross ? 2 : 0) + (f.vqCross ? 1 : 0);
       const masks = new Float32Array(B * M * H);
       if (f.history) for (let b = 0; b < B; b++) masks.fill(1, b * M * H, b * M * H + batch.historyLength[b]);
-      let counts: Float32Array | null = null;
-      if (f.cross) {
-        // Level-1 and level-2 codes of targets (first B) and history slots, read sequentially.
-        const [l1, l2] = allCodes!;
-        const o1 = f.history ? H : 0;
-        counts = new Float32Array(B * 2);
-        for (let b = 0; b < B; b++) {
-          const t1 = l1[b], t2 = l2[b];
-          const m1 = b * M * H + o1, m12 = m1 + H;
-          let c1 = 0, c12 = 0;
-          for (let h = 0; h < batch.historyLength[b]; h++) {
-            const hi = B + b * H + h;
-            if (l1[hi] === t1) {
-              masks[m1 + h] = 1;
-              c1++;
-              if (l2[hi] === t2) {
-                masks[m12 + h] = 1;
-                c12++;
-              }
-            }
-          }
-          counts[2 * b] = Math.log1p(c1);
-          counts[2 * b + 1] = Math.log1p(c12);
-        }
-      }
+      const counts = nCounts ? new Float32Array(B * nCounts) : null;
+      const scale = this.countScale(H);
+      if (f.cross) this.codeMatch(batch, all, masks, M, f.history ? 1 : 0, counts!, nCounts, scale);
+      if (f.vqCross) this.vqMatch(batch, masks, M, M - 1, counts!, nCounts, nCounts - 1, scale);
       parts.push(this.attention.forwardPackedStacked(rep, B, H, Tensor.fromArray(masks, [B, M, H], 'float32')));
-      if (counts) parts.push(Tensor.fromArray(counts, [B, 2], 'float32'));
+      if (counts) parts.push(Tensor.fromArray(counts, [B, nCounts], 'float32'));
     } else if (this.attention) {
       // No history slots at all: the pooled parts are zeros.
-      const width = (f.history ? K : 0) + (f.cross ? 2 * K + 2 : 0);
+      const width = (f.history ? K : 0) + (f.cross ? 2 * K : 0) + (f.vqCross ? K : 0) + nCounts;
       parts.push(Tensor.fromArray(new Float32Array(B * width), [B, width], 'float32'));
     }
     const x = concatLast(parts);
     return reshape(this.tower.forward(x), [B]);
+  }
+
+  /**
+   * The RQ cross features' masks (mask slots `m0` and `m0 + 1` of each sample) and counts
+   * (columns 0 and 1): history items sharing the target's level-1 code, and its level-1+2
+   * prefix. Matched on the items' codes themselves, whatever rows they read.
+   */
+  private codeMatch(batch: RankSamples, all: Int32Array, masks: Float32Array, M: number, m0: number, counts: Float32Array, nc: number, scale: (c: number) => number): void {
+    const { codes, levels: L } = this.items.rq!;
+    const B = batch.size;
+    const H = batch.maxHistory;
+    for (let b = 0; b < B; b++) {
+      const t1 = codes[all[b] * L], t2 = codes[all[b] * L + 1];
+      const m1 = (b * M + m0) * H, m12 = m1 + H;
+      let c1 = 0, c12 = 0;
+      for (let h = 0, o = B + b * H; h < batch.historyLength[b]; h++) {
+        const ci = all[o + h] * L;
+        if (codes[ci] === t1) {
+          masks[m1 + h] = 1;
+          c1++;
+          if (codes[ci + 1] === t2) {
+            masks[m12 + h] = 1;
+            c12++;
+          }
+        }
+      }
+      counts[nc * b] = scale(c1);
+      counts[nc * b + 1] = scale(c12);
+    }
+  }
+
+  /**
+   * The VQ cross feature's mask (slot `m` of each sample) and count (column `col`): history
+   * items that are among the target's VQ codes, pool entries mapped to item ids by
+   * `items.vq.poolItems`. A stamp per item keeps it O(k + H) per sample.
+   */
+  private vqMatch(batch: RankSamples, masks: Float32Array, M: number, m: number, counts: Float32Array, nc: number, col: number, scale: (c: number) => number): void {
+    const { codes, k, poolItems } = this.items.vq!;
+    const B = batch.size;
+    const H = batch.maxHistory;
+    const stamp = (this.vqStamp ??= new Int32Array(this.items.numItems).fill(-1));
+    for (let b = 0; b < B; b++) {
+      // A unique stamp per call and sample (the counter grows across calls: no clearing needed).
+      const tag = this.vqTag++;
+      for (let j = 0, o = batch.item[b] * k; j < k; j++) {
+        const p = codes[o + j];
+        if (p >= 0) stamp[poolItems ? poolItems[p] : p] = tag;
+      }
+      let c = 0;
+      for (let h = 0, mo = (b * M + m) * H; h < batch.historyLength[b]; h++) {
+        if (stamp[batch.history[b * H + h]] === tag) {
+          masks[mo + h] = 1;
+          c++;
+        }
+      }
+      counts[nc * b + col] = scale(c);
+    }
+    if (this.vqTag > 0x3fffffff) {
+      stamp.fill(-1);
+      this.vqTag = 0;
+    }
   }
 
   /** Click probabilities of `samples`, in batches, without recording gradients. */

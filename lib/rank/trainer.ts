@@ -20,6 +20,7 @@ import { bceWithLogits } from '../nn/loss.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
 import { RowWiseAdagrad, SparseAdam } from '../nn/optim/sparse.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
+import { fmix32 } from './hash.js';
 import { auc, gauc, logloss } from './metrics.js';
 import type { ForwardOptions, Ranker } from './ranker.js';
 import { gatherSamples, type RankSamples } from './types.js';
@@ -76,6 +77,14 @@ export interface TrainOptions {
   itemIdDropout?: number;
   /** The same for each history item id (valid slots only) [0]. */
   historyIdDropout?: number;
+  /**
+   * Code dropout [false]: each target whose id `itemIdDropout` drops also loses a number of its
+   * finest code levels (prefix lengths), drawn uniformly from 0..L−1 (L = the ranker's code
+   * levels), to the zero row — so the ranker learns to score an item from its coarse codes, as
+   * it must for a cold item whose fine prefix no training item has. Drawn from a stream of its
+   * own (seed, epoch, batch), so the id drops are the same with it on or off.
+   */
+  codeDropout?: boolean;
   /** Called after each batch. */
   onProgress?: (p: Progress) => void;
   /** Called after each epoch. */
@@ -107,19 +116,16 @@ function dropoutRate(name: string, p: number | undefined): number {
   return p;
 }
 
-/** murmur3's 32-bit finaliser: a well-mixed uint32 of a uint32. */
-function fmix32(h: number): number {
-  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
-  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
-  return (h ^ (h >>> 16)) >>> 0;
-}
 
 /**
  * The item-id dropout masks of one training batch (see {@link TrainOptions.itemIdDropout}):
  * drawn from a generator of their own, seeded by (seed, epoch, batch index), so they neither
- * shift the shuffling stream nor depend on anything but those three numbers.
+ * shift the shuffling stream nor depend on anything but those three numbers. With
+ * `codeLevels` > 1 (code dropout) each dropped target also gets a number of finest code levels
+ * to drop, uniform in 0..codeLevels−1. Exported for tests.
+ * @internal
  */
-function idDropMasks(batch: RankSamples, pTarget: number, pHistory: number, seed: number, epoch: number, batchIndex: number): ForwardOptions {
+export function idDropMasks(batch: RankSamples, pTarget: number, pHistory: number, seed: number, epoch: number, batchIndex: number, codeLevels = 0): ForwardOptions {
   // A tag keeps this stream apart from the shuffle's Generator(seed * 1000003 + epoch).
   const s = fmix32(fmix32(fmix32((Math.trunc(seed) ^ Math.trunc(seed / 0x100000000) ^ 0x1d0d40f) >>> 0) ^ epoch) ^ batchIndex);
   const g = new Generator(s);
@@ -135,6 +141,14 @@ function idDropMasks(batch: RankSamples, pTarget: number, pHistory: number, seed
     const m = new Uint8Array(B * H);
     for (let b = 0; b < B; b++) for (let h = 0; h < batch.historyLength[b]; h++) m[b * H + h] = g.uniform() < pHistory ? 1 : 0;
     out.dropHistoryIds = m;
+  }
+  if (codeLevels > 1 && out.dropTargetIds) {
+    // Its own stream (another tag), so switching code dropout leaves the id drops unchanged.
+    const gl = new Generator(fmix32(s ^ 0x5bd1e995));
+    const t = out.dropTargetIds;
+    const m = new Uint8Array(B);
+    for (let b = 0; b < B; b++) if (t[b]) m[b] = gl.int(codeLevels);
+    out.dropTargetLevels = m;
   }
   return out;
 }
@@ -272,6 +286,8 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   if (!(o.lr > 0)) throw new ValueError(`argument 'lr' must be positive, got ${o.lr}`, 'lr');
   const pTarget = dropoutRate('itemIdDropout', o.itemIdDropout);
   const pHistory = dropoutRate('historyIdDropout', o.historyIdDropout);
+  if (o.codeDropout !== undefined && typeof o.codeDropout !== 'boolean') throw new ValueError(`argument 'codeDropout' must be a boolean, got ${String(o.codeDropout)}`, 'codeDropout');
+  const codeLevels = o.codeDropout ? ranker.codeLevels : 0;
   if ((pTarget > 0 || pHistory > 0) && !ranker.config.oov) throw new ValueError("item-id dropout needs a ranker with 'oov' (dropped ids use the OOV row)", 'itemIdDropout');
   if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad') throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
   if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
@@ -307,7 +323,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
     let lossSum = 0;
     for (let bi = 0; bi < batches; bi++) {
       const batch = gatherSamples(train, order.subarray(bi * o.batchSize, Math.min(train.size, (bi + 1) * o.batchSize)));
-      const drops = pTarget > 0 || pHistory > 0 ? idDropMasks(batch, pTarget, pHistory, o.seed, epoch, bi) : {};
+      const drops = pTarget > 0 || pHistory > 0 ? idDropMasks(batch, pTarget, pHistory, o.seed, epoch, bi, codeLevels) : {};
       const loss = tidy(() => {
         const logits = ranker.forward(batch, drops);
         const l = bceWithLogits(logits, batch.label);

@@ -43,6 +43,13 @@ export interface VQFeature {
   k: number;
   /** Size of the code vocabulary (the aligned item pool). */
   poolSize: number;
+  /**
+   * int32 [poolSize]: the item id of each pool entry, which the VQ cross feature (matching the
+   * target's codes against history item ids) needs. Absent = the identity (pool entry i is item
+   * i), which holds in the pipeline, whose pool is the warm items and warm items have ids
+   * 0..W−1 in pool order; it is passed there anyway so the mapping is never assumed.
+   */
+  poolItems?: Int32Array;
 }
 
 /** A frozen (not trained) embedding of every item, e.g. the aligned multimodal vector. */
