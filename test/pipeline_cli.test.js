@@ -126,7 +126,7 @@ describe('qarm CLI', function () {
     // `qarm eval` reads a run folder back.
     const ev = qarm(['eval', '--model', out, '--split', 'validation']);
     assert.equal(ev.code, 0, ev.err);
-    assert.equal(ev.out.trim().split('\n').length, 2 + 5);
+    assert.equal(ev.out.trim().split('\n').length, 2 + res.config.variants.length);
     assertCleanError(qarm(['eval', '--model', join(tmp, 'nowhere')]), /no results\.json/);
   });
 
