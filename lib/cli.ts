@@ -31,6 +31,14 @@ function seedList(v: string): number[] {
   return parts.map(Number);
 }
 
+/** `--train-fraction 1,0.5,0.25`: shares of training users in (0, 1]. */
+function fractionList(v: string): number[] {
+  const parts = v.split(',').map((s) => s.trim());
+  const out = parts.map(Number);
+  if (!parts.length || parts.some((s) => s === '') || out.some((x) => !(x > 0 && x <= 1))) throw new InvalidArgumentError('use a comma-separated list of fractions in (0, 1], e.g. 1,0.5,0.25,0.1');
+  return out;
+}
+
 function list(v: string): string[] {
   return v.split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -61,6 +69,7 @@ export function buildProgram(): Command {
     .option('--variants <list>', 'comma-separated variants (id,id+content,id+aligned,id+rq-raw,qarm)', list)
     .option('--ablations', 'also run the ablations (alignment off, VQ only, RQ only, no cross features)')
     .option('--quick', 'small smoke run (a tenth of the users, tiny models; seconds, not a result)')
+    .option('--train-fraction <list>', 'data-efficiency curve: rerun aligner, codes and ranker on each share of the training users (e.g. 1,0.5,0.25,0.1); same validation and test', fractionList)
     .addOption(common.threads())
     .addOption(common.workers())
     .addOption(common.progress())

@@ -71,6 +71,12 @@ describe('qarm CLI', function () {
     const r = qarm(['run', '--seeds', 'abc']);
     assert.notEqual(r.code, 0);
     assert.doesNotMatch(r.err, /\n\s+at /);
+    for (const bad of ['0', '1.5', '1,,0.5', 'half', '-0.5']) {
+      const f = qarm(['run', '--quick', '--train-fraction', bad, '--out', join(tmp, 'o5')]);
+      assert.notEqual(f.code, 0, bad);
+      assert.match(f.err, /fractions in \(0, 1\]/, bad);
+      assert.doesNotMatch(f.err, /\n\s+at /);
+    }
   });
 
   it('quantizes an embeddings file into RQ and VQ codes', () => {
@@ -93,6 +99,7 @@ describe('qarm CLI', function () {
     assert.match(r.out, /level 1: used \d+\/4/);
     const stats = JSON.parse(readFileSync(join(out, 'stats.json'), 'utf8'));
     assert.equal(stats.rq.levels.length, 2);
+    assert.equal(stats.worldSize, 1);
     assert.ok(existsSync(join(out, 'rq_codes.npy')) && existsSync(join(out, 'vq_codes.npy')));
     assertCleanError(qarm(['quantize', '--input', join(tmp, 'none.npy')]), /does not exist/);
   });
@@ -104,7 +111,7 @@ describe('qarm CLI', function () {
     assert.equal(r.code, 0, r.err);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     for (const v of ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm']) {
-      for (const s of ['all', 'warm', 'cold']) {
+      for (const s of ['all', 'warm', 'longtail', 'cold']) {
         for (const m of ['auc', 'gauc', 'logloss']) {
           const st = res.variants[v][s][m];
           assert.equal(st.values.length, res.seeds.length, `${v}.${s}.${m}`);
@@ -119,6 +126,18 @@ describe('qarm CLI', function () {
     assert.ok(res.wallSeconds > 0 && res.wallSeconds <= (Date.now() - t0) / 1000 + 1);
     assert.ok(res.codes.length >= 1 && res.codes[0].utilisation.length >= 1);
     assert.ok(res.config && res.config.quick === true);
+    assert.equal(res.worldSize, 1);
+    // The long-tail slice is a part of the warm one, and paired differences are per-seed qarm − variant.
+    assert.ok(res.testSamples.longtail > 0 && res.testSamples.longtail < res.testSamples.warm && res.testSamples.warm + res.testSamples.cold === res.testSamples.all, JSON.stringify(res.testSamples));
+    assert.deepEqual(Object.keys(res.paired).sort(), ['id', 'id+aligned', 'id+content', 'id+rq-raw']);
+    for (const v of Object.keys(res.paired)) for (const s of ['all', 'warm', 'longtail', 'cold']) for (const m of ['auc', 'gauc']) {
+      const d = res.variants.qarm[s][m].values.map((x, k) => x - res.variants[v][s][m].values[k]);
+      assert.deepEqual(res.paired[v][s][m].values, d, `${v}.${s}.${m}`);
+      assert.ok(Math.abs(res.paired[v][s][m].mean - (d[0] + d[1]) / 2) < 1e-12);
+      assert.ok(Math.abs(res.paired[v][s][m].std - Math.abs(d[0] - d[1]) / Math.SQRT2) < 1e-12, 'two seeds: std = |d1 − d2| / √2');
+    }
+    assert.match(r.out, /\| qarm − variant \(auc, per seed\) \| all \| warm \| longtail \| cold \|/);
+    assert.equal(res.curve, undefined, 'no curve unless asked');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
     assert.match(html, /qarm run/);
     assert.doesNotMatch(html, /<script/);
@@ -141,8 +160,10 @@ describe('qarm CLI', function () {
     assert.equal(ev.code, 0, ev.err);
     assert.match(ev.out, /from the saved checkpoints/);
     const row = ev.out.split('\n').find((l) => l.startsWith('| qarm |')).split('|').map((c) => c.trim());
-    // Columns: all auc, all gauc, all logloss, warm ..., cold ...
+    // Columns: all auc, all gauc, all logloss, warm ..., longtail ..., cold ...
     assert.equal(row[2], `${res.variants.qarm.all.auc.mean.toFixed(4)} ± 0.0000`);
-    assert.equal(row[8], `${res.variants.qarm.cold.auc.mean.toFixed(4)} ± 0.0000`);
+    assert.equal(row[8], `${res.variants.qarm.longtail.auc.mean.toFixed(4)} ± 0.0000`);
+    assert.equal(row[11], `${res.variants.qarm.cold.auc.mean.toFixed(4)} ± 0.0000`);
+    assert.equal(JSON.parse(readFileSync(join(out, 'model.json'), 'utf8')).worldSize, 1);
   });
 });

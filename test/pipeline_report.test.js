@@ -20,8 +20,12 @@ describe('pipeline results and report', () => {
       assert.equal(st.values.length, 3);
       assert.ok(Math.abs(st.mean - st.values.reduce((a, b) => a + b) / 3) < 1e-12);
     }
-    const one = aggregateRuns([{ seed: 1, test: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, cold: { auc: 0.5, gauc: 0.5, logloss: 1 } }, validation: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, cold: { auc: 1, gauc: 1, logloss: 0 } }, curve: [], bestEpoch: 1, seconds: 1 }]);
+    const one = aggregateRuns([{ seed: 1, test: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, longtail: { auc: 0.75, gauc: 0.7, logloss: 0.5 }, cold: { auc: 0.5, gauc: 0.5, logloss: 1 } }, validation: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, cold: { auc: 1, gauc: 1, logloss: 0 } }, curve: [], bestEpoch: 1, seconds: 1 }]);
     assert.equal(one.cold.auc.mean, 0.5);
+    assert.equal(one.longtail.gauc.mean, 0.7);
+    // A run scored before the long-tail slice existed: NaN there, the other slices intact.
+    assert.ok(Number.isNaN(one.validation.longtail.auc.mean));
+    assert.equal(one.validation.cold.auc.mean, 1);
     const table = summaryTable(r.variants);
     assert.equal(table.split('\n').length, 2 + VARIANTS.length);
     assert.match(table, /\| qarm \| 0\.\d{4} ± 0\.\d{4} \|/);
@@ -59,6 +63,74 @@ describe('pipeline results and report', () => {
     assert.match(section, /<tr><td>2<\/td><td>5\.4100<\/td><td>0\.0810<\/td><\/tr>/);
     assert.match(section, /<pre>[^<]*futureField[^<]*&lt;field&gt;/, 'unknown fields stay visible, escaped');
     assert.doesNotMatch(section, /<pre>[^<]*cooccurrence/, 'known fields are not dumped as JSON');
+  });
+
+  it('shows the paired differences against qarm as a table, with the per-seed values', () => {
+    const r = fakeResults();
+    const html = renderReport(r);
+    const a = html.indexOf('<h2>Paired differences');
+    assert.ok(a > 0, 'paired section');
+    const section = html.slice(a, html.indexOf('<h2>', a + 4));
+    for (const v of VARIANTS.filter((n) => n !== 'qarm')) {
+      const st = r.paired[v].longtail.auc;
+      const cell = `${st.mean >= 0 ? '+' : '−'}${Math.abs(st.mean).toFixed(4)} ± ${st.std.toFixed(4)}`;
+      assert.ok(section.includes(`<td>${v}</td>`), v);
+      assert.ok(section.includes(cell), `${v} long-tail ${cell}`);
+      assert.ok(section.includes(`per seed: ${st.values.map((x) => x.toFixed(4)).join(', ')}`), `${v} per-seed values`);
+    }
+    assert.doesNotMatch(section, /<td>qarm<\/td>/, 'no row for qarm itself');
+    assert.match(section, /Test samples per slice: all 1000, warm 800, longtail 250, cold 200/);
+    // Every slice has a column in the main table too.
+    assert.match(html, /<th colspan="3">longtail<\/th>/);
+    // No curve requested: no curve section.
+    assert.doesNotMatch(html, /Data efficiency/);
+  });
+
+  it('plots the data-efficiency curve: AUC against the fraction on all / long-tail / cold, with its numbers', () => {
+    const fractions = [1, 0.5, 0.25, 0.1];
+    const r = fakeResults({ fractions });
+    const html = renderReport(r);
+    assert.doesNotMatch(html, /<script|<link|src=|@import|url\(/i, 'still self-contained');
+    const a = html.indexOf('<h2>Data efficiency');
+    assert.ok(a > 0, 'curve section');
+    const section = html.slice(a, html.indexOf('<h2>', a + 4));
+    const svgs = section.match(/<svg [\s\S]*?<\/svg>/g) ?? [];
+    assert.equal(svgs.length, 3, 'one chart per slice');
+    for (const [svg, slice] of svgs.map((x, i) => [x, ['all', 'longtail', 'cold'][i]])) {
+      assert.ok(svg.includes(`${slice}: test AUC`), slice);
+      // The measured fractions label the x axis, and every variant has a line with a marker per fraction.
+      for (const f of fractions) assert.match(svg, new RegExp(`class="tk">${f}</text>`), `${slice} tick ${f}`);
+      for (const v of VARIANTS) {
+        const pts = svg.match(new RegExp(`<title>${v.replace('+', '\\+')}: [0-9.]+, [0-9.]+ ± [0-9.e-]+</title>`, 'g')) ?? [];
+        assert.equal(pts.length, fractions.length, `${slice} ${v} markers`);
+      }
+      // Whiskers: two per point (mean ± std) drawn as paths besides the lines.
+      assert.ok((svg.match(/<path d="M[^"]+V[^"]+h6M[^"]+h6"/g) ?? []).length >= fractions.length);
+    }
+    // The numbers behind the plot, with qarm − variant at each fraction.
+    const c = r.curve[2];
+    const auc = c.variants['id+aligned'].cold.auc;
+    const d = c.paired['id+aligned'].cold.auc;
+    assert.ok(section.includes(`<tr><td>0.25</td><td>id+aligned</td>`));
+    assert.ok(section.includes(`${auc.mean.toFixed(4)} ± ${auc.std.toFixed(4)}`));
+    assert.ok(section.includes(`${d.mean >= 0 ? '+' : '−'}${Math.abs(d.mean).toFixed(4)} ± ${d.std.toFixed(4)}`));
+    assert.match(section, /<tr><td>0\.5<\/td><td>2500<\/td><td>150<\/td><td>900<\/td><td>700<\/td><td>200<\/td><td>200<\/td><td>4\.3 s<\/td><\/tr>/);
+    assert.match(section, /<td>main run<\/td>/);
+  });
+
+  it('renders a results.json written before the long-tail slice and paired differences existed', () => {
+    const r = fakeResults();
+    for (const v of Object.values(r.variants)) {
+      delete v.longtail;
+      delete v.validation.longtail;
+    }
+    delete r.paired;
+    delete r.testSamples;
+    const html = renderReport(r);
+    assert.doesNotMatch(html, /Paired differences/);
+    assert.match(html, /<th colspan="3">longtail<\/th>/);
+    assert.ok(html.includes('<td>n/a</td>'), 'missing slice shown as n/a');
+    assert.equal(summaryTable(r.variants).split('\n').length, 2 + VARIANTS.length);
   });
 
   it('renders a run without alignment or code statistics', () => {

@@ -32,10 +32,12 @@ function progressFor(o: CommonFlags): Progress {
   return o.progress === false ? silentProgress : consoleProgress();
 }
 
-function configFrom(o: CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean }): RunConfig {
+type RunFlags = CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean; trainFraction?: number[] };
+
+function configFrom(o: RunFlags): RunConfig {
   const file: ConfigFile | undefined = o.config ? readConfigFile(o.config) : undefined;
   const flags: ConfigFile & { quick?: boolean } = validateConfig(
-    Object.fromEntries(Object.entries({ data: o.data, out: o.out, seeds: o.seeds, variants: o.variants, threads: o.threads, workers: o.workers }).filter(([, v]) => v !== undefined)),
+    Object.fromEntries(Object.entries({ data: o.data, out: o.out, seeds: o.seeds, variants: o.variants, threads: o.threads, workers: o.workers, trainFractions: o.trainFraction }).filter(([, v]) => v !== undefined)),
     'command line',
   );
   if (o.ablations) flags.ablations = [...ABLATIONS];
@@ -46,7 +48,7 @@ function configFrom(o: CommonFlags & { seeds?: number[]; variants?: string[]; ab
 }
 
 /** `qarm run`. */
-export async function runCommand(o: CommonFlags & { seeds?: number[]; variants?: string[]; ablations?: boolean }): Promise<void> {
+export async function runCommand(o: RunFlags): Promise<void> {
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
@@ -146,7 +148,7 @@ export async function quantizeCommand(o: {
     seconds: (Date.now() - t0) / 1000,
     files: ['rq_codes.npy (int32 [N, levels])', 'rq.safetensors (codebooks; RQKMeans.load)', ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)'] : []), 'stats.json'],
   };
-  writeJson(join(out, 'stats.json'), summary);
+  writeJson(join(out, 'stats.json'), { worldSize: 1, ...summary });
   const lines = st.levels.map((l, i) => `  level ${i + 1}: used ${l.used}/${o.codebookSize} (${(100 * l.utilisation).toFixed(1)} %), perplexity ${l.perplexity.toFixed(1)}${l.relativeError !== undefined ? `, relative error ${l.relativeError.toFixed(4)}` : ''}`);
   process.stdout.write(
     `RQ codes: ${n} x ${o.levels} levels\n${lines.join('\n')}\n  collision rate ${(100 * st.collisionRate).toFixed(2)} %, largest bucket ${st.largestBucket}, ${st.uniqueTuples} distinct tuples\n` +
@@ -164,7 +166,8 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
   const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '), { saveModels: true });
-  writeJson(join(out, 'config.json'), cfg);
+  // worldSize: the design contract (every output JSON records it); `qarm eval` ignores it.
+  writeJson(join(out, 'config.json'), { ...cfg, worldSize: 1 });
   process.stdout.write(`\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`);
 }
 
@@ -197,10 +200,10 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
   const { loadData } = await import('./io.js');
   const { buildProtocol } = await import('./protocol.js');
   const { interactionLog } = await import('./dataset_log.js');
-  const { itemOrder, toRankSamples, warmMask } = await import('./features.js');
+  const { itemOrder, toRankSamples } = await import('./features.js');
   const { variantRanker } = await import('./train_variant.js');
   const { loadBestWeights } = await import('../rank/trainer.js');
-  const { sliceMetrics } = await import('./evaluate.js');
+  const { itemTrainCounts, sliceClasses, sliceMetrics } = await import('./evaluate.js');
   const { aggregateRuns, summaryTable } = await import('./results.js');
   const { models } = readJsonFile(join(dir, 'model.json'), 'model') as { models: import('./run.js').SavedModel[] };
   const cfgFile = join(dir, 'config.json');
@@ -210,7 +213,8 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
   const P = buildProtocol(interactionLog(ds), cfg.protocol);
   const order = itemOrder(P);
   const samples = toRankSamples(split === 'test' ? P.test : P.validation, P, order);
-  const warm = warmMask(samples, order);
+  // `evaluation` is absent from configs saved before the long-tail slice existed: its default then.
+  const classes = sliceClasses(samples, order, itemTrainCounts(P.train, P.numItems), cfg.evaluation?.longTailMax ?? 5);
   const npy = (f: string, dtype: 'int32' | 'float32'): Tensor => {
     const t = readNpy(join(dir, f));
     if (t.dtype !== dtype || t.rank !== 2) throw new IOError(`${join(dir, f)}: expected ${dtype} [items, k]`, 'model');
@@ -238,7 +242,7 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
       const ranker = variantRanker(spec, m.numUsers, m.numWarm, items, cfg.ranker, seed, cfg.codes?.features);
       loadBestWeights(join(dir, file), ranker);
       ranker.eval();
-      const s = sliceMetrics(samples, ranker.predict(samples), warm);
+      const s = sliceMetrics(samples, ranker.predict(samples), classes);
       ranker.dispose?.();
       return { seed, test: s, validation: s, curve: [], bestEpoch: 0, seconds: 0 };
     });

@@ -85,6 +85,11 @@ const RankerSchema = z.strictObject({
   historyIdDropout: z.number().min(0).lt(1).optional(),
 });
 
+const EvaluationSchema = z.strictObject({
+  /** A warm item with fewer training events than this is long-tail (its own slice). */
+  longTailMax: int(1).optional(),
+});
+
 /** The JSON config file's schema (every key optional; unknown keys are errors). */
 export const ConfigSchema = z.strictObject({
   data: z.string().min(1).optional(),
@@ -98,6 +103,12 @@ export const ConfigSchema = z.strictObject({
   /** Held-out pairs sampled per set for the alignment recall table. */
   recallPairs: int(1).optional(),
   protocol: ProtocolSchema.optional(),
+  evaluation: EvaluationSchema.optional(),
+  /**
+   * The data-efficiency curve: rerun the pipeline (aligner, codes, ranker) on each share of the
+   * training users, with the same validation and test; empty = no curve.
+   */
+  trainFractions: z.array(z.number().gt(0).lte(1)).optional(),
   content: ContentSchema.optional(),
   pairs: PassThrough.optional(),
   align: PassThrough.optional(),
@@ -152,6 +163,9 @@ export interface RunConfig {
     /** Share of users whose training events are used (data-efficiency curve); validation/test unchanged. */
     trainUserFraction: number;
   };
+  evaluation: { longTailMax: number };
+  /** Shares of training users of the data-efficiency curve, distinct, descending; [] = no curve. */
+  trainFractions: number[];
   content: { modalities: ('glove' | 'chargram')[]; lexicalDims: number; useDatasetEmbeddings: boolean; cache: boolean };
   pairs: Record<string, unknown>;
   align: Record<string, unknown>;
@@ -193,6 +207,10 @@ export function defaultConfig(): RunConfig {
     recallPairs: 3000,
     quick: false,
     protocol: { split: {}, negatives: 4, historyLength: 20, seed: 17, userFraction: 1, trainUserFraction: 1 },
+    // Long tail = warm items with fewer than 5 training events (issue 14; MovieLens has two thirds
+    // of its movies at <= 5 ratings).
+    evaluation: { longTailMax: 5 },
+    trainFractions: [],
     content: { modalities: ['glove', 'chargram'], lexicalDims: 128, useDatasetEmbeddings: true, cache: true },
     pairs: {},
     // Aligner learning rate chosen on validation (early-stopping pair recall R@50 0.084 at 1e-3
@@ -319,6 +337,7 @@ export function resolveConfig(file: ConfigFile | undefined, flags: ConfigFile & 
   c = merge(c, rest);
   c.quick = quick;
   c.seeds = normalizeSeeds(c.seeds as number | number[]);
+  c.trainFractions = normalizeFractions(c.trainFractions);
   checkCodeSpace(c);
   if (c.protocol.split.trainEnd === undefined && c.protocol.split.testStart === undefined && c.data === null) {
     // The bundled dataset: the documented fixed dates.
@@ -336,6 +355,11 @@ function checkCodeSpace(c: RunConfig): void {
   if (c.codes.space === 'mixed' && Array.isArray(mix) && mix.length > 0 && mix.every((w) => w === 1)) {
     throw new ValueError("invalid configuration: codes.space 'mixed' needs align.contentMix to list a weight below 1 (with [1] the mixed space is the aligned space; set codes.space 'aligned' for codes from the aligner's output alone)", 'config');
   }
+}
+
+/** Distinct, descending; a repeated fraction would only repeat work. */
+export function normalizeFractions(f: number[]): number[] {
+  return [...new Set(f)].sort((a, b) => b - a);
 }
 
 /** `3` → [1, 2, 3]; a list stays as given. */

@@ -1,10 +1,11 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no scripts, no network) that
- * shows a `qarm run`: the results table, AUC by variant and slice, training curves, the
- * alignment recall before/after, and the code statistics.
+ * shows a `qarm run`: the results table, AUC by variant and slice, paired differences against
+ * qarm, the data-efficiency curve, training curves, the alignment recall before/after, and the
+ * code statistics.
  */
 import { barChart, esc, lineChart, PALETTE } from './report_svg.js';
-import { fmtStat, METRICS, SLICES, type Results, type VariantMetrics } from './results.js';
+import { CURVE_SLICES, fmtDiff, fmtStat, METRICS, PAIRED_METRICS, SLICES, type Paired, type Results, type VariantMetrics } from './results.js';
 
 const CSS = `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:#222;margin:0;background:#fafafa}
@@ -13,7 +14,7 @@ h1{font-size:24px;margin:8px 0 4px}h2{font-size:18px;margin:28px 0 8px;border-bo
 h3{font-size:15px;margin:16px 0 6px}
 .meta{color:#555;font-size:13px}.meta code{background:#f2f2f2;padding:1px 4px;border-radius:3px}
 table{border-collapse:collapse;margin:8px 0;font-size:12px}th,td{border:1px solid #ddd;padding:3px 6px;text-align:right;white-space:nowrap}
-th{background:#f4f4f4}th[colspan]{text-align:center}td:first-child,th:first-child{text-align:left}td.best{font-weight:700;background:#eef6ee}
+th{background:#f4f4f4}th[colspan]{text-align:center}td:first-child,th:first-child{text-align:left}td.best{font-weight:700;background:#eef6ee}td.pos{background:#eef6ee}td.neg{background:#fbeeee}
 .charts{display:flex;flex-wrap:wrap;gap:10px}
 svg{background:#fff;border:1px solid #eee}
 svg .ct{font-size:13px;font-weight:600;fill:#222}svg .tk{font-size:11px;fill:#555}svg .lg{font-size:11px;fill:#333}
@@ -32,6 +33,8 @@ export function renderReport(r: Results): string {
       `wall time ${r.wallSeconds.toFixed(1)} s on ${r.machine.threads} thread(s) of ${r.machine.cpus} CPU(s)${r.machine.rankWorkers ? `, ${r.machine.rankWorkers} ranking worker(s)` : ''}${r.machine.loadAverage ? ` (load average ${r.machine.loadAverage.start[0].toFixed(1)} at start)` : ''}, node ${esc(r.machine.node)} · seeds ${esc(r.seeds.join(', '))}</p>`,
   );
   out.push(resultsSection(r));
+  out.push(pairedSection(r));
+  out.push(dataEfficiencySection(r));
   out.push(curvesSection(r));
   out.push(alignmentSection(r));
   out.push(codesSection(r));
@@ -66,16 +69,22 @@ function metricTable(variants: Record<string, VariantMetrics>, caption: string):
   return `<table><caption style="text-align:left;caption-side:top;color:#555">${esc(caption)}</caption>${h1}${h2}${rows.join('')}</table>`;
 }
 
+/** `evaluation.longTailMax` of the run's config (5 where absent). */
+function longTailMax(r: Results): number {
+  const c = r.config as { evaluation?: { longTailMax?: number } } | null;
+  return c?.evaluation?.longTailMax ?? 5;
+}
+
 function resultsSection(r: Results): string {
   const out: string[] = ['<h2>Results (test split)</h2>'];
-  out.push(metricTable(r.variants, 'mean ± std over seeds; best per column in bold (lowest for logloss)'));
+  out.push(metricTable(r.variants, `mean ± std over seeds; best per column in bold (lowest for logloss); long-tail = warm items with fewer than ${longTailMax(r)} training events`));
   const names = Object.keys(r.variants);
   const charts: string[] = [];
   for (const m of ['auc', 'gauc'] as const) {
     charts.push(barChart({
       title: `Test ${m.toUpperCase()} by variant (± std over ${r.seeds.length} seeds)`,
       groups: [...SLICES],
-      series: names.map((n) => ({ name: n, values: SLICES.map((s) => r.variants[n][s][m].mean), errors: SLICES.map((s) => r.variants[n][s][m].std) })),
+      series: names.map((n) => ({ name: n, values: SLICES.map((s) => r.variants[n][s]?.[m]?.mean ?? NaN), errors: SLICES.map((s) => r.variants[n][s]?.[m]?.std ?? NaN) })),
       yLabel: m,
       width: 620,
     }));
@@ -90,6 +99,71 @@ function resultsSection(r: Results): string {
     out.push(metricTable(r.ablations, 'same protocol and seeds'));
   }
   if (r.notes?.length) out.push(`<ul class="note">${r.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
+  return out.join('\n');
+}
+
+/**
+ * `paired` as a table: mean ± std over seeds of qarm − variant; a cell is shaded when the mean
+ * is more than 2 std from 0 (green: qarm ahead, red: behind), the issue's bar for an effect.
+ */
+function pairedTable(paired: Paired, caption: string): string {
+  const names = Object.keys(paired);
+  if (!names.length) return '';
+  const h1 = `<tr><th rowspan="2">qarm − variant</th>${SLICES.map((s) => `<th colspan="${PAIRED_METRICS.length}">${s}</th>`).join('')}</tr>`;
+  const h2 = `<tr>${SLICES.map(() => PAIRED_METRICS.map((m) => `<th>${m}</th>`).join('')).join('')}</tr>`;
+  const rows = names.map((n) => {
+    const cells = SLICES.map((s) => PAIRED_METRICS.map((m) => {
+      const st = paired[n][s]?.[m];
+      const sig = st && Number.isFinite(st.mean) && st.values.length > 1 && Math.abs(st.mean) > 2 * st.std;
+      const cls = sig ? (st.mean > 0 ? ' class="pos"' : ' class="neg"') : '';
+      const title = st ? ` title="${esc(`per seed: ${st.values.map((v) => (Number.isFinite(v) ? v.toFixed(4) : 'n/a')).join(', ')}`)}"` : '';
+      return `<td${cls}${title}>${esc(fmtDiff(st))}</td>`;
+    }).join('')).join('');
+    return `<tr><td>${esc(n)}</td>${cells}</tr>`;
+  });
+  return `<table><caption style="text-align:left;caption-side:top;color:#555">${esc(caption)}</caption>${h1}${h2}${rows.join('')}</table>`;
+}
+
+function pairedSection(r: Results): string {
+  if (!r.paired || !Object.keys(r.paired).length) return '';
+  const out: string[] = ['<h2>Paired differences: qarm − variant (test split)</h2>'];
+  out.push(pairedTable(r.paired, `per seed (same seed, same split), then mean ± sample std over ${r.seeds.length} seed(s); shaded where |mean| > 2 std (green: qarm ahead); hover a cell for the per-seed values`));
+  if (r.testSamples) {
+    const s = r.testSamples;
+    out.push(`<p class="note">Test samples per slice: ${SLICES.map((k) => `${esc(k)} ${s[k] ?? 'n/a'}`).join(', ')}.</p>`);
+  }
+  return out.join('\n');
+}
+
+/** AUC against the share of training users, one chart per slice of {@link CURVE_SLICES}, and its numbers. */
+function dataEfficiencySection(r: Results): string {
+  const curve = r.curve;
+  if (!curve?.length) return '';
+  const out: string[] = ['<h2>Data efficiency: test AUC against the share of training users</h2>'];
+  out.push('<p class="note">At each fraction the aligner, codes and ranker see that share of the training users; validation and test are the same. Markers: mean over seeds, whiskers ± std. Warm / long-tail / cold follow each fraction\'s own training events.</p>');
+  const names = [...new Set(curve.flatMap((c) => Object.keys(c.variants)))];
+  const xs = curve.map((c) => c.fraction);
+  const charts = CURVE_SLICES.map((s) => lineChart({
+    title: `${s}: test AUC`,
+    series: names.map((n, vi) => ({
+      name: n,
+      x: xs,
+      y: curve.map((c) => c.variants[n]?.[s]?.auc?.mean ?? NaN),
+      errors: curve.map((c) => c.variants[n]?.[s]?.auc?.std ?? NaN),
+      color: PALETTE[vi % PALETTE.length],
+    })),
+    xLabel: 'share of training users', yLabel: 'AUC', xTicks: xs, width: 420, height: 300,
+  }));
+  out.push(`<div class="charts">${charts.join('')}</div>`);
+  const head = `<tr><th rowspan="2">fraction</th><th rowspan="2">variant</th><th colspan="${CURVE_SLICES.length}">test AUC</th><th colspan="${CURVE_SLICES.length}">qarm − variant (AUC, per seed)</th></tr><tr>${CURVE_SLICES.map((s) => `<th>${s}</th>`).join('')}${CURVE_SLICES.map((s) => `<th>${s}</th>`).join('')}</tr>`;
+  const rows = curve.flatMap((c) => names.map((n) => {
+    const v = c.variants[n];
+    const p = c.paired?.[n];
+    return `<tr><td>${c.fraction}</td><td>${esc(n)}</td>${CURVE_SLICES.map((s) => `<td>${esc(fmtStat(v?.[s]?.auc))}</td>`).join('')}${CURVE_SLICES.map((s) => `<td>${p ? esc(fmtDiff(p[s]?.auc)) : ''}</td>`).join('')}</tr>`;
+  }));
+  out.push(`<table>${head}${rows.join('')}</table>`);
+  const sizes = curve.map((c) => `<tr><td>${c.fraction}</td><td>${c.trainSamples}</td><td>${c.warmItems}</td>${SLICES.map((s) => `<td>${c.testSamples[s] ?? ''}</td>`).join('')}<td>${c.seconds ? `${c.seconds.toFixed(1)} s` : 'main run'}</td></tr>`);
+  out.push(`<table><tr><th>fraction</th><th>training samples</th><th>warm items</th>${SLICES.map((s) => `<th>test ${s}</th>`).join('')}<th>wall time</th></tr>${sizes.join('')}</table>`);
   return out.join('\n');
 }
 

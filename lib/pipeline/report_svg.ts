@@ -98,9 +98,12 @@ export function barChart(c: BarChartInput): string {
 
 export interface LineChartInput {
   title: string;
-  series: { name: string; x: number[]; y: number[]; dashed?: boolean; color?: string }[];
+  /** `errors`: optional ± whiskers per point (e.g. std over seeds), included in the y range. */
+  series: { name: string; x: number[]; y: number[]; errors?: number[]; dashed?: boolean; color?: string }[];
   xLabel?: string;
   yLabel?: string;
+  /** Ticks of the x axis (e.g. the fractions measured); default: nice ticks over the data. */
+  xTicks?: number[];
   width?: number;
   height?: number;
 }
@@ -110,7 +113,11 @@ export function lineChart(c: LineChartInput): string {
   const W = c.width ?? 360, H = c.height ?? 240;
   const m = { l: 52, r: 10, t: 26, b: 56 };
   const xs: number[] = [], ys: number[] = [];
-  for (const s of c.series) s.x.forEach((x, i) => Number.isFinite(x) && Number.isFinite(s.y[i]) && (xs.push(x), ys.push(s.y[i])));
+  const err = (s: LineChartInput['series'][number], i: number): number => {
+    const e = s.errors?.[i];
+    return e !== undefined && Number.isFinite(e) && e > 0 ? e : 0;
+  };
+  for (const s of c.series) s.x.forEach((x, i) => Number.isFinite(x) && Number.isFinite(s.y[i]) && (xs.push(x), ys.push(s.y[i] - err(s, i), s.y[i] + err(s, i))));
   let x0 = xs.length ? Math.min(...xs) : 0, x1 = xs.length ? Math.max(...xs) : 1;
   let y0 = ys.length ? Math.min(...ys) : 0, y1 = ys.length ? Math.max(...ys) : 1;
   if (!(x1 > x0)) x1 = x0 + 1;
@@ -127,7 +134,7 @@ export function lineChart(c: LineChartInput): string {
     parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${num(py(t))}" y2="${num(py(t))}" class="grid"/>`);
     parts.push(`<text x="${m.l - 5}" y="${num(py(t) + 4)}" text-anchor="end" class="tk">${fmtTick(t)}</text>`);
   }
-  for (const t of ticks(x0, x1, 5)) {
+  for (const t of c.xTicks ?? ticks(x0, x1, 5)) {
     if (t < x0 || t > x1) continue;
     parts.push(`<text x="${num(px(t))}" y="${m.t + ph + 14}" text-anchor="middle" class="tk">${fmtTick(t)}</text>`);
   }
@@ -135,11 +142,14 @@ export function lineChart(c: LineChartInput): string {
   if (c.yLabel) parts.push(`<text transform="translate(12 ${m.t + ph / 2}) rotate(-90)" text-anchor="middle" class="tk">${esc(c.yLabel)}</text>`);
   c.series.forEach((s, si) => {
     const color = s.color ?? PALETTE[si % PALETTE.length];
-    const pts = s.x.map((x, i) => [x, s.y[i]]).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
+    const pts = s.x.map((x, i) => [x, s.y[i], err(s, i)]).filter(([a, b]) => Number.isFinite(a) && Number.isFinite(b));
     if (!pts.length) return;
     const d = pts.map(([a, b], i) => `${i ? 'L' : 'M'}${num(px(a))} ${num(py(b))}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
-    for (const [a, b] of pts) parts.push(`<circle cx="${num(px(a))}" cy="${num(py(b))}" r="2.5" fill="${color}"><title>${esc(`${s.name}: ${a}, ${b}`)}</title></circle>`);
+    for (const [a, b, e] of pts) {
+      if (e > 0) parts.push(`<path d="M${num(px(a))} ${num(py(b - e))}V${num(py(b + e))}M${num(px(a) - 3)} ${num(py(b - e))}h6M${num(px(a) - 3)} ${num(py(b + e))}h6" stroke="${color}" stroke-width="1.2" fill="none"/>`);
+      parts.push(`<circle cx="${num(px(a))}" cy="${num(py(b))}" r="2.5" fill="${color}"><title>${esc(`${s.name}: ${a}, ${b}${e > 0 ? ` ± ${e}` : ''}`)}</title></circle>`);
+    }
   });
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" class="frame"/>`);
   parts.push(legend(c.series.map((s) => s.name), m.l, H - 12, pw, c.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length])));

@@ -6,6 +6,8 @@
  *           → behaviour pairs from the training period → contrastive aligner
  *           → RQ codes (raw and aligned) + VQ codes (aligned pool of warm items) + statistics
  *           → every variant × every seed: train with early stopping on validation AUC, evaluate
+ *             on the all / warm / long-tail / cold slices; paired per-seed differences against qarm
+ *           → optionally the same again at each share of the training users (`trainFractions`)
  *           → results.json, report.html, a summary table.
  */
 import { cpus, loadavg } from 'node:os';
@@ -21,16 +23,32 @@ import { Generator } from '../tensor/random.js';
 import type { ItemFeatures } from '../rank/types.js';
 import { buildProtocol, type Protocol } from './protocol.js';
 import { interactionLog } from './dataset_log.js';
-import { itemOrder, permuteRows, toRankSamples, warmMask, type ItemOrder } from './features.js';
+import { itemOrder, permuteRows, toRankSamples, type ItemOrder } from './features.js';
 import { buildRandomCodes, buildRQ, buildVQ, type RQTable, type VQTable } from './codes.js';
 import type { RankContext } from './train_variant.js';
 import { runRankJobs, type RankJob } from './rank_jobs.js';
 import { VARIANT_SPECS, type VariantSpec } from './variants.js';
-import { aggregateRuns, summaryTable, type Results, type SeedRun, type RecallRow, type VariantResult } from './results.js';
+import {
+  aggregateRuns,
+  curveTable,
+  pairedDifferences,
+  pairedTable,
+  SLICES,
+  summaryTable,
+  type CurveFractionResult,
+  type Results,
+  type SeedRun,
+  type RecallRow,
+  type SliceName,
+  type VariantMetrics,
+  type VariantResult,
+} from './results.js';
+import { itemTrainCounts, sliceClasses, sliceSizes } from './evaluate.js';
 import type { RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import { loadData, writeJson, writeText } from './io.js';
 import { writeNpy } from '../data/npy.js';
+import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { renderReport } from './report.js';
 
@@ -71,24 +89,39 @@ function version(): string {
   }
 }
 
-/** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
-export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run', opts: { saveModels?: boolean } = {}): Promise<RunOutput> {
-  const t0 = Date.now();
-  const loadStart = loadavg();
-  const timings: Record<string, number> = {};
+/** One pipeline pass (protocol → prepare → rank) at one share of the training users. */
+interface PointRun {
+  P: Protocol;
+  prep: Prepared;
+  ctx: RankContext;
+  runs: Record<string, SeedRun[]>;
+  testSamples: Record<SliceName, number>;
+  workers: number;
+}
+
+/** The share of training users a protocol configuration keeps (`protocol.trainUserFraction`, default 1). */
+function trainUserFraction(p: RunConfig['protocol']): number {
+  return (p as { trainUserFraction?: number }).trainUserFraction ?? 1;
+}
+
+/**
+ * Builds the protocol of `protocolCfg`, everything the variants need from it, and trains every
+ * (spec, seed). `timings` receives this pass's steps.
+ */
+async function runPoint(
+  ds: Dataset,
+  cfg: RunConfig,
+  protocolCfg: RunConfig['protocol'],
+  specs: VariantSpec[],
+  progress: Progress,
+  timings: Record<string, number>,
+  checkpoint?: (spec: VariantSpec, seed: number) => string,
+): Promise<PointRun> {
   const lap = (name: string, since: number): void => {
     timings[name] = (Date.now() - since) / 1000;
   };
-  if (cfg.threads) setNumThreads(cfg.threads);
-  const specs = [...cfg.variants, ...cfg.ablations].map((v) => VARIANT_SPECS[v]);
-
   let t = Date.now();
-  progress.log(`loading ${cfg.data ?? 'the bundled Online Retail dataset'}`);
-  const ds = await loadData(cfg.data, { skipEmbeddings: !cfg.content.useDatasetEmbeddings });
-  lap('load', t);
-
-  t = Date.now();
-  const P = buildProtocol(interactionLog(ds), cfg.protocol);
+  const P = buildProtocol(interactionLog(ds), protocolCfg);
   lap('protocol', t);
   progress.log(
     `protocol: ${P.stats.events} first-purchase events; train ${P.train.size} / validation ${P.validation.size} / test ${P.test.size} samples; ` +
@@ -103,17 +136,20 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   // Ranker samples, shared by all variants.
   t = Date.now();
   const order = prep.order;
-  const train = toRankSamples(P.train, P, order, { maxHistory: cfg.protocol.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: cfg.protocol.seed });
+  const train = toRankSamples(P.train, P, order, { maxHistory: protocolCfg.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: protocolCfg.seed });
   const validation = toRankSamples(P.validation, P, order);
   const test = toRankSamples(P.test, P, order);
+  const counts = itemTrainCounts(P.train, P.numItems);
+  const longTailMax = cfg.evaluation.longTailMax;
+  // Slice classes (cold / warm / long-tail) ride in the warm-mask fields: sliceMetrics reads both.
   const ctx: RankContext = {
     numUsers: P.numTrainUsers,
     numWarm: order.numWarm,
     train,
     validation,
     test,
-    warmValidation: warmMask(validation, order),
-    warmTest: warmMask(test, order),
+    warmValidation: sliceClasses(validation, order, counts, longTailMax),
+    warmTest: sliceClasses(test, order, counts, longTailMax),
     items: (spec) => itemFeatures(spec, prep),
     codeFeatures: cfg.codes.features,
   };
@@ -121,7 +157,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
 
   t = Date.now();
   const jobs: RankJob[] = specs.flatMap((spec) =>
-    cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: opts.saveModels ? join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined })),
+    cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: checkpoint?.(spec, seed) })),
   ).map((j, id) => ({ id, ...j }));
   const threads = cfg.threads ?? numThreads();
   const workers = Math.max(1, Math.min(cfg.workers, jobs.length));
@@ -130,17 +166,48 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   const runs: Record<string, SeedRun[]> = {};
   for (const j of jobs) (runs[j.spec.name] ??= []).push(done[j.id]);
   lap('rank', t);
+  return { P, prep, ctx, runs, testSamples: sliceSizes(ctx.warmTest), workers };
+}
 
-  if (opts.saveModels) saveModelTables(outDir, specs, ctx, cfg.seeds);
+/** Test metrics by slice of each variant (the per-seed reduction of `variants`, without curves). */
+function testMetrics(runs: Record<string, SeedRun[]>, names: string[]): Record<string, VariantMetrics> {
+  const out: Record<string, VariantMetrics> = {};
+  for (const n of names) {
+    const r = aggregateRuns(runs[n]);
+    out[n] = Object.fromEntries(SLICES.map((s) => [s, r[s]])) as VariantMetrics;
+  }
+  return out;
+}
+
+/** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
+export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run', opts: { saveModels?: boolean } = {}): Promise<RunOutput> {
+  const t0 = Date.now();
+  const loadStart = loadavg();
+  const timings: Record<string, number> = {};
+  if (cfg.threads) setNumThreads(cfg.threads);
+  const specs = [...cfg.variants, ...cfg.ablations].map((v) => VARIANT_SPECS[v]);
+
+  const t = Date.now();
+  progress.log(`loading ${cfg.data ?? 'the bundled Online Retail dataset'}`);
+  const ds = await loadData(cfg.data, { skipEmbeddings: !cfg.content.useDatasetEmbeddings });
+  timings.load = (Date.now() - t) / 1000;
+
+  const main = await runPoint(ds, cfg, cfg.protocol, specs, progress, timings, opts.saveModels ? (spec, seed) => join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined);
+  const { P, prep, runs, workers } = main;
+
+  if (opts.saveModels) saveModelTables(outDir, specs, main.ctx, cfg.seeds);
 
   const variants: Record<string, VariantResult> = {};
   const ablations: Record<string, VariantResult> = {};
   for (const v of cfg.variants) variants[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   for (const v of cfg.ablations) ablations[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
+  const paired = pairedDifferences({ ...variants, ...ablations });
+  const curve = cfg.trainFractions.length ? await dataEfficiencyCurve(ds, cfg, main, progress, timings) : undefined;
   const wallSeconds = (Date.now() - t0) / 1000;
   const codes = [prep.rqAligned?.summary, prep.rqRaw?.summary, prep.rqRandom?.summary].filter((x) => x !== undefined);
   const results: Results = {
     qarm: version(),
+    worldSize: 1,
     createdAt: new Date().toISOString(),
     command,
     wallSeconds,
@@ -151,21 +218,65 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     seeds: cfg.seeds,
     variants,
     ...(cfg.ablations.length ? { ablations } : {}),
+    ...(paired ? { paired } : {}),
+    testSamples: main.testSamples,
+    ...(curve ? { curve } : {}),
     alignment: prep.alignment,
     codes,
     vq: prep.vqAligned?.summary,
     notes: [
-      'Slices: a sample is warm/cold by its target item (cold = no training-period event). GAUC groups = requests (one user basket and its negatives).',
+      `Slices: a sample is warm/cold by its target item (cold = no training-period event); long-tail = warm with fewer than ${cfg.evaluation.longTailMax} training events (training users who bought it). GAUC groups = requests (one user basket and its negatives).`,
+      'Paired differences: per seed, qarm minus the variant on the same split and seed; mean ± sample std over seeds.',
+      ...(curve ? ['Data-efficiency curve: at each fraction the aligner, codes and ranker see that share of the training users (same validation and test); warm / long-tail / cold follow that fraction\'s training events. Ablations are not rerun per fraction.'] : []),
       'Cold items whose RQ code at some level is used by no training item are re-encoded over the used codes only (back-off to the nearest trained code); VQ slots naming pool items no training item uses are left empty.',
       cfg.quick ? 'Quick run: a fraction of the users and tiny models; a smoke test, not a result.' : 'Hyperparameters were chosen on the validation split only.',
     ],
   } as Results;
-  const table = summaryTable(variants, ['auc', 'gauc', 'logloss']);
+  const table = [summaryTable(variants, ['auc', 'gauc', 'logloss']), ...(paired ? [pairedTable(paired)] : []), ...(curve ? [curveTable(curve)] : [])].join('\n\n');
   const resultsFile = join(outDir, 'results.json');
   const reportFile = join(outDir, 'report.html');
   writeJson(resultsFile, results);
   writeText(reportFile, renderReport(results));
   return { results, table, files: { results: resultsFile, report: reportFile } };
+}
+
+/**
+ * The data-efficiency curve: the pipeline rerun (protocol, aligner, codes, every variant of
+ * `cfg.variants` × seed) at each share of the training users in `cfg.trainFractions`; the share
+ * the main run used is the main run itself. Its wall time goes to `timings.curve`.
+ */
+async function dataEfficiencyCurve(ds: Dataset, cfg: RunConfig, main: PointRun, progress: Progress, timings: Record<string, number>): Promise<CurveFractionResult[]> {
+  const t0 = Date.now();
+  const mainFraction = trainUserFraction(cfg.protocol);
+  const specs = cfg.variants.map((v) => VARIANT_SPECS[v]);
+  const out: CurveFractionResult[] = [];
+  for (const fraction of cfg.trainFractions) {
+    const t = Date.now();
+    let point: PointRun;
+    if (fraction === mainFraction) point = main;
+    else {
+      progress.log(`data-efficiency curve: ${fraction} of the training users`);
+      const protocolCfg: RunConfig['protocol'] & { trainUserFraction: number } = { ...cfg.protocol, trainUserFraction: fraction };
+      point = await runPoint(ds, cfg, protocolCfg, specs, progress, {});
+      // A protocol that ignored the option would give the main run again under another label.
+      if (trainUserFraction(point.P.options as RunConfig['protocol']) !== fraction) {
+        throw new ValueError(`trainFractions: the protocol did not apply trainUserFraction ${fraction} (it reports ${trainUserFraction(point.P.options as RunConfig['protocol'])})`, 'trainFractions');
+      }
+    }
+    const variants = testMetrics(point.runs, cfg.variants);
+    const paired = pairedDifferences(variants);
+    out.push({
+      fraction,
+      variants,
+      ...(paired ? { paired } : {}),
+      testSamples: point.testSamples,
+      trainSamples: point.P.train.size,
+      warmItems: point.P.numWarmItems,
+      seconds: point === main ? 0 : (Date.now() - t) / 1000,
+    });
+  }
+  timings.curve = (Date.now() - t0) / 1000;
+  return out;
 }
 
 /** Content, pairs, alignment and codes: built once, only those the chosen variants need. */
@@ -325,7 +436,7 @@ function saveModelTables(outDir: string, specs: VariantSpec[], ctx: RankContext,
       ...(it.dense ? { dense: { file: file('dense') } } : {}),
     };
   });
-  writeJson(join(outDir, 'model.json'), { models });
+  writeJson(join(outDir, 'model.json'), { worldSize: 1, models });
 }
 
 /** One entry of model.json (see {@link saveModelTables}). */
