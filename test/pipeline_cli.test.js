@@ -149,6 +149,40 @@ describe('qarm CLI', function () {
     assertCleanError(qarm(['eval', '--model', join(tmp, 'nowhere')]), /no results\.json/);
   });
 
+  it('`qarm run --quick --train-fraction 1,0.5`: a data-efficiency curve whose full point is the main run', () => {
+    const out = join(tmp, 'curve');
+    const r = qarm(['run', '--quick', '--variants', 'id,id+aligned,qarm', '--train-fraction', '0.5,1', '--out', out], { env: { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') } });
+    assert.equal(r.code, 0, r.err);
+    const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+    assert.equal(res.worldSize, 1);
+    assert.deepEqual(res.curve.map((c) => c.fraction), [1, 0.5], 'descending');
+    const [full, half] = res.curve;
+    const slices = ['all', 'warm', 'longtail', 'cold'];
+    for (const v of ['id', 'id+aligned', 'qarm']) for (const s of slices) assert.deepEqual(full.variants[v][s].auc, res.variants[v][s].auc, `fraction 1 = main run: ${v}.${s}`);
+    assert.deepEqual(full.testSamples, res.testSamples);
+    // Half the training users: fewer training samples and warm items, the same test samples,
+    // more of them cold.
+    assert.ok(half.trainSamples < full.trainSamples && half.trainSamples > 0.3 * full.trainSamples, `${half.trainSamples} vs ${full.trainSamples}`);
+    assert.ok(half.warmItems < full.warmItems);
+    assert.equal(half.testSamples.all, full.testSamples.all);
+    assert.ok(half.testSamples.cold > full.testSamples.cold);
+    for (const v of ['id', 'id+aligned', 'qarm']) for (const s of slices) {
+      const st = half.variants[v][s].auc;
+      assert.equal(st.values.length, 2);
+      assert.ok(st.mean > 0.3 && st.mean < 1, `${v}.${s} ${st.mean}`);
+    }
+    assert.notDeepEqual(half.variants.qarm.all.auc.values, full.variants.qarm.all.auc.values);
+    for (const v of ['id', 'id+aligned']) for (const s of slices) {
+      assert.deepEqual(half.paired[v][s].auc.values, half.variants.qarm[s].auc.values.map((x, k) => x - half.variants[v][s].auc.values[k]));
+    }
+    assert.ok(half.seconds > 0 && res.timings.curve >= half.seconds && full.seconds === 0);
+    assert.match(r.out, /\| 0\.5 \| qarm \|/);
+    const html = readFileSync(join(out, 'report.html'), 'utf8');
+    const at = html.indexOf('<h2>Data efficiency');
+    assert.ok(at > 0);
+    assert.equal((html.slice(at, html.indexOf('<h2>', at + 4)).match(/<svg /g) ?? []).length, 3);
+  });
+
   it('`qarm eval` scores a `qarm train` checkpoint afresh and matches the metrics of the training run', () => {
     const out = join(tmp, 'trained');
     const env = { env: { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') } };

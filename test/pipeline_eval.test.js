@@ -2,7 +2,7 @@
 // and paired per-seed differences against qarm, each checked against a plain recomputation.
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-import { itemTrainCounts, sliceClasses, sliceMetrics, sliceSizes } from '../dist/pipeline/evaluate.js';
+import { sliceClasses, sliceMetrics, sliceSizes } from '../dist/pipeline/evaluate.js';
 import { assertThrowsTyped } from './helpers.js';
 
 const { buildProtocol, itemOrder, toRankSamples, aggregateRuns, pairedDifferences, pairedTable, SLICES } = q.pipeline;
@@ -27,10 +27,10 @@ function longTailLog({ users = 90, items = 120, baskets = 700, days = 100, seed 
   return { numUsers: users, numItems: items, user: Int32Array.from(user), item: Int32Array.from(item), time: Float64Array.from(time), basket: Int32Array.from(basket) };
 }
 
-/** Reference: distinct users who bought each item before trainEnd, straight from the raw log. */
-function trainBuyers(log) {
+/** Reference: distinct users (of `keep`, default all) who bought each item before trainEnd, straight from the raw log. */
+function trainBuyers(log, keep = () => true) {
   const sets = Array.from({ length: log.numItems }, () => new Set());
-  for (let k = 0; k < log.user.length; k++) if (log.time[k] < SPLIT.trainEnd) sets[log.item[k]].add(log.user[k]);
+  for (let k = 0; k < log.user.length; k++) if (log.time[k] < SPLIT.trainEnd && keep(log.user[k])) sets[log.item[k]].add(log.user[k]);
   return sets.map((s) => s.size);
 }
 
@@ -66,20 +66,27 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
   const order = itemOrder(P);
   const buyers = trainBuyers(log);
 
-  it('counts training events per item as the training users who bought it', () => {
-    const counts = itemTrainCounts(P.train, P.numItems);
+  it('the protocol\'s training events per item are the training users who bought it, i.e. its training positives', () => {
+    const counts = P.trainCount;
     assert.deepEqual(Array.from(counts), buyers);
+    const positives = new Array(P.numItems).fill(0);
+    for (let i = 0; i < P.train.size; i++) if (P.train.label[i] === 1) positives[P.train.item[i]]++;
+    assert.deepEqual(Array.from(counts), positives);
     for (let it = 0; it < P.numItems; it++) assert.equal(counts[it] > 0, P.warm[it] === 1, `item ${it}`);
     // The fixture has a real long tail: warm items with 1..4 buyers and items with many.
     assert.ok(buyers.filter((c) => c > 0 && c < 5).length >= 10 && buyers.some((c) => c >= 20), JSON.stringify(buyers));
   });
 
-  for (const longTailMax of [1, 3, 5, 1000]) {
-    it(`puts each test and validation sample in cold / warm / long-tail by its target (longTailMax ${longTailMax})`, () => {
-      const counts = itemTrainCounts(P.train, P.numItems);
-      for (const set of [P.test, P.validation]) {
-        const s = toRankSamples(set, P, order);
-        const cls = sliceClasses(s, order, counts, longTailMax);
+  for (const [longTailMax, trainUserFraction] of [[1, 1], [3, 1], [5, 1], [1000, 1], [5, 0.5]]) {
+    it(`puts each test and validation sample in cold / warm / long-tail by its target (longTailMax ${longTailMax}, trainUserFraction ${trainUserFraction})`, () => {
+      // At a fraction < 1 the slices follow the training events that fraction keeps.
+      const Pf = trainUserFraction === 1 ? P : buildProtocol(log, { split: SPLIT, negatives: 3, historyLength: 4, seed: 5, trainUserFraction });
+      const buyers = trainUserFraction === 1 ? trainBuyers(log) : trainBuyers(log, (u) => Pf.trainKeptUsers[u] === 1);
+      if (trainUserFraction < 1) assert.ok(buyers.reduce((a, b) => a + b) < trainBuyers(log).reduce((a, b) => a + b), 'fewer training events');
+      const orderF = itemOrder(Pf);
+      for (const set of [Pf.test, Pf.validation]) {
+        const s = toRankSamples(set, Pf, orderF);
+        const cls = sliceClasses(s, orderF, Pf.trainCount, longTailMax);
         const sizes = sliceSizes(cls);
         const ref = { all: 0, warm: 0, longtail: 0, cold: 0 };
         for (let i = 0; i < set.size; i++) {
@@ -100,7 +107,7 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
   }
 
   it('scores every slice like a plain AUC / GAUC over that slice\'s samples (ties included)', () => {
-    const counts = itemTrainCounts(P.train, P.numItems);
+    const counts = P.trainCount;
     const s = toRankSamples(P.test, P, order);
     const cls = sliceClasses(s, order, counts, 5);
     const g = new q.Generator(9);
@@ -129,7 +136,7 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
 
   it('rejects a bad longTailMax or a count table of the wrong size, naming the argument', () => {
     const s = toRankSamples(P.test, P, order);
-    const counts = itemTrainCounts(P.train, P.numItems);
+    const counts = P.trainCount;
     assertThrowsTyped(() => sliceClasses(s, order, counts, 0), q.ValueError, 'longTailMax');
     assertThrowsTyped(() => sliceClasses(s, order, counts, 2.5), q.ValueError, 'longTailMax');
     assertThrowsTyped(() => sliceClasses(s, order, counts.subarray(1), 5), q.ValueError, 'trainCount');

@@ -203,7 +203,7 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
   const { itemOrder, toRankSamples } = await import('./features.js');
   const { variantRanker } = await import('./train_variant.js');
   const { loadBestWeights } = await import('../rank/trainer.js');
-  const { itemTrainCounts, sliceClasses, sliceMetrics } = await import('./evaluate.js');
+  const { sliceClasses, sliceMetrics } = await import('./evaluate.js');
   const { aggregateRuns, summaryTable } = await import('./results.js');
   const { models } = readJsonFile(join(dir, 'model.json'), 'model') as { models: import('./run.js').SavedModel[] };
   const cfgFile = join(dir, 'config.json');
@@ -214,7 +214,7 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
   const order = itemOrder(P);
   const samples = toRankSamples(split === 'test' ? P.test : P.validation, P, order);
   // `evaluation` is absent from configs saved before the long-tail slice existed: its default then.
-  const classes = sliceClasses(samples, order, itemTrainCounts(P.train, P.numItems), cfg.evaluation?.longTailMax ?? 5);
+  const classes = sliceClasses(samples, order, P.trainCount, cfg.evaluation?.longTailMax ?? 5);
   const npy = (f: string, dtype: 'int32' | 'float32'): Tensor => {
     const t = readNpy(join(dir, f));
     if (t.dtype !== dtype || t.rank !== 2) throw new IOError(`${join(dir, f)}: expected ${dtype} [items, k]`, 'model');

@@ -7,7 +7,6 @@ import { auc, gauc, logloss } from '../rank/metrics.js';
 import type { RankSamples } from '../rank/types.js';
 import { ValueError } from '../errors.js';
 import type { ItemOrder } from './features.js';
-import type { SampleSet } from './protocol.js';
 import { SLICES, type MetricName, type SliceName } from './results.js';
 
 export type SliceScores = Record<SliceName, Record<MetricName, number>>;
@@ -20,19 +19,9 @@ export type SliceScores = Record<SliceName, Record<MetricName, number>>;
 export const SLICE_CLASS = { cold: 0, warm: 1, longtail: 2 } as const;
 
 /**
- * Training events per item (global item index): the protocol's training positives, i.e. the
- * training users who bought the item in the training period (first purchases only).
- */
-export function itemTrainCounts(train: SampleSet, numItems: number): Int32Array {
-  const out = new Int32Array(numItems);
-  for (let i = 0; i < train.size; i++) if (train.label[i] === 1) out[train.item[i]]++;
-  return out;
-}
-
-/**
  * The slice class ({@link SLICE_CLASS}) of every sample of a ranker split. `trainCount` is
- * indexed by global item (see {@link itemTrainCounts}); a warm item is long-tail when it has
- * fewer than `longTailMax` training events.
+ * indexed by global item (the protocol's `trainCount`: training events = training positives);
+ * a warm item is long-tail when it has fewer than `longTailMax` training events.
  */
 export function sliceClasses(s: RankSamples, order: ItemOrder, trainCount: Int32Array, longTailMax: number): Uint8Array {
   if (!Number.isInteger(longTailMax) || longTailMax < 1) throw new ValueError(`longTailMax: expected an integer >= 1, got ${longTailMax}`, 'longTailMax');

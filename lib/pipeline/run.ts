@@ -43,12 +43,11 @@ import {
   type VariantMetrics,
   type VariantResult,
 } from './results.js';
-import { itemTrainCounts, sliceClasses, sliceSizes } from './evaluate.js';
+import { sliceClasses, sliceSizes } from './evaluate.js';
 import type { RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import { loadData, writeJson, writeText } from './io.js';
 import { writeNpy } from '../data/npy.js';
-import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { renderReport } from './report.js';
 
@@ -99,11 +98,6 @@ interface PointRun {
   workers: number;
 }
 
-/** The share of training users a protocol configuration keeps (`protocol.trainUserFraction`, default 1). */
-function trainUserFraction(p: RunConfig['protocol']): number {
-  return (p as { trainUserFraction?: number }).trainUserFraction ?? 1;
-}
-
 /**
  * Builds the protocol of `protocolCfg`, everything the variants need from it, and trains every
  * (spec, seed). `timings` receives this pass's steps.
@@ -139,17 +133,17 @@ async function runPoint(
   const train = toRankSamples(P.train, P, order, { maxHistory: protocolCfg.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: protocolCfg.seed });
   const validation = toRankSamples(P.validation, P, order);
   const test = toRankSamples(P.test, P, order);
-  const counts = itemTrainCounts(P.train, P.numItems);
   const longTailMax = cfg.evaluation.longTailMax;
   // Slice classes (cold / warm / long-tail) ride in the warm-mask fields: sliceMetrics reads both.
+  // P.trainCount = training events per item = its training positives (at this fraction).
   const ctx: RankContext = {
     numUsers: P.numTrainUsers,
     numWarm: order.numWarm,
     train,
     validation,
     test,
-    warmValidation: sliceClasses(validation, order, counts, longTailMax),
-    warmTest: sliceClasses(test, order, counts, longTailMax),
+    warmValidation: sliceClasses(validation, order, P.trainCount, longTailMax),
+    warmTest: sliceClasses(test, order, P.trainCount, longTailMax),
     items: (spec) => itemFeatures(spec, prep),
     codeFeatures: cfg.codes.features,
   };
@@ -247,7 +241,7 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
  */
 async function dataEfficiencyCurve(ds: Dataset, cfg: RunConfig, main: PointRun, progress: Progress, timings: Record<string, number>): Promise<CurveFractionResult[]> {
   const t0 = Date.now();
-  const mainFraction = trainUserFraction(cfg.protocol);
+  const mainFraction = cfg.protocol.trainUserFraction;
   const specs = cfg.variants.map((v) => VARIANT_SPECS[v]);
   const out: CurveFractionResult[] = [];
   for (const fraction of cfg.trainFractions) {
@@ -256,12 +250,7 @@ async function dataEfficiencyCurve(ds: Dataset, cfg: RunConfig, main: PointRun, 
     if (fraction === mainFraction) point = main;
     else {
       progress.log(`data-efficiency curve: ${fraction} of the training users`);
-      const protocolCfg: RunConfig['protocol'] & { trainUserFraction: number } = { ...cfg.protocol, trainUserFraction: fraction };
-      point = await runPoint(ds, cfg, protocolCfg, specs, progress, {});
-      // A protocol that ignored the option would give the main run again under another label.
-      if (trainUserFraction(point.P.options as RunConfig['protocol']) !== fraction) {
-        throw new ValueError(`trainFractions: the protocol did not apply trainUserFraction ${fraction} (it reports ${trainUserFraction(point.P.options as RunConfig['protocol'])})`, 'trainFractions');
-      }
+      point = await runPoint(ds, cfg, { ...cfg.protocol, trainUserFraction: fraction }, specs, progress, {});
     }
     const variants = testMetrics(point.runs, cfg.variants);
     const paired = pairedDifferences(variants);
