@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
 import { fakeResults } from './fixtures/pipeline/fake-results.js';
+import { lineChart, barChart } from '../dist/pipeline/report_svg.js';
 
 const { stat, aggregateRuns, summaryTable, renderReport, VARIANTS, SLICES, METRICS } = q.pipeline;
 
@@ -131,6 +132,28 @@ describe('pipeline results and report', () => {
     assert.match(html, /<th colspan="3">longtail<\/th>/);
     assert.ok(html.includes('<td>n/a</td>'), 'missing slice shown as n/a');
     assert.equal(summaryTable(r.variants).split('\n').length, 2 + VARIANTS.length);
+  });
+
+  it('chart legends wrap long names onto extra rows instead of overlapping them', () => {
+    const names = ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm', 'id+random-codes', 'qarm-unaligned'];
+    for (const [chart, width] of [[lineChart, 360], [barChart, 420], [lineChart, 1400]]) {
+      const svg = chart === lineChart
+        ? lineChart({ title: 't', series: names.map((n, i) => ({ name: n, x: [1, 2], y: [i, i + 1] })), width, height: 240 })
+        : barChart({ title: 't', groups: ['all'], series: names.map((n, i) => ({ name: n, values: [0.5 + 0.01 * i] })), width, height: 240 });
+      const entries = [...svg.matchAll(/<text x="([0-9.]+)" y="([0-9.]+)" class="lg">([^<]+)<\/text>/g)].map((m) => ({ x: +m[1], y: +m[2], n: m[3] }));
+      assert.deepEqual(entries.map((e) => e.n), names);
+      // At least 6 px per character of the 11 px font between neighbours in a row, and no entry past the right edge.
+      for (let i = 1; i < entries.length; i++) {
+        if (entries[i].y === entries[i - 1].y) assert.ok(entries[i].x - entries[i - 1].x >= 14 + 6 * entries[i - 1].n.length, `${entries[i - 1].n} overlaps ${entries[i].n}`);
+        else assert.ok(entries[i].y > entries[i - 1].y && entries[i].x < entries[i - 1].x, 'a new row below');
+      }
+      for (const e of entries) assert.ok(e.x + 6 * e.n.length <= width, `${e.n} inside the chart`);
+      const rows = new Set(entries.map((e) => e.y)).size;
+      const h = +svg.match(/viewBox="0 0 [0-9.]+ ([0-9.]+)"/)[1];
+      assert.equal(h, 240 + (rows - 1) * 14, 'the chart grows by the extra legend rows');
+      if (width < 500) assert.ok(rows >= 2, 'seven names need two rows in a narrow chart');
+      else assert.equal(rows, 1);
+    }
   });
 
   it('renders a run without alignment or code statistics', () => {

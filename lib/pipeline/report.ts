@@ -152,7 +152,7 @@ function dataEfficiencySection(r: Results): string {
       errors: curve.map((c) => c.variants[n]?.[s]?.auc?.std ?? NaN),
       color: PALETTE[vi % PALETTE.length],
     })),
-    xLabel: 'share of training users', yLabel: 'AUC', xTicks: xs, width: 420, height: 300,
+    xLabel: 'share of training users', yLabel: 'AUC', xTicks: xs, width: 400, height: 300,
   }));
   out.push(`<div class="charts">${charts.join('')}</div>`);
   const head = `<tr><th rowspan="2">fraction</th><th rowspan="2">variant</th><th colspan="${CURVE_SLICES.length}">test AUC</th><th colspan="${CURVE_SLICES.length}">qarm − variant (AUC, per seed)</th></tr><tr>${CURVE_SLICES.map((s) => `<th>${s}</th>`).join('')}${CURVE_SLICES.map((s) => `<th>${s}</th>`).join('')}</tr>`;

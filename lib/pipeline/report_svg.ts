@@ -92,8 +92,9 @@ export function barChart(c: BarChartInput): string {
     });
   });
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${m.t + ph}" y2="${m.t + ph}" class="axis"/>`);
-  parts.push(legend(c.series.map((s) => s.name), m.l, H - 18, W - m.l - m.r));
-  return svg(W, H, parts);
+  const lg = legend(c.series.map((s) => s.name), m.l, H - 18, W - m.l - m.r);
+  parts.push(lg.svg);
+  return svg(W, H + lg.extra, parts);
 }
 
 export interface LineChartInput {
@@ -152,21 +153,35 @@ export function lineChart(c: LineChartInput): string {
     }
   });
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" class="frame"/>`);
-  parts.push(legend(c.series.map((s) => s.name), m.l, H - 12, pw, c.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length])));
-  return svg(W, H, parts);
+  const lg = legend(c.series.map((s) => s.name), m.l, H - 12, W - m.l - m.r, c.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]));
+  parts.push(lg.svg);
+  return svg(W, H + lg.extra, parts);
 }
 
-/** Legend entries in one row; entries with an empty name (repeated seeds) are skipped. */
-function legend(names: string[], x: number, y: number, width: number, colors?: string[]): string {
+/** Approximate advance of one character of the 11 px legend font (no font metrics offline). */
+const LEGEND_CHAR_PX = 6.4;
+const LEGEND_ROW_PX = 14;
+
+/**
+ * Legend entries left to right, each as wide as its name, wrapping onto extra rows below `y`
+ * when they do not fit `width` (long variant names used to overlap); entries with an empty
+ * name (repeated seeds) are skipped. `extra`: the height the rows below the first one need.
+ */
+function legend(names: string[], x: number, y: number, width: number, colors?: string[]): { svg: string; extra: number } {
   const out: string[] = [];
   const shown = names.map((n, i) => ({ n, c: colors?.[i] ?? PALETTE[i % PALETTE.length] })).filter((e) => e.n !== '');
-  const per = Math.max(60, Math.min(140, width / Math.max(1, shown.length)));
-  shown.forEach(({ n, c }, i) => {
-    const lx = x + i * per;
-    out.push(`<rect x="${num(lx)}" y="${y - 9}" width="10" height="10" fill="${c}"/>`);
-    out.push(`<text x="${num(lx + 14)}" y="${y}" class="lg">${esc(n)}</text>`);
-  });
-  return out.join('');
+  let lx = x, ly = y;
+  for (const { n, c } of shown) {
+    const w = Math.max(60, 14 + n.length * LEGEND_CHAR_PX + 12);
+    if (lx > x && lx + w > x + width) {
+      lx = x;
+      ly += LEGEND_ROW_PX;
+    }
+    out.push(`<rect x="${num(lx)}" y="${ly - 9}" width="10" height="10" fill="${c}"/>`);
+    out.push(`<text x="${num(lx + 14)}" y="${ly}" class="lg">${esc(n)}</text>`);
+    lx += w;
+  }
+  return { svg: out.join(''), extra: ly - y };
 }
 
 function svg(w: number, h: number, parts: string[]): string {
