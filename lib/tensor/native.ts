@@ -6,7 +6,7 @@
  */
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { fromNativeError } from '../errors.js';
+import { fromNativeError, IOError } from '../errors.js';
 
 /** Functions the addon exports. Modules that add native functions extend this interface. */
 export interface NativeAddon {
@@ -35,10 +35,44 @@ export interface NativeAddon {
 const require = createRequire(import.meta.url);
 const packageRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-function load(): NativeAddon {
+/**
+ * The error for a platform with neither a prebuilt binary nor a local build: the package ships
+ * linux-x64 (glibc) only, and with install scripts off (pnpm's default, `--ignore-scripts`)
+ * nothing compiled one, so say exactly how to. `searched` is node-gyp-build's message, whose
+ * `platform=`, `arch=` and `libc=` tags name the binary it looked for.
+ */
+function missingAddonError(searched: string): IOError {
+  const tag = (name: string, fallback: string): string => new RegExp(`\\b${name}=(\\S+)`).exec(searched)?.[1] ?? fallback;
+  const platform = tag('platform', process.platform);
+  const libc = platform === 'linux' ? ` (${tag('libc', 'glibc')})` : '';
+  return new IOError(
+    `qarm: no native addon for ${platform}-${tag('arch', process.arch)}${libc}, Node ${process.version}.\n` +
+      `The npm package carries a prebuilt binary for linux-x64 (glibc) only; elsewhere qarm's install ` +
+      `script compiles the addon, and it did not run here (install scripts disabled, as with pnpm or ` +
+      `\`npm install --ignore-scripts\`) or it failed. In a clone, \`npm ci\` or \`npm run build:native\` compiles it.\n` +
+      `Build it from source (needs python3, make and a C++17 compiler), then import qarm again:\n` +
+      `  npm rebuild qarm --ignore-scripts=false      (pnpm: pnpm rebuild qarm)\n` +
+      `or, in the package folder:\n` +
+      `  cd ${packageRoot} && npx node-gyp rebuild`,
+  );
+}
+
+function loadBinding(): Record<string, unknown> {
   // QARM_ADDON_PATH names a specific build (e.g. the sanitizer build of `npm run test:asan`).
   const override = process.env.QARM_ADDON_PATH;
-  const raw = (override ? require(override) : require('node-gyp-build')(packageRoot)) as Record<string, unknown>;
+  if (override) return require(override) as Record<string, unknown>;
+  try {
+    return require('node-gyp-build')(packageRoot) as Record<string, unknown>;
+  } catch (e) {
+    // node-gyp-build's own message lists ABI tags, not a way out; other errors (a binary that
+    // fails to load) are kept as they are.
+    if (e instanceof Error && e.message.startsWith('No native build was found')) throw missingAddonError(e.message);
+    throw e;
+  }
+}
+
+function load(): NativeAddon {
+  const raw = loadBinding();
   const wrapped: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(raw)) {
     if (typeof fn !== 'function') {
