@@ -58,7 +58,7 @@ export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tens
   }
   const rows = (x: Float32Array, kernel: 'logsumexpRows' | 'softmaxRows'): Float32Array => {
     const t = tensor(x, [b, b]);
-    const y = runKernel<Tensor>(kernel, { x: t }, { rows: b, cols: b, outShape: [b, 1] });
+    const y = runKernel(kernel, { x: t }, { rows: b, cols: b, outShape: [b, 1] });
     const out = Float32Array.from(y.f32());
     t.dispose();
     y.dispose();

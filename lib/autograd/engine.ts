@@ -108,7 +108,7 @@ function accumulate(a: Grad, b: Grad): Grad {
 /** `g` itself when nothing else can reach its storage, else a copy. */
 function ownedGrad(g: Tensor, given: Tensor | null, leafGrads: Set<Tensor>): Tensor {
   const shared = g === given || leafGrads.has(g) || g.gradFn !== null || g.requiresGrad || g.storage('grad').refs > 1;
-  return shared ? runKernel<Tensor>('copy', { x: g }) : g;
+  return shared ? runKernel('copy', { x: g }) : g;
 }
 
 /** Computes gradients of `root` (a scalar unless `grad` is given) with respect to every leaf that requires them. */

@@ -53,7 +53,7 @@ export class RowSparseGrad {
    */
   coalesce(): RowSparseGrad {
     if (this.coalesced) return this;
-    const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceRows', { indices: this.indices, source: this.values }, {
+    const [idx, values] = runKernel('coalesceRows', { indices: this.indices, source: this.values }, {
       rows: this.denseShape[0],
       rowShape: this.denseShape.slice(1),
     });
@@ -62,7 +62,7 @@ export class RowSparseGrad {
 
   /** A dense tensor equal to `dense + this`. */
   addToDense(dense: Tensor): Tensor {
-    const out = runKernel<Tensor>('copy', { x: dense });
+    const out = runKernel('copy', { x: dense });
     runKernel('scatterAddRows', { target: out, indices: this.indices, source: this.values });
     return out;
   }

@@ -79,7 +79,7 @@ function bceOnDevice(logits: Tensor, labels: Tensor | Float32Array, reduction: s
   if (y.size !== n) throw new ShapeError(`argument 'labels' has ${y.size} entries, 'logits' has ${n}`, 'labels');
   if (reduction === 'mean' && n === 0) throw new ValueError("argument 'logits' is empty", 'logits');
   const x = reshape(logits, [n, 1]);
-  const zero = runKernel<Tensor>('fill', {}, { shape: [n, 1], value: 0, device: logits.device });
+  const zero = runKernel('fill', {}, { shape: [n, 1], value: 0, device: logits.device });
   const softplus = logsumexp(concat([zero, x], 1));
   const per = reshape(sub(softplus, mul(reshape(logits, [n]), reshape(y, [n]))), logits.shape);
   if (reduction === 'none') return per;

@@ -205,7 +205,7 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
     const { indices, distances } = nearest(train, centroids, { k: 1 });
     history.push(sumF32(distances.f32()));
     const assign = indices.view([nt]);
-    const counts = runKernel<Tensor>('kmeansUpdate', { x: train, assignments: assign, centroids });
+    const counts = runKernel('kmeansUpdate', { x: train, assignments: assign, centroids });
     splits += splitEmpty(c, counts.i32(), k, d, nt, g);
     indices.dispose();
     distances.dispose();

@@ -55,7 +55,7 @@ function check(x: Tensor, codebook: Tensor, opts: NearestOptions): { k: number; 
  */
 export function nearest(x: Tensor, codebook: Tensor, opts: NearestOptions = {}): NearestResult {
   const attrs = check(x, codebook, opts);
-  return runKernel<NearestResult>('nearest', { x, codebook }, attrs);
+  return runKernel('nearest', { x, codebook }, attrs);
 }
 
 /**
@@ -64,5 +64,5 @@ export function nearest(x: Tensor, codebook: Tensor, opts: NearestOptions = {}):
  */
 export async function nearestAsync(x: Tensor, codebook: Tensor, opts: NearestOptions = {}): Promise<NearestResult> {
   const attrs = check(x, codebook, opts);
-  return runKernel<Promise<NearestResult>>('nearestAsync', { x, codebook }, attrs);
+  return runKernel('nearestAsync', { x, codebook }, attrs);
 }

@@ -90,7 +90,7 @@ export class RQKMeans {
       this.codebooks.push(km.centroids);
       const q = empty([n, d]);
       const next = empty([n, d]);
-      const err = runKernel<number>('rvqLevelForward', { residual, codebook: km.centroids, codes: km.assignments, quantized: q, next });
+      const err = runKernel('rvqLevelForward', { residual, codebook: km.centroids, codes: km.assignments, quantized: q, next });
       this.relativeError.push(total > 0 ? err / total : 0);
       q.dispose();
       km.assignments.dispose();
@@ -120,7 +120,7 @@ export class RQKMeans {
       const ia = indices.i32();
       for (let i = 0; i < n; i++) codes[i * this.levels + l] = ia[i];
       const next = empty([n, d]);
-      runKernel<number>('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
+      runKernel('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
       indices.dispose();
       residual.dispose();
       residual = next;

@@ -71,16 +71,16 @@ export function residualQuantize(x: Tensor, codebooks: Tensor[], opts: { beta?: 
       const ca = c.i32();
       for (let i = 0; i < n; i++) codes[i * L + l] = ca[i];
       const next = Tensor.fromArray(rows.f32().subarray(l * nd, (l + 1) * nd), [n, d], 'float32');
-      sq += runKernel<number>('rvqLevelForward', { residual, codebook: cb, codes: c, quantized, next });
+      sq += runKernel('rvqLevelForward', { residual, codebook: cb, codes: c, quantized, next });
       levelCodes.push(c);
       levelInputs.push(residual);
       residual = next;
     }
   });
   const value = sq / nd;
-  record('rvqSte', quantized, [x], (dy) => [runKernel<Tensor>('rvqSteBackward', { gradOut: dy }, { levels: 0, shape: x.shape, scale: 0 })]);
+  record('rvqSte', quantized, [x], (dy) => [runKernel('rvqSteBackward', { gradOut: dy }, { levels: 0, shape: x.shape, scale: 0 })]);
   const commitLoss = record('rvqCommitment', scalar(value), [x], (dy) => [
-    runKernel<Tensor>('rvqSteBackward', { rows }, { levels: L, shape: x.shape, scale: (2 * dy.item()) / nd }),
+    runKernel('rvqSteBackward', { rows }, { levels: L, shape: x.shape, scale: (2 * dy.item()) / nd }),
   ]);
   const codebookLoss = record('rvqCodebookLoss', scalar(value), codebooks, (dy) =>
     codebooks.map((cb, l) => {
@@ -219,7 +219,7 @@ export class ResidualVQ extends Module {
         distances.dispose();
         const next = empty([n, d]);
         const q = empty([n, d]);
-        runKernel<number>('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
+        runKernel('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
         indices.dispose();
         q.dispose();
         residual.dispose();
@@ -258,7 +258,7 @@ export class ResidualVQ extends Module {
       const codes = new Int32Array(n);
       for (let i = 0; i < n; i++) codes[i] = all[i * L + l];
       const ct = Tensor.fromArray(codes, [n], 'int32');
-      const { counts, sums } = runKernel<{ counts: Tensor; sums: Tensor }>('vqCodeSums', { x: res.levelInputs[l], codes: ct }, { K });
+      const { counts, sums } = runKernel('vqCodeSums', { x: res.levelInputs[l], codes: ct }, { K });
       const cnt = counts.f32();
       const sm = sums.f32();
       const u = this.usage[l];

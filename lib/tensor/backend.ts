@@ -1,25 +1,46 @@
 /**
  * Kernel registry (after tfjs-core's kernel_registry): ops call kernels by name; each device
- * backend registers its implementations. A call checks that its tensor inputs are alive and
- * on one device, then runs that device's kernel.
+ * backend registers its implementations. Both sides are typed by the kernel table
+ * (kernel_table.ts), so a call's inputs, attributes and result are checked at compile time.
+ * A call checks that its tensor inputs are alive and on one device, then runs that device's
+ * kernel.
  */
 import { DeviceError, ValueError } from '../errors.js';
 import type { Device } from './dtype.js';
+import type { KernelAttrs, KernelImpl, KernelImpls, KernelInputs, KernelName, KernelOutput } from './kernel_table.js';
 import { Tensor } from './tensor.js';
 
-/** A kernel: named tensor inputs and plain attributes in, tensor(s) out. */
-export type KernelFn = (inputs: Record<string, Tensor>, attrs: Record<string, unknown>) => unknown;
+export type { KernelAttrs, KernelImpl, KernelImpls, KernelInputs, KernelName, KernelOutput } from './kernel_table.js';
 
-const registry = new Map<string, KernelFn>();
+// Each entry was stored by registerKernel under its own name, so the type of the key holds.
+type AnyKernel = (inputs: object, attrs: object) => unknown;
+const registry = new Map<string, AnyKernel>();
 
-/** Registers `fn` as kernel `name` on `device`, replacing any earlier one. */
-export function registerKernel(name: string, device: Device, fn: KernelFn): void {
-  registry.set(`${name}@${device}`, fn);
+/**
+ * Registers `fn` as kernel `name` on `device`.
+ * @throws ValueError when `name` already has a kernel on `device`: a silent replacement would
+ *   run whichever module loaded last.
+ */
+export function registerKernel<K extends KernelName>(name: K, device: Device, fn: KernelImpl<K>): void {
+  const key = `${name}@${device}`;
+  if (registry.has(key)) throw new ValueError(`kernel '${name}' is already registered on ${device}`, 'name');
+  registry.set(key, fn as AnyKernel);
+}
+
+/** Registers every kernel of a backend on `device`. */
+export function registerBackend(device: Device, impls: KernelImpls): void {
+  for (const name of Object.keys(impls) as KernelName[]) registerKernel(name, device, impls[name] as KernelImpl<typeof name>);
 }
 
 /** Whether a kernel exists for `name` on `device`. */
 export function hasKernel(name: string, device: Device): boolean {
   return registry.has(`${name}@${device}`);
+}
+
+/** Names of the kernels registered on `device`, sorted. */
+export function kernelNames(device: Device): string[] {
+  const suffix = `@${device}`;
+  return [...registry.keys()].filter((k) => k.endsWith(suffix)).map((k) => k.slice(0, -suffix.length)).sort();
 }
 
 /** Device shared by all inputs; throws naming the first input that differs or is disposed. */
@@ -39,11 +60,20 @@ export function commonDevice(inputs: Record<string, Tensor>): Device {
   return device ?? 'cpu';
 }
 
+/** Attributes may be left out when the kernel has none that are required. */
+type AttrsArg<K extends KernelName> = Record<string, never> extends KernelAttrs<K> ? [attrs?: KernelAttrs<K>] : [attrs: KernelAttrs<K>];
+
 /** Runs kernel `name` on the device its inputs live on. */
-export function runKernel<T = Tensor>(name: string, inputs: Record<string, Tensor>, attrs: Record<string, unknown> = {}): T {
+export function runKernel<K extends KernelName>(name: K, inputs: KernelInputs<K>, ...rest: AttrsArg<K>): KernelOutput<K> {
+  const attrs: object = rest[0] ?? {};
+  const tensors = inputs as Record<string, Tensor>;
   // Creation kernels have no tensor inputs and name their device in `attrs.device`.
-  const device = Object.keys(inputs).length ? commonDevice(inputs) : ((attrs.device as Device | undefined) ?? 'cpu');
+  const device = Object.keys(tensors).length ? commonDevice(tensors) : creationDevice(attrs);
   const fn = registry.get(`${name}@${device}`);
   if (!fn) throw new DeviceError(`no '${name}' kernel is available on ${device}`);
-  return fn(inputs, attrs) as T;
+  return fn(inputs, attrs) as KernelOutput<K>;
+}
+
+function creationDevice(attrs: object): Device {
+  return 'device' in attrs && attrs.device !== undefined ? (attrs.device as Device) : 'cpu';
 }

@@ -17,8 +17,8 @@ export interface NativeAddon {
   sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
     a: Float32Array, b: Float32Array, beta: number, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, n: number): void;
-  binary(op: number, a: Float32Array, aStrides: number[], b: Float32Array, bStrides: number[],
-    out: Float32Array, shape: number[]): void;
+  binary(op: number, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[],
+    out: Float32Array, shape: readonly number[]): void;
   axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array, n: number): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, len: number, inner: number): void;
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;

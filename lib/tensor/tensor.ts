@@ -29,6 +29,17 @@ export function shapeSize(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * `shape` with dimension `axis` resized to `size`, and the element counts before and after
+ * that axis: concatenations, slices and pads walk their tensors as [outer, size, inner].
+ * @internal
+ */
+export function resizeAxis(shape: readonly number[], axis: number, size: number): { shape: number[]; outer: number; inner: number } {
+  const out = shape.slice();
+  out[axis] = size;
+  return { shape: out, outer: shapeSize(shape.slice(0, axis)), inner: shapeSize(shape.slice(axis + 1)) };
+}
+
 /** Throws a ShapeError unless every entry is a non-negative integer. */
 export function checkShape(shape: readonly number[], argument = 'shape'): void {
   if (!Array.isArray(shape)) throw new ShapeError(`argument '${argument}' must be an array of integers`, argument);

@@ -2,7 +2,7 @@
 import { ValueError } from '../../errors.js';
 import { runKernel } from '../../tensor/backend.js';
 import { Tensor } from '../../tensor/tensor.js';
-import type { BinaryName } from '../../tensor/cpu/kernels.js';
+import type { BinaryName } from '../../tensor/op_codes.js';
 import { gradMath, record } from '../engine.js';
 import { broadcastShapes, broadcastStrides } from './broadcast.js';
 import { unbroadcast } from './reduce.js';
@@ -11,7 +11,7 @@ import { unbroadcast } from './reduce.js';
 export type TensorLike = Tensor | number;
 
 function scalarLike(v: number, like: Tensor): Tensor {
-  return runKernel<Tensor>('fill', {}, { shape: [], value: v, device: like.device });
+  return runKernel('fill', {}, { shape: [], value: v, device: like.device });
 }
 
 function asTensors(a: TensorLike, b: TensorLike): [Tensor, Tensor, boolean, boolean] {
@@ -24,7 +24,7 @@ function asTensors(a: TensorLike, b: TensorLike): [Tensor, Tensor, boolean, bool
 /** Forward of a broadcasting binary op, without gradient. @internal */
 export function binaryForward(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
-  return runKernel<Tensor>('binary', { a, b }, {
+  return runKernel('binary', { a, b }, {
     op,
     shape,
     aStrides: broadcastStrides(a.shape, shape),
@@ -61,7 +61,7 @@ export function binary(op: BinaryName, aIn: TensorLike, bIn: TensorLike): Tensor
       case 'pow': {
         // d/da a^b = b a^(b-1); d/db a^b = a^b ln a
         const ga = () => binaryForward('mul', dy, binaryForward('mul', b, binaryForward('pow', a, binaryForward('sub', b, scalarLike(1, b)))));
-        const gb = () => binaryForward('mul', dy, binaryForward('mul', out, runKernel<Tensor>('unary', { x: a }, { op: 'log' })));
+        const gb = () => binaryForward('mul', dy, binaryForward('mul', out, runKernel('unary', { x: a }, { op: 'log' })));
         return [da(ga), db(gb)];
       }
       case 'ge':
@@ -90,4 +90,4 @@ export const minimum = (a: TensorLike, b: TensorLike): Tensor => binary('min', a
 export const pow = (a: TensorLike, b: TensorLike): Tensor => binary('pow', a, b);
 
 gradMath.add = (a, b) => binaryForward('add', a, b);
-gradMath.onesLike = (t) => runKernel<Tensor>('fill', {}, { shape: t.shape, value: 1, device: t.device });
+gradMath.onesLike = (t) => runKernel('fill', {}, { shape: t.shape, value: 1, device: t.device });

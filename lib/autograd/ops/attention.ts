@@ -17,9 +17,9 @@ export function weightedPool(w: Tensor, k: Tensor): Tensor {
   if (w.rank !== 3 || k.rank !== 3 || w.shape[0] !== k.shape[0] || w.shape[2] !== k.shape[1]) {
     throw new ShapeError(`weightedPool(): arguments 'w' [${w.shape.join(', ')}] and 'k' [${k.shape.join(', ')}] must be [B, M, H] and [B, H, D]`, 'k');
   }
-  const out = runKernel<Tensor>('weightedPool', { w, k });
+  const out = runKernel('weightedPool', { w, k });
   return record('weightedPool', out, [w, k], (dy) => {
-    const [dw, dk] = runKernel<[Tensor | null, Tensor | null]>('weightedPoolBackward', { w, k, dout: dy }, {
+    const [dw, dk] = runKernel('weightedPoolBackward', { w, k, dout: dy }, {
       needW: w.requiresGrad,
       needK: k.requiresGrad,
     });
@@ -44,9 +44,9 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
   if (W1.rank !== 2 || W1.shape[1] !== 4 * K || b1.size !== A || w2.size !== A || b2.size !== 1) {
     throw new ShapeError(`dinScores(): weights must be W1 [A, ${4 * K}], b1 [A], w2 [1, A], b2 [1]`, 'W1');
   }
-  const scores = runKernel<Tensor>('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
+  const scores = runKernel('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
   return record('dinScores', scores, [query, keys, W1, b1, w2, b2], (dy) => {
-    const [dq, dk, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinScoresBackward', { query, keys, W1, b1, w2, dscores: dy }, {
+    const [dq, dk, dW1, db1, dw2, db2] = runKernel('dinScoresBackward', { query, keys, W1, b1, w2, dscores: dy }, {
       activation,
       needQ: query.requiresGrad,
       needK: keys.requiresGrad,
@@ -77,9 +77,9 @@ export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tenso
   }
   const inputs = [rep, W1, b1, w2, b2];
   const cache: { value?: unknown } | undefined = needsGrad(inputs) ? {} : undefined;
-  const out = runKernel<Tensor>('dinAttentionPool', { rep, masks, W1, b1, w2, b2 }, { B, H, activation, cache });
+  const out = runKernel('dinAttentionPool', { rep, masks, W1, b1, w2, b2 }, { B, H, activation, cache });
   return record('dinAttentionPool', out, inputs, (dy) => {
-    const [drep, dW1, db1, dw2, db2] = runKernel<(Tensor | null)[]>('dinAttentionPoolBackward', { rep, masks, W1, b1, w2, b2, dpooled: dy }, {
+    const [drep, dW1, db1, dw2, db2] = runKernel('dinAttentionPoolBackward', { rep, masks, W1, b1, w2, b2, dpooled: dy }, {
       B, H, activation, needRep: rep.requiresGrad, cache,
     });
     return [drep, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];

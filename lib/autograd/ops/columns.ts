@@ -24,12 +24,12 @@ export function concatLast(xs: readonly Tensor[]): Tensor {
   const total = widths.reduce((a, b) => a + b, 0);
   const inputs: Record<string, Tensor> = {};
   xs.forEach((t, i) => (inputs[`xs[${i}]`] = t));
-  const y = runKernel<Tensor>('concatColumns', inputs, { rows, outShape: [...lead, total] });
+  const y = runKernel('concatColumns', inputs, { rows, outShape: [...lead, total] });
   return record('concatLast', y, xs, (dy) => {
     let start = 0;
     return xs.map((t, i) => {
       const g = t.requiresGrad
-        ? runKernel<Tensor>('sliceColumns', { x: dy }, { rows, cols: total, start, width: widths[i], outShape: t.shape })
+        ? runKernel('sliceColumns', { x: dy }, { rows, cols: total, start, width: widths[i], outShape: t.shape })
         : null;
       start += widths[i];
       return g;
@@ -46,15 +46,15 @@ export function sliceLast(x: Tensor, start: number, width: number): Tensor {
   }
   const rows = x.size / Math.max(cols, 1);
   const outShape = [...x.shape.slice(0, -1), width];
-  const y = runKernel<Tensor>('sliceColumns', { x }, { rows, cols, start, width, outShape });
+  const y = runKernel('sliceColumns', { x }, { rows, cols, start, width, outShape });
   return record('sliceLast', y, [x], (dy) => {
     const parts: Tensor[] = [];
-    const zeros = (w: number) => runKernel<Tensor>('fill', {}, { shape: [...x.shape.slice(0, -1), w], value: 0, device: x.device });
+    const zeros = (w: number) => runKernel('fill', {}, { shape: [...x.shape.slice(0, -1), w], value: 0, device: x.device });
     if (start > 0) parts.push(zeros(start));
     parts.push(dy);
     if (cols - start - width > 0) parts.push(zeros(cols - start - width));
     const ins: Record<string, Tensor> = {};
     parts.forEach((t, i) => (ins[`xs[${i}]`] = t));
-    return [runKernel<Tensor>('concatColumns', ins, { rows, outShape: x.shape })];
+    return [runKernel('concatColumns', ins, { rows, outShape: x.shape })];
   });
 }

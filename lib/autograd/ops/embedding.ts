@@ -3,7 +3,7 @@
  * row-sparse (only the rows a batch touched, duplicates summed deterministically).
  */
 import { ShapeError, ValueError } from '../../errors.js';
-import { runKernel } from '../../tensor/backend.js';
+import { runKernel, type KernelInputs } from '../../tensor/backend.js';
 import { Tensor } from '../../tensor/tensor.js';
 import { record, type Grad } from '../engine.js';
 import { RowSparseGrad } from '../sparse.js';
@@ -41,7 +41,7 @@ export function indexAdd(target: Tensor, indices: Tensor, source: Tensor): Tenso
   if (source.rank !== target.rank || source.shape[0] !== indices.size || source.shape.slice(1).join() !== rowShape.join()) {
     throw new ShapeError(`indexAdd(): argument 'source' [${source.shape.join(', ')}] must be [${[indices.size, ...rowShape].join(', ')}]`, 'source');
   }
-  return runKernel<Tensor>('indexAdd', { target, indices, source });
+  return runKernel('indexAdd', { target, indices, source });
 }
 
 /** Options of {@link embeddingLookup}. */
@@ -63,9 +63,9 @@ export function embeddingLookup(table: Tensor, indices: Tensor, opts: LookupOpti
   const pad = o.padNegative ?? false;
   checkTable(table);
   indices.i32(argName);
-  const y = runKernel<Tensor>(pad ? 'gatherRowsPadded' : 'gatherRows', { table, indices }, { argName });
+  const y = runKernel(pad ? 'gatherRowsPadded' : 'gatherRows', { table, indices }, { argName });
   return record('embeddingLookup', y, [table, indices], (dy) => {
-    const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceRows', { indices, source: dy }, {
+    const [idx, values] = runKernel('coalesceRows', { indices, source: dy }, {
       rows: table.shape[0],
       rowShape: table.shape.slice(1),
       argName,
@@ -108,13 +108,13 @@ export function embeddingBag(table: Tensor, values: Tensor, offsets: Tensor, opt
     if (weights.size !== values.size) throw new ShapeError(`argument 'weights' must have ${values.size} entries`, 'weights');
   }
   const mean = mode === 'mean';
-  const inputs: Record<string, Tensor> = { table, values, offsets };
+  const inputs: KernelInputs<'bagPool'> = { table, values, offsets };
   if (weights) inputs.weights = weights;
-  const y = runKernel<Tensor>('bagPool', inputs, { mean, argName });
+  const y = runKernel('bagPool', inputs, { mean, argName });
   return record('embeddingBag', y, [table, values, offsets], (dy) => {
-    const bwdInputs: Record<string, Tensor> = { values, offsets, dy };
+    const bwdInputs: KernelInputs<'bagBackward'> = { values, offsets, dy };
     if (weights) bwdInputs.weights = weights;
-    const [idx, vals] = runKernel<[Tensor, Tensor]>('bagBackward', bwdInputs, {
+    const [idx, vals] = runKernel('bagBackward', bwdInputs, {
       rows: table.shape[0],
       rowShape: table.shape.slice(1),
       mean,
@@ -152,11 +152,11 @@ export function embeddingLookupMulti(tables: readonly Tensor[], ids: readonly In
   const inputs: Record<string, Tensor> = {};
   tables.forEach((t, i) => (inputs[`tables[${i}]`] = t));
   const attrs = { ids: [...ids], group: [...group], G, n, dim: d, argName };
-  const y = runKernel<Tensor>('tbeLookup', inputs, attrs);
+  const y = runKernel('tbeLookup', inputs, attrs);
   return record('embeddingLookupMulti', y, tables, (dy) =>
     tables.map((t, i) => {
       if (!t.requiresGrad) return null;
-      const [idx, values] = runKernel<[Tensor, Tensor]>('coalesceStrided', { source: dy }, {
+      const [idx, values] = runKernel('coalesceStrided', { source: dy }, {
         ids: ids[i], rows: t.shape[0], dim: d, offset: group[i] * d, argName: `${argName}[${i}]`,
       });
       return tableGrad(t, idx, values);

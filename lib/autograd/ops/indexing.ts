@@ -15,9 +15,9 @@ function checkTable(t: Tensor, name: string): void {
 export function gather(table: Tensor, indices: Tensor): Tensor {
   checkTable(table, 'table');
   indices.i32('indices');
-  const y = runKernel<Tensor>('gatherRows', { table, indices });
+  const y = runKernel('gatherRows', { table, indices });
   return record('gather', y, [table, indices], (dy) => {
-    const g = runKernel<Tensor>('fill', {}, { shape: table.shape, value: 0, device: table.device });
+    const g = runKernel('fill', {}, { shape: table.shape, value: 0, device: table.device });
     runKernel('scatterAddRows', { target: g, indices, source: dy });
     return [g, null];
   });
@@ -39,9 +39,9 @@ export function scatterAdd(target: Tensor, indices: Tensor, source: Tensor): Ten
   if (nLead < 0 || source.shape.slice(nLead).join() !== rowShape.join() || lead.reduce((p, d) => p * d, 1) !== indices.size) {
     throw new ShapeError(`scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${[...indices.shape, ...rowShape].join(', ')}] (one row of shape [${rowShape.join(', ')}] per index)`, 'source');
   }
-  const y = runKernel<Tensor>('copy', { x: target });
+  const y = runKernel('copy', { x: target });
   runKernel('scatterAddRows', { target: y, indices, source });
-  return record('scatterAdd', y, [target, indices, source], (dy) => [dy, null, runKernel<Tensor>('gatherRows', { table: dy, indices }).view(source.shape)]);
+  return record('scatterAdd', y, [target, indices, source], (dy) => [dy, null, runKernel('gatherRows', { table: dy, indices }).view(source.shape)]);
 }
 
 function argReduce(x: Tensor, isMax: boolean): Tensor {
@@ -49,7 +49,7 @@ function argReduce(x: Tensor, isMax: boolean): Tensor {
     throw new ShapeError(`argument 'x' needs a non-empty last axis, got [${x.shape.join(', ')}]`, 'x');
   }
   const cols = x.shape[x.rank - 1];
-  return runKernel<Tensor>('argReduceRows', { x }, { rows: x.size / cols, cols, isMax, outShape: x.shape.slice(0, -1) });
+  return runKernel('argReduceRows', { x }, { rows: x.size / cols, cols, isMax, outShape: x.shape.slice(0, -1) });
 }
 
 /** Index of the largest value along the last axis (ties to the lower index; NaN wins). */

@@ -28,7 +28,7 @@ function forward(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
     );
   }
   const outShape = transA ? [rowsA, N] : [...lead, a.shape[a.rank - 2], N];
-  return runKernel<Tensor>('matmul', { a, b }, { M: rowsA, N, K: kA, transA, transB, outShape });
+  return runKernel('matmul', { a, b }, { M: rowsA, N, K: kA, transA, transB, outShape });
 }
 
 /**

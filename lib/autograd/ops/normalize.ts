@@ -12,14 +12,14 @@ export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
   }
   const cols = x.shape[x.rank - 1];
   const rows = x.size / cols;
-  const [y, norms] = runKernel<[Tensor, Tensor]>('l2NormalizeRows', { x }, { rows, cols, eps });
+  const [y, norms] = runKernel('l2NormalizeRows', { x }, { rows, cols, eps });
   return record('l2Normalize', y, [x], (dy) => {
     // dx = (dy − y ⟨dy, y⟩) / max(‖x‖, eps); below eps the map is linear: dx = dy / eps.
     const kept = [...x.shape.slice(0, -1), 1];
     const n = norms.toTypedArray();
-    const clamped = runKernel<Tensor>('copy', { x: norms.view(kept) });
+    const clamped = runKernel('copy', { x: norms.view(kept) });
     const c = clamped.toTypedArray();
-    const mask = runKernel<Tensor>('fill', {}, { shape: kept, value: 1, device: x.device });
+    const mask = runKernel('fill', {}, { shape: kept, value: 1, device: x.device });
     const m = mask.toTypedArray();
     for (let i = 0; i < rows; i++) {
       if (n[i] < eps) {
@@ -27,7 +27,7 @@ export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
         m[i] = 0;
       }
     }
-    const dot = runKernel<Tensor>('sumAxis', { x: binaryForward('mul', dy, y) }, { outer: rows, len: cols, inner: 1, outShape: kept });
+    const dot = runKernel('sumAxis', { x: binaryForward('mul', dy, y) }, { outer: rows, len: cols, inner: 1, outShape: kept });
     const proj = binaryForward('mul', y, binaryForward('mul', dot, mask));
     return [binaryForward('div', binaryForward('sub', dy, proj), clamped)];
   });

@@ -62,7 +62,7 @@ export function mean(x: Tensor, axis?: number | number[], keepDims = false): Ten
 /** `x` repeated along its size-1 (or missing leading) axes to `shape`. */
 export function broadcastTo(x: Tensor, shape: readonly number[]): Tensor {
   if (x.shape.join() === shape.join()) return x;
-  const zero = runKernel<Tensor>('fill', {}, { shape, value: 0, device: x.device });
+  const zero = runKernel('fill', {}, { shape, value: 0, device: x.device });
   return binary('add', zero, x);
 }
 

@@ -21,8 +21,8 @@ function normAxis(axis: number, rank: number): number {
 /** Transpose of a 2-D tensor. */
 export function transpose(x: Tensor): Tensor {
   if (x.rank !== 2) throw new ShapeError(`transpose(): argument 'x' must be 2-D, got [${x.shape.join(', ')}]`, 'x');
-  const y = runKernel<Tensor>('transpose2d', { x });
-  return record('transpose', y, [x], (dy) => [runKernel<Tensor>('transpose2d', { x: dy })]);
+  const y = runKernel('transpose2d', { x });
+  return record('transpose', y, [x], (dy) => [runKernel('transpose2d', { x: dy })]);
 }
 
 /** Joins tensors along `axis`; all other dimensions must agree. */
@@ -38,11 +38,11 @@ export function concat(xs: readonly Tensor[], axis = -1): Tensor {
   });
   const inputs: Record<string, Tensor> = {};
   xs.forEach((t, i) => (inputs[`xs[${i}]`] = t));
-  const y = runKernel<Tensor>('concat', inputs, { axis: ax });
+  const y = runKernel('concat', inputs, { axis: ax });
   return record('concat', y, xs, (dy) => {
     let start = 0;
     return xs.map((t) => {
-      const part = t.requiresGrad ? runKernel<Tensor>('slice', { x: dy }, { axis: ax, start, length: t.shape[ax] }) : null;
+      const part = t.requiresGrad ? runKernel('slice', { x: dy }, { axis: ax, start, length: t.shape[ax] }) : null;
       start += t.shape[ax];
       return part;
     });
@@ -55,6 +55,6 @@ export function slice(x: Tensor, axis: number, start: number, length: number): T
   if (!Number.isInteger(start) || !Number.isInteger(length) || start < 0 || length < 0 || start + length > x.shape[ax]) {
     throw new ValueError(`slice(): [${start}, ${start + length}) is outside axis ${ax} of size ${x.shape[ax]}`, 'start');
   }
-  const y = runKernel<Tensor>('slice', { x }, { axis: ax, start, length });
-  return record('slice', y, [x], (dy) => [runKernel<Tensor>('pad', { x: dy }, { axis: ax, before: start, size: x.shape[ax] })]);
+  const y = runKernel('slice', { x }, { axis: ax, start, length });
+  return record('slice', y, [x], (dy) => [runKernel('pad', { x: dy }, { axis: ax, before: start, size: x.shape[ax] })]);
 }

@@ -15,13 +15,13 @@ function rowsCols(x: Tensor, fn: string): [number, number] {
 
 function rowSum(x: Tensor): Tensor {
   const cols = x.shape[x.rank - 1];
-  return runKernel<Tensor>('sumAxis', { x }, { outer: x.size / cols, len: cols, inner: 1, outShape: [...x.shape.slice(0, -1), 1] });
+  return runKernel('sumAxis', { x }, { outer: x.size / cols, len: cols, inner: 1, outShape: [...x.shape.slice(0, -1), 1] });
 }
 
 /** softmax over the last axis. */
 export function softmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols(x, 'softmax');
-  const y = runKernel<Tensor>('softmaxRows', { x }, { rows, cols });
+  const y = runKernel('softmaxRows', { x }, { rows, cols });
   // dx = y ⊙ (dy − Σ dy⊙y)
   return record('softmax', y, [x], (dy) => {
     const dot = rowSum(binaryForward('mul', dy, y));
@@ -33,9 +33,9 @@ export function softmax(x: Tensor): Tensor {
 export function logsumexp(x: Tensor, keepDims = false): Tensor {
   const [rows, cols] = rowsCols(x, 'logsumexp');
   const kept = [...x.shape.slice(0, -1), 1];
-  const y = runKernel<Tensor>('logsumexpRows', { x }, { rows, cols, outShape: keepDims ? kept : x.shape.slice(0, -1) });
+  const y = runKernel('logsumexpRows', { x }, { rows, cols, outShape: keepDims ? kept : x.shape.slice(0, -1) });
   return record('logsumexp', y, [x], (dy) => {
-    const p = runKernel<Tensor>('softmaxRows', { x }, { rows, cols });
+    const p = runKernel('softmaxRows', { x }, { rows, cols });
     return [binaryForward('mul', p, dy.view(kept))];
   });
 }
@@ -43,11 +43,11 @@ export function logsumexp(x: Tensor, keepDims = false): Tensor {
 /** log softmax over the last axis (x − logsumexp(x)). */
 export function logSoftmax(x: Tensor): Tensor {
   const [rows, cols] = rowsCols(x, 'logSoftmax');
-  const lse = runKernel<Tensor>('logsumexpRows', { x }, { rows, cols, outShape: [...x.shape.slice(0, -1), 1] });
+  const lse = runKernel('logsumexpRows', { x }, { rows, cols, outShape: [...x.shape.slice(0, -1), 1] });
   const y = binaryForward('sub', x, lse);
   // dx = dy − softmax ⊙ Σ dy
   return record('logSoftmax', y, [x], (dy) => {
-    const p = runKernel<Tensor>('softmaxRows', { x }, { rows, cols });
+    const p = runKernel('softmaxRows', { x }, { rows, cols });
     return [binaryForward('sub', dy, binaryForward('mul', p, rowSum(dy)))];
   });
 }

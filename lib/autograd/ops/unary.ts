@@ -1,15 +1,15 @@
 /** Elementwise unary ops and their gradients. */
 import { runKernel } from '../../tensor/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
-import type { UnaryName } from '../../tensor/cpu/kernels.js';
+import type { UnaryName } from '../../tensor/op_codes.js';
 import { record } from '../engine.js';
 import { binaryForward } from './arith.js';
 
 function un(op: UnaryName, x: Tensor): Tensor {
-  return runKernel<Tensor>('unary', { x }, { op });
+  return runKernel('unary', { x }, { op });
 }
 function scalar(v: number, like: Tensor): Tensor {
-  return runKernel<Tensor>('fill', {}, { shape: [], value: v, device: like.device });
+  return runKernel('fill', {}, { shape: [], value: v, device: like.device });
 }
 const mul = (a: Tensor, b: Tensor) => binaryForward('mul', a, b);
 

@@ -38,7 +38,7 @@ export abstract class Optimizer {
     let s = this.state.get(p);
     if (!s) {
       s = {};
-      for (const n of names) s[n] = keep(runKernel<Tensor>('fill', {}, { shape: p.shape, value: 0, device: p.device }));
+      for (const n of names) s[n] = keep(runKernel('fill', {}, { shape: p.shape, value: 0, device: p.device }));
       this.state.set(p, s);
     }
     return s;

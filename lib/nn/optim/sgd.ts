@@ -1,4 +1,4 @@
-import { runKernel } from '../../tensor/backend.js';
+import { runKernel, type KernelInputs } from '../../tensor/backend.js';
 import type { Tensor } from '../../tensor/tensor.js';
 import { checkHyper } from './hyper.js';
 import { Optimizer } from './optimizer.js';
@@ -28,9 +28,9 @@ export class SGD extends Optimizer {
     for (const p of this.params) {
       const dg = this.denseGrad(p);
       if (!dg) continue;
-      const inputs: Record<string, Tensor> = { param: p, grad: dg.grad };
+      const inputs: KernelInputs<'sgdUpdate'> = { param: p, grad: dg.grad };
       if (this.opts.momentum !== 0) inputs.velocity = this.stateOf(p, ['velocity']).velocity;
-      runKernel('sgdUpdate', inputs, this.opts as unknown as Record<string, unknown>);
+      runKernel('sgdUpdate', inputs, this.opts);
       if (dg.temporary) dg.grad.dispose();
     }
   }

@@ -3,8 +3,8 @@
  * (coalesce), pooled bags and the fused row-sparse optimizer steps. Thin wrappers over
  * native/binding/bind_embedding.cc.
  */
-import { registerKernel } from '../backend.js';
 import { uninitialized } from '../creation.js';
+import type { KernelGroup } from '../kernel_table.js';
 import { native } from '../native.js';
 import { Tensor } from '../tensor.js';
 
@@ -45,175 +45,179 @@ declare module '../native.js' {
   }
 }
 
+const ACT = { sigmoid: 0, relu: 1 } as const;
+
+// The scorer activations a forward kept in `attrs.cache`, when it ran on this backend.
+const cachedScores = (cache: { value?: unknown } | undefined) => (cache?.value instanceof Float32Array ? cache.value : null);
+
 function rowsDim(t: Tensor): [number, number] {
   const rows = t.shape[0] ?? 1;
   return [rows, rows ? t.size / rows : 0];
 }
 
-registerKernel('indexAdd', 'cpu', ({ target, indices, source }, attrs) => {
-  const [rows, dim] = rowsDim(target);
-  native.indexAdd(target.f32('target'), rows, dim, indices.i32('indices'), source.f32('source'), (attrs.argName as string) ?? 'indices');
-  return target;
-});
+/** Embedding-table, column and attention kernels on the CPU. @internal */
+export const cpuEmbeddingKernels = {
+  indexAdd: ({ target, indices, source }, attrs) => {
+    const [rows, dim] = rowsDim(target);
+    native.indexAdd(target.f32('target'), rows, dim, indices.i32('indices'), source.f32('source'), attrs.argName ?? 'indices');
+    return target;
+  },
 
-// Rows of `table` at `indices`, zeros where an index is negative (padding).
-registerKernel('gatherRowsPadded', 'cpu', ({ table, indices }, attrs) => {
-  const [rows, dim] = rowsDim(table);
-  const out = Tensor.fromArray(new Float32Array(indices.size * dim), [...indices.shape, ...table.shape.slice(1)], 'float32');
-  native.gatherRowsPadded(table.f32('table'), rows, dim, indices.i32('indices'), out.f32(), (attrs.argName as string) ?? 'indices');
-  return out;
-});
+  // Rows of `table` at `indices`, zeros where an index is negative (padding).
+  gatherRowsPadded: ({ table, indices }, attrs) => {
+    const [rows, dim] = rowsDim(table);
+    const out = Tensor.fromArray(new Float32Array(indices.size * dim), [...indices.shape, ...table.shape.slice(1)], 'float32');
+    native.gatherRowsPadded(table.f32('table'), rows, dim, indices.i32('indices'), out.f32(), attrs.argName ?? 'indices');
+    return out;
+  },
 
-// Unique ascending rows of `indices` and the summed `source` rows of each: [indices, values].
-registerKernel('coalesceRows', 'cpu', ({ indices, source }, attrs) => {
-  const { rows, rowShape } = attrs as { rows: number; rowShape: number[] };
-  const dim = rowShape.reduce((p, d) => p * d, 1);
-  const [u, v] = native.coalesceRows(indices.i32('indices'), rows, dim, source.f32('source'), (attrs.argName as string) ?? 'indices',
-    (attrs.skipNegative as boolean) ?? false);
-  return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
-});
+  // Unique ascending rows of `indices` and the summed `source` rows of each: [indices, values].
+  coalesceRows: ({ indices, source }, attrs) => {
+    const { rows, rowShape } = attrs;
+    const dim = rowShape.reduce((p, d) => p * d, 1);
+    const [u, v] = native.coalesceRows(indices.i32('indices'), rows, dim, source.f32('source'), attrs.argName ?? 'indices',
+      attrs.skipNegative ?? false);
+    return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
+  },
 
-registerKernel('bagPool', 'cpu', ({ table, values, offsets, weights }, attrs) => {
-  const [rows, dim] = rowsDim(table);
-  const nbags = offsets.size - 1;
-  const out = Tensor.fromArray(new Float32Array(nbags * dim), [nbags, ...table.shape.slice(1)], 'float32');
-  native.bagPool(table.f32('table'), rows, dim, values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null,
-    attrs.mean as boolean, out.f32(), (attrs.argName as string) ?? 'values');
-  return out;
-});
+  bagPool: ({ table, values, offsets, weights }, attrs) => {
+    const [rows, dim] = rowsDim(table);
+    const nbags = offsets.size - 1;
+    const out = Tensor.fromArray(new Float32Array(nbags * dim), [nbags, ...table.shape.slice(1)], 'float32');
+    native.bagPool(table.f32('table'), rows, dim, values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null,
+      attrs.mean, out.f32(), attrs.argName ?? 'values');
+    return out;
+  },
 
-registerKernel('bagBackward', 'cpu', ({ values, offsets, weights, dy }, attrs) => {
-  const { rows, rowShape, mean } = attrs as { rows: number; rowShape: number[]; mean: boolean };
-  const dim = rowShape.reduce((p, d) => p * d, 1);
-  const [u, v] = native.bagBackward(values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null, mean, rows, dim,
-    dy.f32('dy'), (attrs.argName as string) ?? 'values');
-  return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
-});
+  bagBackward: ({ values, offsets, weights, dy }, attrs) => {
+    const { rows, rowShape, mean } = attrs;
+    const dim = rowShape.reduce((p, d) => p * d, 1);
+    const [u, v] = native.bagBackward(values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null, mean, rows, dim,
+      dy.f32('dy'), attrs.argName ?? 'values');
+    return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
+  },
 
-registerKernel('sparseAdamUpdate', 'cpu', ({ param, m, v, indices, grad }, attrs) => {
-  const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs as {
-    lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; decoupled: boolean; step: number;
-  };
-  const [rows, dim] = rowsDim(param);
-  native.sparseAdam(param.f32('param'), m.f32('m'), v.f32('v'), rows, dim, indices.i32('indices'), grad.f32('grad'),
-    lr, beta1, beta2, eps, weightDecay, decoupled, step);
-  return param;
-});
+  sparseAdamUpdate: ({ param, m, v, indices, grad }, attrs) => {
+    const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs;
+    const [rows, dim] = rowsDim(param);
+    native.sparseAdam(param.f32('param'), m.f32('m'), v.f32('v'), rows, dim, indices.i32('indices'), grad.f32('grad'),
+      lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    return param;
+  },
 
-registerKernel('rowwiseAdagradUpdate', 'cpu', ({ param, state, indices, grad }, attrs) => {
-  const { lr, eps, weightDecay } = attrs as { lr: number; eps: number; weightDecay: number };
-  const [rows, dim] = rowsDim(param);
-  native.rowwiseAdagrad(param.f32('param'), state.f32('state'), rows, dim, indices.i32('indices'), grad.f32('grad'), lr, eps, weightDecay);
-  return param;
-});
+  rowwiseAdagradUpdate: ({ param, state, indices, grad }, attrs) => {
+    const { lr, eps, weightDecay } = attrs;
+    const [rows, dim] = rowsDim(param);
+    native.rowwiseAdagrad(param.f32('param'), state.f32('state'), rows, dim, indices.i32('indices'), grad.f32('grad'), lr, eps, weightDecay);
+    return param;
+  },
 
-// out[b, m, :] = Σ_h w[b, m, h] k[b, h, :] (attention pooling of a padded sequence).
-registerKernel('weightedPool', 'cpu', ({ w, k }) => {
-  const [B, M, H] = w.shape;
-  const D = k.shape[2];
-  const out = Tensor.fromArray(new Float32Array(B * M * D), [B, M, D], 'float32');
-  native.weightedPool(w.f32('w'), k.f32('k'), out.f32(), B, M, H, D);
-  return out;
-});
+  // out[b, m, :] = Σ_h w[b, m, h] k[b, h, :] (attention pooling of a padded sequence).
+  weightedPool: ({ w, k }) => {
+    const [B, M, H] = w.shape;
+    const D = k.shape[2];
+    const out = Tensor.fromArray(new Float32Array(B * M * D), [B, M, D], 'float32');
+    native.weightedPool(w.f32('w'), k.f32('k'), out.f32(), B, M, H, D);
+    return out;
+  },
 
-registerKernel('weightedPoolBackward', 'cpu', ({ w, k, dout }, attrs) => {
-  const [B, M, H] = w.shape;
-  const D = k.shape[2];
-  const dw = attrs.needW ? Tensor.fromArray(new Float32Array(B * M * H), w.shape, 'float32') : null;
-  const dk = attrs.needK ? Tensor.fromArray(new Float32Array(B * H * D), k.shape, 'float32') : null;
-  native.weightedPoolBackward(w.f32('w'), k.f32('k'), dout.f32('dout'), dw ? dw.f32() : null, dk ? dk.f32() : null, B, M, H, D);
-  return [dw, dk];
-});
+  weightedPoolBackward: ({ w, k, dout }, attrs) => {
+    const [B, M, H] = w.shape;
+    const D = k.shape[2];
+    const dw = attrs.needW ? Tensor.fromArray(new Float32Array(B * M * H), w.shape, 'float32') : null;
+    const dk = attrs.needK ? Tensor.fromArray(new Float32Array(B * H * D), k.shape, 'float32') : null;
+    native.weightedPoolBackward(w.f32('w'), k.f32('k'), dout.f32('dout'), dw ? dw.f32() : null, dk ? dk.f32() : null, B, M, H, D);
+    return [dw, dk];
+  },
 
-const ACT = { sigmoid: 0, relu: 1 } as const;
+  // Fused one-hidden-layer DIN scoring → scores [B, H].
+  dinScores: ({ query, keys, W1, b1, w2, b2 }, attrs) => {
+    const [B, H, K] = keys.shape;
+    const A = W1.shape[0];
+    const scores = Tensor.fromArray(new Float32Array(B * H), [B, H], 'float32');
+    native.dinScoresForward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
+      ACT[attrs.activation], B, H, K, A, scores.f32());
+    return scores;
+  },
 
-// Fused one-hidden-layer DIN scoring → scores [B, H].
-registerKernel('dinScores', 'cpu', ({ query, keys, W1, b1, w2, b2 }, attrs) => {
-  const [B, H, K] = keys.shape;
-  const A = W1.shape[0];
-  const scores = Tensor.fromArray(new Float32Array(B * H), [B, H], 'float32');
-  native.dinScoresForward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
-    ACT[attrs.activation as 'sigmoid' | 'relu'], B, H, K, A, scores.f32());
-  return scores;
-});
+  dinScoresBackward: ({ query, keys, W1, b1, w2, dscores }, attrs) => {
+    const [B, H, K] = keys.shape;
+    const A = W1.shape[0];
+    const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
+    const dq = attrs.needQ ? mk([B, K]) : null;
+    const dk = attrs.needK ? mk([B, H, K]) : null;
+    const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
+    native.dinScoresBackward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), dscores.f32('dscores'),
+      ACT[attrs.activation], B, H, K, A, dq ? dq.f32() : null, dk ? dk.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32());
+    return [dq, dk, dW1, db1, dw2, db2];
+  },
 
-registerKernel('dinScoresBackward', 'cpu', ({ query, keys, W1, b1, w2, dscores }, attrs) => {
-  const [B, H, K] = keys.shape;
-  const A = W1.shape[0];
-  const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
-  const dq = attrs.needQ ? mk([B, K]) : null;
-  const dk = attrs.needK ? mk([B, H, K]) : null;
-  const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
-  native.dinScoresBackward(query.f32('query'), keys.f32('keys'), W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), dscores.f32('dscores'),
-    ACT[attrs.activation as 'sigmoid' | 'relu'], B, H, K, A, dq ? dq.f32() : null, dk ? dk.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32());
-  return [dq, dk, dW1, db1, dw2, db2];
-});
+  // Concatenation of float32 [rows, c_i] matrices along the last axis (native strided copies).
+  concatColumns: (inputs, attrs) => {
+    const xs = Object.values(inputs);
+    const { rows, outShape } = attrs;
+    const cols = xs.reduce((s, t) => s + t.size / Math.max(rows, 1), 0);
+    const out = uninitialized(outShape); // the blocks cover every column
+    let off = 0;
+    xs.forEach((t, i) => {
+      const w = rows ? t.size / rows : 0;
+      native.copyColumns(t.f32(`xs[${i}]`), rows, w, 0, out.f32(), cols, off, w);
+      off += w;
+    });
+    return out;
+  },
 
-// Concatenation of float32 [rows, c_i] matrices along the last axis (native strided copies).
-registerKernel('concatColumns', 'cpu', (inputs, attrs) => {
-  const xs = Object.values(inputs);
-  const { rows, outShape } = attrs as { rows: number; outShape: number[] };
-  const cols = xs.reduce((s, t) => s + t.size / Math.max(rows, 1), 0);
-  const out = uninitialized(outShape); // the blocks cover every column
-  let off = 0;
-  xs.forEach((t, i) => {
-    const w = rows ? t.size / rows : 0;
-    native.copyColumns(t.f32(`xs[${i}]`), rows, w, 0, out.f32(), cols, off, w);
-    off += w;
-  });
-  return out;
-});
+  // Columns [start, start + width) of a float32 [rows, cols] matrix.
+  sliceColumns: ({ x }, attrs) => {
+    const { rows, cols, start, width, outShape } = attrs;
+    const out = uninitialized(outShape); // every row's block is copied
+    native.copyColumns(x.f32('x'), rows, cols, start, out.f32(), width, 0, width);
+    return out;
+  },
 
-// Columns [start, start + width) of a float32 [rows, cols] matrix.
-registerKernel('sliceColumns', 'cpu', ({ x }, attrs) => {
-  const { rows, cols, start, width, outShape } = attrs as { rows: number; cols: number; start: number; width: number; outShape: number[] };
-  const out = uninitialized(outShape); // every row's block is copied
-  native.copyColumns(x.f32('x'), rows, cols, start, out.f32(), width, 0, width);
-  return out;
-});
+  // Table-batched lookup: block g of each output row sums the tables of group g (ids < 0: padding).
+  tbeLookup: (inputs, attrs) => {
+    const { ids, group, G, n, dim, argName } = attrs;
+    const tables = Object.values(inputs);
+    const out = uninitialized([n, G * dim]); // every row is cleared, then summed into
+    native.tbeForward(tables.map((t, i) => t.f32(`tables[${i}]`)), tables.map((t) => t.shape[0]), ids, group, G, n, dim, out.f32(), argName ?? 'ids');
+    return out;
+  },
 
-// Table-batched lookup: block g of each output row sums the tables of group g (ids < 0: padding).
-registerKernel('tbeLookup', 'cpu', (inputs, attrs) => {
-  const { ids, group, G, n, dim, argName } = attrs as { ids: Int32Array[]; group: number[]; G: number; n: number; dim: number; argName?: string };
-  const tables = Object.values(inputs);
-  const out = uninitialized([n, G * dim]); // every row is cleared, then summed into
-  native.tbeForward(tables.map((t, i) => t.f32(`tables[${i}]`)), tables.map((t) => t.shape[0]), ids, group, G, n, dim, out.f32(), argName ?? 'ids');
-  return out;
-});
+  // Coalesced row-sparse gradient of one table from its column block of a [n, stride] gradient.
+  coalesceStrided: ({ source }, attrs) => {
+    const { ids, rows, dim, offset, argName } = attrs;
+    const [u, v] = native.coalesceStrided(ids, rows, dim, source.f32('source'), source.shape[1], offset, argName ?? 'ids');
+    return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, dim], 'float32')];
+  },
 
-// Coalesced row-sparse gradient of one table from its column block of a [n, stride] gradient.
-registerKernel('coalesceStrided', 'cpu', ({ source }, attrs) => {
-  const { ids, rows, dim, offset, argName } = attrs as { ids: Int32Array; rows: number; dim: number; offset: number; argName?: string };
-  const [u, v] = native.coalesceStrided(ids, rows, dim, source.f32('source'), source.shape[1], offset, argName ?? 'ids');
-  return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, dim], 'float32')];
-});
+  // Fused target attention over packed [queries; keys] rows → pooled [B, M·K].
+  dinAttentionPool: ({ rep, masks, W1, b1, w2, b2 }, attrs) => {
+    const { B, H, activation } = attrs;
+    const K = rep.shape[1];
+    const M = masks.shape[1];
+    const A = W1.shape[0];
+    const out = uninitialized([B, M * K]); // every sample's rows are cleared, then pooled into
+    // attrs.cache (when given): the native scores and hidden activations go there for the backward.
+    const holder = attrs.cache;
+    const cache = native.dinAttentionPool(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'),
+      b2.f32('b2')[0], ACT[activation], A, out.f32(), !!holder);
+    if (holder) holder.value = cache;
+    return out;
+  },
 
-// Fused target attention over packed [queries; keys] rows → pooled [B, M·K].
-registerKernel('dinAttentionPool', 'cpu', ({ rep, masks, W1, b1, w2, b2 }, attrs) => {
-  const { B, H, activation } = attrs as { B: number; H: number; activation: 'sigmoid' | 'relu' };
-  const K = rep.shape[1];
-  const M = masks.shape[1];
-  const A = W1.shape[0];
-  const out = uninitialized([B, M * K]); // every sample's rows are cleared, then pooled into
-  // attrs.cache (when given): the native scores and hidden activations go there for the backward.
-  const holder = attrs.cache as { value?: Float32Array } | undefined;
-  const cache = native.dinAttentionPool(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'),
-    b2.f32('b2')[0], ACT[activation], A, out.f32(), !!holder);
-  if (holder) holder.value = cache;
-  return out;
-});
-
-registerKernel('dinAttentionPoolBackward', 'cpu', ({ rep, masks, W1, b1, w2, b2, dpooled }, attrs) => {
-  const { B, H, activation, needRep } = attrs as { B: number; H: number; activation: 'sigmoid' | 'relu'; needRep: boolean };
-  const K = rep.shape[1];
-  const M = masks.shape[1];
-  const A = W1.shape[0];
-  const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
-  // Every drep row is written (inactive slots and empty samples get explicit zeros).
-  const drep = needRep ? uninitialized(rep.shape) : null;
-  const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
-  native.dinAttentionPoolBackward(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
-    ACT[activation], A, dpooled.f32('dpooled'), drep ? drep.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32(),
-    (attrs.cache as { value?: Float32Array } | undefined)?.value ?? null);
-  return [drep, dW1, db1, dw2, db2];
-});
+  dinAttentionPoolBackward: ({ rep, masks, W1, b1, w2, b2, dpooled }, attrs) => {
+    const { B, H, activation, needRep } = attrs;
+    const K = rep.shape[1];
+    const M = masks.shape[1];
+    const A = W1.shape[0];
+    const mk = (shape: number[]) => Tensor.fromArray(new Float32Array(shape.reduce((p, d) => p * d, 1)), shape, 'float32');
+    // Every drep row is written (inactive slots and empty samples get explicit zeros).
+    const drep = needRep ? uninitialized(rep.shape) : null;
+    const dW1 = mk([A, 4 * K]), db1 = mk([A]), dw2 = mk([1, A]), db2 = mk([1]);
+    native.dinAttentionPoolBackward(rep.f32('rep'), B, H, K, masks.f32('masks'), M, W1.f32('W1'), b1.f32('b1'), w2.f32('w2'), b2.f32('b2')[0],
+      ACT[activation], A, dpooled.f32('dpooled'), drep ? drep.f32() : null, dW1.f32(), db1.f32(), dw2.f32(), db2.f32(),
+      cachedScores(attrs.cache));
+    return [drep, dW1, db1, dw2, db2];
+  },
+} satisfies KernelGroup;

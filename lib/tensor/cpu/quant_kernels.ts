@@ -3,9 +3,10 @@
  * search (sync and async), k-means centroid update, residual-VQ forward/backward pieces.
  * The ops in `quant/` validate shapes and dtypes; these allocate outputs and pass sizes down.
  */
-import { registerKernel } from '../backend.js';
 import { empty } from '../creation.js';
+import type { KernelGroup } from '../kernel_table.js';
 import { native } from '../native.js';
+import { METRIC } from '../op_codes.js';
 import type { Tensor } from '../tensor.js';
 
 declare module '../native.js' {
@@ -27,61 +28,62 @@ declare module '../native.js' {
   }
 }
 
-/** Metric codes shared with native/core/nearest.h. @internal */
-export const METRIC = { l2: 0, ip: 1, cosine: 2 } as const;
 
 function nearestOut(x: Tensor, k: number): [Tensor, Tensor] {
   return [empty([x.shape[0], k], 'int32'), empty([x.shape[0], k], 'float32')];
 }
 
-registerKernel('nearest', 'cpu', ({ x, codebook }, attrs) => {
-  const { k, metric } = attrs as { k: number; metric: keyof typeof METRIC };
-  const [idx, dist] = nearestOut(x, k);
-  native.nearest(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, METRIC[metric],
-    idx.i32(), dist.f32());
-  return { indices: idx, distances: dist };
-});
+/** Quantisation kernels on the CPU. @internal */
+export const cpuQuantKernels = {
+  nearest: ({ x, codebook }, attrs) => {
+    const { k, metric } = attrs;
+    const [idx, dist] = nearestOut(x, k);
+    native.nearest(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, METRIC[metric],
+      idx.i32(), dist.f32());
+    return { indices: idx, distances: dist };
+  },
 
-registerKernel('nearestAsync', 'cpu', ({ x, codebook }, attrs) => {
-  const { k, metric } = attrs as { k: number; metric: keyof typeof METRIC };
-  const [idx, dist] = nearestOut(x, k);
-  return native
-    .nearestAsync(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, METRIC[metric],
-      idx.i32(), dist.f32())
-    .then(() => ({ indices: idx, distances: dist }));
-});
+  nearestAsync: ({ x, codebook }, attrs) => {
+    const { k, metric } = attrs;
+    const [idx, dist] = nearestOut(x, k);
+    return native
+      .nearestAsync(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, METRIC[metric],
+        idx.i32(), dist.f32())
+      .then(() => ({ indices: idx, distances: dist }));
+  },
 
-registerKernel('kmeansUpdate', 'cpu', ({ x, assignments, centroids }) => {
-  const k = centroids.shape[0];
-  const counts = empty([k], 'int32');
-  native.kmeansUpdate(x.f32('x'), x.shape[0], x.shape[1], assignments.i32('assignments'), k, centroids.f32('centroids'),
-    counts.i32());
-  return counts;
-});
+  kmeansUpdate: ({ x, assignments, centroids }) => {
+    const k = centroids.shape[0];
+    const counts = empty([k], 'int32');
+    native.kmeansUpdate(x.f32('x'), x.shape[0], x.shape[1], assignments.i32('assignments'), k, centroids.f32('centroids'),
+      counts.i32());
+    return counts;
+  },
 
-registerKernel('rvqLevelForward', 'cpu', ({ residual, codebook, codes, quantized, next }) => {
-  return native.rvqLevelForward(residual.f32('residual'), codebook.f32('codebook'), codebook.shape[0], codebook.shape[1],
-    codes.i32('codes'), residual.shape[0], quantized.f32('quantized'), next.f32('next'));
-});
+  rvqLevelForward: ({ residual, codebook, codes, quantized, next }) => {
+    return native.rvqLevelForward(residual.f32('residual'), codebook.f32('codebook'), codebook.shape[0], codebook.shape[1],
+      codes.i32('codes'), residual.shape[0], quantized.f32('quantized'), next.f32('next'));
+  },
 
-registerKernel('vqScatterAddScaled', 'cpu', ({ grad, codes, rows }, attrs) => {
-  native.vqScatterAddScaled(grad.f32('grad'), grad.shape[0], grad.shape[1], codes.i32('codes'), codes.size,
-    rows.f32('rows'), attrs.scale as number);
-  return grad;
-});
+  vqScatterAddScaled: ({ grad, codes, rows }, attrs) => {
+    native.vqScatterAddScaled(grad.f32('grad'), grad.shape[0], grad.shape[1], codes.i32('codes'), codes.size,
+      rows.f32('rows'), attrs.scale);
+    return grad;
+  },
 
-registerKernel('rvqSteBackward', 'cpu', ({ gradOut, rows }, attrs) => {
-  const { levels, shape, scale } = attrs as { levels: number; shape: number[]; scale: number };
-  const out = empty(shape);
-  native.rvqSteBackward(gradOut ? gradOut.f32('gradOut') : null, rows ? rows.f32('rows') : null, levels, out.size,
-    scale, out.f32());
-  return out;
-});
+  rvqSteBackward: ({ gradOut, rows }, attrs) => {
+    const { levels, shape, scale } = attrs;
+    const out = empty(shape);
+    native.rvqSteBackward(gradOut ? gradOut.f32('gradOut') : null, rows ? rows.f32('rows') : null, levels, out.size,
+      scale, out.f32());
+    return out;
+  },
 
-registerKernel('vqCodeSums', 'cpu', ({ x, codes }, attrs) => {
-  const K = attrs.K as number;
-  const counts = empty([K]);
-  const sums = empty([K, x.shape[1]]);
-  native.vqCodeSums(x.f32('x'), x.shape[0], x.shape[1], codes.i32('codes'), K, counts.f32(), sums.f32());
-  return { counts, sums };
-});
+  vqCodeSums: ({ x, codes }, attrs) => {
+    const { K } = attrs;
+    const counts = empty([K]);
+    const sums = empty([K, x.shape[1]]);
+    native.vqCodeSums(x.f32('x'), x.shape[0], x.shape[1], codes.i32('codes'), K, counts.f32(), sums.f32());
+    return { counts, sums };
+  },
+} satisfies KernelGroup;

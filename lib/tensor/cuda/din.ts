@@ -7,10 +7,11 @@
  * float rounding.
  * @internal
  */
-import { registerKernel, runKernel } from '../backend.js';
+import { runKernel } from '../backend.js';
+import type { KernelGroup } from '../kernel_table.js';
 import { tidy } from '../memory.js';
 import type { Tensor } from '../tensor.js';
-import type { BinaryName, UnaryName } from '../cpu/kernels.js';
+import type { BinaryName, UnaryName } from '../op_codes.js';
 
 // Strides of `shape` (same rank as `out`, 1 where broadcast) over `out`.
 function stridesOver(shape: readonly number[], out: readonly number[]): number[] {
@@ -22,20 +23,21 @@ function stridesOver(shape: readonly number[], out: readonly number[]): number[]
   }
   return st;
 }
-const bin = (op: BinaryName, a: Tensor, b: Tensor, out: number[]) =>
-  runKernel<Tensor>('binary', { a, b }, { op, shape: out, aStrides: stridesOver(a.shape, out), bStrides: stridesOver(b.shape, out) });
-const un = (op: UnaryName, x: Tensor) => runKernel<Tensor>('unary', { x }, { op });
+/** Elementwise `op` of a and b broadcast to `out` (same rank). */
+export const bin = (op: BinaryName, a: Tensor, b: Tensor, out: readonly number[]) =>
+  runKernel('binary', { a, b }, { op, shape: out, aStrides: stridesOver(a.shape, out), bStrides: stridesOver(b.shape, out) });
+const un = (op: UnaryName, x: Tensor) => runKernel('unary', { x }, { op });
 const mm = (a: Tensor, b: Tensor, M: number, N: number, K: number, transA: boolean, transB: boolean) =>
-  runKernel<Tensor>('matmul', { a, b }, { M, N, K, transA, transB, outShape: [M, N] });
-const fill = (shape: number[], value: number) => runKernel<Tensor>('fill', {}, { shape, value, device: 'cuda' });
+  runKernel('matmul', { a, b }, { M, N, K, transA, transB, outShape: [M, N] });
+const fill = (shape: number[], value: number) => runKernel('fill', {}, { shape, value, device: 'cuda' });
 const sumRows = (x: Tensor, outer: number, len: number, inner: number, outShape: number[]) =>
-  runKernel<Tensor>('sumAxis', { x }, { outer, len, inner, outShape });
+  runKernel('sumAxis', { x }, { outer, len, inner, outShape });
 
 function features(q: Tensor, k: Tensor, B: number, H: number, K: number): Tensor {
   const shape = [B, H, K];
   const qb = q.view([B, 1, K]);
   const qRep = bin('add', qb, fill(shape, 0), shape);
-  return runKernel<Tensor>('concat', { q: qRep, k, d: bin('sub', qb, k, shape), p: bin('mul', qb, k, shape) }, { axis: 2 });
+  return runKernel('concat', { q: qRep, k, d: bin('sub', qb, k, shape), p: bin('mul', qb, k, shape) }, { axis: 2 });
 }
 
 // X = [q, k, q - k, q * k] as [B*H, 4K] and hidden = act(X W1^T + b1) as [B*H, A].
@@ -46,25 +48,24 @@ function forward(q: Tensor, k: Tensor, W1: Tensor, b1: Tensor, B: number, H: num
   return { X, hidden: un(activation === 'relu' ? 'relu' : 'sigmoid', z) };
 }
 
-/** Registers the composed DIN kernels on CUDA. */
-export function registerCudaDin(): void {
-  registerKernel('dinScores', 'cuda', ({ query, keys, W1, b1, w2, b2 }, attrs) =>
+/** The DIN scorer on CUDA, composed of device kernels. @internal */
+export const cudaDinKernels = {
+  dinScores: ({ query, keys, W1, b1, w2, b2 }, attrs) =>
     tidy(() => {
       const [B, H, K] = keys.shape;
       const A = W1.shape[0];
-      const { hidden } = forward(query, keys, W1, b1, B, H, K, A, attrs.activation as string);
+      const { hidden } = forward(query, keys, W1, b1, B, H, K, A, attrs.activation);
       const scores = bin('add', mm(hidden, w2.view([1, A]), B * H, 1, A, false, true), b2.view([1, 1]), [B * H, 1]);
       return scores.view([B, H]);
     }),
-  );
 
   // The hidden layer is recomputed here, as the CPU kernel does (no [B, H, A] kept from forward).
-  registerKernel('dinScoresBackward', 'cuda', ({ query, keys, W1, b1, w2, dscores }, attrs) =>
+  dinScoresBackward: ({ query, keys, W1, b1, w2, dscores }, attrs) =>
     tidy(() => {
       const [B, H, K] = keys.shape;
       const A = W1.shape[0];
       const BH = B * H;
-      const { hidden: s, X } = forward(query, keys, W1, b1, B, H, K, A, attrs.activation as string);
+      const { hidden: s, X } = forward(query, keys, W1, b1, B, H, K, A, attrs.activation);
       const dsc = dscores.view([BH, 1]);
       const ds = mm(dsc, w2.view([1, A]), BH, A, 1, false, false);
       const dact = attrs.activation === 'relu' ? un('reluGrad', s) : bin('mul', s, bin('sub', fill([1, 1], 1), s, [BH, A]), [BH, A]);
@@ -77,7 +78,7 @@ export function registerCudaDin(): void {
       let dk: Tensor | null = null;
       if (attrs.needQ || attrs.needK) {
         const dX = mm(dz, W1, BH, 4 * K, A, false, false).view([B, H, 4 * K]);
-        const part = (i: number) => runKernel<Tensor>('slice', { x: dX }, { axis: 2, start: i * K, length: K });
+        const part = (i: number) => runKernel('slice', { x: dX }, { axis: 2, start: i * K, length: K });
         const [dXq, dXk, dXd, dXp] = [0, 1, 2, 3].map(part);
         const shape = [B, H, K];
         if (attrs.needQ) {
@@ -88,5 +89,4 @@ export function registerCudaDin(): void {
       }
       return [dq, dk, dW1, db1, dw2, db2];
     }),
-  );
-}
+} satisfies KernelGroup;

@@ -4,14 +4,20 @@
  * behind `Tensor.to()`. Without a device nothing is registered and `devices()` is ['cpu'].
  * @internal
  */
+import { registerBackend } from '../backend.js';
 import { allocArray } from '../dtype.js';
 import { setDeviceStatus } from '../device.js';
+import type { KernelImpls } from '../kernel_table.js';
 import { CpuStorage } from '../storage.js';
 import { Tensor, tensorHooks } from '../tensor.js';
 import { CachingAllocator } from './allocator.js';
-import { registerCudaComposed } from './composed.js';
-import { registerCudaDin } from './din.js';
-import { cudaEmpty, ptr, registerCudaKernels } from './kernels.js';
+import { cudaComposedKernels } from './composed.js';
+import { bindAllocator, cudaEmpty, ptr } from './context.js';
+import { cudaDinKernels } from './din.js';
+import { cudaEmbeddingKernels } from './embedding_kernels.js';
+import { cudaDenseKernels } from './kernels.js';
+import { cudaOptimKernels } from './optim_kernels.js';
+import { cudaQuantKernels } from './quant_kernels.js';
 import { probeCuda, type CudaAddon } from './native_cuda.js';
 import { CudaStorage } from './storage.js';
 
@@ -29,11 +35,25 @@ export const cudaRuntime: { addon: CudaAddon; allocator: CachingAllocator; path:
 /** Why CUDA is unavailable ('' when it is). @internal */
 export const cudaReason = probe.reason;
 
+/**
+ * Every CUDA kernel, against `addon` (typed complete: a kernel of the table without a CUDA
+ * implementation does not compile). @internal
+ */
+export function cudaKernels(addon: CudaAddon): KernelImpls {
+  return {
+    ...cudaDenseKernels(addon),
+    ...cudaOptimKernels(addon),
+    ...cudaQuantKernels(addon),
+    ...cudaEmbeddingKernels(addon),
+    ...cudaDinKernels,
+    ...cudaComposedKernels,
+  };
+}
+
 if (cudaRuntime) {
   const { addon, allocator } = cudaRuntime;
-  registerCudaKernels(addon, allocator);
-  registerCudaDin();
-  registerCudaComposed();
+  bindAllocator(allocator);
+  registerBackend('cuda', cudaKernels(addon));
   const previous = tensorHooks.toDevice;
   tensorHooks.toDevice = (t: Tensor, device) => {
     const s = t.storage();

@@ -1,0 +1,16 @@
+/**
+ * The CPU backend: every kernel of the table (typed complete, so a kernel added to the table
+ * without a CPU implementation does not compile), registered once on import.
+ * @internal
+ */
+import { registerBackend } from '../backend.js';
+import type { KernelImpls } from '../kernel_table.js';
+import { cpuEmbeddingKernels } from './embedding_kernels.js';
+import { cpuDenseKernels } from './kernels.js';
+import { cpuOptimKernels } from './optim_kernels.js';
+import { cpuQuantKernels } from './quant_kernels.js';
+
+/** Every CPU kernel. @internal */
+export const cpuKernels: KernelImpls = { ...cpuDenseKernels, ...cpuOptimKernels, ...cpuQuantKernels, ...cpuEmbeddingKernels };
+
+registerBackend('cpu', cpuKernels);
