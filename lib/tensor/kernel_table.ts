@@ -7,7 +7,7 @@
  * @internal
  */
 import type { Device, DType } from './dtype.js';
-import type { BinaryName, MetricName, UnaryName } from './op_codes.js';
+import type { BinaryName, NearestMetric, UnaryName } from './op_codes.js';
 import type { Tensor } from './tensor.js';
 
 /** One kernel's signature. */
@@ -29,7 +29,7 @@ export type AdamAttrs = { lr: number; beta1: number; beta2: number; eps: number;
 export type Nearest = { indices: Tensor; distances: Tensor };
 export type NearestAttrs = {
   k: number;
-  metric: MetricName;
+  metric: NearestMetric;
   /** CUDA only: exact 'fp32' or 'tf32' tensor-core search (default: the backend's setting). */
   variant?: 'fp32' | 'tf32';
   /** CUDA only: candidates the tf32 search re-ranks exactly. */

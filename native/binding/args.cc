@@ -1,6 +1,7 @@
 #include "args.h"
 
 #include <cmath>
+#include <limits>
 #include <vector>
 
 namespace qarm::binding {
@@ -82,6 +83,52 @@ std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const ch
     out[k] = static_cast<int64_t>(d);
   }
   return out;
+}
+
+std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback) {
+  if (i < info.Length() && info[i].IsString()) return info[i].As<Napi::String>();
+  return fallback;
+}
+
+bool present(const Napi::CallbackInfo& info, size_t i) {
+  return i < info.Length() && !info[i].IsNull() && !info[i].IsUndefined();
+}
+
+int64_t checked_mul(int64_t a, int64_t b, const char* what) {
+  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
+    fail(ErrorCode::Shape, arg(what) + ": size overflows");
+  return a * b;
+}
+
+int64_t strided_extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                       const char* what) {
+  int64_t off = 0;
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 0) return 0;
+    const int64_t step = checked_mul(shape[d] - 1, strides[d], what);
+    if (off > std::numeric_limits<int64_t>::max() - step - 1) fail(ErrorCode::Shape, arg(what) + ": size overflows");
+    off += step;
+  }
+  return off + 1;
+}
+
+UnaryOp unary_op_arg(const Napi::CallbackInfo& info, size_t i) {
+  return static_cast<UnaryOp>(integer(info, i, "op", 0, kUnaryOpCount - 1));
+}
+
+BinaryOp binary_op_arg(const Napi::CallbackInfo& info, size_t i) {
+  return static_cast<BinaryOp>(integer(info, i, "op", 0, kBinaryOpCount - 1));
+}
+
+Metric metric_arg(const Napi::CallbackInfo& info, size_t i) {
+  std::string name = i < info.Length() && info[i].IsString() ? info[i].As<Napi::String>().Utf8Value() : "";
+  Metric m;
+  if (!metric_from_name(name.c_str(), &m)) {
+    std::string names;
+    for (int k = 0; k < kMetricCount; ++k) names += std::string(k ? ", " : "") + "'" + kMetricNames[k] + "'";
+    fail(ErrorCode::Value, "argument 'metric' must be one of " + names + ", got '" + name + "'");
+  }
+  return m;
 }
 
 }  // namespace qarm::binding

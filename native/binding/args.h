@@ -1,12 +1,16 @@
-// Argument checking for the N-API surface. Every entry point reads its arguments through
-// these helpers, so a wrong type or a too-short buffer becomes a typed JS error naming the
-// argument rather than an out-of-bounds access.
+// Argument checking for the N-API surface of both addons (the CPU addon and qarm_cuda.node
+// link this file). Every entry point reads its arguments through these helpers, so a wrong
+// type or a too-short buffer becomes a typed JS error naming the argument rather than an
+// out-of-bounds access.
 #pragma once
 #include <napi.h>
 
 #include <cstdint>
+#include <limits>
 #include <string>
+#include <vector>
 
+#include "../common/op_codes.h"
 #include "../core/error.h"
 
 namespace qarm::binding {
@@ -25,6 +29,24 @@ bool boolean(const Napi::CallbackInfo& info, size_t i, const char* name);
 // An array of integers (shape or strides), each within [lo, hi].
 std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* name,
                               int64_t lo, int64_t hi);
+// The string at i, or `fallback` when it is not a string (optional argument names).
+std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback);
+// Whether an optional argument was given (not null/undefined).
+bool present(const Napi::CallbackInfo& info, size_t i);
+
+// Largest dimension (rows, columns, counts per row) a kernel accepts: int32 indexing.
+constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
+// a * b, or a ShapeError on argument `what` when the product overflows.
+int64_t checked_mul(int64_t a, int64_t b, const char* what);
+// Largest element offset a strided view over `shape` reaches, plus one (0 for an empty
+// shape); overflow-checked, so an absurd stride fails the length check instead of wrapping.
+int64_t strided_extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
+                       const char* what);
+
+// Op codes (native/common/op_codes.h): unary/binary ops by number, the metric by name.
+UnaryOp unary_op_arg(const Napi::CallbackInfo& info, size_t i);
+BinaryOp binary_op_arg(const Napi::CallbackInfo& info, size_t i);
+Metric metric_arg(const Napi::CallbackInfo& info, size_t i);
 
 // Wraps a binding body: turns qarm::Error and std exceptions into JS errors with a `code`.
 template <class F>

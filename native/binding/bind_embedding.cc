@@ -15,23 +15,6 @@
 namespace qarm::binding {
 namespace {
 
-constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
-
-int64_t mul_checked(int64_t a, int64_t b, const char* what) {
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-    fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
-  return a * b;
-}
-
-std::string name_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback) {
-  if (i < info.Length() && info[i].IsString()) return info[i].As<Napi::String>();
-  return fallback;
-}
-
-bool present(const Napi::CallbackInfo& info, size_t i) {
-  return i < info.Length() && !info[i].IsNull() && !info[i].IsUndefined();
-}
-
 // [uniqueRows Int32Array, summedRows Float32Array] from a plan and its reduction.
 Napi::Value plan_result(Napi::Env env, const RowPlan& plan, int64_t dim, const float* src,
                         const int32_t* src_row, const float* weight) {
@@ -65,11 +48,11 @@ Napi::Value dense_result(Napi::Env env, const int32_t* idx, int64_t n, int64_t r
 Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
-    auto target = f32(info, 0, "target", mul_checked(rows, dim, "target"));
-    std::string name = name_arg(info, 5, "indices");
+    auto target = f32(info, 0, "target", checked_mul(rows, dim, "target"));
+    std::string name = str_arg(info, 5, "indices");
     auto idx = i32(info, 3, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
-    auto src = f32(info, 4, "source", mul_checked(n, dim, "source"));
+    auto src = f32(info, 4, "source", checked_mul(n, dim, "source"));
     index_add(target.Data(), rows, dim, idx.Data(), n, src.Data(), name.c_str());
     return info.Env().Undefined();
   });
@@ -79,11 +62,11 @@ Napi::Value IndexAdd(const Napi::CallbackInfo& info) {
 Napi::Value GatherRowsPadded(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
-    auto table = f32(info, 0, "table", mul_checked(rows, dim, "table"));
-    std::string name = name_arg(info, 5, "indices");
+    auto table = f32(info, 0, "table", checked_mul(rows, dim, "table"));
+    std::string name = str_arg(info, 5, "indices");
     auto idx = i32(info, 3, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
-    auto out = f32(info, 4, "out", mul_checked(n, dim, "out"));
+    auto out = f32(info, 4, "out", checked_mul(n, dim, "out"));
     gather_rows_padded(table.Data(), rows, dim, idx.Data(), n, out.Data(), name.c_str());
     return info.Env().Undefined();
   });
@@ -93,11 +76,11 @@ Napi::Value GatherRowsPadded(const Napi::CallbackInfo& info) {
 Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
-    std::string name = name_arg(info, 4, "indices");
+    std::string name = str_arg(info, 4, "indices");
     bool skip = present(info, 5) && boolean(info, 5, "skipNegative");
     auto idx = i32(info, 0, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
-    auto src = f32(info, 3, "source", mul_checked(n, dim, "source"));
+    auto src = f32(info, 3, "source", checked_mul(n, dim, "source"));
     if (prefer_dense_sum(n, rows, dim)) return dense_result(info.Env(), idx.Data(), n, rows, src.Data(), dim, dim, skip, name.c_str());
     RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), skip);
     return plan_result(info.Env(), plan, dim, src.Data(), nullptr, nullptr);
@@ -116,7 +99,7 @@ Napi::Value TbeForward(const Napi::CallbackInfo& info) {
     auto groupV = int_list(info, 3, "group", 0, 1 << 20);
     int64_t G = integer(info, 4, "G", 1, 1 << 20);
     int64_t n = integer(info, 5, "n", 0, kMaxDim), dim = integer(info, 6, "dim", 1, kMaxDim);
-    std::string name = name_arg(info, 8, "ids");
+    std::string name = str_arg(info, 8, "ids");
     if (static_cast<int>(iArr.Length()) != T || static_cast<int>(rowsV.size()) != T || static_cast<int>(groupV.size()) != T)
       fail(ErrorCode::Shape, "arguments 'tables', 'rows', 'ids' and 'group' must have one entry per table");
     std::vector<const float*> tp(static_cast<size_t>(T));
@@ -130,7 +113,7 @@ Napi::Value TbeForward(const Napi::CallbackInfo& info) {
         fail(ErrorCode::DType, "argument '" + name + "[" + std::to_string(t) + "]' must be an Int32Array");
       auto ta = tv.As<Napi::Float32Array>();
       auto ia = iv.As<Napi::Int32Array>();
-      if (static_cast<int64_t>(ta.ElementLength()) < mul_checked(rowsV[t], dim, "tables"))
+      if (static_cast<int64_t>(ta.ElementLength()) < checked_mul(rowsV[t], dim, "tables"))
         fail(ErrorCode::Shape, "argument 'tables[" + std::to_string(t) + "]' is shorter than rows x dim");
       if (static_cast<int64_t>(ia.ElementLength()) < n)
         fail(ErrorCode::Shape, "argument '" + name + "[" + std::to_string(t) + "]' has fewer than n entries");
@@ -139,7 +122,7 @@ Napi::Value TbeForward(const Napi::CallbackInfo& info) {
       ip[t] = ia.Data();
       gp[t] = static_cast<int32_t>(groupV[t]);
     }
-    auto out = f32(info, 7, "out", mul_checked(n, mul_checked(G, dim, "out"), "out"));
+    auto out = f32(info, 7, "out", checked_mul(n, checked_mul(G, dim, "out"), "out"));
     tbe_forward(tp.data(), rowsV.data(), ip.data(), gp.data(), T, static_cast<int>(G), n, dim, out.Data(), name.c_str());
     return info.Env().Undefined();
   });
@@ -151,10 +134,10 @@ Napi::Value CoalesceStrided(const Napi::CallbackInfo& info) {
     int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 1, kMaxDim);
     int64_t stride = integer(info, 4, "stride", 1, kMaxDim), off = integer(info, 5, "offset", 0, kMaxDim);
     if (off + dim > stride) fail(ErrorCode::Shape, "argument 'offset' + 'dim' exceeds 'stride'");
-    std::string name = name_arg(info, 6, "indices");
+    std::string name = str_arg(info, 6, "indices");
     auto idx = i32(info, 0, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
-    auto src = f32(info, 3, "source", mul_checked(n, stride, "source"));
+    auto src = f32(info, 3, "source", checked_mul(n, stride, "source"));
     if (prefer_dense_sum(n, rows, dim)) return dense_result(info.Env(), idx.Data(), n, rows, src.Data() + off, dim, stride, true, name.c_str());
     RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), true);
     const size_t U = plan.uniq.size();
@@ -173,15 +156,15 @@ Napi::Value CoalesceStrided(const Napi::CallbackInfo& info) {
 Napi::Value BagPool(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 1, "rows", 0, kMaxDim), dim = integer(info, 2, "dim", 0, kMaxDim);
-    auto table = f32(info, 0, "table", mul_checked(rows, dim, "table"));
-    std::string name = name_arg(info, 8, "values");
+    auto table = f32(info, 0, "table", checked_mul(rows, dim, "table"));
+    std::string name = str_arg(info, 8, "values");
     auto values = i32(info, 3, name.c_str(), 0);
     int64_t nv = static_cast<int64_t>(values.ElementLength());
     auto offsets = i32(info, 4, "offsets", 1);
     int64_t nbags = static_cast<int64_t>(offsets.ElementLength()) - 1;
     const float* w = present(info, 5) ? f32(info, 5, "weights", nv).Data() : nullptr;
     bool mean = boolean(info, 6, "mean");
-    auto out = f32(info, 7, "out", mul_checked(nbags, dim, "out"));
+    auto out = f32(info, 7, "out", checked_mul(nbags, dim, "out"));
     bag_pool(table.Data(), rows, dim, values.Data(), nv, offsets.Data(), nbags, w, mean, out.Data(),
              name.c_str());
     return info.Env().Undefined();
@@ -191,7 +174,7 @@ Napi::Value BagPool(const Napi::CallbackInfo& info) {
 // bagBackward(values, offsets, weights|null, mean, rows, dim, dy, argName?) -> [uniq, summed]
 Napi::Value BagBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    std::string name = name_arg(info, 7, "values");
+    std::string name = str_arg(info, 7, "values");
     auto values = i32(info, 0, name.c_str(), 0);
     int64_t nv = static_cast<int64_t>(values.ElementLength());
     auto offsets = i32(info, 1, "offsets", 1);
@@ -199,7 +182,7 @@ Napi::Value BagBackward(const Napi::CallbackInfo& info) {
     const float* w = present(info, 2) ? f32(info, 2, "weights", nv).Data() : nullptr;
     bool mean = boolean(info, 3, "mean");
     int64_t rows = integer(info, 4, "rows", 0, kMaxDim), dim = integer(info, 5, "dim", 0, kMaxDim);
-    auto dy = f32(info, 6, "dy", mul_checked(nbags, dim, "dy"));
+    auto dy = f32(info, 6, "dy", checked_mul(nbags, dim, "dy"));
     std::vector<int32_t> bag_of(static_cast<size_t>(nv));
     std::vector<float> scale(static_cast<size_t>(nv));
     bag_value_weights(offsets.Data(), nbags, nv, w, mean, bag_of.data(), scale.data());
@@ -212,13 +195,13 @@ Napi::Value BagBackward(const Napi::CallbackInfo& info) {
 Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 3, "rows", 0, kMaxDim), dim = integer(info, 4, "dim", 0, kMaxDim);
-    int64_t total = mul_checked(rows, dim, "param");
+    int64_t total = checked_mul(rows, dim, "param");
     auto p = f32(info, 0, "param", total);
     auto m = f32(info, 1, "m", total);
     auto v = f32(info, 2, "v", total);
     auto idx = i32(info, 5, "indices", 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
-    auto g = f32(info, 6, "grad", mul_checked(n, dim, "grad"));
+    auto g = f32(info, 6, "grad", checked_mul(n, dim, "grad"));
     AdamHyper h{static_cast<float>(number(info, 7, "lr")), static_cast<float>(number(info, 8, "beta1")),
                 static_cast<float>(number(info, 9, "beta2")), static_cast<float>(number(info, 10, "eps")),
                 static_cast<float>(number(info, 11, "weightDecay")), boolean(info, 12, "decoupled"),
@@ -232,11 +215,11 @@ Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
 Napi::Value RowwiseAdagrad(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 2, "rows", 0, kMaxDim), dim = integer(info, 3, "dim", 0, kMaxDim);
-    auto p = f32(info, 0, "param", mul_checked(rows, dim, "param"));
+    auto p = f32(info, 0, "param", checked_mul(rows, dim, "param"));
     auto s = f32(info, 1, "state", rows);
     auto idx = i32(info, 4, "indices", 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
-    auto g = f32(info, 5, "grad", mul_checked(n, dim, "grad"));
+    auto g = f32(info, 5, "grad", checked_mul(n, dim, "grad"));
     rowwise_adagrad(p.Data(), s.Data(), rows, dim, idx.Data(), n, g.Data(),
                     static_cast<float>(number(info, 6, "lr")), static_cast<float>(number(info, 7, "eps")),
                     static_cast<float>(number(info, 8, "weightDecay")), "indices");
@@ -249,9 +232,9 @@ Napi::Value WeightedPool(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t B = integer(info, 3, "B", 0, kMaxDim), M = integer(info, 4, "M", 0, kMaxDim),
             H = integer(info, 5, "H", 0, kMaxDim), D = integer(info, 6, "D", 0, kMaxDim);
-    auto w = f32(info, 0, "w", mul_checked(mul_checked(B, M, "w"), H, "w"));
-    auto k = f32(info, 1, "k", mul_checked(mul_checked(B, H, "k"), D, "k"));
-    auto out = f32(info, 2, "out", mul_checked(mul_checked(B, M, "out"), D, "out"));
+    auto w = f32(info, 0, "w", checked_mul(checked_mul(B, M, "w"), H, "w"));
+    auto k = f32(info, 1, "k", checked_mul(checked_mul(B, H, "k"), D, "k"));
+    auto out = f32(info, 2, "out", checked_mul(checked_mul(B, M, "out"), D, "out"));
     weighted_pool(w.Data(), k.Data(), out.Data(), B, M, H, D);
     return info.Env().Undefined();
   });
@@ -262,10 +245,10 @@ Napi::Value WeightedPoolBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t B = integer(info, 5, "B", 0, kMaxDim), M = integer(info, 6, "M", 0, kMaxDim),
             H = integer(info, 7, "H", 0, kMaxDim), D = integer(info, 8, "D", 0, kMaxDim);
-    int64_t nw = mul_checked(mul_checked(B, M, "w"), H, "w"), nk = mul_checked(mul_checked(B, H, "k"), D, "k");
+    int64_t nw = checked_mul(checked_mul(B, M, "w"), H, "w"), nk = checked_mul(checked_mul(B, H, "k"), D, "k");
     auto w = f32(info, 0, "w", nw);
     auto k = f32(info, 1, "k", nk);
-    auto dout = f32(info, 2, "dout", mul_checked(mul_checked(B, M, "dout"), D, "dout"));
+    auto dout = f32(info, 2, "dout", checked_mul(checked_mul(B, M, "dout"), D, "dout"));
     float* dw = present(info, 3) ? f32(info, 3, "dw", nw).Data() : nullptr;
     float* dk = present(info, 4) ? f32(info, 4, "dk", nk).Data() : nullptr;
     weighted_pool_backward(w.Data(), k.Data(), dout.Data(), dw, dk, B, M, H, D);
@@ -279,13 +262,13 @@ Napi::Value DinScoresForward(const Napi::CallbackInfo& info) {
     int64_t B = integer(info, 7, "B", 0, kMaxDim), H = integer(info, 8, "H", 0, kMaxDim),
             K = integer(info, 9, "K", 1, kMaxDim), A = integer(info, 10, "A", 1, kMaxDim);
     int act = static_cast<int>(integer(info, 6, "act", 0, 1));
-    auto q = f32(info, 0, "query", mul_checked(B, K, "query"));
-    auto k = f32(info, 1, "keys", mul_checked(mul_checked(B, H, "keys"), K, "keys"));
-    auto W1 = f32(info, 2, "W1", mul_checked(A, 4 * K, "W1"));
+    auto q = f32(info, 0, "query", checked_mul(B, K, "query"));
+    auto k = f32(info, 1, "keys", checked_mul(checked_mul(B, H, "keys"), K, "keys"));
+    auto W1 = f32(info, 2, "W1", checked_mul(A, 4 * K, "W1"));
     auto b1 = f32(info, 3, "b1", A);
     auto w2 = f32(info, 4, "w2", A);
     float b2 = static_cast<float>(number(info, 5, "b2"));
-    auto scores = f32(info, 11, "scores", mul_checked(B, H, "scores"));
+    auto scores = f32(info, 11, "scores", checked_mul(B, H, "scores"));
     din_scores_forward(q.Data(), k.Data(), W1.Data(), b1.Data(), w2.Data(), b2, act, B, H, K, A, scores.Data());
     return info.Env().Undefined();
   });
@@ -297,16 +280,16 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
     int64_t B = integer(info, 7, "B", 0, kMaxDim), H = integer(info, 8, "H", 0, kMaxDim),
             K = integer(info, 9, "K", 1, kMaxDim), A = integer(info, 10, "A", 1, kMaxDim);
     int act = static_cast<int>(integer(info, 6, "act", 0, 1));
-    int64_t nk = mul_checked(mul_checked(B, H, "keys"), K, "keys");
-    auto q = f32(info, 0, "query", mul_checked(B, K, "query"));
+    int64_t nk = checked_mul(checked_mul(B, H, "keys"), K, "keys");
+    auto q = f32(info, 0, "query", checked_mul(B, K, "query"));
     auto k = f32(info, 1, "keys", nk);
-    auto W1 = f32(info, 2, "W1", mul_checked(A, 4 * K, "W1"));
+    auto W1 = f32(info, 2, "W1", checked_mul(A, 4 * K, "W1"));
     auto b1 = f32(info, 3, "b1", A);
     auto w2 = f32(info, 4, "w2", A);
-    auto ds = f32(info, 5, "dscores", mul_checked(B, H, "dscores"));
-    float* dq = present(info, 11) ? f32(info, 11, "dq", mul_checked(B, K, "dq")).Data() : nullptr;
+    auto ds = f32(info, 5, "dscores", checked_mul(B, H, "dscores"));
+    float* dq = present(info, 11) ? f32(info, 11, "dq", checked_mul(B, K, "dq")).Data() : nullptr;
     float* dk = present(info, 12) ? f32(info, 12, "dk", nk).Data() : nullptr;
-    auto dW1 = f32(info, 13, "dW1", mul_checked(A, 4 * K, "dW1"));
+    auto dW1 = f32(info, 13, "dW1", checked_mul(A, 4 * K, "dW1"));
     auto db1 = f32(info, 14, "db1", A);
     auto dw2 = f32(info, 15, "dw2", A);
     auto db2 = f32(info, 16, "db2", 1);
@@ -322,13 +305,13 @@ Napi::Value DinAttentionPool(const Napi::CallbackInfo& info) {
     int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
     int64_t M = integer(info, 5, "M", 1, kMaxDim), A = integer(info, 11, "A", 1, kMaxDim);
     int act = static_cast<int>(integer(info, 10, "act", 0, 1));
-    auto rep = f32(info, 0, "rep", mul_checked(B + mul_checked(B, H, "rep"), K, "rep"));
-    auto masks = f32(info, 4, "masks", mul_checked(mul_checked(B, M, "masks"), H, "masks"));
-    auto W1 = f32(info, 6, "W1", mul_checked(A, 4 * K, "W1"));
+    auto rep = f32(info, 0, "rep", checked_mul(B + checked_mul(B, H, "rep"), K, "rep"));
+    auto masks = f32(info, 4, "masks", checked_mul(checked_mul(B, M, "masks"), H, "masks"));
+    auto W1 = f32(info, 6, "W1", checked_mul(A, 4 * K, "W1"));
     auto b1 = f32(info, 7, "b1", A);
     auto w2 = f32(info, 8, "w2", A);
     float b2 = static_cast<float>(number(info, 9, "b2"));
-    auto pooled = f32(info, 12, "pooled", mul_checked(mul_checked(B, M, "pooled"), K, "pooled"));
+    auto pooled = f32(info, 12, "pooled", checked_mul(checked_mul(B, M, "pooled"), K, "pooled"));
     // keep: also return the cache the backward pass reads instead of recomputing the scores.
     const bool keep = present(info, 13) && boolean(info, 13, "keep");
     Napi::Float32Array cache;
@@ -345,16 +328,16 @@ Napi::Value DinAttentionPoolBackward(const Napi::CallbackInfo& info) {
     int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
     int64_t M = integer(info, 5, "M", 1, kMaxDim), A = integer(info, 11, "A", 1, kMaxDim);
     int act = static_cast<int>(integer(info, 10, "act", 0, 1));
-    int64_t nrep = mul_checked(B + mul_checked(B, H, "rep"), K, "rep");
+    int64_t nrep = checked_mul(B + checked_mul(B, H, "rep"), K, "rep");
     auto rep = f32(info, 0, "rep", nrep);
-    auto masks = f32(info, 4, "masks", mul_checked(mul_checked(B, M, "masks"), H, "masks"));
-    auto W1 = f32(info, 6, "W1", mul_checked(A, 4 * K, "W1"));
+    auto masks = f32(info, 4, "masks", checked_mul(checked_mul(B, M, "masks"), H, "masks"));
+    auto W1 = f32(info, 6, "W1", checked_mul(A, 4 * K, "W1"));
     auto b1 = f32(info, 7, "b1", A);
     auto w2 = f32(info, 8, "w2", A);
     float b2 = static_cast<float>(number(info, 9, "b2"));
-    auto dp = f32(info, 12, "dpooled", mul_checked(mul_checked(B, M, "dpooled"), K, "dpooled"));
+    auto dp = f32(info, 12, "dpooled", checked_mul(checked_mul(B, M, "dpooled"), K, "dpooled"));
     float* drep = present(info, 13) ? f32(info, 13, "drep", nrep).Data() : nullptr;
-    auto dW1 = f32(info, 14, "dW1", mul_checked(A, 4 * K, "dW1"));
+    auto dW1 = f32(info, 14, "dW1", checked_mul(A, 4 * K, "dW1"));
     auto db1 = f32(info, 15, "db1", A);
     auto dw2 = f32(info, 16, "dw2", A);
     auto db2 = f32(info, 17, "db2", 1);
@@ -374,8 +357,8 @@ Napi::Value CopyColumns(const Napi::CallbackInfo& info) {
     int64_t w = integer(info, 7, "width", 0, kMaxDim);
     if (so + w > sc) fail(ErrorCode::Shape, "argument 'srcOff' + 'width' exceeds 'srcCols'");
     if (dof + w > dc) fail(ErrorCode::Shape, "argument 'dstOff' + 'width' exceeds 'dstCols'");
-    auto src = f32(info, 0, "src", mul_checked(rows, sc, "src"));
-    auto dst = f32(info, 4, "dst", mul_checked(rows, dc, "dst"));
+    auto src = f32(info, 0, "src", checked_mul(rows, sc, "src"));
+    auto dst = f32(info, 4, "dst", checked_mul(rows, dc, "dst"));
     copy_columns(src.Data(), rows, sc, so, dst.Data(), dc, dof, w);
     return info.Env().Undefined();
   });

@@ -15,19 +15,6 @@
 namespace qarm::binding {
 namespace {
 
-constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
-
-int64_t checked_mul(int64_t a, int64_t b, const char* what) {
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-    fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
-  return a * b;
-}
-
-std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback) {
-  if (i < info.Length() && info[i].IsString()) return info[i].As<Napi::String>();
-  return fallback;
-}
-
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     bool ta = boolean(info, 0, "transA"), tb = boolean(info, 1, "transB");
@@ -45,7 +32,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto op = static_cast<UnaryOp>(integer(info, 0, "op", 0, static_cast<int>(UnaryOp::ReluGrad)));
+    UnaryOp op = unary_op_arg(info, 0);
     int64_t n = integer(info, 3, "n", 0, std::numeric_limits<int64_t>::max() / 8);
     auto x = f32(info, 1, "x", n);
     auto y = f32(info, 2, "out", n);
@@ -54,24 +41,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   });
 }
 
-// Largest element offset a strided view over `shape` reaches, plus one (overflow-checked:
-// an absurd stride must fail the length check, not wrap around and pass it).
-int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
-               const char* what) {
-  int64_t off = 0;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 0) return 0;
-    const int64_t step = checked_mul(shape[d] - 1, strides[d], what);
-    if (off > std::numeric_limits<int64_t>::max() - step - 1)
-      fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
-    off += step;
-  }
-  return off + 1;
-}
-
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    auto op = static_cast<BinaryOp>(integer(info, 0, "op", 0, static_cast<int>(BinaryOp::Le)));
+    BinaryOp op = binary_op_arg(info, 0);
     auto shape = int_list(info, 6, "shape", 0, kMaxDim);
     auto as = int_list(info, 2, "aStrides", 0, std::numeric_limits<int32_t>::max());
     auto bs = int_list(info, 4, "bStrides", 0, std::numeric_limits<int32_t>::max());
@@ -79,8 +51,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       fail(ErrorCode::Shape, "argument 'aStrides'/'bStrides' must have one entry per output dimension");
     int64_t total = 1;
     for (int64_t s : shape) total = checked_mul(total, s, "out");
-    auto a = f32(info, 1, "a", total ? extent(shape, as, "a") : 0);
-    auto b = f32(info, 3, "b", total ? extent(shape, bs, "b") : 0);
+    auto a = f32(info, 1, "a", total ? strided_extent(shape, as, "a") : 0);
+    auto b = f32(info, 3, "b", total ? strided_extent(shape, bs, "b") : 0);
     auto out = f32(info, 5, "out", total);
     binary(op, a.Data(), as.data(), b.Data(), bs.data(), out.Data(), shape.data(),
            static_cast<int>(shape.size()));

@@ -14,14 +14,6 @@
 namespace qarm::binding {
 namespace {
 
-constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
-
-int64_t mul(int64_t a, int64_t b, const char* what) {
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-    fail(ErrorCode::Shape, std::string("argument '") + what + "': size overflows");
-  return a * b;
-}
-
 struct NearestCall {
   const float* x;
   int64_t n, d;
@@ -32,18 +24,18 @@ struct NearestCall {
   float* dist;
 };
 
-// Args: x, N, D, codebook, K, k, metric(0 l2, 1 ip, 2 cosine), outIdx, outDist
+// Args: x, N, D, codebook, K, k, metric ('l2' | 'ip' | 'cosine'), outIdx, outDist
 NearestCall read_nearest(const Napi::CallbackInfo& info) {
   NearestCall c{};
   c.n = integer(info, 1, "N", 0, kMaxDim);
   c.d = integer(info, 2, "D", 0, kMaxDim);
   c.kc = integer(info, 4, "K", 0, kMaxDim);
   c.k = integer(info, 5, "k", 0, kMaxDim);
-  c.metric = static_cast<Metric>(integer(info, 6, "metric", 0, 2));
-  c.x = f32(info, 0, "x", mul(c.n, c.d, "x")).Data();
-  c.c = f32(info, 3, "codebook", mul(c.kc, c.d, "codebook")).Data();
-  c.idx = i32(info, 7, "outIdx", mul(c.n, c.k, "outIdx")).Data();
-  c.dist = f32(info, 8, "outDist", mul(c.n, c.k, "outDist")).Data();
+  c.metric = metric_arg(info, 6);
+  c.x = f32(info, 0, "x", checked_mul(c.n, c.d, "x")).Data();
+  c.c = f32(info, 3, "codebook", checked_mul(c.kc, c.d, "codebook")).Data();
+  c.idx = i32(info, 7, "outIdx", checked_mul(c.n, c.k, "outIdx")).Data();
+  c.dist = f32(info, 8, "outDist", checked_mul(c.n, c.k, "outDist")).Data();
   return c;
 }
 
@@ -103,9 +95,9 @@ Napi::Value KmeansUpdate(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t n = integer(info, 1, "n", 0, kMaxDim), d = integer(info, 2, "d", 1, kMaxDim);
     int64_t k = integer(info, 4, "k", 1, kMaxDim);
-    auto x = f32(info, 0, "x", mul(n, d, "x"));
+    auto x = f32(info, 0, "x", checked_mul(n, d, "x"));
     auto a = i32(info, 3, "assignments", n);
-    auto c = f32(info, 5, "centroids", mul(k, d, "centroids"));
+    auto c = f32(info, 5, "centroids", checked_mul(k, d, "centroids"));
     auto cnt = i32(info, 6, "counts", k);
     kmeans_update(x.Data(), n, d, a.Data(), k, c.Data(), cnt.Data());
     return info.Env().Undefined();
@@ -117,11 +109,11 @@ Napi::Value RvqLevelForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t kc = integer(info, 2, "K", 1, kMaxDim), d = integer(info, 3, "d", 1, kMaxDim);
     int64_t n = integer(info, 5, "n", 0, kMaxDim);
-    auto r = f32(info, 0, "residual", mul(n, d, "residual"));
-    auto cb = f32(info, 1, "codebook", mul(kc, d, "codebook"));
+    auto r = f32(info, 0, "residual", checked_mul(n, d, "residual"));
+    auto cb = f32(info, 1, "codebook", checked_mul(kc, d, "codebook"));
     auto codes = i32(info, 4, "codes", n);
-    auto q = f32(info, 6, "quantized", mul(n, d, "quantized"));
-    auto nx = f32(info, 7, "next", mul(n, d, "next"));
+    auto q = f32(info, 6, "quantized", checked_mul(n, d, "quantized"));
+    auto nx = f32(info, 7, "next", checked_mul(n, d, "next"));
     double s = rvq_level_forward(r.Data(), cb.Data(), kc, d, codes.Data(), n, q.Data(), nx.Data());
     return Napi::Number::New(info.Env(), s);
   });
@@ -132,9 +124,9 @@ Napi::Value VqScatterAddScaled(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t kc = integer(info, 1, "K", 1, kMaxDim), d = integer(info, 2, "d", 1, kMaxDim);
     int64_t n = integer(info, 4, "n", 0, kMaxDim);
-    auto g = f32(info, 0, "grad", mul(kc, d, "grad"));
+    auto g = f32(info, 0, "grad", checked_mul(kc, d, "grad"));
     auto codes = i32(info, 3, "codes", n);
-    auto rows = f32(info, 5, "rows", mul(n, d, "rows"));
+    auto rows = f32(info, 5, "rows", checked_mul(n, d, "rows"));
     float scale = static_cast<float>(number(info, 6, "scale"));
     vq_scatter_add_scaled(g.Data(), kc, d, codes.Data(), n, rows.Data(), scale);
     return info.Env().Undefined();
@@ -148,7 +140,7 @@ Napi::Value RvqSteBackward(const Napi::CallbackInfo& info) {
     const float* go = nullptr;
     const float* rows = nullptr;
     if (!info[0].IsNull() && !info[0].IsUndefined()) go = f32(info, 0, "gradOut", nd).Data();
-    if (!info[1].IsNull() && !info[1].IsUndefined()) rows = f32(info, 1, "rows", mul(levels, nd, "rows")).Data();
+    if (!info[1].IsNull() && !info[1].IsUndefined()) rows = f32(info, 1, "rows", checked_mul(levels, nd, "rows")).Data();
     float scale = static_cast<float>(number(info, 4, "scale"));
     auto gx = f32(info, 5, "gradX", nd);
     rvq_ste_backward(go, rows, levels, nd, scale, gx.Data());
@@ -161,10 +153,10 @@ Napi::Value VqCodeSums(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t n = integer(info, 1, "n", 0, kMaxDim), d = integer(info, 2, "d", 1, kMaxDim);
     int64_t kc = integer(info, 4, "K", 1, kMaxDim);
-    auto x = f32(info, 0, "x", mul(n, d, "x"));
+    auto x = f32(info, 0, "x", checked_mul(n, d, "x"));
     auto codes = i32(info, 3, "codes", n);
     auto counts = f32(info, 5, "counts", kc);
-    auto sums = f32(info, 6, "sums", mul(kc, d, "sums"));
+    auto sums = f32(info, 6, "sums", checked_mul(kc, d, "sums"));
     vq_code_sums(x.Data(), n, d, codes.Data(), kc, counts.Data(), sums.Data());
     return info.Env().Undefined();
   });

@@ -3,11 +3,9 @@
 #pragma once
 #include <cstdint>
 
-namespace qarm {
+#include "../common/op_codes.h"
 
-enum class UnaryOp { Neg, Relu, Sigmoid, Tanh, Exp, Log, Sqrt, Abs, Square, ReluGrad };
-// Ge/Le give 1.0 where a >= b (a <= b), else 0.0.
-enum class BinaryOp { Add, Sub, Mul, Div, Max, Min, Pow, Ge, Le };
+namespace qarm {
 
 void unary(UnaryOp op, const float* x, float* y, int64_t n);
 

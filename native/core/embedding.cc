@@ -5,6 +5,7 @@
 #include <cstring>
 #include <string>
 
+#include "../common/checks.h"
 #include "cpu_features.h"
 #include "error.h"
 #include "threadpool.h"
@@ -254,18 +255,6 @@ void gather_rows_padded(const float* table, int64_t rows, int64_t dim, const int
       else std::memcpy(dst, table + static_cast<int64_t>(idx[i]) * dim, sizeof(float) * static_cast<size_t>(dim));
     }
   });
-}
-
-void check_offsets(const int32_t* offsets, int64_t nbags, int64_t nv, const char* arg) {
-  if (offsets[0] != 0)
-    throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must start at 0, got " + std::to_string(offsets[0]));
-  for (int64_t b = 0; b < nbags; ++b) {
-    if (offsets[b + 1] < offsets[b])
-      throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must be non-decreasing (entry " + std::to_string(b + 1) + ")");
-  }
-  if (offsets[nbags] != nv)
-    throw Error(ErrorCode::Value, std::string("argument '") + arg + "' must end at the number of values " +
-                                      std::to_string(nv) + ", got " + std::to_string(offsets[nbags]));
 }
 
 void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv,

@@ -70,9 +70,6 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
 void gather_rows_padded(const float* table, int64_t rows, int64_t dim, const int32_t* idx,
                         int64_t n, float* out, const char* arg);
 
-// Checks bag offsets: nbags+1 non-decreasing entries from 0 to nv.
-void check_offsets(const int32_t* offsets, int64_t nbags, int64_t nv, const char* arg);
-
 // out[b, :] = sum_{j in [offsets[b], offsets[b+1])} w_j * table[values[j], :], where w_j is
 // weights[j] (or 1), divided by the bag's length when `mean` (an empty bag gives zeros).
 void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv,

@@ -14,11 +14,10 @@
 #pragma once
 #include <cstdint>
 
+#include "../common/op_codes.h"
 #include "cpu_features.h"
 
 namespace qarm {
-
-enum class Metric { L2 = 0, IP = 1, Cosine = 2 };
 
 // Packed codebook as the microkernel reads it: panels of `width` codewords, each stored
 // [D][width] (dimension-major), padded with zero codewords whose beta is +inf.

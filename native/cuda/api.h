@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <string>
 
+#include "../common/op_codes.h"
+
 namespace qarm::cuda {
 
 // ---- runtime (runtime.cu) ----
@@ -31,11 +33,11 @@ void copy_2d(void* dst, size_t dpitch, const void* src, size_t spitch, size_t wi
 void memset_zero(void* p, size_t bytes);
 void synchronize();
 
-// ---- elementwise (elementwise.cu); op codes as native/core/elementwise.h ----
-void unary(int op, const float* x, float* y, int64_t n);
+// ---- elementwise (elementwise.cu); op codes in native/common/op_codes.h ----
+void unary(UnaryOp op, const float* x, float* y, int64_t n);
 // shape/strides: `rank` <= kMaxRank entries, strides in elements (0 = broadcast).
 constexpr int kMaxRank = 8;
-void binary(int op, const float* a, const int64_t* a_strides, const float* b,
+void binary(BinaryOp op, const float* a, const int64_t* a_strides, const float* b,
             const int64_t* b_strides, float* out, const int64_t* shape, int rank);
 void axpby(float alpha, const float* x, float beta, float* y, int64_t n);
 void fill_f32(float* p, int64_t n, float value);
@@ -97,8 +99,6 @@ int64_t coalesce_plan(const int32_t* idx, int64_t n, int64_t rows, bool skip_neg
 // src has src_rows rows; src_row entries are validated against it.
 void coalesce_reduce(int64_t plan_id, const float* src, int64_t src_rows, int64_t dim, const int32_t* src_row,
                      const float* weight, int32_t* uniq, float* values);
-// Checks bag offsets on the host copy (ValueError naming 'offsets'), as check_offsets().
-void check_offsets_host(const int32_t* host_offsets, int64_t nbags, int64_t nv);
 // bag_of[j] and scale[j] (weight, divided by the bag length when mean) from offsets.
 void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights, bool mean,
                        int32_t* bag_of, float* scale);
@@ -115,7 +115,6 @@ void weighted_pool_backward(const float* w, const float* k, const float* dout, f
                             int64_t M, int64_t H, int64_t D);
 
 // ---- quantisation (nearest.cu, nearest_tc.cu, kmeans.cu, rvq.cu) ----
-enum class Metric { L2 = 0, IP = 1, Cosine = 2 };
 // Largest k the fused kernels keep per row.
 constexpr int kMaxTopK = 128;
 // For each of the N rows of x[N,D], the k nearest of the K rows of codebook[K,D]: indices

@@ -8,48 +8,44 @@
 namespace qarm::cuda {
 namespace {
 
-// Op codes of native/core/elementwise.h (UnaryOp / BinaryOp).
-enum U { kNeg, kRelu, kSigmoid, kTanh, kExp, kLog, kSqrt, kAbs, kSquare, kReluGrad };
-enum B { kAdd, kSub, kMul, kDiv, kMax, kMin, kPow, kGe, kLe };
-
 __device__ __forceinline__ float sigmoidf(float v) {
   if (v >= 0.f) return 1.f / (1.f + expf(-v));
   float e = expf(v);
   return e / (1.f + e);
 }
 
-template <int OP>
+template <UnaryOp OP>
 __device__ __forceinline__ float apply_u(float v) {
-  if constexpr (OP == kNeg) return -v;
-  if constexpr (OP == kRelu) return v > 0.f ? v : 0.f;
-  if constexpr (OP == kSigmoid) return sigmoidf(v);
-  if constexpr (OP == kTanh) return tanhf(v);
-  if constexpr (OP == kExp) return expf(v);
-  if constexpr (OP == kLog) return logf(v);
-  if constexpr (OP == kSqrt) return sqrtf(v);
-  if constexpr (OP == kAbs) return fabsf(v);
-  if constexpr (OP == kSquare) return v * v;
-  if constexpr (OP == kReluGrad) return v > 0.f ? 1.f : 0.f;
+  if constexpr (OP == UnaryOp::Neg) return -v;
+  if constexpr (OP == UnaryOp::Relu) return v > 0.f ? v : 0.f;
+  if constexpr (OP == UnaryOp::Sigmoid) return sigmoidf(v);
+  if constexpr (OP == UnaryOp::Tanh) return tanhf(v);
+  if constexpr (OP == UnaryOp::Exp) return expf(v);
+  if constexpr (OP == UnaryOp::Log) return logf(v);
+  if constexpr (OP == UnaryOp::Sqrt) return sqrtf(v);
+  if constexpr (OP == UnaryOp::Abs) return fabsf(v);
+  if constexpr (OP == UnaryOp::Square) return v * v;
+  if constexpr (OP == UnaryOp::ReluGrad) return v > 0.f ? 1.f : 0.f;
   return v;
 }
 
-template <int OP>
+template <UnaryOp OP>
 __global__ void unary_kernel(const float* __restrict__ x, float* __restrict__ y, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     y[i] = apply_u<OP>(x[i]);
 }
 
-template <int OP>
+template <BinaryOp OP>
 __device__ __forceinline__ float apply_b(float a, float b) {
-  if constexpr (OP == kAdd) return a + b;
-  if constexpr (OP == kSub) return a - b;
-  if constexpr (OP == kMul) return a * b;
-  if constexpr (OP == kDiv) return a / b;
-  if constexpr (OP == kMax) return a >= b ? a : b;
-  if constexpr (OP == kMin) return a <= b ? a : b;
-  if constexpr (OP == kPow) return powf(a, b);
-  if constexpr (OP == kGe) return a >= b ? 1.f : 0.f;
-  if constexpr (OP == kLe) return a <= b ? 1.f : 0.f;
+  if constexpr (OP == BinaryOp::Add) return a + b;
+  if constexpr (OP == BinaryOp::Sub) return a - b;
+  if constexpr (OP == BinaryOp::Mul) return a * b;
+  if constexpr (OP == BinaryOp::Div) return a / b;
+  if constexpr (OP == BinaryOp::Max) return a >= b ? a : b;
+  if constexpr (OP == BinaryOp::Min) return a <= b ? a : b;
+  if constexpr (OP == BinaryOp::Pow) return powf(a, b);
+  if constexpr (OP == BinaryOp::Ge) return a >= b ? 1.f : 0.f;
+  if constexpr (OP == BinaryOp::Le) return a <= b ? 1.f : 0.f;
   return 0.f;
 }
 
@@ -60,7 +56,7 @@ struct Strides {
   int rank;
 };
 
-template <int OP>
+template <BinaryOp OP>
 __global__ void binary_kernel(const float* __restrict__ a, const float* __restrict__ b,
                               float* __restrict__ out, int64_t n, Strides st) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
@@ -76,14 +72,14 @@ __global__ void binary_kernel(const float* __restrict__ a, const float* __restri
 }
 
 // Same-shape contiguous fast path.
-template <int OP>
+template <BinaryOp OP>
 __global__ void binary_flat_kernel(const float* __restrict__ a, const float* __restrict__ b,
                                    float* __restrict__ out, int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     out[i] = apply_b<OP>(a[i], b[i]);
 }
 
-template <int OP>
+template <BinaryOp OP>
 void launch_binary(const float* a, const float* b, float* out, int64_t n, const Strides& st, bool flat) {
   if (flat) binary_flat_kernel<OP><<<blocks_for(n, 256), 256>>>(a, b, out, n);
   else binary_kernel<OP><<<blocks_for(n, 256), 256>>>(a, b, out, n, st);
@@ -116,26 +112,26 @@ __global__ void transpose_kernel(const uint32_t* __restrict__ x, uint32_t* __res
 
 }  // namespace
 
-void unary(int op, const float* x, float* y, int64_t n) {
+void unary(UnaryOp op, const float* x, float* y, int64_t n) {
   if (n <= 0) return;
   unsigned g = blocks_for(n, 256);
   switch (op) {
-    case kNeg: unary_kernel<kNeg><<<g, 256>>>(x, y, n); break;
-    case kRelu: unary_kernel<kRelu><<<g, 256>>>(x, y, n); break;
-    case kSigmoid: unary_kernel<kSigmoid><<<g, 256>>>(x, y, n); break;
-    case kTanh: unary_kernel<kTanh><<<g, 256>>>(x, y, n); break;
-    case kExp: unary_kernel<kExp><<<g, 256>>>(x, y, n); break;
-    case kLog: unary_kernel<kLog><<<g, 256>>>(x, y, n); break;
-    case kSqrt: unary_kernel<kSqrt><<<g, 256>>>(x, y, n); break;
-    case kAbs: unary_kernel<kAbs><<<g, 256>>>(x, y, n); break;
-    case kSquare: unary_kernel<kSquare><<<g, 256>>>(x, y, n); break;
-    case kReluGrad: unary_kernel<kReluGrad><<<g, 256>>>(x, y, n); break;
-    default: throw Error(ErrorCode::Value, "argument 'op': unknown unary op " + std::to_string(op));
+    case UnaryOp::Neg: unary_kernel<UnaryOp::Neg><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Relu: unary_kernel<UnaryOp::Relu><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Sigmoid: unary_kernel<UnaryOp::Sigmoid><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Tanh: unary_kernel<UnaryOp::Tanh><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Exp: unary_kernel<UnaryOp::Exp><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Log: unary_kernel<UnaryOp::Log><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Sqrt: unary_kernel<UnaryOp::Sqrt><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Abs: unary_kernel<UnaryOp::Abs><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::Square: unary_kernel<UnaryOp::Square><<<g, 256>>>(x, y, n); break;
+    case UnaryOp::ReluGrad: unary_kernel<UnaryOp::ReluGrad><<<g, 256>>>(x, y, n); break;
+    default: throw Error(ErrorCode::Value, "argument 'op': unknown unary op " + std::to_string(static_cast<int>(op)));
   }
   check_launch("unary");
 }
 
-void binary(int op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
+void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
             float* out, const int64_t* shape, int rank) {
   if (rank > kMaxRank)
     throw Error(ErrorCode::Shape, "argument 'shape': CUDA binary ops support rank <= 8 after merging dimensions");
@@ -154,16 +150,16 @@ void binary(int op, const float* a, const int64_t* as, const float* b, const int
   }
   if (n <= 0) return;
   switch (op) {
-    case kAdd: launch_binary<kAdd>(a, b, out, n, st, flat); break;
-    case kSub: launch_binary<kSub>(a, b, out, n, st, flat); break;
-    case kMul: launch_binary<kMul>(a, b, out, n, st, flat); break;
-    case kDiv: launch_binary<kDiv>(a, b, out, n, st, flat); break;
-    case kMax: launch_binary<kMax>(a, b, out, n, st, flat); break;
-    case kMin: launch_binary<kMin>(a, b, out, n, st, flat); break;
-    case kPow: launch_binary<kPow>(a, b, out, n, st, flat); break;
-    case kGe: launch_binary<kGe>(a, b, out, n, st, flat); break;
-    case kLe: launch_binary<kLe>(a, b, out, n, st, flat); break;
-    default: throw Error(ErrorCode::Value, "argument 'op': unknown binary op " + std::to_string(op));
+    case BinaryOp::Add: launch_binary<BinaryOp::Add>(a, b, out, n, st, flat); break;
+    case BinaryOp::Sub: launch_binary<BinaryOp::Sub>(a, b, out, n, st, flat); break;
+    case BinaryOp::Mul: launch_binary<BinaryOp::Mul>(a, b, out, n, st, flat); break;
+    case BinaryOp::Div: launch_binary<BinaryOp::Div>(a, b, out, n, st, flat); break;
+    case BinaryOp::Max: launch_binary<BinaryOp::Max>(a, b, out, n, st, flat); break;
+    case BinaryOp::Min: launch_binary<BinaryOp::Min>(a, b, out, n, st, flat); break;
+    case BinaryOp::Pow: launch_binary<BinaryOp::Pow>(a, b, out, n, st, flat); break;
+    case BinaryOp::Ge: launch_binary<BinaryOp::Ge>(a, b, out, n, st, flat); break;
+    case BinaryOp::Le: launch_binary<BinaryOp::Le>(a, b, out, n, st, flat); break;
+    default: throw Error(ErrorCode::Value, "argument 'op': unknown binary op " + std::to_string(static_cast<int>(op)));
   }
   check_launch("binary");
 }

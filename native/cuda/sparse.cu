@@ -221,16 +221,6 @@ void coalesce_reduce(int64_t plan_id, const float* src, int64_t src_rows, int64_
   check_launch("coalesce");
 }
 
-void check_offsets_host(const int32_t* off, int64_t nbags, int64_t nv) {
-  if (off[0] != 0) throw Error(ErrorCode::Value, "argument 'offsets' must start at 0, got " + std::to_string(off[0]));
-  for (int64_t b = 0; b < nbags; ++b)
-    if (off[b + 1] < off[b])
-      throw Error(ErrorCode::Value, "argument 'offsets' must be non-decreasing (entry " + std::to_string(b + 1) + ")");
-  if (off[nbags] != nv)
-    throw Error(ErrorCode::Value, "argument 'offsets' must end at the number of values " + std::to_string(nv) + ", got " +
-                                      std::to_string(off[nbags]));
-}
-
 void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights, bool mean, int32_t* bag_of,
                        float* scale) {
   if (nbags <= 0 || nv <= 0) return;

@@ -6,14 +6,14 @@
 import { empty } from '../creation.js';
 import type { KernelGroup } from '../kernel_table.js';
 import { native } from '../native.js';
-import { METRIC } from '../op_codes.js';
+import type { NearestMetric } from '../op_codes.js';
 import type { Tensor } from '../tensor.js';
 
 declare module '../native.js' {
   interface NativeAddon {
-    nearest(x: Float32Array, N: number, D: number, codebook: Float32Array, K: number, k: number, metric: number,
+    nearest(x: Float32Array, N: number, D: number, codebook: Float32Array, K: number, k: number, metric: NearestMetric,
       outIdx: Int32Array, outDist: Float32Array): void;
-    nearestAsync(x: Float32Array, N: number, D: number, codebook: Float32Array, K: number, k: number, metric: number,
+    nearestAsync(x: Float32Array, N: number, D: number, codebook: Float32Array, K: number, k: number, metric: NearestMetric,
       outIdx: Int32Array, outDist: Float32Array): Promise<void>;
     kmeansUpdate(x: Float32Array, n: number, d: number, assignments: Int32Array, k: number, centroids: Float32Array,
       counts: Int32Array): void;
@@ -38,7 +38,7 @@ export const cpuQuantKernels = {
   nearest: ({ x, codebook }, attrs) => {
     const { k, metric } = attrs;
     const [idx, dist] = nearestOut(x, k);
-    native.nearest(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, METRIC[metric],
+    native.nearest(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, metric,
       idx.i32(), dist.f32());
     return { indices: idx, distances: dist };
   },
@@ -47,7 +47,7 @@ export const cpuQuantKernels = {
     const { k, metric } = attrs;
     const [idx, dist] = nearestOut(x, k);
     return native
-      .nearestAsync(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, METRIC[metric],
+      .nearestAsync(x.f32('x'), x.shape[0], x.shape[1], codebook.f32('codebook'), codebook.shape[0], k, metric,
         idx.i32(), dist.f32())
       .then(() => ({ indices: idx, distances: dist }));
   },

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fromNativeError } from '../../errors.js';
+import type { NearestMetric } from '../op_codes.js';
 
 type Ptr = bigint;
 
@@ -49,7 +50,7 @@ export interface CudaAddon {
     nesterov: boolean): void;
   adamUpdate(param: Ptr, grad: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
     weightDecay: number, decoupled: boolean, step: number): void;
-  nearest(x: Ptr, N: number, D: number, codebook: Ptr, K: number, k: number, metric: string, outIdx: Ptr, outDist: Ptr,
+  nearest(x: Ptr, N: number, D: number, codebook: Ptr, K: number, k: number, metric: NearestMetric, outIdx: Ptr, outDist: Ptr,
     tf32: boolean, candidates: number): void;
   kmeansUpdate(x: Ptr, N: number, D: number, assignments: Ptr, K: number, centroids: Ptr, counts: Ptr): void;
   rvqLevelForward(residual: Ptr, codebook: Ptr, K: number, d: number, codes: Ptr, n: number, quantized: Ptr,

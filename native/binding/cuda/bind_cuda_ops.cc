@@ -33,7 +33,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 
 Napi::Value Unary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int op = static_cast<int>(integer(info, 0, "op", 0, 9));
+    UnaryOp op = unary_op_arg(info, 0);
     int64_t n = integer(info, 3, "n", 0, kMaxCount);
     auto* x = dev<float>(info, 1, "x", n);
     auto* y = dev<float>(info, 2, "out", n);
@@ -42,18 +42,9 @@ Napi::Value Unary(const Napi::CallbackInfo& info) {
   });
 }
 
-int64_t extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides) {
-  int64_t off = 0;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    if (shape[d] == 0) return 0;
-    off += (shape[d] - 1) * strides[d];
-  }
-  return off + 1;
-}
-
 Napi::Value Binary(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int op = static_cast<int>(integer(info, 0, "op", 0, 8));
+    BinaryOp op = binary_op_arg(info, 0);
     auto shape = int_list(info, 6, "shape", 0, kMaxDim);
     auto as = int_list(info, 2, "aStrides", 0, kMaxDim);
     auto bs = int_list(info, 4, "bStrides", 0, kMaxDim);
@@ -63,8 +54,8 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
       fail(ErrorCode::Shape, "argument 'shape': CUDA binary ops support rank <= 8 (after merging dimensions)");
     int64_t total = 1;
     for (int64_t s : shape) total = checked_mul(total, s, "out");
-    auto* a = dev<float>(info, 1, "a", total ? extent(shape, as) : 0);
-    auto* b = dev<float>(info, 3, "b", total ? extent(shape, bs) : 0);
+    auto* a = dev<float>(info, 1, "a", total ? strided_extent(shape, as, "a") : 0);
+    auto* b = dev<float>(info, 3, "b", total ? strided_extent(shape, bs, "b") : 0);
     auto* out = dev<float>(info, 5, "out", total);
     cu::binary(op, a, as.data(), b, bs.data(), out, shape.data(), static_cast<int>(shape.size()));
     return info.Env().Undefined();

@@ -11,21 +11,13 @@ namespace qarm::binding::cuda_glue {
 namespace cu = qarm::cuda;
 namespace {
 
-cu::Metric metric_arg(const Napi::CallbackInfo& info, size_t i) {
-  std::string m = str_arg(info, i, "");
-  if (m == "l2") return cu::Metric::L2;
-  if (m == "ip") return cu::Metric::IP;
-  if (m == "cosine") return cu::Metric::Cosine;
-  fail(ErrorCode::Value, "argument 'metric' must be 'l2', 'ip' or 'cosine', got '" + m + "'");
-}
-
 // nearest(x, N, D, codebook, K, k, metric, outIdx, outDist, tf32, candidates)
 Napi::Value Nearest(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t N = integer(info, 1, "N", 0, kMaxDim), D = integer(info, 2, "D", 0, kMaxDim);
     int64_t K = integer(info, 4, "K", 0, kMaxDim);
     int k = static_cast<int>(integer(info, 5, "k", 1, kMaxDim));
-    cu::Metric metric = metric_arg(info, 6);
+    Metric metric = metric_arg(info, 6);
     bool tf32 = boolean(info, 9, "tf32");
     int cand = static_cast<int>(integer(info, 10, "candidates", 0, cu::kMaxTopK));
     auto* x = dev<float>(info, 0, "x", checked_mul(N, D, "x"));

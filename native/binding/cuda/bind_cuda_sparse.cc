@@ -7,16 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "../../common/checks.h"
 #include "../../cuda/api.h"
 #include "device_args.h"
 
 namespace qarm::binding::cuda_glue {
 namespace cu = qarm::cuda;
 namespace {
-
-bool present(const Napi::CallbackInfo& info, size_t i) {
-  return i < info.Length() && !info[i].IsNull() && !info[i].IsUndefined();
-}
 
 // coalescePlan(indices, n, rows, skipNegative, argName) -> {count, plan}
 Napi::Value CoalescePlan(const Napi::CallbackInfo& info) {
@@ -57,7 +54,7 @@ std::vector<int32_t> host_offsets(const Napi::CallbackInfo& info, size_t i, int6
   auto* off = dev<int32_t>(info, i, "offsets", nbags + 1);
   std::vector<int32_t> h(static_cast<size_t>(nbags + 1));
   cu::copy_d2h(h.data(), off, h.size() * sizeof(int32_t));
-  cu::check_offsets_host(h.data(), nbags, nv);
+  check_offsets(h.data(), nbags, nv, "offsets");
   return h;
 }
 

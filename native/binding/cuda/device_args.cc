@@ -52,15 +52,4 @@ void* device_ptr_or_null(const Napi::CallbackInfo& info, size_t i, const char* n
   return device_ptr(info, i, name, min_bytes);
 }
 
-int64_t checked_mul(int64_t a, int64_t b, const char* what) {
-  if (a != 0 && b > std::numeric_limits<int64_t>::max() / a)
-    fail(ErrorCode::Shape, std::string(what) + ": size overflows");
-  return a * b;
-}
-
-std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback) {
-  if (i < info.Length() && info[i].IsString()) return info[i].As<Napi::String>();
-  return fallback;
-}
-
 }  // namespace qarm::binding::cuda_glue

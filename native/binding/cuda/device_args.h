@@ -27,10 +27,7 @@ T* dev(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min_e
   return static_cast<T*>(device_ptr(info, i, name, static_cast<uint64_t>(min_elems) * sizeof(T)));
 }
 
-int64_t checked_mul(int64_t a, int64_t b, const char* what);
-std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback);
-
-constexpr int64_t kMaxDim = 0x7fffffff;
+// Elements a device buffer may hold (the checks of args.h cover the rest).
 constexpr int64_t kMaxCount = int64_t(1) << 40;
 
 }  // namespace qarm::binding::cuda_glue
