@@ -50,6 +50,21 @@ export * as cuda from './tensor/cuda/public.js';
 export type { NestedNumbers } from './tensor/creation.js';
 export type { GradLike } from './tensor/tensor.js';
 export type { Trackable } from './tensor/memory.js';
-export type { KernelAttrs, KernelImpl, KernelImpls, KernelInputs, KernelName, KernelOutput, KernelTable } from './tensor/kernel_table.js';
+export type {
+  AdamKernelAttrs,
+  DinKernelWeights,
+  KernelAttrs,
+  KernelCache,
+  KernelImpl,
+  KernelImpls,
+  KernelInputs,
+  KernelName,
+  KernelOutput,
+  KernelSignature,
+  KernelTable,
+  NearestKernelAttrs,
+} from './tensor/kernel_table.js';
+export type { KernelAttrsArg } from './tensor/backend.js';
+export type { BinaryName, NearestMetric, UnaryName } from './tensor/op_codes.js';
 export type { AlignEpoch, AlignerResult } from './align/aligner.js';
 export type { Scorer, PairRecallOptions } from './align/evaluate.js';

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { q, assert, assertClose } from './helpers.js';
 import { UNARY, BINARY, NEAREST_METRICS } from '../dist/tensor/op_codes.js';
 import { native } from '../dist/tensor/native.js';
+import { probeCuda } from '../dist/tensor/cuda/native_cuda.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const header = readFileSync(join(root, 'native/common/op_codes.h'), 'utf8');
@@ -84,6 +85,20 @@ describe('op codes shared by the addons', () => {
       assert.throws(() => native.nearest(x, 3, 2, c, 3, 1, bad, idx, dist),
         (e) => e instanceof q.ValueError && /argument 'metric' must be one of 'l2', 'ip', 'cosine'/.test(e.message), String(bad));
     }
+  });
+
+  it('the CUDA addon reads the metric through the same check (no device needed)', function () {
+    const { addon, reason } = probeCuda(false);
+    if (!addon) {
+      console.log(`      (skipped: ${reason})`);
+      this.skip();
+    }
+    // The metric is read before the buffers: a bad name fails first, a good one reaches the buffer check.
+    const call = (metric) => () => addon.nearest(1n, 1, 1, 1n, 1, 1, metric, 1n, 1n, false, 0);
+    for (const bad of ['L2', 'manhattan', 1]) {
+      assert.throws(call(bad), (e) => e instanceof q.ValueError && /argument 'metric' must be one of 'l2', 'ip', 'cosine'/.test(e.message), String(bad));
+    }
+    for (const good of NEAREST_METRICS) assert.throws(call(good), (e) => e instanceof q.DeviceError && /argument 'x'/.test(e.message), good);
   });
 
   it('the addon rejects an op code outside the header naming the op', () => {

@@ -60,11 +60,11 @@ export function commonDevice(inputs: Record<string, Tensor>): Device {
   return device ?? 'cpu';
 }
 
-/** Attributes may be left out when the kernel has none that are required. */
-type AttrsArg<K extends KernelName> = Record<string, never> extends KernelAttrs<K> ? [attrs?: KernelAttrs<K>] : [attrs: KernelAttrs<K>];
+/** The attributes argument of {@link runKernel}: optional when kernel `K` requires none. */
+export type KernelAttrsArg<K extends KernelName> = Record<string, never> extends KernelAttrs<K> ? [attrs?: KernelAttrs<K>] : [attrs: KernelAttrs<K>];
 
 /** Runs kernel `name` on the device its inputs live on. */
-export function runKernel<K extends KernelName>(name: K, inputs: KernelInputs<K>, ...rest: AttrsArg<K>): KernelOutput<K> {
+export function runKernel<K extends KernelName>(name: K, inputs: KernelInputs<K>, ...rest: KernelAttrsArg<K>): KernelOutput<K> {
   const attrs: object = rest[0] ?? {};
   const tensors = inputs as Record<string, Tensor>;
   // Creation kernels have no tensor inputs and name their device in `attrs.device`.
