@@ -4,8 +4,8 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValueError } from '../errors.js';
-import { loadDataset, type Dataset } from '../data/dataset.js';
+import { IndexError, ValueError } from '../errors.js';
+import { loadDataset, type Dataset, type Interaction } from '../data/dataset.js';
 import { encodeTexts, fuseEmbeddings, type EncodeOptions } from '../data/encoders.js';
 import { writeNpy } from '../data/npy.js';
 import { writeSafetensors } from '../data/safetensors.js';
@@ -27,6 +27,15 @@ export interface AlignOptions extends Omit<AlignerOptions, 'validation'> {
   trainUntil?: number;
   /** Validation pairs come from events in [trainUntil, validUntil) (default: all later events). */
   validUntil?: number;
+  /**
+   * Explicit training events (dataset input), instead of those before `trainUntil`: for splits
+   * that are not one cut in time (the per-user split of `qarm run`). Pairs are mined from them
+   * in their given order. Give `validationEvents` with it; `trainUntil`/`validUntil` must then
+   * be left out.
+   */
+  trainEvents?: readonly Interaction[];
+  /** Explicit early-stopping events, with `trainEvents` (may be empty: no early stopping). */
+  validationEvents?: readonly Interaction[];
   /**
    * Which validation pairs drive early stopping (and the choice of `contentMix`): `'all'`
    * (default) = every validation pair, cold ones included, i.e. what retrieval is asked to do;
@@ -52,7 +61,7 @@ export interface AlignOutput extends AlignerResult {
   pairCounts: Record<string, number>;
   /** Content modalities used and encoder wall seconds. */
   encoder: { modalities: string[]; seconds: number; cached: string[] };
-  /** The split used (dataset input). */
+  /** The split used (dataset input split in time; absent with explicit events). */
   split?: { trainUntil: number; validUntil: number };
 }
 
@@ -98,6 +107,33 @@ function quantileTime(ds: Dataset, q: number): number {
   return ev[Math.min(ev.length - 1, Math.floor(q * ev.length))].time;
 }
 
+/** The training and validation events of dataset input: explicit, or split at `trainUntil`/`validUntil`. */
+function alignEvents(ds: Dataset, opts: AlignOptions): { train: readonly Interaction[]; valid: readonly Interaction[]; split?: { trainUntil: number; validUntil: number } } {
+  const explicit = opts.trainEvents !== undefined || opts.validationEvents !== undefined;
+  if (explicit) {
+    if (opts.trainEvents === undefined || opts.validationEvents === undefined) {
+      const missing = opts.trainEvents === undefined ? 'trainEvents' : 'validationEvents';
+      throw new ValueError(`${missing}: give trainEvents and validationEvents together`, missing);
+    }
+    if (opts.trainUntil !== undefined || opts.validUntil !== undefined) {
+      throw new ValueError('trainUntil: not used with explicit trainEvents/validationEvents; leave it out', 'trainUntil');
+    }
+    if (opts.trainEvents.length === 0) throw new ValueError('trainEvents: no training events', 'trainEvents');
+    const n = ds.items.length;
+    for (const [name, ev] of [['trainEvents', opts.trainEvents], ['validationEvents', opts.validationEvents]] as const) {
+      for (let k = 0; k < ev.length; k++) {
+        if (!(ev[k].item >= 0 && ev[k].item < n)) throw new IndexError(`${name}: event ${k} names item ${ev[k].item}, outside [0, ${n})`, name);
+      }
+    }
+    return { train: opts.trainEvents, valid: opts.validationEvents };
+  }
+  const trainUntil = opts.trainUntil ?? quantileTime(ds, 0.9);
+  const validUntil = opts.validUntil ?? Infinity;
+  const train = eventsBetween(ds.interactions, -Infinity, trainUntil);
+  if (train.length === 0) throw new ValueError(`no events before trainUntil ${trainUntil}`, 'trainUntil');
+  return { train, valid: eventsBetween(ds.interactions, trainUntil, validUntil), split: { trainUntil, validUntil } };
+}
+
 function isDataset(x: unknown): x is Dataset {
   return typeof x === 'object' && x !== null && Array.isArray((x as Dataset).interactions) && Array.isArray((x as Dataset).items);
 }
@@ -105,7 +141,8 @@ function isDataset(x: unknown): x is Dataset {
 /**
  * Aligns item embeddings to behaviour.
  * - `align(dataset, opts)`: encodes item text (plus any `.npy` modalities), mines training pairs
- *   from events before `trainUntil` and validation pairs from `[trainUntil, validUntil)`, trains.
+ *   from events before `trainUntil` and validation pairs from `[trainUntil, validUntil)` (or from
+ *   explicit `trainEvents` / `validationEvents`), trains.
  * - `align({ embeddings, pairs, validation? }, opts)`: trains on what you give.
  */
 export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPairs; validation?: ItemPairs }, opts: AlignOptions = {}): Promise<AlignOutput> {
@@ -114,11 +151,7 @@ export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPa
     if (ds.interactions.length === 0) throw new ValueError(`dataset '${ds.name}' has no interactions`, 'dataset');
     const enc = await contentEmbeddings(ds, opts.encoders);
     const n = ds.items.length;
-    const trainUntil = opts.trainUntil ?? quantileTime(ds, 0.9);
-    const validUntil = opts.validUntil ?? Infinity;
-    const train = eventsBetween(ds.interactions, -Infinity, trainUntil);
-    const valid = eventsBetween(ds.interactions, trainUntil, validUntil);
-    if (train.length === 0) throw new ValueError(`no events before trainUntil ${trainUntil}`, 'trainUntil');
+    const { train, valid, split } = alignEvents(ds, opts);
     const mined = minePairs(train, n, opts.mining);
     let validation: ItemPairs | null = null;
     if (valid.length > 0) {
@@ -138,7 +171,7 @@ export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPa
       validation,
       pairCounts,
       encoder: { modalities: enc.modalities, seconds: enc.seconds, cached: enc.cached },
-      split: { trainUntil, validUntil },
+      ...(split ? { split } : {}),
     };
   }
   const { embeddings, pairs, validation } = input as { embeddings: Tensor; pairs: ItemPairs; validation?: ItemPairs };
