@@ -70,15 +70,20 @@ export async function alignCommand(o: CommonFlags): Promise<void> {
   const { interactionLog } = await import('./dataset_log.js');
   const ds = await loadData(cfg.data);
   const P = buildProtocol(interactionLog(ds), cfg.protocol);
-  progress.log(`aligning ${ds.name}: pairs from before ${P.stats.splitDates.trainEnd}, early stopping on pairs up to ${P.stats.splitDates.testStart}`);
+  progress.log(
+    P.split.mode === 'time'
+      ? `aligning ${ds.name}: pairs from before ${P.stats.splitDates.trainEnd}, early stopping on pairs up to ${P.stats.splitDates.testStart}`
+      : `aligning ${ds.name}: pairs from each user's training events, early stopping on their validation events (per-user split)`,
+  );
+  const [trainEvents, validationEvents] = P.periodInteractions.map((idx) => Array.from(idx, (i) => ds.interactions[i]));
   const report = await runAlignCommand({
     ...(cfg.align as object),
     data: ds.dir,
     out,
     encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, log: (m: string) => progress.log(m) },
     mining: cfg.pairs as object,
-    trainUntil: P.split.trainEnd,
-    validUntil: P.split.testStart,
+    trainEvents,
+    validationEvents,
   });
   process.stdout.write(`${JSON.stringify({ pairCounts: report.pairCounts, bestEpoch: report.bestEpoch, bestValidation: report.bestValidation, seconds: report.seconds }, null, 2)}\nwrote ${out}/aligned.npy, align.json\n`);
 }

@@ -16,10 +16,16 @@ const int = (min: number) => z.number().int().min(min);
 const frac = z.number().gt(0).lt(1);
 
 const SplitSchema = z.strictObject({
+  /** `'time'` (default): one cut for everybody; `'per-user'`: each user's last events (lib/pipeline/protocol_split.ts). */
+  mode: z.enum(['time', 'per-user']).optional(),
   trainEnd: timePoint.optional(),
   testStart: timePoint.optional(),
+  /** Time mode: shares of the events (not of the time span) before validation / before test. */
   trainFraction: frac.optional(),
   testFraction: frac.optional(),
+  /** Per-user mode: shares of each user's events in validation (0.1) and test (0.2), at least one each. */
+  validationShare: frac.optional(),
+  testShare: frac.optional(),
 });
 
 const ProtocolSchema = z.strictObject({
@@ -339,8 +345,10 @@ export function resolveConfig(file: ConfigFile | undefined, flags: ConfigFile & 
   c.seeds = normalizeSeeds(c.seeds as number | number[]);
   c.trainFractions = normalizeFractions(c.trainFractions);
   checkCodeSpace(c);
-  if (c.protocol.split.trainEnd === undefined && c.protocol.split.testStart === undefined && c.data === null) {
-    // The bundled dataset: the documented fixed dates.
+  const sp = c.protocol.split;
+  if (c.data === null && sp.mode !== 'per-user' && [sp.trainEnd, sp.testStart, sp.trainFraction, sp.testFraction].every((v) => v === undefined)) {
+    // The bundled dataset: the documented fixed dates (the default event fractions give the same
+    // periods; the dates say so in config.json).
     c.protocol.split = { trainEnd: '2011-09-01', testStart: '2011-10-15', ...c.protocol.split };
   }
   return c;

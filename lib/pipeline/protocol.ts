@@ -4,12 +4,21 @@
  *
  * - Events are (user, item, time of the user's FIRST purchase of that item): re-buying an item
  *   the user already owns says little about recommendation.
- * - The timeline is cut at `trainEnd` and `testStart` ({@link resolveSplit}).
+ * - Each user's timeline is cut into training, validation and test periods
+ *   (lib/pipeline/protocol_split.ts): one global cut in time (`split.mode: 'time'`, dates or
+ *   event-count quantiles) or per user, leave-last-out (`'per-user'`: each user's last events are
+ *   test, the ones before validation). Under the per-user split the periods are per user, not
+ *   per calendar: other users' training events may be later in time than a test event, so
+ *   training behaviour (pairs, popularity, co-occurrence) can come from after a test request.
+ *   That is the literature's protocol (TIGER, LETTER); the time split has no such overlap.
  * - Training positives are all training-period events; validation/test positives are the
  *   period's events of users with at least one training event (a user the model never saw
  *   cannot be ranked fairly by any variant).
- * - Each positive gets `negatives` items sampled with a fixed seed from the items sold in the
- *   same period, excluding every item the user bought in that period.
+ * - Each positive gets `negatives` items sampled with a fixed seed from the items with an
+ *   interaction in the same period (of any user), excluding every item the user interacted with
+ *   at or before the request time, in any period, the request's own basket included. The same
+ *   rule in training, validation and test: a target the user already owns is never a negative,
+ *   while items the user buys only later may be.
  * - Samples come in *requests*: one (user, basket) with its positives and their negatives. A
  *   request's history is the user's last ≤ `historyLength` events strictly before the basket's
  *   time (so nothing from the same invoice), oldest first. Requests are the GAUC groups: every
@@ -25,7 +34,7 @@
  */
 import { Generator } from '../tensor/random.js';
 import { IndexError, ShapeError, ValueError } from '../errors.js';
-import { resolveSplit, iso, type ResolvedSplit, type SplitOptions } from './protocol_split.js';
+import { globalCuts, iso, periodOf, perUserCuts, perUserShares, resolveSplit, type ResolvedSplit, type SplitOptions, type UserCuts } from './protocol_split.js';
 
 /** A raw purchase log in columnar form, users and items as dense indices. */
 export interface InteractionLog {
@@ -101,7 +110,17 @@ export interface Protocol {
   trainKeptUsers: Uint8Array;
   /** Per item: its training events (first purchases in the training period, the training positives). */
   trainCount: Int32Array;
-  /** Indices (into the input log) of the raw purchases in the training period, for pair mining. */
+  /** Per-user cut times; {@link Protocol.periodOf} reads them. */
+  cuts: UserCuts;
+  /** Period (0 training, 1 validation, 2 test) of user `u`'s interaction at time `t`. */
+  periodOf: (u: number, t: number) => 0 | 1 | 2;
+  /**
+   * Indices (into the input log, ascending) of the kept users' raw interactions (repeat
+   * purchases included) per period; training holds only `trainKeptUsers`' interactions. What the
+   * aligner mines pairs from, and the recall table's held-out test events.
+   */
+  periodInteractions: [Int32Array, Int32Array, Int32Array];
+  /** `periodInteractions[0]`: the training-period raw purchases, for pair mining. */
   trainInteractions: Int32Array;
   train: SampleSet;
   validation: SampleSet;
@@ -119,10 +138,18 @@ export interface ProtocolStats {
   items: number;
   warmItems: number;
   coldItemsInTest: number;
+  /** Users with both a training and a test event (eligibility decided before trainUserFraction). */
+  trainTestUsers: number;
+  splitMode: 'time' | 'per-user';
+  /** ISO cut dates in time mode; `'per-user'` in per-user mode. */
   splitDates: { trainEnd: string; testStart: string };
+  /** Problems worth a line in the log (`qarm run` prints them). */
+  warnings: string[];
 }
 
 const PERIODS = 3;
+/** Below this many users with training and test events the stats carry a warning. */
+const MIN_TRAIN_TEST_USERS = 100;
 
 /** Builds the protocol's samples from a purchase log. Deterministic given the options. */
 export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): Protocol {
@@ -163,8 +190,6 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     if (t > last) last = t;
   }
   if (!Number.isFinite(first)) throw new ValueError('userFraction: no user left after subsampling', 'userFraction');
-  const split = resolveSplit(opts.split ?? {}, first, last);
-  const periodOf = (t: number): number => (t < split.trainEnd ? 0 : t < split.testStart ? 1 : 2);
 
   // Basket keys: explicit basket, else (user, time).
   const basketKey = (i: number): number => (log.basket[i] >= 0 ? log.basket[i] : -1 - Math.floor(log.time[i]));
@@ -181,17 +206,35 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
   // Sort events by (user, time, basket, item).
   events.sort((a, b) => log.user[a] - log.user[b] || log.time[a] - log.time[b] || basketKey(a) - basketKey(b) || log.item[a] - log.item[b]);
 
-  // 2. Period membership, warm items, training users, items sold and bought per period.
+  // 2. Per-user cut times (one global cut in time mode), decided on all kept users' events so
+  // that trainUserFraction cannot move anybody's validation or test period.
+  const splitOpts = opts.split ?? {};
+  let split: ResolvedSplit;
+  let cuts: UserCuts;
+  if (splitOpts.mode === 'per-user') {
+    const shares = perUserShares(splitOpts);
+    split = { mode: 'per-user', trainEnd: NaN, testStart: NaN, source: 'per-user', validationShare: shares.validation, testShare: shares.test };
+    cuts = perUserCuts(log.numUsers, events, log.user, log.time, shares);
+  } else {
+    const times = Float64Array.from(events, (e) => log.time[e]).sort();
+    split = resolveSplit(splitOpts, times, first, last);
+    cuts = globalCuts(log.numUsers, split);
+  }
+  const period = (i: number): number => periodOf(cuts, log.user[i], log.time[i]);
+
+  // 3. Period membership, warm items, training users.
   // `trainUser` (eligible for validation/test) is decided on every kept user's training events;
   // warm items, the user vocabulary and training samples only on `trainKeep` users'.
   const warm = new Uint8Array(log.numItems);
   const trainCount = new Int32Array(log.numItems);
   const trainUser = new Uint8Array(log.numUsers);
+  const testUser = new Uint8Array(log.numUsers);
   const vocabUser = new Uint8Array(log.numUsers);
   const eventsPerPeriod: [number, number, number] = [0, 0, 0];
   for (const e of events) {
-    const p = periodOf(log.time[e]);
+    const p = period(e);
     const u = log.user[e];
+    if (p === 2) testUser[u] = 1;
     if (p === 0) {
       trainUser[u] = 1;
       if (!trainKeep[u]) continue;
@@ -201,19 +244,18 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     }
     eventsPerPeriod[p]++;
   }
+
+  // 4. Raw interactions per period (training: trainKeep users only) and the items sold in each,
+  // the negative pools.
+  const periodIdx: number[][] = [[], [], []];
   const soldMask = [new Uint8Array(log.numItems), new Uint8Array(log.numItems), new Uint8Array(log.numItems)];
-  const bought: Map<number, Set<number>>[] = [new Map(), new Map(), new Map()];
-  const trainIdx: number[] = [];
   for (let i = 0; i < n; i++) {
     const u = log.user[i];
     if (!keepUser[u]) continue;
-    const p = periodOf(log.time[i]);
+    const p = period(i);
     if (p === 0 && !trainKeep[u]) continue;
+    periodIdx[p].push(i);
     soldMask[p][log.item[i]] = 1;
-    let s = bought[p].get(u);
-    if (!s) bought[p].set(u, (s = new Set()));
-    s.add(log.item[i]);
-    if (p === 0) trainIdx.push(i);
   }
   const sold = soldMask.map((m) => {
     const out: number[] = [];
@@ -221,7 +263,7 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     return Int32Array.from(out);
   });
 
-  // 3. Vocabularies from the training period only.
+  // 5. Vocabularies from the training period only.
   const itemVocab = new Int32Array(log.numItems);
   let numWarmItems = 0;
   for (let i = 0; i < log.numItems; i++) if (warm[i]) itemVocab[i] = ++numWarmItems;
@@ -229,7 +271,7 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
   let numTrainUsers = 0;
   for (let u = 0; u < log.numUsers; u++) if (vocabUser[u]) userVocab[u] = ++numTrainUsers;
 
-  // 4. Requests and samples per period.
+  // 6. Requests and samples per period.
   const builders = [0, 1, 2].map(() => new SetBuilder());
   const gens = [0, 1, 2].map((p) => new Generator(options.seed * PERIODS + p));
   const H = options.historyLength;
@@ -238,14 +280,20 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     const u = log.user[events[start]];
     let end = start;
     while (end < events.length && log.user[events[end]] === u) end++;
-    // Walk the user's events basket by basket; `histEnd` = first event of the current basket.
+    // Items the user owns by the current request: first purchases at or before its time (any
+    // period, the request's own basket and other baskets at the same instant included). The same
+    // rule in every period, so "the target is already owned" never decides a label.
+    const owned = new Set<number>();
+    let o = start;
+    // Walk the user's events basket by basket.
     let b = start;
     while (b < end) {
       const t = log.time[events[b]];
       const bk = basketKey(events[b]);
       let be = b;
       while (be < end && log.time[events[be]] === t && basketKey(events[be]) === bk) be++;
-      const p = periodOf(t);
+      while (o < end && log.time[events[o]] <= t) owned.add(log.item[events[o++]]);
+      const p = period(events[b]);
       if (p === 0 ? trainKeep[u] : trainUser[u]) {
         // History: events strictly earlier in time (so never the same invoice), newest H.
         const hist: number[] = [];
@@ -254,13 +302,12 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
           if (log.time[e] < t && basketKey(e) !== bk) hist.push(log.item[e]);
         }
         hist.reverse();
-        const excl = bought[p].get(u)!;
         const builder = builders[p];
         const g = builder.openGroup(hist, t);
         for (let j = b; j < be; j++) {
           const item = log.item[events[j]];
           builder.add(u, item, 1, g);
-          for (const neg of sampleNegatives(gens[p], sold[p], excl, options.negatives)) builder.add(u, neg, 0, g);
+          for (const neg of sampleNegatives(gens[p], sold[p], owned, options.negatives)) builder.add(u, neg, 0, g);
         }
       }
       b = be;
@@ -278,8 +325,19 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
       coldItemsInTest++;
     }
   }
-  let usersKept = 0;
-  for (let u = 0; u < log.numUsers; u++) usersKept += keepUser[u];
+  let usersKept = 0, trainTestUsers = 0;
+  for (let u = 0; u < log.numUsers; u++) {
+    usersKept += keepUser[u];
+    trainTestUsers += trainUser[u] & testUser[u];
+  }
+  const warnings: string[] = [];
+  if (trainTestUsers < MIN_TRAIN_TEST_USERS) {
+    warnings.push(
+      `only ${trainTestUsers} users have both training and test events (fewer than ${MIN_TRAIN_TEST_USERS}): test metrics will be noisy` +
+        (split.mode === 'time' ? "; protocol.split.mode 'per-user' gives every user with 3+ events a test period" : ''),
+    );
+  }
+  const periodInteractions = periodIdx.map((a) => Int32Array.from(a)) as [Int32Array, Int32Array, Int32Array];
   return {
     split,
     options,
@@ -293,7 +351,10 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     keptUsers: keepUser,
     trainKeptUsers: trainKeep,
     trainCount,
-    trainInteractions: Int32Array.from(trainIdx),
+    cuts,
+    periodOf: (u: number, t: number) => periodOf(cuts, u, t),
+    periodInteractions,
+    trainInteractions: periodInteractions[0],
     train,
     validation,
     test,
@@ -306,7 +367,10 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
       items: log.numItems,
       warmItems: numWarmItems,
       coldItemsInTest,
-      splitDates: { trainEnd: iso(split.trainEnd), testStart: iso(split.testStart) },
+      trainTestUsers,
+      splitMode: split.mode,
+      splitDates: split.mode === 'time' ? { trainEnd: iso(split.trainEnd), testStart: iso(split.testStart) } : { trainEnd: 'per-user', testStart: 'per-user' },
+      warnings,
     },
   };
 }

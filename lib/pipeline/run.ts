@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { align, filterPairs, pairKeys } from '../align/align.js';
-import { eventsBetween, minePairs } from '../align/pairs.js';
+import { minePairs } from '../align/pairs.js';
 import { cooccurrenceScores, groupByUser } from '../align/miners.js';
 import { embeddingScorer, matrixScorer, pairRecall } from '../align/evaluate.js';
 import type { Dataset } from '../data/dataset.js';
@@ -119,8 +119,10 @@ async function runPoint(
   lap('protocol', t);
   progress.log(
     `protocol: ${P.stats.events} first-purchase events; train ${P.train.size} / validation ${P.validation.size} / test ${P.test.size} samples; ` +
-      `${P.numWarmItems} warm items, ${P.stats.coldItemsInTest} cold items in test; split ${P.stats.splitDates.trainEnd} / ${P.stats.splitDates.testStart}`,
+      `${P.numWarmItems} warm items, ${P.stats.coldItemsInTest} cold items in test; ${P.stats.trainTestUsers} users with training and test events; ` +
+      (P.split.mode === 'time' ? `split ${P.stats.splitDates.trainEnd} / ${P.stats.splitDates.testStart}` : `per-user split (validation ${P.split.validationShare}, test ${P.split.testShare})`),
   );
+  for (const w of P.stats.warnings) progress.log(`warning: ${w}`);
   if (P.validation.positives === 0 || P.test.positives === 0) {
     throw new Error(`the split leaves no ${P.validation.positives === 0 ? 'validation' : 'test'} samples; set protocol.split in the config`);
   }
@@ -275,23 +277,21 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   const order = itemOrder(P);
   const n = P.numItems;
   let t = Date.now();
-  const trainEvents = eventsBetween(ds.interactions, -Infinity, P.split.trainEnd).filter((e) => P.trainKeptUsers[e.user]);
+  // The protocol's periods, not times: they hold under the per-user split too (and carry the
+  // userFraction / trainUserFraction subsets).
+  const [trainEvents, validationEvents, testEvents] = P.periodInteractions.map((idx) => Array.from(idx, (i) => ds.interactions[i]));
   let content = { values: new Float32Array(0), dim: 0 };
   let aligned = { values: new Float32Array(0), dim: 0 };
   let codeSpace: Prepared['codeSpace'] = { space: cfg.codes.space, ...aligned, mixWeight: 1 };
   let alignment: Results['alignment'];
   if (needContent) {
     const task = progress.task('content + alignment', 1);
-    // Quick runs keep a fraction of the users: the aligner sees the same users' behaviour.
-    // trainUserFraction drops the other users' training-period events too.
-    const keep = (e: Dataset['interactions'][number]): boolean => P.keptUsers[e.user] === 1 && (P.trainKeptUsers[e.user] === 1 || e.time >= P.split.trainEnd);
-    const alignDs = P.options.userFraction < 1 || P.options.trainUserFraction < 1 ? { ...ds, interactions: ds.interactions.filter(keep) } : ds;
-    const out = await align(alignDs, {
+    const out = await align(ds, {
       ...(cfg.align as object),
       encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, cacheDir: cfg.content.cache ? undefined : false, log: (m: string) => progress.log(m) },
       mining: cfg.pairs as object,
-      trainUntil: P.split.trainEnd,
-      validUntil: P.split.testStart,
+      trainEvents,
+      validationEvents,
       log: (m: string) => progress.log(`aligner: ${m}`),
     });
     content = { values: Float32Array.from(out.content.f32()), dim: out.content.shape[1] };
@@ -304,7 +304,7 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
     task.done(`${content.dim}-d content (${out.encoder.modalities.join('+')}), ${out.pairCounts.union} training pairs, aligner best epoch ${out.bestEpoch}`);
     timings.align = (Date.now() - t) / 1000;
     t = Date.now();
-    alignment = { recall: heldOutRecall(alignDs, P, trainEvents, out.pairs, content, aligned, codeSpace.space === 'mixed' ? codeSpace : null, cfg.pairs as object, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, mixWeight: out.mixWeight, history: out.history, seconds: out.seconds };
+    alignment = { recall: heldOutRecall(P, trainEvents, testEvents, out.pairs, content, aligned, codeSpace.space === 'mixed' ? codeSpace : null, cfg.pairs as object, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, mixWeight: out.mixWeight, history: out.history, seconds: out.seconds };
     timings.recall = (Date.now() - t) / 1000;
     out.content.dispose();
     out.embeddings.dispose();
@@ -345,9 +345,9 @@ function describe(t: RQTable): string {
  * built from, when it is used): all, not mined in training, involving a cold item.
  */
 function heldOutRecall(
-  ds: Dataset,
   P: Protocol,
   trainEvents: Dataset['interactions'],
+  testEvents: Dataset['interactions'],
   trainPairs: { a: Int32Array; b: Int32Array; score: Float32Array },
   content: { values: Float32Array; dim: number },
   aligned: { values: Float32Array; dim: number },
@@ -356,7 +356,6 @@ function heldOutRecall(
   maxPairs: number,
 ): RecallRow[] {
   const n = P.numItems;
-  const testEvents = eventsBetween(ds.interactions, P.split.testStart, Infinity);
   const all = minePairs(testEvents, n, mining).pairs;
   const seen = pairKeys(trainPairs, n);
   const sets = {
