@@ -110,13 +110,14 @@ describe('ranker code features', function () {
   const sizes = [3, 4, 5];
   const L = sizes.length;
   const k = 4, pool = 30;
-  function fixture() {
+  function fixture(shape = sizes) {
     const g = new q.Generator(21);
-    const codes = randomCodes(N, sizes, 22);
+    const L = shape.length;
+    const codes = randomCodes(N, shape, 22);
     // Pool entry p is item poolItems[p] (a permutation of 30 items, not the identity).
     const poolItems = Int32Array.from([...Array(N).keys()].sort((a, b) => ((a * 37) % 61) - ((b * 37) % 61)).slice(0, pool));
     const vq = new Int32Array(N * k).map(() => (g.uniform() < 0.15 ? -1 : g.int(pool)));
-    const items = { numItems: N, rq: { codes, levels: L, codebookSize: sizes }, vq: { codes: vq, k, poolSize: pool, poolItems } };
+    const items = { numItems: N, rq: { codes, levels: L, codebookSize: shape }, vq: { codes: vq, k, poolSize: pool, poolItems } };
     const s = {
       size: B, maxHistory: H, user: new Int32Array(B), item: new Int32Array(B), label: new Float32Array(B),
       history: new Int32Array(B * H).fill(-1), historyLength: new Int32Array(B),
@@ -138,6 +139,7 @@ describe('ranker code features', function () {
   }
 
   function reference(r, items, s, opts = {}) {
+    const { levels: L, codebookSize: sizes } = items.rq;
     const f64 = (t) => Float64Array.from(t.toTypedArray());
     const user = f64(r.user.weight), item = f64(r.item.weight), tabs = r.rq.map((e) => f64(e.weight)), vqT = f64(r.vq.weight);
     const { codes } = items.rq;
@@ -203,8 +205,9 @@ describe('ranker code features', function () {
   const config = { numUsers: U, numItemIds: V, embeddingDim: d, attentionHidden: [5], hidden: [6], codeMode: 'prefix', prefixTableSize: 1000, countNorm: 'scaled', seed: 4 };
   const features = { rq: true, vq: true, history: true, historyCodes: true, cross: true, vqHistory: true, vqCross: true, dense: false };
 
-  it('forward with prefix tables, VQ bags in the history, the VQ cross feature and scaled counts matches a float64 reference', () => {
-    const { items, s } = fixture();
+  for (const shape of [sizes, [2, 3, 2, 3, 2, 2]]) it(`forward with prefix tables (${shape.length} levels), VQ bags in the history, the VQ cross feature and scaled counts matches a float64 reference`, () => {
+    const L = shape.length;
+    const { items, s } = fixture(shape);
     const r = new rank.Ranker({ ...config, features }, items);
     assert.equal(r.keyDim, 3 * d);
     assert.equal(r.inputDim, 2 * d + L * d + d + 4 * 3 * d + 3);

@@ -48,12 +48,13 @@ export function buildRQ(
   x: Float32Array,
   dim: number,
   warm: Uint8Array,
-  opts: { levels: number; codebookSize: number | number[]; iterations: number; seed: number; prefixTableSize?: number },
+  opts: { levels: number; codebookSize: number | number[]; iterations: number; seed: number; prefixTableSize?: number; balanced?: boolean },
 ): RQTable {
   const n = warm.length;
   const warmRows = Int32Array.from(Array.from(warm.keys()).filter((i) => warm[i]));
   const sizes = Array.isArray(opts.codebookSize) ? opts.codebookSize.slice() : new Array<number>(opts.levels).fill(opts.codebookSize);
-  const rq = new RQKMeans({ levels: opts.levels, codebookSize: sizes, iterations: opts.iterations, seed: opts.seed });
+  const balanced = opts.balanced ?? false;
+  const rq = new RQKMeans({ levels: opts.levels, codebookSize: sizes, iterations: opts.iterations, seed: opts.seed, balanced });
   const xw = Tensor.fromArray(rowsOf(x, dim, warmRows), [warmRows.length, dim], 'float32');
   rq.fit(xw);
   xw.dispose();
@@ -62,6 +63,9 @@ export function buildRQ(
   const L = opts.levels;
   const codes = Int32Array.from(enc.i32());
   enc.dispose();
+  // Balanced: the warm items keep the capacity-constrained codes the levels were fitted with
+  // (their nearest codewords could pile up again); cold items are encoded (and backed off) as usual.
+  if (balanced) warmRows.forEach((r, i) => codes.set(rq.fitCodes!.subarray(i * L, (i + 1) * L), r * L));
   // Codes used by warm items, per level.
   const used = sizes.map((s) => new Uint8Array(s));
   for (const r of warmRows) for (let l = 0; l < L; l++) used[l][codes[r * L + l]] = 1;
@@ -95,6 +99,7 @@ export function buildRQ(
   all.dispose();
   for (const c of rq.codebooks) c.dispose();
   summary.coldItemsBackedOff = backedOff;
+  summary.balanced = balanced;
   return { codes, levels: L, sizes, summary };
 }
 

@@ -71,6 +71,8 @@ const CodesSchema = z.strictObject({
   rqCodebookSize: z.union([int(2), z.array(int(2)).min(1)]).optional(),
   iterations: int(1).optional(),
   seed: z.number().int().optional(),
+  /** Balanced k-means at every RQ level (cluster sizes capped at ceil(n / K)). */
+  rqBalanced: z.boolean().optional(),
   features: CodeFeaturesSchema.optional(),
 });
 
@@ -182,7 +184,7 @@ export interface RunConfig {
    * content neighbourhood. `id+aligned` always reads the aligned output; `id+rq-raw` and
    * `qarm-unaligned` always read raw content.
    */
-  codes: { space: CodeSpace; vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number; features: CodeFeatures };
+  codes: { space: CodeSpace; vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number; rqBalanced: boolean; features: CodeFeatures };
   ranker: {
     embeddingDim: number;
     hidden: number[];
@@ -242,7 +244,7 @@ export function defaultConfig(): RunConfig {
     // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC. (Chosen
     // with aligned-space codes; with the mixed space 2 x 64 / VQ k 50 led on seeds 1-3 but not on
     // seeds 4-6, docs/decisions.md.)
-    codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7, features: defaultCodeFeatures() },
+    codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7, rqBalanced: false, features: defaultCodeFeatures() },
     ranker: {
       embeddingDim: 16,
       hidden: [64, 32],

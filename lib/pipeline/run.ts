@@ -313,7 +313,7 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   void needAligned;
   t = Date.now();
   const c = cfg.codes;
-  const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed, prefixTableSize: c.features.prefixTableSize };
+  const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed, prefixTableSize: c.features.prefixTableSize, balanced: c.rqBalanced };
   const prep: Prepared = { ds, P, order, content, aligned, codeSpace, alignment };
   const cs = codeSpace;
   const csName = cs.mixWeight < 1 ? `aligned ⊕ content, w ${cs.mixWeight}` : 'aligned';

@@ -9,6 +9,7 @@ import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { runKernel } from '../tensor/backend.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { balancedAssign } from './balanced.js';
 import { nearest } from './nearest.js';
 
 /** Options of {@link kmeans}. */
@@ -23,6 +24,14 @@ export interface KMeansOptions {
   init?: 'kmeans++' | 'random' | Tensor;
   /** Train on at most `maxPointsPerCentroid * k` rows sampled without replacement (0 = all). Default 256. */
   maxPointsPerCentroid?: number;
+  /**
+   * Balanced k-means (the OneRec tokenizer's remedy for skewed buckets): every assignment step,
+   * the final one included, gives each cluster at most ceil(rows / k) rows by a deterministic
+   * capacity-constrained assignment (lib/quant/balanced.ts); `inertia` and `history` are then
+   * the constrained objective. It needs every row's distance to every centroid, O(N·k) memory.
+   * Default false.
+   */
+  balanced?: boolean;
 }
 
 /** Result of {@link kmeans}. */
@@ -169,7 +178,8 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
   if (x.rank !== 2) throw new ShapeError(`argument 'x' must be 2-D [N, D], got [${x.shape.join(', ')}]`, 'x');
   const [n, d] = x.shape;
   if (n === 0 || d === 0) throw new ValueError(`argument 'x' is empty ([${n}, ${d}])`, 'x');
-  const { k, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256 } = opts ?? ({} as KMeansOptions);
+  const { k, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256, balanced = false } = opts ?? ({} as KMeansOptions);
+  if (typeof balanced !== 'boolean') throw new ValueError(`argument 'balanced' must be a boolean, got ${String(balanced)}`, 'balanced');
   if (!Number.isInteger(k) || k < 1 || k > n) throw new ValueError(`argument 'k' must be an integer in [1, ${n}] (rows of x), got ${k}`, 'k');
   if (!Number.isInteger(iterations) || iterations < 0) throw new ValueError(`argument 'iterations' must be a non-negative integer, got ${iterations}`, 'iterations');
   if (!Number.isInteger(maxPointsPerCentroid) || maxPointsPerCentroid < 0) {
@@ -202,6 +212,15 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
   const history: number[] = [];
   let splits = 0;
   for (let it = 0; it < iterations; it++) {
+    if (balanced) {
+      const { assign, objective } = assignBalanced(train, centroids, k);
+      history.push(objective);
+      const counts = runKernel<Tensor>('kmeansUpdate', { x: train, assignments: assign, centroids });
+      splits += splitEmpty(c, counts.i32(), k, d, nt, g);
+      assign.dispose();
+      counts.dispose();
+      continue;
+    }
     const { indices, distances } = nearest(train, centroids, { k: 1 });
     history.push(sumF32(distances.f32()));
     const assign = indices.view([nt]);
@@ -212,6 +231,11 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
     assign.dispose();
     counts.dispose();
   }
+  if (balanced) {
+    const { assign, objective } = assignBalanced(x, centroids, k);
+    if (train !== x) train.dispose();
+    return { centroids, assignments: assign, inertia: objective, history, splits };
+  }
   const { indices, distances } = nearest(x, centroids, { k: 1 });
   const inertia = sumF32(distances.f32());
   distances.dispose();
@@ -219,4 +243,14 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
   indices.dispose();
   if (train !== x) train.dispose();
   return { centroids, assignments, inertia, history, splits };
+}
+
+/** The balanced assignment of the rows of `x` to `centroids` (at most ceil(N / k) each). */
+function assignBalanced(x: Tensor, centroids: Tensor, k: number): { assign: Tensor; objective: number } {
+  const n = x.shape[0];
+  const { indices, distances } = nearest(x, centroids, { k });
+  const r = balancedAssign(indices.i32(), distances.f32(), n, k, Math.ceil(n / k));
+  indices.dispose();
+  distances.dispose();
+  return { assign: Tensor.fromArray(r.assign, [n], 'int32'), objective: r.objective };
 }

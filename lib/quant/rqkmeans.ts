@@ -8,7 +8,7 @@ import { readSafetensors, writeSafetensors } from '../data/safetensors.js';
 import { runKernel } from '../tensor/backend.js';
 import { empty } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
-import { kmeans } from './kmeans.js';
+import { kmeans, type KMeansOptions } from './kmeans.js';
 import { nearest } from './nearest.js';
 
 /** Options of {@link RQKMeans}. */
@@ -25,6 +25,12 @@ export interface RQKMeansOptions {
   init?: 'kmeans++' | 'random';
   /** Training subsample per centroid (see {@link kmeans}). Default 256. */
   maxPointsPerCentroid?: number;
+  /**
+   * Balanced k-means at every level (see {@link KMeansOptions.balanced}): the fitted rows'
+   * codes ({@link RQKMeans.fitCodes}) put at most ceil(N / K_l) rows under each level-l code.
+   * `encode` stays the nearest-codeword encoding (for new rows). Default false.
+   */
+  balanced?: boolean;
 }
 
 export const RQ_FORMAT = 'qarm.rqkmeans';
@@ -44,13 +50,20 @@ export class RQKMeans {
   readonly seed: number;
   readonly init: 'kmeans++' | 'random';
   readonly maxPointsPerCentroid: number;
+  readonly balanced: boolean;
+  /**
+   * After `fit`: int32 `[N, levels]` codes of the fitted rows, the assignments the levels were
+   * fitted with (with `balanced`, the capacity-constrained ones; otherwise what `encode` gives).
+   */
+  fitCodes: Int32Array | null = null;
   /** One float32 `[K_l, D]` codebook per level once fitted (or loaded). */
   codebooks: Tensor[] = [];
   /** After `fit`: ||residual after level l||² / ||x||² for each level. */
   relativeError: number[] = [];
 
   constructor(opts: RQKMeansOptions) {
-    const { levels, codebookSize, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256 } = opts ?? ({} as RQKMeansOptions);
+    const { levels, codebookSize, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256, balanced = false } = opts ?? ({} as RQKMeansOptions);
+    if (typeof balanced !== 'boolean') throw new ValueError(`argument 'balanced' must be a boolean, got ${String(balanced)}`, 'balanced');
     if (!Number.isInteger(levels) || levels < 1) throw new ValueError(`argument 'levels' must be a positive integer, got ${levels}`, 'levels');
     const sizes = Array.isArray(codebookSize) ? codebookSize.slice() : new Array<number>(levels).fill(codebookSize);
     if (sizes.length !== levels || !sizes.every((s) => Number.isInteger(s) && s >= 1)) {
@@ -62,6 +75,7 @@ export class RQKMeans {
     this.seed = seed;
     this.init = init;
     this.maxPointsPerCentroid = maxPointsPerCentroid;
+    this.balanced = balanced;
   }
 
   /** Embedding dimension (after fit/load). */
@@ -82,12 +96,15 @@ export class RQKMeans {
     const xa = x.f32('x');
     for (let i = 0; i < xa.length; i++) total += xa[i] * xa[i];
     let residual = Tensor.fromArray(Float32Array.from(xa), [n, d], 'float32');
+    const fitCodes = new Int32Array(n * this.levels);
     for (let l = 0; l < this.levels; l++) {
       const km = kmeans(residual, {
         k: this.codebookSizes[l], iterations: this.iterations, seed: this.seed + l, init: this.init,
-        maxPointsPerCentroid: this.maxPointsPerCentroid,
-      });
+        maxPointsPerCentroid: this.maxPointsPerCentroid, balanced: this.balanced,
+      } satisfies KMeansOptions);
       this.codebooks.push(km.centroids);
+      const ka = km.assignments.i32();
+      for (let i = 0; i < n; i++) fitCodes[i * this.levels + l] = ka[i];
       const q = empty([n, d]);
       const next = empty([n, d]);
       const err = runKernel('rvqLevelForward', { residual, codebook: km.centroids, codes: km.assignments, quantized: q, next });
@@ -98,6 +115,7 @@ export class RQKMeans {
       residual = next;
     }
     residual.dispose();
+    this.fitCodes = fitCodes;
     return this;
   }
 
@@ -163,7 +181,7 @@ export class RQKMeans {
       version: RQ_VERSION,
       config: JSON.stringify({
         levels: this.levels, codebookSize: this.codebookSizes, dim: this.dim, iterations: this.iterations,
-        seed: this.seed, init: this.init, maxPointsPerCentroid: this.maxPointsPerCentroid, relativeError: this.relativeError,
+        seed: this.seed, init: this.init, maxPointsPerCentroid: this.maxPointsPerCentroid, balanced: this.balanced, relativeError: this.relativeError,
       }),
     });
   }
@@ -172,7 +190,7 @@ export class RQKMeans {
   static load(path: string): RQKMeans {
     const { tensors, metadata } = readSafetensors(path);
     if (metadata.format !== RQ_FORMAT) throw new IOError(`'${path}' is not a qarm RQKMeans file (format ${JSON.stringify(metadata.format)})`, 'path');
-    let cfg: { levels: number; codebookSize: number[]; dim: number; iterations: number; seed: number; init: 'kmeans++' | 'random'; maxPointsPerCentroid: number; relativeError?: number[] };
+    let cfg: { levels: number; codebookSize: number[]; dim: number; iterations: number; seed: number; init: 'kmeans++' | 'random'; maxPointsPerCentroid: number; balanced?: boolean; relativeError?: number[] };
     try {
       cfg = JSON.parse(metadata.config ?? '');
     } catch {
