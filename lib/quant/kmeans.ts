@@ -215,7 +215,7 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
     if (balanced) {
       const { assign, objective } = assignBalanced(train, centroids, k);
       history.push(objective);
-      const counts = runKernel<Tensor>('kmeansUpdate', { x: train, assignments: assign, centroids });
+      const counts = runKernel('kmeansUpdate', { x: train, assignments: assign, centroids });
       splits += splitEmpty(c, counts.i32(), k, d, nt, g);
       assign.dispose();
       counts.dispose();
