@@ -3,7 +3,7 @@
 // package (`data(movielens)`: movieId,title,year,genres,userId,rating,timestamp, one row per
 // rating), into a qarm dataset folder.
 //
-//   node scripts/convert-movielens.mjs RAW_CSV OUT_DIR
+//   node scripts/convert-movielens.mjs RAW_CSV OUT_DIR      (after npm run build: uses dist/)
 //
 // Output (OUT_DIR is created; files written atomically):
 //   interactions.csv  user,item,timestamp — every rating is an interaction (no basket: ratings
@@ -14,9 +14,10 @@
 //                     "(no genres listed)" and a missing year are left out).
 //   counts.json       rows, users, items, ratings-per-item quantities (also printed).
 // MovieLens' terms allow research use but not redistribution: never commit or bundle the output.
-import { mkdirSync, readFileSync, writeFileSync, renameSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { writeFileAtomic } from '../dist/data/atomic.js';
 
 const [raw, out] = process.argv.slice(2);
 if (!raw || !out) {
@@ -28,14 +29,7 @@ function fail(msg) {
   console.error(`convert-movielens: ${msg}`);
   process.exit(1);
 }
-function writeAtomic(file, data) {
-  const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  const fd = openSync(tmp, 'r');
-  fsyncSync(fd);
-  closeSync(fd);
-  renameSync(tmp, file);
-}
+const writeAtomic = (file, text) => writeFileAtomic(file, Buffer.from(text));
 const csvField = (s) => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 const isNA = (s) => s === '' || s === 'NA';
 
