@@ -26,7 +26,8 @@ function sqDist(a, i, b, j, D) {
 }
 
 describe('quant: kmeans', () => {
-  it('never increases the objective, and centroids/assignments/inertia match a float64 reference', () => {
+  // Centroids against Lloyd's algorithm in float64: test/quant_ref.test.js.
+  it('never increases the objective; assignments are the nearest centroids and inertia their float64 sum', () => {
     const N = 1500, D = 7, k = 12;
     const x = randArray(N * D, 41);
     for (const init of ['kmeans++', 'random']) {
