@@ -16,7 +16,7 @@ const fuzz = 'QARM_FUZZ_SEED=20261129 QARM_FUZZ_RUNS=1000';
 export const modules = {
   metrics: {
     mutate: ['dist/rank/metrics.js'],
-    command: `${mocha} test/rank.test.js --grep "^metrics"`,
+    command: `${mocha} test/rank.test.js test/metrics.test.js --grep "^metrics"`,
   },
   npy: {
     mutate: ['dist/data/npy.js'],
