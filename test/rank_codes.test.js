@@ -232,6 +232,40 @@ describe('ranker code features', function () {
     assertThrowsTyped(() => new rank.Ranker({ ...config, countNorm: 'raw', features }, items), q.ValueError, 'countNorm');
   });
 
+  it('gradients of the VQ table (target bag, history bags, VQ cross) and the prefix tables match finite differences', () => {
+    const { items, s } = fixture();
+    const r = new rank.Ranker({ ...config, features }, items);
+    const w = Float32Array.from({ length: B }, (_, b) => (b % 3) - 0.7);
+    const loss = () => {
+      const y = r.forward(s).toTypedArray();
+      let t = 0;
+      for (let b = 0; b < B; b++) t += w[b] * y[b];
+      return t;
+    };
+    const logits = r.forward(s);
+    q.sum(q.mul(logits, q.tensor(w, [B]))).backward();
+    for (const table of [r.vq.weight, r.rq[0].weight, r.rq[2].weight]) {
+      const g = table.grad.toDense ? table.grad.toDense() : table.grad;
+      const analytic = Float32Array.from(g.toTypedArray());
+      const data = table.f32();
+      // The entries with the largest gradients, and a few untouched ones (zero both ways).
+      const idx = [...analytic.keys()].sort((a, b) => Math.abs(analytic[b]) - Math.abs(analytic[a]) || a - b);
+      const check = [...idx.slice(0, 6), ...idx.slice(-2)];
+      assert.ok(Math.abs(analytic[idx[0]]) > 1e-4, 'a non-trivial gradient');
+      for (const k of check) {
+        const v = data[k];
+        const eps = 1e-2;
+        data[k] = v + eps;
+        const up = q.noGrad(loss);
+        data[k] = v - eps;
+        const down = q.noGrad(loss);
+        data[k] = v;
+        const num = (up - down) / (2 * eps);
+        assert.ok(Math.abs(analytic[k] - num) <= 2e-3 + 3e-2 * Math.abs(num), `entry ${k}: analytic ${analytic[k]} numeric ${num}`);
+      }
+    }
+  });
+
   it('a cold item whose fine prefix no warm item has scores as a warm sibling with its id and fine level dropped', () => {
     const { items } = fixture();
     const { codes } = items.rq;
@@ -280,17 +314,25 @@ describe('ranker code features', function () {
     assert.equal(idDropMasks(batch, 0.5, 0, 7, 1, 3, 1).dropTargetLevels, undefined, 'one level: nothing to drop');
   });
 
-  it('trains with code dropout: deterministic, different from training without it, typed errors', async () => {
-    const { items, samples } = rank.synthetic(1600, { seed: 3, numItems: 400, codebookSizes: [8, 4, 3] });
+  it('trains with code dropout and the VQ history/cross features: the same weights at 1 and 2 threads, different without code dropout, typed errors', async () => {
+    const { items: base, samples } = rank.synthetic(1600, { seed: 3, numItems: 400, codebookSizes: [8, 4, 3] });
+    const g = new q.Generator(6);
+    const items = { ...base, vq: { codes: Int32Array.from({ length: 400 * 5 }, () => g.int(300)), k: 5, poolSize: 300 } };
     const tr = rank.sliceSamples(samples, 0, 1200), va = rank.sliceSamples(samples, 1200, 1600);
-    const c = { numUsers: 2000, numItemIds: 300, embeddingDim: 4, hidden: [8], attentionHidden: [4], codeMode: 'prefix', seed: 1 };
-    const run = async (codeDropout) => {
-      const r = new rank.Ranker(c, items);
-      await rank.trainRanker(r, tr, va, { epochs: 1, batchSize: 200, seed: 5, itemIdDropout: 0.3, codeDropout });
-      return r.parameters().map((p) => Float32Array.from(p.toTypedArray()));
+    const c = { numUsers: 2000, numItemIds: 300, embeddingDim: 4, hidden: [8], attentionHidden: [4], codeMode: 'prefix', prefixTableSize: 20, seed: 1, features: { vqHistory: true, vqCross: true } };
+    const run = async (codeDropout, threads = 1) => {
+      const prev = q.numThreads();
+      q.setNumThreads(threads);
+      try {
+        const r = new rank.Ranker(c, items);
+        await rank.trainRanker(r, tr, va, { epochs: 1, batchSize: 200, seed: 5, itemIdDropout: 0.3, codeDropout });
+        return r.parameters().map((p) => Float32Array.from(p.toTypedArray()));
+      } finally {
+        q.setNumThreads(prev);
+      }
     };
     const a = await run(true);
-    (await run(true)).forEach((p, i) => assert.deepEqual(p, a[i], `param ${i}`));
+    (await run(true, 2)).forEach((p, i) => assert.deepEqual(p, a[i], `param ${i}`));
     const off = await run(false);
     assert.ok(off.some((p, i) => p.some((v, j) => v !== a[i][j])), 'code dropout changes training');
     await assert.rejects(rank.trainRanker(new rank.Ranker(c, items), tr, va, { codeDropout: 'yes' }), (e) => e instanceof q.ValueError && /codeDropout/.test(e.message));

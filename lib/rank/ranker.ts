@@ -15,6 +15,7 @@
 import { reshape } from '../autograd/ops/shape.js';
 import { embeddingLookupMulti } from '../autograd/ops/embedding.js';
 import { concatLast } from '../autograd/ops/columns.js';
+import { gather } from '../autograd/ops/indexing.js';
 import { noGrad } from '../autograd/engine.js';
 import { IndexError, ShapeError, ValueError } from '../errors.js';
 import { Generator } from '../tensor/random.js';
@@ -295,6 +296,28 @@ export class Ranker extends Module {
     return out;
   }
 
+  /**
+   * VQ bags of `ids` (negative → zeros) → [n, d]. A batch names the same items many times
+   * (B targets and B·H history slots, a few thousand distinct items), so each distinct item's bag
+   * is pooled once and the rows are gathered: about (B + B·H) / distinct times fewer lookups.
+   */
+  private historyBags(ids: Int32Array): Tensor {
+    const slot = new Int32Array(this.items.numItems).fill(-1);
+    const uniq: number[] = [-1]; // entry 0: the empty bag (zeros) every padding slot reads
+    const index = new Int32Array(ids.length);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i];
+      if (id < 0) continue;
+      if (slot[id] < 0) {
+        slot[id] = uniq.length;
+        uniq.push(id);
+      }
+      index[i] = slot[id];
+    }
+    const bags = this.vq!.forwardPadded(this.vqIds(Int32Array.from(uniq)), this.items.vq!.k);
+    return gather(bags, Tensor.fromArray(index, [ids.length], 'int32'));
+  }
+
   /** A match count c of a history of H slots as a tower input (see {@link RankerConfig.countNorm}). */
   private countScale(H: number): (c: number) => number {
     if (this.config.countNorm === 'log1p') return Math.log1p;
@@ -324,7 +347,7 @@ export class Ranker extends Module {
         group.push(this.item ? 1 : 0);
       }
     }
-    const bag = this.config.features.vqHistory ? this.vq!.forwardPadded(this.vqIds(realIds), this.items.vq!.k) : null;
+    const bag = this.config.features.vqHistory ? this.historyBags(realIds) : null;
     if (!tables.length) return bag!;
     const base = embeddingLookupMulti(tables, rows, group, 'history');
     return bag ? concatLast([base, bag]) : base;
