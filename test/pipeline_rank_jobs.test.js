@@ -37,5 +37,15 @@ describe('pipeline rank jobs', function () {
     assert.deepEqual(seq.map((r) => r.seed), [1, 2, 1, 2, 1, 2]);
     // Different variants really differ (the comparison is not vacuous).
     assert.notDeepEqual(seq[0].test, seq[4].test);
+
+    // Non-default code features reach the workers: the same bits as the sequential run with
+    // them, and different bits from the defaults (a worker that lost them would train defaults).
+    const codeFeatures = { mode: 'prefix', prefixTableSize: 16, vqHistory: true, vqCross: true, codeDropout: true, countNorm: 'scaled' };
+    const qjobs = jobs.filter((j) => j.spec.name === 'qarm').map((j, id) => ({ ...j, id }));
+    const fctx = { ...ctx, codeFeatures };
+    const fseq = strip(await runRankJobs(qjobs, fctx, specs, silentProgress, 0, 1));
+    const fpar = strip(await runRankJobs(qjobs, fctx, specs, silentProgress, 2, 1));
+    assert.deepEqual(fpar, fseq);
+    assert.notDeepEqual(fseq.map((r) => r.test), seq.slice(4).map((r) => r.test));
   });
 });

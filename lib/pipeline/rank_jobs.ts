@@ -114,6 +114,7 @@ export async function runRankJobs(jobs: RankJob[], ctx: RankContext, specs: Vari
     warmValidation: shared(ctx.warmValidation),
     warmTest: shared(ctx.warmTest),
     items,
+    codeFeatures: ctx.codeFeatures,
   };
   const queue = jobs.slice().sort((a, b) => weight(b.spec) - weight(a.spec) || a.id - b.id);
   const results = new Array<SeedRun | undefined>(jobs.length);
