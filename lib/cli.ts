@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import './index.js'; // registers the CPU kernels (side effect of lib/tensor)
+import { VARIANTS } from './pipeline/results.js';
 import { runCommand, alignCommand, quantizeCommand, trainCommand, evalCommand } from './pipeline/commands.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -61,12 +62,12 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description('the end-to-end experiment: protocol -> content -> pairs -> align -> VQ/RQ codes -> rank 5 variants x seeds -> results.json, report.html')
+    .description(`the end-to-end experiment: protocol -> content -> pairs -> align -> VQ/RQ codes -> rank ${VARIANTS.length} variants x seeds -> results.json, report.html`)
     .addOption(common.data())
     .addOption(common.out('qarm-out'))
     .addOption(common.config())
     .option('--seeds <n|list>', 'number of seeds or a list (default 3)', seedList)
-    .option('--variants <list>', 'comma-separated variants (id,id+content,id+aligned,id+rq-raw,qarm)', list)
+    .option('--variants <list>', `comma-separated variants (${VARIANTS.join(',')})`, list)
     .option('--ablations', 'also run the ablations (alignment off, VQ only, RQ only, no cross features)')
     .option('--quick', 'small smoke run (a tenth of the users, tiny models; seconds, not a result)')
     .option('--train-fraction <list>', 'data-efficiency curve: rerun aligner, codes and ranker on each share of the training users (e.g. 1,0.5,0.25,0.1); same validation and test', fractionList)
