@@ -143,6 +143,17 @@ describe('reductions and row ops', () => {
     }
     assert.deepEqual([...arr(q.l2Normalize(q.zeros([2, 3])))], [0, 0, 0, 0, 0, 0]);
     assertThrowsTyped(() => q.l2Normalize(q.zeros([2, 0])), q.ShapeError, "'x'");
+    // Finite rows whose norm exceeds float range still normalise (the reference works in float64).
+    const big = [3e30, -4e30, 1e29, 3e38, -3e38, 1e37];
+    assertClose(arr(q.l2Normalize(T(big, [2, 3]))), ref.l2NormalizeRows(Float32Array.from(big), 3), { rtol: 1e-6, atol: 1e-7 });
+  });
+
+  it('mean of a 0-d tensor is its value; embeddingBag over a 0-row table gives [B, D] zeros', () => {
+    assert.equal(arr(q.mean(q.tensor(Float32Array.of(2.5), []), 0))[0], 2.5);
+    assert.equal(arr(q.mean(q.tensor(Float32Array.of(-7), [])))[0], -7);
+    const bag = q.embeddingBag(q.zeros([0, 3]), q.tensor(new Int32Array(0), [0]), q.tensor(Int32Array.of(0, 0, 0), [3]), { mode: 'mean' });
+    assert.deepEqual(bag.shape, [2, 3]);
+    assert.deepEqual([...arr(bag)], [0, 0, 0, 0, 0, 0]);
   });
 
   it('argmin / argmax: ties to the lower index, NaN wins, ranks 1-3', () => {

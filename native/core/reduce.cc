@@ -96,9 +96,16 @@ void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int
       for (int64_t j = 0; j < cols; ++j) s += static_cast<double>(xr[j]) * xr[j];
       const float n = static_cast<float>(std::sqrt(s));
       if (norms) norms[r] = n;
-      const float inv = 1.f / std::max(n, eps);
       float* yr = y + r * cols;
-      for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] * inv;
+      if (std::isfinite(n)) {
+        const float inv = 1.f / std::max(n, eps);
+        for (int64_t j = 0; j < cols; ++j) yr[j] = xr[j] * inv;
+      } else {
+        // The norm overflows float (sum of squares > FLT_MAX, elements finite): divide in double,
+        // where it is finite, instead of multiplying by 1/inf = 0.
+        const double inv = 1.0 / std::sqrt(s);
+        for (int64_t j = 0; j < cols; ++j) yr[j] = static_cast<float>(xr[j] * inv);
+      }
     }
   });
 }

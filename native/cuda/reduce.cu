@@ -135,9 +135,15 @@ __global__ void l2norm_kernel(const float* __restrict__ x, float* __restrict__ y
     s = warp_sum(s);
     const float n = static_cast<float>(sqrt(s));
     if (norms && lane == 0) norms[r] = n;
-    const float inv = 1.f / fmaxf(n, eps);
     float* yr = y + r * cols;
-    for (int64_t j = lane; j < cols; j += 32) yr[j] = xr[j] * inv;
+    if (isfinite(n)) {
+      const float inv = 1.f / fmaxf(n, eps);
+      for (int64_t j = lane; j < cols; j += 32) yr[j] = xr[j] * inv;
+    } else {
+      // Norm beyond float range (as on the CPU): divide in double instead of scaling by 1/inf.
+      const double inv = 1.0 / sqrt(s);
+      for (int64_t j = lane; j < cols; j += 32) yr[j] = static_cast<float>(xr[j] * inv);
+    }
   }
 }
 

@@ -53,7 +53,8 @@ export function sum(x: Tensor, axis?: number | number[], keepDims = false): Tens
 /** Mean over `axis` (all axes by default). */
 export function mean(x: Tensor, axis?: number | number[], keepDims = false): Tensor {
   const axes = normAxes(axis, x.rank);
-  const count = axes.reduce((p, a) => p * x.shape[a], 1);
+  // A 0-d tensor has one element; its only axis, 0, is not in its (empty) shape.
+  const count = axes.reduce((p, a) => p * (x.rank === 0 ? 1 : x.shape[a]), 1);
   if (count === 0) throw new ValueError("mean(): argument 'x' is empty along the reduced axes", 'x');
   const s = sum(x, axis, keepDims);
   return binary('mul', s, 1 / count);

@@ -51,8 +51,9 @@ const ACT = { sigmoid: 0, relu: 1 } as const;
 const cachedScores = (cache: { value?: unknown } | undefined) => (cache?.value instanceof Float32Array ? cache.value : null);
 
 function rowsDim(t: Tensor): [number, number] {
-  const rows = t.shape[0] ?? 1;
-  return [rows, rows ? t.size / rows : 0];
+  // The row width comes from the shape, not size / rows: a table with 0 rows still has width D,
+  // and its bags (all empty) must be [B, D] zeros, not a tensor with no data.
+  return [t.shape[0] ?? 1, t.shape.slice(1).reduce((p, d) => p * d, 1)];
 }
 
 /** Embedding-table, column and attention kernels on the CPU. @internal */

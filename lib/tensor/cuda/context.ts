@@ -36,6 +36,6 @@ export const prod = (a: readonly number[]): number => a.reduce((p, d) => p * d, 
 
 /** [rows, elements per row] of a table. */
 export function rowsDim(t: Tensor): [number, number] {
-  const rows = t.shape[0] ?? 1;
-  return [rows, rows ? t.size / rows : 0];
+  // The width comes from the shape: a 0-row table still has width D (see the CPU rowsDim).
+  return [t.shape[0] ?? 1, prod(t.shape.slice(1))];
 }
