@@ -97,10 +97,12 @@ describe('pipeline code features', () => {
     assert.equal(r.config.features.vqCross, true);
     assert.equal(r.config.features.vqHistory, false);
     assert.deepEqual(r.codes.tableSizes, [3, 9]);
-    // A variant without VQ codes never gets the VQ features; a saved config without `features` reads the defaults.
+    // A variant without VQ codes never gets the VQ features; a saved config without `features`
+    // reads the features its models were trained with (log1p counts), a new one the defaults.
     assert.equal(variantRanker(VARIANT_SPECS['id+rq-raw'], 4, 3, items, cfg.ranker, 1, cfg.codes.features).config.features.vqCross, false);
     const old = variantRanker(VARIANT_SPECS.qarm, 4, 3, items, cfg.ranker, 1, undefined);
     assert.equal(old.config.codeMode, 'levels');
     assert.equal(old.config.countNorm, 'log1p');
+    assert.equal(variantRanker(VARIANT_SPECS.qarm, 4, 3, items, cfg.ranker, 1, resolveConfig({}, {}).codes.features).config.countNorm, 'scaled');
   });
 });

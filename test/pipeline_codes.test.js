@@ -107,7 +107,7 @@ describe('qarm run: codes.space', function () {
 
     // The code tables are exactly those of buildRQ / buildVQ over each space.
     const c = a.cfg.codes;
-    const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed };
+    const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed, balanced: c.rqBalanced };
     const expect = (space, P) => ({
       rq: buildRQ('x', space.values, space.dim, P.warm, rqOpts).codes,
       vq: buildVQ('x', space.values, space.dim, P.warm, c.vqK).codes,

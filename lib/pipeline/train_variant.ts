@@ -6,7 +6,7 @@ import { Ranker } from '../rank/ranker.js';
 import { trainRanker } from '../rank/trainer.js';
 import type { ItemFeatures, RankSamples } from '../rank/types.js';
 import { sliceMetrics } from './evaluate.js';
-import { defaultCodeFeatures, type CodeFeatures, type RunConfig } from './config.js';
+import { defaultCodeFeatures, legacyCodeFeatures, type CodeFeatures, type RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import type { SeedRun } from './results.js';
 import { featureSwitches, type VariantSpec } from './variants.js';
@@ -36,8 +36,8 @@ export function variantRanker(
   seed: number,
   codeFeatures?: Partial<CodeFeatures>,
 ): Ranker {
-  // `{...defaults, ...given}`: configs saved before `codes.features` existed read as the defaults.
-  const cf = { ...defaultCodeFeatures(), ...codeFeatures };
+  // A config saved before `codes.features` existed keeps the features its models were trained with.
+  const cf = { ...(codeFeatures ? defaultCodeFeatures() : legacyCodeFeatures()), ...codeFeatures };
   return new Ranker(
     {
       numUsers,
