@@ -26,7 +26,7 @@ for name in "${names[@]}"; do
       args=(--data local-data/movielens --config bench/configs/movielens.json) ;;
     *) echo "unknown dataset '$name'" >&2; exit 2 ;;
   esac
-  npx qarm run "${args[@]}" --seeds 5 --train-fraction "$fractions" --no-progress --out "$work/$name"
+  node dist/cli.js run "${args[@]}" --seeds 5 --train-fraction "$fractions" --no-progress --out "$work/$name"
   cp "$work/$name/results.json" "$out/$name.json"
 done
 node scripts/semantic-id-tables.mjs "$out"/bundled.json "$out"/2009-2010.json "$out"/movielens.json > "$out/tables.md"
