@@ -114,33 +114,54 @@ export class Tensor {
 
   /**
    * The elements as a typed array. On the CPU this is the tensor's own memory (no copy:
-   * writes show through); on other devices a host copy.
+   * writes show through); on other devices a host copy (see {@link Tensor.readHost}).
    */
   toTypedArray(): TypedArray {
     const s = this.storage();
     if (s instanceof CpuStorage) return s.data;
-    if (!tensorHooks.toDevice) throw new ValueError('no backend can copy this tensor to the host');
+    return this.readHost();
+  }
+
+  /**
+   * A host copy of the elements, on whatever device they live: the one explicit host read
+   * that drivers make at their edges (results, metrics, files). On a device this waits for
+   * the device and copies, so drivers keep it out of their loops.
+   * @throws DeviceError when no loaded backend can copy this tensor's storage to the host
+   * @throws DisposedError after `dispose()`
+   */
+  readHost(): TypedArray {
+    const s = this.storage();
+    if (s instanceof CpuStorage) return s.data.slice();
+    if (!tensorHooks.toDevice) {
+      throw new DeviceError(`tensor #${this.id} [${this.shape.join(', ')}] lives on ${s.device} and no loaded backend can copy it to the host`);
+    }
     const host = tensorHooks.toDevice(this, 'cpu');
-    const data = host.toTypedArray();
+    const data = host.storage() instanceof CpuStorage ? (host.storage() as CpuStorage).data : null;
     host.dispose();
+    if (!data) throw new DeviceError(`the ${s.device} backend did not copy tensor #${this.id} to the host`);
     return data;
   }
 
-  /** Float32 data of a CPU tensor, checked. @internal */
+  /**
+   * Float32 data of a CPU tensor, checked: the accessor of CPU kernels, never of drivers
+   * (which read the host through {@link Tensor.readHost}). @internal
+   * @throws DeviceError when the storage is not host memory
+   */
   f32(argument = 'tensor'): Float32Array {
-    const s = this.storage(argument);
-    if (this.dtype !== 'float32') {
-      throw new DTypeError(`argument '${argument}' must be float32, got ${this.dtype}`, argument);
-    }
-    return (s as CpuStorage).data as Float32Array;
+    return this.hostData(argument, 'float32') as Float32Array;
   }
-  /** Int32 data of a CPU tensor, checked. @internal */
+  /** Int32 data of a CPU tensor, checked (see {@link Tensor.f32}). @internal */
   i32(argument = 'tensor'): Int32Array {
+    return this.hostData(argument, 'int32') as Int32Array;
+  }
+
+  private hostData(argument: string, dtype: DType): TypedArray {
     const s = this.storage(argument);
-    if (this.dtype !== 'int32') {
-      throw new DTypeError(`argument '${argument}' must be int32, got ${this.dtype}`, argument);
+    if (this.dtype !== dtype) throw new DTypeError(`argument '${argument}' must be ${dtype}, got ${this.dtype}`, argument);
+    if (!(s instanceof CpuStorage)) {
+      throw new DeviceError(`argument '${argument}' lives on ${s.device}: its memory is not host memory (copy it with readHost() or move it with to('cpu'))`, argument);
     }
-    return (s as CpuStorage).data as Int32Array;
+    return s.data;
   }
 
   /** The single value of a one-element tensor. */
