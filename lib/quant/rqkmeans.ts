@@ -9,7 +9,7 @@ import { runKernel } from '../tensor/backend.js';
 import { empty } from '../tensor/creation.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kmeans, type KMeansOptions } from './kmeans.js';
-import { nearest } from './nearest.js';
+import { residualEncode } from './residual.js';
 
 /** Options of {@link RQKMeans}. */
 export interface RQKMeansOptions {
@@ -127,25 +127,11 @@ export class RQKMeans {
   encode(x: Tensor): Tensor {
     this.checkFitted();
     check2d(x, 'x', 'float32');
-    const [n, d] = x.shape;
+    const d = x.shape[1];
     if (d !== this.dim) throw new ShapeError(`argument 'x' has dim ${d}, the codebooks have ${this.dim}`, 'x');
-    const codes = new Int32Array(n * this.levels);
-    let residual = Tensor.fromArray(Float32Array.from(x.f32('x')), [n, d], 'float32');
-    const q = empty([n, d]);
-    for (let l = 0; l < this.levels; l++) {
-      const { indices, distances } = nearest(residual, this.codebooks[l], { k: 1 });
-      distances.dispose();
-      const ia = indices.i32();
-      for (let i = 0; i < n; i++) codes[i * this.levels + l] = ia[i];
-      const next = empty([n, d]);
-      runKernel('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
-      indices.dispose();
-      residual.dispose();
-      residual = next;
-    }
-    residual.dispose();
-    q.dispose();
-    return Tensor.fromArray(codes, [n, this.levels], 'int32');
+    const { codes, quantized } = residualEncode(x, this.codebooks);
+    quantized.dispose();
+    return codes;
   }
 
   /** float32 `[N, D]` reconstruction (sum of each level's codeword) of int32 `[N, levels]` codes. */

@@ -16,6 +16,7 @@ import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kmeans } from './kmeans.js';
 import { nearest } from './nearest.js';
+import { residualEncode } from './residual.js';
 
 /** Result of {@link residualQuantize} and {@link ResidualVQ.forward}. */
 export interface ResidualQuantizeResult {
@@ -51,48 +52,38 @@ export function residualQuantize(x: Tensor, codebooks: Tensor[], opts: { beta?: 
   const [n, d] = x.shape;
   const L = codebooks.length;
   const nd = n * d;
-  const codes = new Int32Array(n * L);
-  const levelCodes: Tensor[] = [];
-  const levelInputs: Tensor[] = [];
-  const rows = empty([L, nd]); // r_{l+1} of every level
-  const quantized = empty([n, d]);
-  let sq = 0;
-  noGrad(() => {
-    let residual = Tensor.fromArray(Float32Array.from(x.f32('x')), [n, d], 'float32');
-    for (let l = 0; l < L; l++) {
-      const cb = codebooks[l];
-      if (!(cb instanceof Tensor) || cb.dtype !== 'float32' || cb.rank !== 2 || cb.shape[1] !== d) {
-        throw new ShapeError(`argument 'codebooks' entry ${l} must be float32 [K, ${d}]`, 'codebooks');
-      }
-      const { indices, distances } = nearest(residual, cb, { k: 1 });
-      distances.dispose();
-      const c = indices.view([n]);
-      indices.dispose();
-      const ca = c.i32();
-      for (let i = 0; i < n; i++) codes[i * L + l] = ca[i];
-      const next = Tensor.fromArray(rows.f32().subarray(l * nd, (l + 1) * nd), [n, d], 'float32');
-      sq += runKernel('rvqLevelForward', { residual, codebook: cb, codes: c, quantized, next });
-      levelCodes.push(c);
-      levelInputs.push(residual);
-      residual = next;
+  codebooks.forEach((cb, l) => {
+    if (!(cb instanceof Tensor) || cb.dtype !== 'float32' || cb.rank !== 2 || cb.shape[1] !== d) {
+      throw new ShapeError(`argument 'codebooks' entry ${l} must be float32 [K, ${d}]`, 'codebooks');
     }
   });
-  const value = sq / nd;
+  const { codes, quantized, squaredError, levelCodes, residuals } = noGrad(() => residualEncode(x, codebooks, { keepLevels: true }));
+  const levelInputs = residuals.slice(0, L);
+  // r_{l+1} of every level as one [L, N·D] block: what the commitment gradient reads.
+  const outputs = residuals.slice(1).map((r) => r.view([1, nd]));
+  const rows = runKernel('concat', Object.fromEntries(outputs.map((r, l) => [`r${l}`, r])), { axis: 0 });
+  for (const r of outputs) r.dispose();
+  residuals[L].dispose();
+  const value = squaredError / nd;
   record('rvqSte', quantized, [x], (dy) => [runKernel('rvqSteBackward', { gradOut: dy }, { levels: 0, shape: x.shape, scale: 0 })]);
   const commitLoss = record('rvqCommitment', scalar(value), [x], (dy) => [
     runKernel('rvqSteBackward', { rows }, { levels: L, shape: x.shape, scale: (2 * dy.item()) / nd }),
   ]);
-  const codebookLoss = record('rvqCodebookLoss', scalar(value), codebooks, (dy) =>
-    codebooks.map((cb, l) => {
+  const codebookLoss = record('rvqCodebookLoss', scalar(value), codebooks, (dy) => {
+    const scale = (-2 * dy.item()) / nd;
+    return codebooks.map((cb, l) => {
       if (!cb.requiresGrad) return null;
       const g = zeros(cb.shape);
-      const r = Tensor.fromArray(rows.f32().subarray(l * nd, (l + 1) * nd), [n, d], 'float32');
-      runKernel('vqScatterAddScaled', { grad: g, codes: levelCodes[l], rows: r }, { scale: (-2 * dy.item()) / nd });
+      const r = runKernel('slice', { x: rows }, { axis: 0, start: l, length: 1 });
+      const rl = r.view([n, d]);
+      runKernel('vqScatterAddScaled', { grad: g, codes: levelCodes[l], rows: rl }, { scale });
+      rl.dispose();
+      r.dispose();
       return g;
-    }),
-  );
+    });
+  });
   const loss = beta === 0 ? add(codebookLoss, 0) : add(codebookLoss, mul(commitLoss, beta));
-  return { quantized, codes: Tensor.fromArray(codes, [n, L], 'int32'), loss, codebookLoss, commitLoss, levelInputs };
+  return { quantized, codes, loss, codebookLoss, commitLoss, levelInputs };
 }
 
 /** Options of {@link ResidualVQ}. */

@@ -2,7 +2,7 @@ import { DeviceError, DisposedError, DTypeError, ShapeError, ValueError } from '
 import { checkDevice } from './device.js';
 import { BYTES_PER_ELEMENT, type Device, type DType, type TypedArray } from './dtype.js';
 import { countBytes, trackTensor, untrackTensor } from './memory.js';
-import { CpuStorage, type Storage } from './storage.js';
+import { CpuStorage, hostAccessGuard, type Storage } from './storage.js';
 
 let nextId = 1;
 
@@ -131,7 +131,15 @@ export class Tensor {
    */
   readHost(): TypedArray {
     const s = this.storage();
-    if (s instanceof CpuStorage) return s.data.slice();
+    if (s instanceof CpuStorage) {
+      hostAccessGuard.explicitReads++;
+      hostAccessGuard.kernelDepth++;
+      try {
+        return s.data.slice();
+      } finally {
+        hostAccessGuard.kernelDepth--;
+      }
+    }
     if (!tensorHooks.toDevice) {
       throw new DeviceError(`tensor #${this.id} [${this.shape.join(', ')}] lives on ${s.device} and no loaded backend can copy it to the host`);
     }
@@ -164,10 +172,10 @@ export class Tensor {
     return s.data;
   }
 
-  /** The single value of a one-element tensor. */
+  /** The single value of a one-element tensor: an explicit host read, like {@link Tensor.readHost}. */
   item(): number {
     if (this.size !== 1) throw new ShapeError(`item() needs a one-element tensor, got [${this.shape.join(', ')}]`);
-    return this.toTypedArray()[0];
+    return this.readHost()[0];
   }
 
   /** Nested JS arrays (for small tensors, printing and tests). */

@@ -1,0 +1,93 @@
+// Drivers under the host-read-forbidding backend (test/support/host_guard.js): the CPU kernels,
+// but host memory readable only inside kernels and through Tensor.readHost(). A driver that
+// finishes here touches tensor memory only as a device backend allows, so it runs unchanged on
+// CUDA tensors; the counted readHost() calls show that it reads the host only at its edges.
+import assert from 'node:assert/strict';
+import * as q from '../dist/index.js';
+import { randArray } from './helpers.js';
+import { withoutHostReads } from './support/host_guard.js';
+
+/** Greedy residual codes in float64 distances over float32 residuals (independent of the kernels). */
+function residualCodesRef(x, n, d, codebooks) {
+  const r = Float32Array.from(x);
+  const codes = [];
+  for (const { data, K } of codebooks) {
+    for (let i = 0; i < n; i++) {
+      let best = 0, bestD = Infinity;
+      for (let k = 0; k < K; k++) {
+        let s = 0;
+        for (let j = 0; j < d; j++) s += (r[i * d + j] - data[k * d + j]) ** 2;
+        if (s < bestD) (bestD = s), (best = k);
+      }
+      codes.push([i, best]);
+      for (let j = 0; j < d; j++) r[i * d + j] = Math.fround(r[i * d + j] - data[best * d + j]);
+    }
+  }
+  const L = codebooks.length;
+  const out = new Int32Array(n * L);
+  codes.forEach(([i, c], t) => (out[i * L + Math.floor(t / n)] = c));
+  return out;
+}
+
+describe('host-free drivers (host reads forbidden outside kernels)', () => {
+  it('the guard forbids host access outside kernels, counts readHost, and lifts afterwards', () => {
+    const a = q.tensor([1, 2, 3]);
+    const b = q.tensor([10, 20, 30]);
+    const { value, explicitReads } = withoutHostReads(() => {
+      assert.throws(() => a.toTypedArray(), q.DeviceError);
+      assert.throws(() => a.f32('a'), q.DeviceError);
+      assert.throws(() => q.tensor([1]).toArray(), q.DeviceError);
+      const c = q.add(a, b); // kernels still run
+      return [...c.readHost()];
+    });
+    assert.deepEqual(value, [11, 22, 33]);
+    assert.equal(explicitReads, 1);
+    assert.deepEqual([...a.toTypedArray()], [1, 2, 3]);
+    assert.throws(() => withoutHostReads(() => { throw new RangeError('inner'); }), RangeError);
+    assert.deepEqual([...b.toTypedArray()], [10, 20, 30]);
+  });
+
+  it('vqCodes (excludeSelf false) runs host-free and matches nearest-by-cosine', () => {
+    for (const [n, m, k] of [[1, 3, 1], [17, 40, 5], [300, 1000, 25]]) {
+      const x = q.tensor(randArray(n * 8, n), [n, 8]);
+      const pool = q.tensor(randArray(m * 8, m + 1), [m, 8]);
+      const { value, explicitReads } = withoutHostReads(() => q.vqCodes(x, pool, { k }));
+      assert.equal(explicitReads, 0);
+      const expected = q.nearest(x, pool, { k, metric: 'cosine' }).indices;
+      assert.deepEqual([...value.toTypedArray()], [...expected.toTypedArray()]);
+    }
+  });
+
+  it('RQKMeans.encode runs host-free and matches a float64-distance reference', () => {
+    for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8, 8]]]) {
+      const x = q.tensor(randArray(n * d, 7 + n), [n, d]);
+      const rq = new q.RQKMeans({ levels: sizes.length, codebookSize: sizes, iterations: 3, seed: 1 }).fit(x);
+      const { value: codes, explicitReads } = withoutHostReads(() => rq.encode(x));
+      assert.equal(explicitReads, 0);
+      assert.deepEqual(codes.shape, [n, sizes.length]);
+      const books = rq.codebooks.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] }));
+      assert.deepEqual([...codes.toTypedArray()], [...residualCodesRef(x.toTypedArray(), n, d, books)]);
+    }
+  });
+
+  it('residualQuantize forward and backward read the host twice (the loss scales), whatever the levels', () => {
+    for (const [n, d, sizes] of [[3, 2, [2]], [17, 5, [4, 3, 2]], [257, 8, [16, 8, 8, 4]]]) {
+      const x = q.tensor(randArray(n * d, n), [n, d]);
+      x.requiresGrad = true;
+      const books = sizes.map((K, l) => {
+        const c = q.tensor(randArray(K * d, 100 + l), [K, d]);
+        c.requiresGrad = true;
+        return c;
+      });
+      const { value: res, explicitReads } = withoutHostReads(() => {
+        const r = q.residualQuantize(x, books, { beta: 0.25 });
+        r.loss.backward();
+        return r;
+      });
+      assert.equal(explicitReads, 2, `levels ${sizes.length}`);
+      const ref = residualCodesRef(x.toTypedArray(), n, d, books.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] })));
+      assert.deepEqual([...res.codes.toTypedArray()], [...ref]);
+      assert.ok(x.grad && books.every((c) => c.grad));
+    }
+  });
+});
