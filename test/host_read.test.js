@@ -59,6 +59,17 @@ describe('host reads', () => {
     assert.throws(() => q.tensor([1, 2]).i32('ids'), q.DTypeError);
   });
 
+  it('checkDType checks the dtype of a device tensor without reading it', () => {
+    const f = fakeDeviceTensor([4], 'float32');
+    f.checkDType('float32', 'x');
+    assert.throws(() => f.checkDType('int32', 'ids'), (e) => e instanceof q.DTypeError && e.argument === 'ids');
+    // An op's argument check on a device tensor no longer stops at host memory: it reaches
+    // dispatch, which (with no kernel for the fake device) names the missing kernel.
+    withoutCopyBackend(() => {
+      assert.throws(() => q.sum(f), (e) => e instanceof q.DeviceError && /kernel/.test(e.message));
+    });
+  });
+
   it('readHost of a disposed tensor throws DisposedError', () => {
     const t = q.tensor([1, 2, 3]);
     t.dispose();

@@ -34,14 +34,9 @@ export class RowSparseGrad {
 
   /** Both gradients' rows, unmerged. */
   static concat(a: RowSparseGrad, b: RowSparseGrad): RowSparseGrad {
-    const n = a.indices.size + b.indices.size;
-    const rowSize = a.values.size / Math.max(a.indices.size, 1) || b.values.size / Math.max(b.indices.size, 1);
-    const idx = empty([n], 'int32');
-    idx.i32().set(a.indices.i32(), 0);
-    idx.i32().set(b.indices.i32(), a.indices.size);
-    const vals = empty([n, ...a.denseShape.slice(1)]);
-    vals.f32().set(a.values.f32(), 0);
-    vals.f32().set(b.values.f32(), a.indices.size * rowSize);
+    // Kernels, not host copies, so gradients of device tables stay on their device.
+    const idx = runKernel('concat', { a: a.indices, b: b.indices }, { axis: 0 });
+    const vals = runKernel('concat', { a: a.values, b: b.values }, { axis: 0 });
     a.dispose();
     b.dispose();
     return new RowSparseGrad(idx, vals, a.denseShape);

@@ -29,7 +29,7 @@ function checkPositive(name: string, v: number): void {
 function idTensor(ids: Tensor | Int32Array, name: string): Tensor {
   if (ids instanceof Int32Array) return Tensor.fromArray(ids, [ids.length], 'int32');
   if (!(ids instanceof Tensor)) throw new ValueError(`argument '${name}' must be an int32 Tensor or an Int32Array`, name);
-  ids.i32(name);
+  ids.checkDType('int32', name);
   return ids;
 }
 

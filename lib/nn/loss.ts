@@ -63,11 +63,11 @@ export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opt
  * so the gradient σ(x) − y matches the CPU rule.
  */
 function bceOnDevice(logits: Tensor, labels: Tensor | Float32Array, reduction: string): Tensor {
-  logits.f32('logits');
+  logits.checkDType('float32', 'logits');
   const n = logits.size;
   let y: Tensor;
   if (labels instanceof Tensor) {
-    labels.f32('labels');
+    labels.checkDType('float32', 'labels');
     y = labels;
   } else if (labels instanceof Float32Array) {
     const host = Tensor.fromArray(Float32Array.from(labels), [labels.length], 'float32');

@@ -4,7 +4,6 @@
  * r_{l+1} = r_l − q_l. Only kernels run, so the loop stays on x's device.
  */
 import { runKernel } from '../tensor/backend.js';
-import { empty } from '../tensor/creation.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { nearest } from './nearest.js';
 
@@ -30,7 +29,9 @@ export interface ResidualEncoding {
 export function residualEncode(x: Tensor, codebooks: readonly Tensor[], opts: { keepLevels?: boolean } = {}): ResidualEncoding {
   const keepLevels = opts.keepLevels ?? false;
   const [n, d] = x.shape;
-  const quantized = empty([n, d]);
+  // Zeroed on x's device: quantized accumulates, next is overwritten.
+  const zeros = () => runKernel('fill', {}, { shape: [n, d], value: 0, device: x.device });
+  const quantized = zeros();
   const levelCodes: Tensor[] = [];
   const residuals: Tensor[] = [];
   const columns: Tensor[] = [];
@@ -39,7 +40,7 @@ export function residualEncode(x: Tensor, codebooks: readonly Tensor[], opts: { 
   for (const codebook of codebooks) {
     const { indices, distances } = nearest(residual, codebook, { k: 1 });
     distances.dispose();
-    const next = empty([n, d]);
+    const next = zeros();
     squaredError += runKernel('rvqLevelForward', { residual, codebook, codes: indices, quantized, next });
     columns.push(indices);
     if (keepLevels) {

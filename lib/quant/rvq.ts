@@ -73,7 +73,7 @@ export function residualQuantize(x: Tensor, codebooks: Tensor[], opts: { beta?: 
     const scale = (-2 * dy.item()) / nd;
     return codebooks.map((cb, l) => {
       if (!cb.requiresGrad) return null;
-      const g = zeros(cb.shape);
+      const g = runKernel('fill', {}, { shape: cb.shape, value: 0, device: cb.device });
       const r = runKernel('slice', { x: rows }, { axis: 0, start: l, length: 1 });
       const rl = r.view([n, d]);
       runKernel('vqScatterAddScaled', { grad: g, codes: levelCodes[l], rows: rl }, { scale });

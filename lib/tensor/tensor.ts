@@ -163,9 +163,19 @@ export class Tensor {
     return this.hostData(argument, 'int32') as Int32Array;
   }
 
-  private hostData(argument: string, dtype: DType): TypedArray {
-    const s = this.storage(argument);
+  /**
+   * Checks that this tensor is alive and of `dtype`, on any device, touching no memory: the
+   * argument check of ops that run on every device. @internal
+   * @throws DTypeError naming `argument`; DisposedError after `dispose()`
+   */
+  checkDType(dtype: DType, argument = 'tensor'): void {
+    this.storage(argument);
     if (this.dtype !== dtype) throw new DTypeError(`argument '${argument}' must be ${dtype}, got ${this.dtype}`, argument);
+  }
+
+  private hostData(argument: string, dtype: DType): TypedArray {
+    this.checkDType(dtype, argument);
+    const s = this.storage(argument);
     if (!(s instanceof CpuStorage)) {
       throw new DeviceError(`argument '${argument}' lives on ${s.device}: its memory is not host memory (copy it with readHost() or move it with to('cpu'))`, argument);
     }

@@ -12,8 +12,8 @@ import { needsGrad, record } from '../engine.js';
  * @returns float32 [B, M, D]
  */
 export function weightedPool(w: Tensor, k: Tensor): Tensor {
-  w.f32('w');
-  k.f32('k');
+  w.checkDType('float32', 'w');
+  k.checkDType('float32', 'k');
   if (w.rank !== 3 || k.rank !== 3 || w.shape[0] !== k.shape[0] || w.shape[2] !== k.shape[1]) {
     throw new ShapeError(`weightedPool(): arguments 'w' [${w.shape.join(', ')}] and 'k' [${k.shape.join(', ')}] must be [B, M, H] and [B, H, D]`, 'k');
   }
@@ -66,8 +66,8 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
  */
 export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tensor, W1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
   activation: 'sigmoid' | 'relu' = 'sigmoid'): Tensor {
-  rep.f32('rep');
-  masks.f32('masks');
+  rep.checkDType('float32', 'rep');
+  masks.checkDType('float32', 'masks');
   const K = rep.shape[1];
   if (rep.rank !== 2 || rep.shape[0] !== B + B * H) throw new ShapeError(`dinAttentionPool(): argument 'rep' must be [${B + B * H}, K], got [${rep.shape.join(', ')}]`, 'rep');
   if (masks.rank !== 3 || masks.shape[0] !== B || masks.shape[2] !== H) throw new ShapeError(`dinAttentionPool(): argument 'masks' must be [${B}, M, ${H}]`, 'masks');

@@ -13,7 +13,7 @@ export function concatLast(xs: readonly Tensor[]): Tensor {
   if (!xs.length) throw new ValueError("concatLast(): argument 'xs' is empty", 'xs');
   const lead = xs[0].shape.slice(0, -1);
   xs.forEach((t, i) => {
-    t.f32(`xs[${i}]`);
+    t.checkDType('float32', `xs[${i}]`);
     if (t.rank < 1 || t.rank !== xs[0].rank || t.shape.slice(0, -1).join() !== lead.join()) {
       throw new ShapeError(`concatLast(): xs[${i}] has shape [${t.shape.join(', ')}], leading dimensions must be [${lead.join(', ')}]`, `xs[${i}]`);
     }
@@ -39,7 +39,7 @@ export function concatLast(xs: readonly Tensor[]): Tensor {
 
 /** Entries [start, start + width) of the last axis of a float32 tensor. */
 export function sliceLast(x: Tensor, start: number, width: number): Tensor {
-  x.f32('x');
+  x.checkDType('float32', 'x');
   const cols = x.shape[x.rank - 1];
   if (x.rank < 1 || !Number.isInteger(start) || !Number.isInteger(width) || start < 0 || width < 0 || start + width > cols) {
     throw new ValueError(`sliceLast(): argument 'start' = ${start} with width ${width} is outside the last axis of [${x.shape.join(', ')}]`, 'start');

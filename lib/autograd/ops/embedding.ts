@@ -10,7 +10,7 @@ import { RowSparseGrad } from '../sparse.js';
 
 function checkTable(t: Tensor, name = 'table'): void {
   if (!(t instanceof Tensor)) throw new ValueError(`argument '${name}' must be a Tensor`, name);
-  t.f32(name);
+  t.checkDType('float32', name);
   if (t.rank < 1) throw new ShapeError(`argument '${name}' must have at least one dimension`, name);
 }
 
@@ -34,8 +34,8 @@ function tableGrad(table: Tensor, idx: Tensor, values: Tensor): Grad {
  */
 export function indexAdd(target: Tensor, indices: Tensor, source: Tensor): Tensor {
   checkTable(target, 'target');
-  indices.i32('indices');
-  source.f32('source');
+  indices.checkDType('int32', 'indices');
+  source.checkDType('float32', 'source');
   if (indices.rank !== 1) throw new ShapeError(`indexAdd(): argument 'indices' must be 1-D, got [${indices.shape.join(', ')}]`, 'indices');
   const rowShape = target.shape.slice(1);
   if (source.rank !== target.rank || source.shape[0] !== indices.size || source.shape.slice(1).join() !== rowShape.join()) {
@@ -62,7 +62,7 @@ export function embeddingLookup(table: Tensor, indices: Tensor, opts: LookupOpti
   const argName = o.argName ?? 'indices';
   const pad = o.padNegative ?? false;
   checkTable(table);
-  indices.i32(argName);
+  indices.checkDType('int32', argName);
   const y = runKernel(pad ? 'gatherRowsPadded' : 'gatherRows', { table, indices }, { argName });
   return record('embeddingLookup', y, [table, indices], (dy) => {
     const [idx, values] = runKernel('coalesceRows', { indices, source: dy }, {
@@ -95,15 +95,15 @@ export interface EmbeddingBagOptions {
 export function embeddingBag(table: Tensor, values: Tensor, offsets: Tensor, opts: EmbeddingBagOptions = {}): Tensor {
   checkTable(table);
   const argName = opts.argName ?? 'values';
-  values.i32(argName);
-  offsets.i32('offsets');
+  values.checkDType('int32', argName);
+  offsets.checkDType('int32', 'offsets');
   const mode = opts.mode ?? 'sum';
   if (mode !== 'sum' && mode !== 'mean') throw new ValueError(`argument 'mode' must be 'sum' or 'mean', got ${String(mode)}`, 'mode');
   if (offsets.rank !== 1 || offsets.size < 1) throw new ShapeError("argument 'offsets' must be 1-D with at least one entry", 'offsets');
   if (values.rank !== 1) throw new ShapeError(`argument '${argName}' must be 1-D`, argName);
   const weights = opts.weights;
   if (weights) {
-    weights.f32('weights');
+    weights.checkDType('float32', 'weights');
     if (mode === 'mean') throw new ValueError("argument 'weights' is only supported with mode 'sum'", 'weights');
     if (weights.size !== values.size) throw new ShapeError(`argument 'weights' must have ${values.size} entries`, 'weights');
   }

@@ -14,7 +14,7 @@ function checkTable(t: Tensor, name: string): void {
  */
 export function gather(table: Tensor, indices: Tensor): Tensor {
   checkTable(table, 'table');
-  indices.i32('indices');
+  indices.checkDType('int32', 'indices');
   const y = runKernel('gatherRows', { table, indices });
   return record('gather', y, [table, indices], (dy) => {
     const g = runKernel('fill', {}, { shape: table.shape, value: 0, device: table.device });
@@ -31,7 +31,7 @@ export function scatterAdd(target: Tensor, indices: Tensor, source: Tensor): Ten
   target.storage('target');
   source.storage('source');
   checkTable(target, 'target');
-  indices.i32('indices');
+  indices.checkDType('int32', 'indices');
   // source is [...leading, ...rowShape] with the leading dims holding one row per index.
   const rowShape = target.shape.slice(1);
   const nLead = source.rank - rowShape.length;

@@ -30,7 +30,7 @@ function sumOneAxis(x: Tensor, axis: number): Tensor {
 
 /** Sum over `axis` (all axes by default). `keepDims` keeps reduced axes as size 1. */
 export function sum(x: Tensor, axis?: number | number[], keepDims = false): Tensor {
-  x.f32('x');
+  x.checkDType('float32', 'x');
   const axes = normAxes(axis, x.rank);
   let y = x;
   if (x.rank === 0) y = runKernel('copy', { x });
