@@ -70,6 +70,23 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
+  it('RQKMeans.decode runs host-free and equals a float32 sum of the codewords, bit for bit', () => {
+    for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8]]]) {
+      const x = q.tensor(randArray(n * d, 3 + n), [n, d]);
+      const rq = new q.RQKMeans({ levels: sizes.length, codebookSize: sizes, iterations: 2, seed: 2 }).fit(x);
+      const codes = q.tensor(Int32Array.from({ length: n * sizes.length }, (_, t) => (t * 7 + (t >> 2)) % sizes[t % sizes.length]), [n, sizes.length], 'int32');
+      const { value: rec, explicitReads } = withoutHostReads(() => rq.decode(codes));
+      assert.equal(explicitReads, 0);
+      const c = codes.toTypedArray();
+      const expected = new Float32Array(n * d);
+      sizes.forEach((_, l) => {
+        const cb = rq.codebooks[l].toTypedArray();
+        for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) expected[i * d + j] += cb[c[i * sizes.length + l] * d + j];
+      });
+      assert.deepEqual(new Uint32Array(rec.toTypedArray().buffer), new Uint32Array(expected.buffer));
+    }
+  });
+
   it('residualQuantize forward and backward read the host twice (the loss scales), whatever the levels', () => {
     for (const [n, d, sizes] of [[3, 2, [2]], [17, 5, [4, 3, 2]], [257, 8, [16, 8, 8, 4]]]) {
       const x = q.tensor(randArray(n * d, n), [n, d]);

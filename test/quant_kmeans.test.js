@@ -209,7 +209,8 @@ describe('quant: RQKMeans', () => {
     assertThrowsTyped(() => new q.RQKMeans({ levels: 1, codebookSize: 4 }).encode(q.tensor(x, [N, D])), q.ValueError, 'fit');
     const rq = new q.RQKMeans({ levels: 1, codebookSize: 4, iterations: 2 }).fit(q.tensor(x, [N, D]));
     assertThrowsTyped(() => rq.encode(q.zeros([2, D + 1])), q.ShapeError, "'x'");
-    assertThrowsTyped(() => rq.decode(q.tensor(Int32Array.from([4]), [1, 1])), q.ValueError, "'codes'");
+    assertThrowsTyped(() => rq.decode(q.tensor(Int32Array.from([4]), [1, 1])), q.IndexError, "'codes'");
+    assertThrowsTyped(() => rq.decode(q.tensor(Int32Array.from([0, -1]), [2, 1])), q.IndexError, "'codes'");
     assertThrowsTyped(() => new q.RQKMeans({ levels: 1, codebookSize: 5000 }).fit(q.tensor(x, [N, D])), q.ValueError, "'x'");
   });
 });

@@ -140,21 +140,17 @@ export class RQKMeans {
     check2d(codes, 'codes', 'int32');
     const [n, L] = codes.shape;
     if (L !== this.levels) throw new ShapeError(`argument 'codes' has ${L} levels, the model has ${this.levels}`, 'codes');
-    const d = this.dim;
-    const out = new Float32Array(n * d);
-    const ca = codes.i32('codes');
+    // Σ_l codebook_l[codes[:, l]] by kernels on the codes' device; the sum starts from zeros
+    // so each level adds in the order (and with the signed zeros) of a float32 host loop.
+    const out = runKernel('fill', {}, { shape: [n, this.dim], value: 0, device: codes.device });
     for (let l = 0; l < L; l++) {
-      const K = this.codebookSizes[l];
-      const cb = this.codebooks[l].f32();
-      for (let i = 0; i < n; i++) {
-        const c = ca[i * L + l];
-        if (!Number.isInteger(c) || c < 0 || c >= K) {
-          throw new ValueError(`argument 'codes' holds ${c} at [${i}, ${l}], outside [0, ${K})`, 'codes');
-        }
-        for (let j = 0; j < d; j++) out[i * d + j] += cb[c * d + j];
-      }
+      const column = runKernel('slice', { x: codes }, { axis: 1, start: l, length: 1 });
+      const ids = column.view([n]);
+      const rows = runKernel('gatherRows', { table: this.codebooks[l], indices: ids }, { argName: 'codes' });
+      runKernel('axpby', { x: rows, y: out }, { alpha: 1, beta: 1 });
+      for (const t of [column, ids, rows]) t.dispose();
     }
-    return Tensor.fromArray(out, [n, d], 'float32');
+    return out;
   }
 
   /** Writes the model as safetensors (tensors `codebook_<l>`, JSON config in the metadata), atomically. */
