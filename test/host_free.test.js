@@ -58,6 +58,35 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
+  it('vqCodes with excludeSelf runs host-free and drops each item once (self first, later, twice, absent)', () => {
+    // Reference: the row of k+1 neighbours without the first entry equal to the row, cut to k.
+    const ref = (idx, n, k) => {
+      const out = [];
+      for (let i = 0; i < n; i++) {
+        const row = [...idx.subarray(i * (k + 1), (i + 1) * (k + 1))];
+        const p = row.indexOf(i);
+        if (p >= 0) row.splice(p, 1);
+        out.push(...row.slice(0, k));
+      }
+      return out;
+    };
+    for (const [n, k] of [[2, 1], [17, 3], [1000, 25]]) {
+      const x = q.tensor(randArray(n * 6, 40 + n), [n, 6]);
+      for (let j = 0; j < 6; j++) x.toTypedArray()[1 * 6 + j] = x.toTypedArray()[j]; // rows 0 and 1 coincide
+      const { value, explicitReads } = withoutHostReads(() => q.vqCodes(x, x, { k, excludeSelf: true }));
+      assert.equal(explicitReads, 0);
+      const all = q.nearest(x, x, { k: k + 1, metric: 'cosine' }).indices.toTypedArray();
+      assert.deepEqual([...value.toTypedArray()], ref(all, n, k));
+      // The kernel itself on rows where the item sits late, twice, or nowhere.
+      const idx = Int32Array.from({ length: n * (k + 1) }, (_, t) => (t * 7 + 3) % n);
+      for (let i = 0; i < n; i += 2) idx[i * (k + 1) + k] = i;
+      if (n > 2) idx[2 * (k + 1)] = 2;
+      const indices = q.tensor(idx, [n, k + 1], 'int32');
+      const kOut = withoutHostReads(() => q.runKernel('dropSelf', { indices })).value;
+      assert.deepEqual([...kOut.toTypedArray()], ref(idx, n, k));
+    }
+  });
+
   it('RQKMeans.encode runs host-free and matches a float64-distance reference', () => {
     for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8, 8]]]) {
       const x = q.tensor(randArray(n * d, 7 + n), [n, d]);

@@ -1,5 +1,6 @@
 /** QARM's VQ codes and tooling over code tables: disambiguation and statistics. */
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
+import { runKernel } from '../tensor/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 import { nearest, type Metric } from './nearest.js';
 
@@ -28,20 +29,9 @@ export function vqCodes(x: Tensor, pool: Tensor, opts: VQCodeOptions = {}): Tens
   }
   const { indices, distances } = nearest(x, pool, { k: k + 1, metric });
   distances.dispose();
-  const n = x.shape[0];
-  const src = indices.i32();
-  const out = new Int32Array(n * k);
-  for (let i = 0; i < n; i++) {
-    let w = 0;
-    for (let t = 0; t <= k && w < k; t++) {
-      const id = src[i * (k + 1) + t];
-      // Drop the item itself once (a duplicate of it elsewhere in the pool is kept).
-      if (id === i && w === t) continue;
-      out[i * k + w++] = id;
-    }
-  }
+  const codes = runKernel('dropSelf', { indices });
   indices.dispose();
-  return Tensor.fromArray(out, [n, k], 'int32');
+  return codes;
 }
 
 function checkCodes(codes: Tensor): [number, number, Int32Array] {

@@ -104,6 +104,11 @@ export interface KernelTable {
   kmeansUpdate: KernelSignature<{ x: Tensor; assignments: Tensor; centroids: Tensor }, Record<string, never>, Tensor>;
   /** One residual level: codes, quantized and next residual written in place; → squared error. */
   rvqLevelForward: KernelSignature<{ residual: Tensor; codebook: Tensor; codes: Tensor; quantized: Tensor; next: Tensor }, Record<string, never>, number>;
+  /**
+   * VQ codes without the item itself: row i of int32 [N, k+1] neighbour ids without its first
+   * entry equal to i (its last entry when none is) → int32 [N, k].
+   */
+  dropSelf: KernelSignature<{ indices: Tensor }, Record<string, never>, Tensor>;
   /** grad[codes[i]] += scale rows[i] in place; → grad. */
   vqScatterAddScaled: KernelSignature<{ grad: Tensor; codes: Tensor; rows: Tensor }, { scale: number }, Tensor>;
   rvqSteBackward: KernelSignature<{ gradOut?: Tensor; rows?: Tensor }, { levels: number; shape: readonly number[]; scale: number }, Tensor>;

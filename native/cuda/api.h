@@ -137,6 +137,9 @@ void kmeans_update(const float* x, int64_t N, int64_t D, const int32_t* assign, 
 // sum_i ||next_i||^2 (double, fixed summation order; synchronises).
 double rvq_level_forward(const float* residual, const float* codebook, int64_t kc, int64_t d,
                          const int32_t* codes, int64_t n, float* quantized, float* next);
+// VQ codes without the item itself: row i of idx [n, k+1] without its first entry equal to i
+// (its last entry when none is), into out [n, k].
+void drop_self(const int32_t* idx, int64_t n, int64_t k, int32_t* out);
 // grad[codes[i], :] += scale * rows[i, :], deterministic (sorted, in input order per code).
 void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* codes, int64_t n,
                            const float* rows, float scale);

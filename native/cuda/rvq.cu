@@ -99,6 +99,28 @@ double rvq_level_forward(const float* residual, const float* codebook, int64_t k
   return total;
 }
 
+namespace {
+// One thread per row: the row without its first entry equal to the row's own index.
+__global__ void drop_self_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t k, int32_t* __restrict__ out) {
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
+    const int32_t* row = idx + i * (k + 1);
+    int64_t p = k;
+    for (int64_t t = 0; t < k; ++t)
+      if (row[t] == i) {
+        p = t;
+        break;
+      }
+    for (int64_t w = 0; w < k; ++w) out[i * k + w] = row[w < p ? w : w + 1];
+  }
+}
+}  // namespace
+
+void drop_self(const int32_t* idx, int64_t n, int64_t k, int32_t* out) {
+  if (n <= 0 || k <= 0) return;
+  drop_self_kernel<<<blocks_for(n, 256), 256>>>(idx, n, k, out);
+  check_launch("dropSelf");
+}
+
 void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* codes, int64_t n, const float* rows,
                            float scale) {
   if (n <= 0) return;

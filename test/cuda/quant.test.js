@@ -118,6 +118,18 @@ describe('CUDA k-means and residual-VQ kernels match the CPU', () => {
     }
   });
 
+  it('dropSelf equals the CPU kernel exactly (self first, later, twice, absent; k = 1, 3, 25)', () => {
+    for (const [n, k] of [[1, 1], [17, 3], [1000, 25]]) {
+      const idx = randInts(n * (k + 1), n, n + k);
+      for (let i = 0; i < n; i++) if (i % 3 === 0) idx[i * (k + 1) + (i % (k + 1))] = i; // self at varying places
+      if (n > 2) idx[2 * (k + 1)] = idx[2 * (k + 1) + k] = 2; // self twice
+      const [c, g] = pair(idx, [n, k + 1], 'int32');
+      const gOut = q.runKernel('dropSelf', { indices: g });
+      assert.equal(gOut.device, 'cuda');
+      assert.deepEqual([...host(gOut)], [...host(q.runKernel('dropSelf', { indices: c }))]);
+    }
+  });
+
   it('rvqLevelForward, vqScatterAddScaled (bit-exact), rvqSteBackward, vqCodeSums', () => {
     const N = 1003, D = 24, K = 77;
     const [cr, gr] = pair(randArray(N * D, 1), [N, D]);

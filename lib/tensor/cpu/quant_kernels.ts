@@ -35,6 +35,24 @@ function nearestOut(x: Tensor, k: number): [Tensor, Tensor] {
 
 /** Quantisation kernels on the CPU. @internal */
 export const cpuQuantKernels = {
+  dropSelf: ({ indices }) => {
+    const [n, k1] = indices.shape;
+    const k = k1 - 1;
+    const src = indices.i32('indices');
+    const out = empty([n, k], 'int32');
+    const dst = out.i32();
+    for (let i = 0; i < n; i++) {
+      let w = 0;
+      for (let t = 0; t <= k && w < k; t++) {
+        const id = src[i * k1 + t];
+        // Drop the item itself once (a duplicate of it elsewhere in the pool is kept).
+        if (id === i && w === t) continue;
+        dst[i * k + w++] = id;
+      }
+    }
+    return out;
+  },
+
   nearest: ({ x, codebook }, attrs) => {
     const { k, metric } = attrs;
     const [idx, dist] = nearestOut(x, k);

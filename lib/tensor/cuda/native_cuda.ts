@@ -58,6 +58,7 @@ export interface CudaAddon {
   vqScatterAddScaled(grad: Ptr, K: number, d: number, codes: Ptr, n: number, rows: Ptr, scale: number): void;
   rvqSteBackward(gradOut: Ptr | null, rows: Ptr | null, levels: number, nd: number, scale: number, gradX: Ptr): void;
   vqCodeSums(x: Ptr, n: number, d: number, codes: Ptr, K: number, counts: Ptr, sums: Ptr): void;
+  dropSelf(indices: Ptr, n: number, k: number, out: Ptr): void;
   coalescePlan(indices: Ptr, n: number, rows: number, skipNegative: boolean, argName: string): { count: number; plan: number };
   coalesceReduce(plan: number, count: number, source: Ptr, sourceRows: number, dim: number, n: number, srcRow: Ptr | null,
     weights: Ptr | null, outIndices: Ptr, outValues: Ptr): void;

@@ -51,6 +51,13 @@ export function cudaQuantKernels(addon: CudaAddon) {
       addon.rvqLevelForward(f32(residual, 'residual'), f32(codebook, 'codebook'), codebook.shape[0], codebook.shape[1],
         i32(codes, 'codes'), residual.shape[0], f32(quantized, 'quantized'), f32(next, 'next')),
 
+    dropSelf: ({ indices }) => {
+      const [n, k1] = indices.shape;
+      const out = cudaEmpty([n, k1 - 1], 'int32');
+      addon.dropSelf(i32(indices, 'indices'), n, k1 - 1, ptr(out, 'out'));
+      return out;
+    },
+
     vqScatterAddScaled: ({ grad, codes, rows }, attrs) => {
       addon.vqScatterAddScaled(f32(grad, 'grad'), grad.shape[0], grad.shape[1], i32(codes, 'codes'), codes.size,
         f32(rows, 'rows'), attrs.scale);

@@ -72,6 +72,17 @@ Napi::Value VqScatterAddScaled(const Napi::CallbackInfo& info) {
   });
 }
 
+// dropSelf(indices, n, k, out)
+Napi::Value DropSelf(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t n = integer(info, 1, "n", 0, kMaxDim), k = integer(info, 2, "k", 0, kMaxDim);
+    auto* idx = dev<int32_t>(info, 0, "indices", checked_mul(n, k + 1, "indices"));
+    auto* out = dev<int32_t>(info, 3, "out", checked_mul(n, k, "out"));
+    cu::drop_self(idx, n, k, out);
+    return info.Env().Undefined();
+  });
+}
+
 // rvqSteBackward(gradOut|null, rows|null, levels, nd, scale, gradX)
 Napi::Value RvqSteBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -108,6 +119,7 @@ void register_quant(Napi::Env env, Napi::Object exports) {
   exports.Set("vqScatterAddScaled", Napi::Function::New(env, VqScatterAddScaled));
   exports.Set("rvqSteBackward", Napi::Function::New(env, RvqSteBackward));
   exports.Set("vqCodeSums", Napi::Function::New(env, VqCodeSums));
+  exports.Set("dropSelf", Napi::Function::New(env, DropSelf));
 }
 
 }  // namespace qarm::binding::cuda_glue
