@@ -57,24 +57,32 @@ abstract class Table extends Module {
    * (the lookup throws on bad ids). Returns `ids` itself when nothing changes.
    */
   rowsOf(ids: Int32Array, keepNegative = false): Int32Array {
-    return this.mapIds(Tensor.fromArray(ids, [ids.length], 'int32'), 'ids', keepNegative).i32();
+    // Host ids (a batch's input) stay on the host: no tensor to read back.
+    return this.oov ? (this.mapIdArray(ids, keepNegative) ?? ids) : ids;
   }
 
   /**
    * The ids with out-of-vocabulary ones mapped to the OOV row (a new tensor only when some
    * are). With `keepNegative`, negative ids stay as they are (padding).
    */
-  protected mapIds(ids: Tensor, name: string, keepNegative = false): Tensor {
-    if (!this.oov) return ids;
-    const a = ids.i32(name);
+  protected mapIds(ids: Tensor | Int32Array, name: string, keepNegative = false): Tensor {
+    const t = idTensor(ids, name);
+    if (!this.oov) return t;
+    // Host ids are mapped where they are; a tensor's are read (ids are inputs, not device state).
+    const out = this.mapIdArray(ids instanceof Int32Array ? ids : t.i32(name), keepNegative);
+    return out ? Tensor.fromArray(out, t.shape, 'int32') : t;
+  }
+
+  /** A mapped copy of host ids `a`, or null when every id is already a row. */
+  private mapIdArray(a: Int32Array, keepNegative: boolean): Int32Array | null {
     const n = this.numEmbeddings;
     const lo = keepNegative ? -0x80000000 : 0;
     let i = 0;
     while (i < a.length && a[i] >= lo && a[i] < n) i++;
-    if (i === a.length) return ids;
+    if (i === a.length) return null;
     const out = Int32Array.from(a);
     for (; i < out.length; i++) if ((out[i] < 0 && !keepNegative) || out[i] >= n) out[i] = n;
-    return Tensor.fromArray(out, ids.shape, 'int32');
+    return out;
   }
 }
 
@@ -94,9 +102,8 @@ export class Embedding extends Table {
    * @param opts.padNegative negative ids are padding: zero rows, no gradient (default false)
    */
   forward(ids: Tensor | Int32Array, opts: { padNegative?: boolean } = {}): Tensor {
-    const t = idTensor(ids, 'ids');
     const pad = opts.padNegative ?? false;
-    const mapped = this.mapIds(t, 'ids', pad);
+    const mapped = this.mapIds(ids, 'ids', pad);
     return embeddingLookup(this.weight, mapped, { argName: 'ids', padNegative: pad });
   }
 }
@@ -126,7 +133,7 @@ export class EmbeddingBag extends Table {
    * @param weights optional float32 [nv] per-value weights (sum mode)
    */
   forward(values: Tensor | Int32Array, offsets: Tensor | Int32Array, weights?: Tensor): Tensor {
-    const v = this.mapIds(idTensor(values, 'values'), 'values');
+    const v = this.mapIds(values, 'values');
     const o = idTensor(offsets, 'offsets');
     return embeddingBag(this.weight, v, o, { mode: this.mode, weights, argName: 'values' });
   }

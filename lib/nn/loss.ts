@@ -5,7 +5,7 @@ import { mean, sum } from '../autograd/ops/reduce.js';
 import { concat, reshape } from '../autograd/ops/shape.js';
 import { logsumexp } from '../autograd/ops/softmax.js';
 import { ShapeError, ValueError } from '../errors.js';
-import { runKernel } from '../tensor/backend.js';
+import { runAsKernel, runKernel } from '../tensor/backend.js';
 import { Tensor } from '../tensor/tensor.js';
 
 /** Options of {@link bceWithLogits}. */
@@ -26,6 +26,11 @@ export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opt
   const reduction = opts.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new ValueError(`argument 'reduction' must be 'mean', 'sum' or 'none'`, 'reduction');
   if (logits.device !== 'cpu') return bceOnDevice(logits, labels, reduction);
+  return runAsKernel(() => bceOnCpu(logits, labels, reduction));
+}
+
+/** The CPU rule, on the host memory of CPU tensors (a kernel in all but name: see runAsKernel). */
+function bceOnCpu(logits: Tensor, labels: Tensor | Float32Array, reduction: string): Tensor {
   const x = logits.f32('logits');
   const y = labels instanceof Tensor ? labels.f32('labels') : labels;
   if (!(y instanceof Float32Array)) throw new ValueError("argument 'labels' must be a float32 Tensor or Float32Array", 'labels');
@@ -43,7 +48,7 @@ export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opt
     ? Tensor.fromArray(per, logits.shape, 'float32')
     : Tensor.fromArray(new Float32Array([reduction === 'mean' ? total / x.length : total]), [], 'float32');
   const yCopy = Float32Array.from(y);
-  return record('bceWithLogits', out, [logits], (dy) => {
+  return record('bceWithLogits', out, [logits], (dy) => runAsKernel(() => {
     const d = dy.f32();
     const g = new Float32Array(x.length);
     const scale = reduction === 'mean' ? 1 / x.length : 1;
@@ -54,7 +59,7 @@ export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opt
       g[i] = (s - yCopy[i]) * scale * (reduction === 'none' ? d[i] : d[0]);
     }
     return [Tensor.fromArray(g, logits.shape, 'float32')];
-  });
+  }));
 }
 
 /**
