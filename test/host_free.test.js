@@ -173,4 +173,38 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     assert.deepEqual(guarded.params, plain.params);
     assert.ok(Math.abs(plain.value - Math.log(2)) < 0.05, `initial loss ${plain.value}`);
   });
+
+  it('a ResidualVQ training step (forward, backward, Adam) runs host-free after the k-means init; usage folds on read', () => {
+    const n = 300, d = 8, sizes = [16, 8, 4], decay = 0.9;
+    const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, decay, seed: 1 });
+    rvq.train();
+    const opt = new q.optim.Adam(rvq.parameters(), { lr: 1e-2 });
+    const stepOn = (x) => {
+      const r = rvq.forward(x);
+      r.loss.backward();
+      opt.step();
+      opt.zeroGrad();
+      return r.codes;
+    };
+    const batches = [0, 1, 2].map((s) => q.tensor(randArray(n * d, 60 + s), [n, d]));
+    const codes = [stepOn(batches[0])]; // initialises the codebooks by k-means on the host: an edge
+    const { value, explicitReads } = withoutHostReads(() => [stepOn(batches[1]), stepOn(batches[2])]);
+    codes.push(...value);
+    assert.equal(explicitReads, 2); // the codebook-loss scale of each backward (x needs no gradient), nothing per level or code
+    // Usage: n/K after the init, then u = decay·u + (1 − decay)·count for each step's codes (float64).
+    sizes.forEach((K, l) => {
+      const u = new Float64Array(K).fill(n / K);
+      for (const c of codes) {
+        const cnt = new Float64Array(K);
+        const a = c.toTypedArray();
+        for (let i = 0; i < n; i++) cnt[a[i * sizes.length + l]]++;
+        for (let k = 0; k < K; k++) u[k] = decay * u[k] + (1 - decay) * cnt[k];
+      }
+      assert.deepEqual([...rvq.usage[l]], [...u], `level ${l}`);
+    });
+    // The codes of the guarded steps are the greedy residual codes of their batch.
+    const books = rvq.codebooks.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] }));
+    const again = q.residualQuantize(batches[2], rvq.codebooks).codes.toTypedArray();
+    assert.deepEqual([...again], [...residualCodesRef(batches[2].toTypedArray(), n, d, books)]);
+  });
 });

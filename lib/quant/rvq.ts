@@ -34,6 +34,9 @@ export interface ResidualQuantizeResult {
   levelInputs: Tensor[];
 }
 
+/** Training steps whose code counts {@link ResidualVQ} keeps on the device before folding them. */
+const PENDING_STEPS = 256;
+
 function scalar(v: number): Tensor {
   return Tensor.fromArray(Float32Array.of(v), [], 'float32');
 }
@@ -130,7 +133,17 @@ export class ResidualVQ extends Module {
   /** float32 `[K_l, D]` per level. */
   readonly codebooks: Tensor[];
   /** Moving average of assignments per batch, per level and code. */
-  readonly usage: Float64Array[];
+  get usage(): Float64Array[] {
+    this.foldUsage();
+    return this.usageState;
+  }
+  private readonly usageState: Float64Array[];
+  /**
+   * Per-code counts of the training steps not yet folded into `usage`, oldest first (device
+   * tensors): a step that needs no host state leaves them on the device, and `usage` folds
+   * them in the same order and float64 arithmetic as the step itself would have.
+   */
+  private pendingCounts: Tensor[][] = [];
   /** EMA statistics (ema mode): counts N_k and sums m_k per level. */
   readonly emaCounts: Float64Array[];
   readonly emaSums: Float64Array[];
@@ -169,7 +182,7 @@ export class ResidualVQ extends Module {
       t.requiresGrad = !this.ema;
       return t;
     });
-    this.usage = sizes.map((k) => new Float64Array(k).fill(this.deadCodeThreshold));
+    this.usageState = sizes.map((k) => new Float64Array(k).fill(this.deadCodeThreshold));
     this.emaCounts = sizes.map((k) => new Float64Array(k).fill(1));
     this.emaSums = this.codebooks.map((c) => Float64Array.from(c.f32()));
     this.restarts = sizes.map(() => 0);
@@ -239,20 +252,43 @@ export class ResidualVQ extends Module {
     return res;
   }
 
+  /** Folds the pending per-step counts into the usage averages (host reads at an edge). */
+  private foldUsage(): void {
+    const pending = this.pendingCounts;
+    this.pendingCounts = [];
+    for (const step of pending) {
+      step.forEach((counts, l) => {
+        const cnt = counts.readHost();
+        counts.dispose();
+        const u = this.usageState[l];
+        for (let k = 0; k < u.length; k++) u[k] = this.decay * u[k] + (1 - this.decay) * cnt[k];
+      });
+    }
+  }
+
   private update(res: ResidualQuantizeResult): void {
     const n = res.codes.shape[0];
     const d = this.dim;
     const L = this.levels;
-    const all = res.codes.i32();
+    // Without EMA or restarts the step needs no host state: its counts wait on the device.
+    const deferred = !this.ema && this.deadCodeThreshold <= 0;
+    if (!deferred) this.foldUsage();
+    const stepCounts: Tensor[] = [];
     for (let l = 0; l < L; l++) {
       const K = this.codebookSizes[l];
-      const codes = new Int32Array(n);
-      for (let i = 0; i < n; i++) codes[i] = all[i * L + l];
-      const ct = Tensor.fromArray(codes, [n], 'int32');
+      const column = runKernel('slice', { x: res.codes }, { axis: 1, start: l, length: 1 });
+      const ct = column.view([n]);
+      column.dispose();
       const { counts, sums } = runKernel('vqCodeSums', { x: res.levelInputs[l], codes: ct }, { K });
+      ct.dispose();
+      if (deferred) {
+        sums.dispose();
+        stepCounts.push(keep(counts));
+        continue;
+      }
       const cnt = counts.f32();
       const sm = sums.f32();
-      const u = this.usage[l];
+      const u = this.usageState[l];
       for (let k = 0; k < K; k++) u[k] = this.decay * u[k] + (1 - this.decay) * cnt[k];
       const cb = this.codebooks[l].f32();
       if (this.ema) {
@@ -287,13 +323,18 @@ export class ResidualVQ extends Module {
       }
       counts.dispose();
       sums.dispose();
-      ct.dispose();
     }
+    if (!deferred) return;
+    this.pendingCounts.push(stepCounts);
+    // Bounded memory: a long run that never reads `usage` folds every PENDING_STEPS steps.
+    if (this.pendingCounts.length >= PENDING_STEPS) this.foldUsage();
   }
 
   /** Releases the codebooks (also in EMA mode, where they are not parameters). */
   override dispose(): void {
     for (const c of this.codebooks) c.dispose();
+    for (const step of this.pendingCounts) for (const c of step) c.dispose();
+    this.pendingCounts = [];
   }
 
   /** int32 `[N, levels]` codes of `x` without touching any state. */
