@@ -207,4 +207,24 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     const again = q.residualQuantize(batches[2], rvq.codebooks).codes.toTypedArray();
     assert.deepEqual([...again], [...residualCodesRef(batches[2].toTypedArray(), n, d, books)]);
   });
+
+  it('codeStats, disambiguate and Ranker.predict read tensors only through readHost, at their edge', () => {
+    const n = 17, L = 3, d = 4, sizes = [4, 3, 2];
+    const x = q.tensor(randArray(n * d, 5), [n, d]);
+    const rq = new q.RQKMeans({ levels: L, codebookSize: sizes, iterations: 2, seed: 1 }).fit(x);
+    const codes = rq.encode(x);
+    const stats = withoutHostReads(() => q.codeStats(codes, sizes, { embeddings: x, codebooks: rq.codebooks }));
+    assert.equal(stats.explicitReads, 1 + 1 + L); // codes, embeddings, each codebook
+    assert.deepEqual(stats.value, q.codeStats(codes, sizes, { embeddings: x, codebooks: rq.codebooks }));
+    const dis = withoutHostReads(() => q.disambiguate(codes));
+    assert.equal(dis.explicitReads, 1);
+    assert.deepEqual(dis.value.shape, [n, L + 1]);
+    const { rank } = q;
+    const { items, samples } = rank.synthetic(1200, { seed: 2 });
+    const r = new rank.Ranker({ numUsers: 2000, embeddingDim: 8, hidden: [16], attentionHidden: [8], features: { history: true }, seed: 3 }, items);
+    const some = rank.sliceSamples(samples, 0, 1000);
+    const p = withoutHostReads(() => r.predict(some, 300));
+    assert.equal(p.explicitReads, 4); // one per chunk of 300
+    assert.deepEqual([...p.value], [...r.predict(some, 300)]);
+  });
 });

@@ -38,7 +38,8 @@ function checkCodes(codes: Tensor): [number, number, Int32Array] {
   if (!(codes instanceof Tensor)) throw new ValueError("argument 'codes' must be a Tensor", 'codes');
   if (codes.dtype !== 'int32') throw new DTypeError(`argument 'codes' must be int32, got ${codes.dtype}`, 'codes');
   if (codes.rank !== 2) throw new ShapeError(`argument 'codes' must be 2-D [N, levels], got [${codes.shape.join(', ')}]`, 'codes');
-  return [codes.shape[0], codes.shape[1], codes.i32('codes')];
+  // Code tables are read at this edge (statistics, tuple grouping), from any device.
+  return [codes.shape[0], codes.shape[1], codes.readHost() as Int32Array];
 }
 
 /** Groups rows of an [n, L] int table by their full tuple; returns a group id per row (in first-seen order). */
@@ -146,7 +147,7 @@ export function codeStats(codes: Tensor, codebookSize: number | number[], opts: 
       throw new ShapeError(`argument 'embeddings' must be float32 [${n}, D]`, 'embeddings');
     }
     const d = embeddings.shape[1];
-    const r = Float64Array.from(embeddings.f32('embeddings'));
+    const r = Float64Array.from(embeddings.readHost());
     let total = 0;
     for (const v of r) total += v * v;
     for (let l = 0; l < L; l++) {
@@ -154,7 +155,7 @@ export function codeStats(codes: Tensor, codebookSize: number | number[], opts: 
       if (cb.dtype !== 'float32' || cb.rank !== 2 || cb.shape[0] !== sizes[l] || cb.shape[1] !== d) {
         throw new ShapeError(`argument 'codebooks' entry ${l} must be float32 [${sizes[l]}, ${d}]`, 'codebooks');
       }
-      const ca = cb.f32('codebooks');
+      const ca = cb.readHost();
       let err = 0;
       for (let i = 0; i < n; i++) {
         const c = a[i * L + l];

@@ -530,7 +530,7 @@ export class Ranker extends Module {
       const e = Math.min(samples.size, s + batchSize);
       tidy(() =>
         noGrad(() => {
-          const logits = this.forward(sliceSamples(samples, s, e)).f32();
+          const logits = this.forward(sliceSamples(samples, s, e)).readHost();
           for (let i = 0; i < logits.length; i++) out[s + i] = 1 / (1 + Math.exp(-logits[i]));
         }),
       );

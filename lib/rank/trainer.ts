@@ -204,11 +204,11 @@ function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
   const names: string[] = [];
   for (const [n, p] of ranker.namedParameters()) {
     names.push(n);
-    tensors.push(p.f32());
+    tensors.push(p.readHost() as Float32Array);
   }
   opts.forEach((o, i) => stateTensors(o).forEach((t, j) => {
     names.push(`opt${i}.${j}`);
-    tensors.push(t.f32());
+    tensors.push(t.readHost() as Float32Array);
   }));
   best.forEach((b, i) => {
     names.push(`best.${i}`);
