@@ -7,7 +7,7 @@ import { dirname, join, normalize, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const pages = ['README.md', 'docs/README.md', 'docs/results.md', 'docs/decisions.md', 'docs/cuda.md', 'examples/README.md'];
+const pages = ['README.md', 'ARCHITECTURE.md', 'docs/README.md', 'docs/results.md', 'docs/decisions.md', 'docs/cuda.md', 'examples/README.md'];
 
 /** GitHub's heading anchors: lower case, punctuation dropped, spaces to hyphens. */
 function anchors(markdown) {
@@ -26,6 +26,14 @@ for (const page of pages) {
     const dest = path ? normalize(join(dirname(file), path)) : file;
     if (!existsSync(dest)) bad.push(`${page}: ${target} (no ${relative(root, dest)})`);
     else if (anchor && dest.endsWith('.md') && !anchors(readFileSync(dest, 'utf8')).has(anchor)) bad.push(`${page}: ${target} (no heading #${anchor})`);
+  }
+}
+// ARCHITECTURE.md names source files in code spans (its worked example walks real files): each
+// must exist, so a rename that forgets the guide fails here.
+{
+  const text = readFileSync(join(root, 'ARCHITECTURE.md'), 'utf8');
+  for (const [, path] of text.matchAll(/`((?:lib|native|test|docs)\/[\w./-]+\.\w+)`/g)) {
+    if (!existsSync(join(root, path))) bad.push(`ARCHITECTURE.md: \`${path}\` (no such file)`);
   }
 }
 if (bad.length) {
