@@ -5,7 +5,7 @@
  * @internal
  */
 import { parentPort } from 'node:worker_threads';
-import '../index.js'; // registers the CPU kernels (side effect of lib/tensor)
+import '../tensor/index.js'; // registers the CPU (and CUDA) kernels: a worker starts with no backend
 import { setNumThreads } from '../tensor/runtime.js';
 import { trainVariant, type RankContext } from './train_variant.js';
 import type { Progress } from './progress.js';

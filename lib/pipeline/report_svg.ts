@@ -119,7 +119,8 @@ export function lineChart(c: LineChartInput): string {
     return e !== undefined && Number.isFinite(e) && e > 0 ? e : 0;
   };
   for (const s of c.series) s.x.forEach((x, i) => Number.isFinite(x) && Number.isFinite(s.y[i]) && (xs.push(x), ys.push(s.y[i] - err(s, i), s.y[i] + err(s, i))));
-  let x0 = xs.length ? Math.min(...xs) : 0, x1 = xs.length ? Math.max(...xs) : 1;
+  const x0 = xs.length ? Math.min(...xs) : 0;
+  let x1 = xs.length ? Math.max(...xs) : 1;
   let y0 = ys.length ? Math.min(...ys) : 0, y1 = ys.length ? Math.max(...ys) : 1;
   if (!(x1 > x0)) x1 = x0 + 1;
   if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }

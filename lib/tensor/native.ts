@@ -1,7 +1,7 @@
 /**
  * Loads the native addon (a prebuilt binary from `prebuilds/`, or the local build) with
  * node-gyp-build, and wraps every function so native errors surface as typed QarmErrors.
- * Only `tensor/` and `nn/` import this module.
+ * Only `tensor/` imports this module (`npm run lint` enforces it).
  * @internal
  */
 import { createRequire } from 'node:module';

@@ -123,7 +123,7 @@ export function probeCuda(requireDevice = true): CudaProbe {
     return { addon: null, path, reason: `the CUDA addon at ${path} failed to load: ${(e as Error).message}` };
   }
   let count = 0;
-  let why = '';
+  let why: string;
   try {
     const r = addon.deviceCount();
     count = r.count;
