@@ -8,6 +8,9 @@ namespace qarm::binding {
 void register_runtime(Napi::Env env, Napi::Object exports);
 void register_ops(Napi::Env env, Napi::Object exports);
 void register_embedding(Napi::Env env, Napi::Object exports);
+void register_optim(Napi::Env env, Napi::Object exports);
+void register_attention(Napi::Env env, Napi::Object exports);
+void register_columns(Napi::Env env, Napi::Object exports);
 void register_quant(Napi::Env env, Napi::Object exports);
 }  // namespace qarm::binding
 
@@ -15,7 +18,8 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding;
   configure_malloc();
-  for (Register r : {register_runtime, register_ops, register_embedding, register_quant}) r(env, exports);
+  for (Register r : {register_runtime, register_ops, register_embedding, register_optim, register_attention, register_columns,
+                     register_quant}) r(env, exports);
   return exports;
 }
 }  // namespace

@@ -5,12 +5,23 @@
  */
 import { registerBackend } from '../backend.js';
 import type { KernelImpls } from '../kernel_table.js';
+import { cpuAttentionKernels } from './attention_kernels.js';
+import { cpuColumnKernels } from './column_kernels.js';
 import { cpuEmbeddingKernels } from './embedding_kernels.js';
 import { cpuDenseKernels } from './kernels.js';
 import { cpuOptimKernels } from './optim_kernels.js';
 import { cpuQuantKernels } from './quant_kernels.js';
+import { cpuSparseOptimKernels } from './sparse_optim_kernels.js';
 
 /** Every CPU kernel. @internal */
-export const cpuKernels: KernelImpls = { ...cpuDenseKernels, ...cpuOptimKernels, ...cpuQuantKernels, ...cpuEmbeddingKernels };
+export const cpuKernels: KernelImpls = {
+  ...cpuDenseKernels,
+  ...cpuColumnKernels,
+  ...cpuOptimKernels,
+  ...cpuSparseOptimKernels,
+  ...cpuQuantKernels,
+  ...cpuEmbeddingKernels,
+  ...cpuAttentionKernels,
+};
 
 registerBackend('cpu', cpuKernels);

@@ -1,9 +1,10 @@
 /**
  * Kernels that the CPU backend implements as fused native passes and CUDA implements by
  * composing device kernels (same names, inputs, attributes and results as
- * lib/tensor/cpu/embedding_kernels.ts): the table-batched lookup (`tbeLookup`), the
- * coalesced gradient of one table's column block (`coalesceStrided`), and the packed target
- * attention (`dinAttentionPool` and its backward) on top of the composed DIN scorer (din.ts).
+ * lib/tensor/cpu/embedding_kernels.ts and attention_kernels.ts): the table-batched lookup
+ * (`tbeLookup`), the coalesced gradient of one table's column block (`coalesceStrided`), and
+ * the packed target attention (`dinAttentionPool` and its backward) on top of the composed DIN
+ * scorer (din.ts).
  * Host id arrays in the attributes are uploaded per call.
  * @internal
  */

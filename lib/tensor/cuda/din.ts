@@ -3,7 +3,7 @@
  * device kernels instead of one fused kernel: the [B·H, 4K] input [q, k, q − k, q ⊙ k] is
  * materialised (the CPU kernel avoids it; device memory is plentiful) and the products run
  * as GEMMs. Same inputs, attributes and results as the CPU kernels in
- * lib/tensor/cpu/embedding_kernels.ts; sums run in a different order, so results agree to
+ * lib/tensor/cpu/attention_kernels.ts; sums run in a different order, so results agree to
  * float rounding.
  * @internal
  */

@@ -1,5 +1,6 @@
 /**
- * Embedding-table kernels on CUDA (lib/tensor/cpu/embedding_kernels.ts on the CPU):
+ * Embedding-table kernels on CUDA (on the CPU: lib/tensor/cpu/embedding_kernels.ts,
+ * sparse_optim_kernels.ts and attention_kernels.ts):
  * coalesced row-sparse gradients, bags, the row-sparse optimizers and attention pooling.
  * @internal
  */
