@@ -10,7 +10,7 @@ import { add, mul } from '../autograd/ops/arith.js';
 import { noGrad, record } from '../autograd/engine.js';
 import { Module } from '../nn/module.js';
 import { runKernel } from '../tensor/backend.js';
-import { empty, randn, zeros } from '../tensor/creation.js';
+import { empty, randn } from '../tensor/creation.js';
 import { keep } from '../tensor/memory.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
