@@ -67,4 +67,4 @@ export type {
 export type { KernelAttrsArg } from './tensor/backend.js';
 export type { BinaryName, NearestMetric, UnaryName } from './tensor/op_codes.js';
 export type { AlignEpoch, AlignerResult } from './align/aligner.js';
-export type { Scorer, PairRecallOptions } from './align/evaluate.js';
+export type { Scorer, PairRecallOptions } from './align/pair_recall.js';

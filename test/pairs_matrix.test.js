@@ -3,7 +3,7 @@
 import { q, assert } from './helpers.js';
 import * as P from '../dist/align/pairs.js';
 import * as M from '../dist/align/miners.js';
-import * as E from '../dist/align/evaluate.js';
+import * as E from '../dist/align/pair_recall.js';
 import { ScoreMatrix, PairAccumulator } from '../dist/align/score_matrix.js';
 import * as R from './support/pairs_ref.js';
 

@@ -21,7 +21,7 @@ import { tensor } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
 import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
-import { cachedScorer, embeddingScorer, mixedScorer, mixSpaces, pairRecall } from './evaluate.js';
+import { cachedScorer, embeddingScorer, mixedScorer, mixSpaces, pairRecall } from './pair_recall.js';
 import type { ItemPairs } from './pairs.js';
 
 /**
@@ -145,7 +145,7 @@ export interface AlignerOptions {
   neighbourhoodTemperature?: number;
   /**
    * Candidate weights w of the aligned part in the retrieval space
-   * `[√w · aligned, √(1−w) · content]` (`mixSpaces` in lib/align/evaluate.ts): each epoch is scored with the best
+   * `[√w · aligned, √(1−w) · content]` (`mixSpaces` in lib/align/pair_recall.ts): each epoch is scored with the best
    * of them on the validation pairs, and the kept (epoch, w) is returned as `mixWeight` and
    * `retrieval`. Mixing gives back the content neighbourhood that items without behaviour
    * (cold) rely on, so training can run longer for warm pairs. Default [1, 0.9, 0.8, 0.7, 0.6]

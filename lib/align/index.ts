@@ -1,6 +1,6 @@
 export * from './pairs.js';
 export { infoNCE, neighbourhoodLoss, trainAligner, projectAll, projectEnsemble, type AlignerOptions, type AlignerResult, type AlignEpoch } from './aligner.js';
-export { pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, type Scorer, type PairRecallOptions } from './evaluate.js';
+export { pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, type Scorer, type PairRecallOptions } from './pair_recall.js';
 export {
   align,
   runAlignCommand,

@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { align, filterPairs, pairKeys } from '../align/align.js';
 import { minePairs } from '../align/pairs.js';
 import { cooccurrenceScores, groupByUser } from '../align/miners.js';
-import { embeddingScorer, matrixScorer, pairRecall } from '../align/evaluate.js';
+import { embeddingScorer, matrixScorer, pairRecall } from '../align/pair_recall.js';
 import type { Dataset } from '../data/dataset.js';
 import { numThreads, setNumThreads } from '../tensor/runtime.js';
 import { Generator } from '../tensor/random.js';
