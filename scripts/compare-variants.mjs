@@ -17,7 +17,7 @@ import { buildProtocol } from '../dist/pipeline/protocol.js';
 import { interactionLog } from '../dist/pipeline/dataset_log.js';
 import { prepare, itemFeatures } from '../dist/pipeline/run.js';
 import { toRankSamples } from '../dist/pipeline/features.js';
-import { sliceClasses } from '../dist/pipeline/evaluate.js';
+import { sliceClasses } from '../dist/pipeline/slice_metrics.js';
 import { runRankJobs } from '../dist/pipeline/rank_jobs.js';
 import { VARIANT_SPECS } from '../dist/pipeline/variants.js';
 import { silentProgress } from '../dist/pipeline/progress.js';

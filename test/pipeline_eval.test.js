@@ -2,7 +2,7 @@
 // and paired per-seed differences against qarm, each checked against a plain recomputation.
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-import { sliceClasses, sliceMetrics, sliceSizes } from '../dist/pipeline/evaluate.js';
+import { sliceClasses, sliceMetrics, sliceSizes } from '../dist/pipeline/slice_metrics.js';
 import { assertThrowsTyped } from './helpers.js';
 
 const { buildProtocol, itemOrder, toRankSamples, aggregateRuns, pairedDifferences, pairedTable, SLICES } = q.pipeline;

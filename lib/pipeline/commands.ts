@@ -208,7 +208,7 @@ async function evalCheckpoints(dir: string, split: 'test' | 'validation'): Promi
   const { itemOrder, toRankSamples } = await import('./features.js');
   const { variantRanker } = await import('./train_variant.js');
   const { loadBestWeights } = await import('../rank/trainer.js');
-  const { sliceClasses, sliceMetrics } = await import('./evaluate.js');
+  const { sliceClasses, sliceMetrics } = await import('./slice_metrics.js');
   const { aggregateRuns, summaryTable } = await import('./results.js');
   const { models } = readJsonFile(join(dir, 'model.json'), 'model') as { models: import('./run.js').SavedModel[] };
   const cfgFile = join(dir, 'config.json');

@@ -43,7 +43,7 @@ import {
   type VariantMetrics,
   type VariantResult,
 } from './results.js';
-import { sliceClasses, sliceSizes } from './evaluate.js';
+import { sliceClasses, sliceSizes } from './slice_metrics.js';
 import type { RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import { loadData, writeJson, writeText } from './io.js';

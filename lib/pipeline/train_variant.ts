@@ -5,7 +5,7 @@
 import { Ranker } from '../rank/ranker.js';
 import { trainRanker } from '../rank/trainer.js';
 import type { ItemFeatures, RankSamples } from '../rank/types.js';
-import { sliceMetrics } from './evaluate.js';
+import { sliceMetrics } from './slice_metrics.js';
 import { defaultCodeFeatures, legacyCodeFeatures, type CodeFeatures, type RunConfig } from './config.js';
 import type { Progress } from './progress.js';
 import type { SeedRun } from './results.js';
