@@ -13,7 +13,7 @@ import { buildProtocol } from '../dist/pipeline/protocol.js';
 import { interactionLog } from '../dist/pipeline/dataset_log.js';
 import { prepare, itemFeatures } from '../dist/pipeline/run.js';
 import { toRankSamples, warmMask } from '../dist/pipeline/features.js';
-import { buildRQ, buildVQ } from '../dist/pipeline/codes.js';
+import { buildRQ, buildVQ } from '../dist/pipeline/code_tables.js';
 import { runRankJobs } from '../dist/pipeline/rank_jobs.js';
 import { VARIANT_SPECS } from '../dist/pipeline/variants.js';
 import { consoleProgress, silentProgress } from '../dist/pipeline/progress.js';

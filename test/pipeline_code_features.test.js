@@ -2,7 +2,7 @@
 // cold rule, determinism), `codes.features` reaching the ranker, and the code summary's prefix counts.
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-import { buildRandomCodes, codeSummary } from '../dist/pipeline/codes.js';
+import { buildRandomCodes, codeSummary } from '../dist/pipeline/code_tables.js';
 import { variantRanker } from '../dist/pipeline/train_variant.js';
 import { VARIANT_SPECS } from '../dist/pipeline/variants.js';
 import { VARIANTS } from '../dist/pipeline/results.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as q from '../dist/index.js';
 import { prepare } from '../dist/pipeline/run.js';
-import { buildRQ, buildVQ } from '../dist/pipeline/codes.js';
+import { buildRQ, buildVQ } from '../dist/pipeline/code_tables.js';
 import { VARIANT_SPECS } from '../dist/pipeline/variants.js';
 import { assertClose } from './helpers.js';
 

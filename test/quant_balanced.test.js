@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, assert, assertThrowsTyped, randArray } from './helpers.js';
 import { balancedAssign } from '../dist/quant/balanced.js';
-import { buildRQ } from '../dist/pipeline/codes.js';
+import { buildRQ } from '../dist/pipeline/code_tables.js';
 
 /** Float64 squared distances [n, k] and each row's centroids nearest first (ties: lower index). */
 function distances(x, c, n, k, D) {

@@ -24,7 +24,7 @@ import type { ItemFeatures } from '../rank/types.js';
 import { buildProtocol, type Protocol } from './protocol.js';
 import { interactionLog } from './dataset_log.js';
 import { itemOrder, permuteRows, toRankSamples, type ItemOrder } from './features.js';
-import { buildRandomCodes, buildRQ, buildVQ, type RQTable, type VQTable } from './codes.js';
+import { buildRandomCodes, buildRQ, buildVQ, type RQTable, type VQTable } from './code_tables.js';
 import type { RankContext } from './train_variant.js';
 import { runRankJobs, type RankJob } from './rank_jobs.js';
 import { VARIANT_SPECS, type VariantSpec } from './variants.js';
