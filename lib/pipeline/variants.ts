@@ -2,7 +2,7 @@
  * The ranker variants of the experiment (and the ablations): which item-side inputs each one
  * gets. All share the same splits, seeds, id features and history attention.
  */
-import type { FeatureSwitches } from '../rank/config.js';
+import type { FeatureSwitches } from '../rank/feature_spec.js';
 import type { CodeFeatures } from './config.js';
 
 /** Which item-side table a variant reads. */

@@ -1,5 +1,5 @@
 export * from './types.js';
-export type * from './config.js';
+export type * from './feature_spec.js';
 export * as metrics from './metrics.js';
 export { Ranker, validateItemFeatures, validateSamples, type ForwardOptions } from './ranker.js';
 export { trainRanker, evaluate, type TrainOptions, type TrainResult, type EpochStats, type Progress } from './trainer.js';

@@ -26,7 +26,7 @@ import { Embedding, EmbeddingBag } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { MLP } from '../nn/mlp.js';
 import { Module } from '../nn/module.js';
-import type { FeatureSwitches, RankerConfig } from './config.js';
+import type { FeatureSwitches, RankerConfig } from './feature_spec.js';
 import { codeRows, type CodeRows } from './prefix.js';
 import type { ItemFeatures, RankSamples } from './types.js';
 import { sliceSamples } from './types.js';
