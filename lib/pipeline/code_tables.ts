@@ -12,7 +12,7 @@
  * in cold items' codes for the same reason.
  */
 import { RQKMeans } from '../quant/rqkmeans.js';
-import { codeStats, vqCodes } from '../quant/codes.js';
+import { codeStats, vqCodes } from '../quant/vq_codes.js';
 import { codeRows } from '../rank/prefix.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';

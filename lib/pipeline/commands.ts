@@ -11,7 +11,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../tensor/runtime.js';
 import { runAlignCommand } from '../align/align.js';
 import { RQKMeans } from '../quant/rqkmeans.js';
-import { codeStats, vqCodes } from '../quant/codes.js';
+import { codeStats, vqCodes } from '../quant/vq_codes.js';
 import { readConfigFile, resolveConfig, validateConfig, type ConfigFile, type RunConfig } from './config.js';
 import { consoleProgress, silentProgress, type Progress } from './progress.js';
 import { checkDataDir, prepareOutDir, writeJson } from './io.js';
