@@ -5,6 +5,7 @@
 //
 //   node scripts/semantic-id-tables.mjs results.json [more results.json ...] > tables.md
 import { existsSync, readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
 const SLICES = ['all', 'warm', 'longtail', 'cold'];
 const f = (s) => (s && Number.isFinite(s.mean) ? `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}` : 'n/a');
@@ -31,7 +32,7 @@ for (const file of process.argv.slice(2)) {
   const r = JSON.parse(readFileSync(file, 'utf8'));
   const all = { ...r.variants, ...(r.ablations ?? {}) };
   const ds = r.dataset ?? {};
-  console.log(`## ${ds.name ?? file}\n`);
+  console.log(`## ${basename(file, '.json')} (dataset "${ds.name ?? '?'}")\n`);
   console.log(`\`${r.command}\` — ${r.seeds.length} seeds (${r.seeds.join(', ')}), qarm ${r.qarm}, ${r.wallSeconds?.toFixed(1)} s wall, ` +
     `${r.machine?.cpus} cpus, load at start ${r.machine?.loadAverage?.start?.map((x) => x.toFixed(2)).join('/')}; file \`${file}\`\n`);
   console.log('Test AUC, mean ± std over seeds:\n');
