@@ -4,7 +4,7 @@
 // CUDA tensors; the counted readHost() calls show that it reads the host only at its edges.
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-import { randArray } from './helpers.js';
+import { assertClose, randArray } from './helpers.js';
 import { withoutHostReads } from './support/host_guard.js';
 
 /** Greedy residual codes in float64 distances over float32 residuals (independent of the kernels). */
@@ -226,5 +226,48 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     const p = withoutHostReads(() => r.predict(some, 300));
     assert.equal(p.explicitReads, 4); // one per chunk of 300
     assert.deepEqual([...p.value], [...r.predict(some, 300)]);
+  });
+
+  it('TargetAttention stacks and splits masks by kernels (forward with softmax and none, forwardPackedStacked composed)', () => {
+    const B = 3, H = 5, D = 4;
+    const query = q.tensor(randArray(B * D, 71), [B, D]);
+    const keys = q.tensor(randArray(B * H * D, 72), [B, H, D]);
+    // Row 2 of the second mask is all masked: it pools to zeros under softmax.
+    const m1 = new Float32Array([1, 1, 0, 1, 0, 0, 1, 1, 1, 0, 1, 0, 0, 0, 1]);
+    const m2 = new Float32Array([0, 1, 0, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]);
+    const masks = [q.tensor(m1, [B, H]), q.tensor(m2, [B, H])];
+    for (const normalize of ['none', 'softmax']) {
+      const att = new q.nn.TargetAttention(D, { hidden: [6], seed: 5, normalize });
+      const s = att.scores(query, keys).toTypedArray();
+      const { value, explicitReads } = withoutHostReads(() => att.forward(query, keys, masks));
+      assert.equal(explicitReads, 0);
+      const k = keys.toTypedArray();
+      [m1, m2].forEach((m, mi) => {
+        const ref = new Float64Array(B * D);
+        for (let b = 0; b < B; b++) {
+          const w = new Float64Array(H);
+          if (normalize === 'softmax') {
+            const z = Array.from({ length: H }, (_, h) => s[b * H + h] + (m[b * H + h] > 0 ? 0 : -1e9));
+            const mx = Math.max(...z);
+            const e = z.map((v) => Math.exp(v - mx));
+            const tot = e.reduce((a, c) => a + c, 0);
+            for (let h = 0; h < H; h++) w[h] = (e[h] / tot) * m[b * H + h];
+          } else {
+            for (let h = 0; h < H; h++) w[h] = s[b * H + h] * m[b * H + h];
+          }
+          for (let h = 0; h < H; h++) for (let d = 0; d < D; d++) ref[b * D + d] += w[h] * k[(b * H + h) * D + d];
+        }
+        assertClose(value[mi].toTypedArray(), ref, { rtol: 1e-5, atol: 1e-6, msg: `${normalize} mask ${mi}` });
+      });
+    }
+    // The composed packed path splits stacked masks with the slice kernel.
+    const att = new q.nn.TargetAttention(D, { hidden: [6], seed: 5, normalize: 'softmax' });
+    const rep = q.tensor(randArray((B + B * H) * D, 73), [B + B * H, D]);
+    const stacked = new Float32Array(B * 2 * H);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) (stacked[(b * 2) * H + h] = m1[b * H + h]), (stacked[(b * 2 + 1) * H + h] = m2[b * H + h]);
+    const st = q.tensor(stacked, [B, 2, H]);
+    const viaStacked = withoutHostReads(() => att.forwardPackedStacked(rep, B, H, st));
+    assert.equal(viaStacked.explicitReads, 0);
+    assert.deepEqual([...viaStacked.value.toTypedArray()], [...att.forwardPacked(rep, B, H, masks).toTypedArray()]);
   });
 });

@@ -1,12 +1,13 @@
 /** DIN-style target attention over a padded, masked history. */
 import { dinAttentionPool, dinScores, weightedPool } from '../autograd/ops/attention.js';
-import { add, mul, sub } from '../autograd/ops/arith.js';
+import { add, binaryForward, mul, sub } from '../autograd/ops/arith.js';
 import { matmul } from '../autograd/ops/matmul.js';
 import { reshape, slice } from '../autograd/ops/shape.js';
 import { concatLast, sliceLast } from '../autograd/ops/columns.js';
 import { relu, sigmoid } from '../autograd/ops/unary.js';
 import { softmax } from '../autograd/ops/softmax.js';
 import { ShapeError, ValueError } from '../errors.js';
+import { runKernel } from '../tensor/backend.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
 import { Linear } from './linear.js';
@@ -110,16 +111,13 @@ export class TargetAttention extends Module {
     const s = this.scores(query, keys);
     const M = masks.length;
     // Stack the masks to [B, M, H] so one weighted pooling handles all of them.
-    const stacked = new Float32Array(B * M * H);
-    masks.forEach((m, mi) => {
-      const a = m.f32(`masks[${mi}]`);
-      for (let b = 0; b < B; b++) stacked.set(a.subarray(b * H, (b + 1) * H), (b * M + mi) * H);
-    });
-    const maskT = Tensor.fromArray(stacked, [B, M, H], 'float32');
+    const maskT = stackMasks(masks, B, H);
     let w: Tensor;
     if (this.normalize === 'softmax') {
-      // Masked softmax: masked slots get a large negative score; an all-masked row pools to 0.
-      const neg = Tensor.fromArray(stacked.map((v) => (v > 0 ? 0 : -1e9)), [B, M, H], 'float32');
+      // Masked softmax: masked slots get a large negative score (0 − 1e9·[mask ≤ 0]: +0 where
+      // kept); an all-masked row pools to 0.
+      const c = (v: number) => runKernel('fill', {}, { shape: [], value: v, device: maskT.device });
+      const neg = binaryForward('sub', c(0), binaryForward('mul', binaryForward('le', maskT, c(0)), c(1e9)));
       w = mul(softmax(add(reshape(s, [B, 1, H]), neg)), maskT);
     } else {
       w = mul(reshape(s, [B, 1, H]), maskT);
@@ -142,14 +140,10 @@ export class TargetAttention extends Module {
       throw new ShapeError(`argument 'rep' must be [${B + B * H}, ${this.dim}], got [${rep.shape.join(', ')}]`, 'rep');
     }
     if (this.fusedPacked) {
-      const M = masks.length;
-      const stacked = new Float32Array(B * M * H);
       masks.forEach((m, mi) => {
         if (m.size !== B * H) throw new ShapeError(`argument 'masks'[${mi}] must have ${B}x${H} entries`, `masks[${mi}]`);
-        const a = m.f32(`masks[${mi}]`);
-        for (let b = 0; b < B; b++) for (let h = 0, o = (b * M + mi) * H; h < H; h++) stacked[o + h] = a[b * H + h];
       });
-      return this.forwardPackedStacked(rep, B, H, Tensor.fromArray(stacked, [B, M, H], 'float32'));
+      return this.forwardPackedStacked(rep, B, H, stackMasks(masks, B, H));
     }
     const query = slice(rep, 0, 0, B);
     const keys = reshape(slice(rep, 0, B, B * H), [B, H, this.dim]);
@@ -176,13 +170,24 @@ export class TargetAttention extends Module {
       return dinAttentionPool(rep, B, H, masks, l1.weight, l1.bias!, l2.weight, l2.bias!, this.activation);
     }
     const M = masks.shape[1];
-    const a = masks.f32('masks');
     const list = Array.from({ length: M }, (_, mi) => {
-      const m = new Float32Array(B * H);
-      for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) m[b * H + h] = a[(b * M + mi) * H + h];
-      return Tensor.fromArray(m, [B, H], 'float32');
+      const m = runKernel('slice', { x: masks }, { axis: 1, start: mi, length: 1 });
+      const v = m.view([B, H]);
+      m.dispose();
+      return v;
     });
     return this.forwardPacked(rep, B, H, list);
   }
 
+}
+
+/** float32 [B, H] masks (any shape of B·H entries) side by side as [B, M, H], by the concat kernel. */
+function stackMasks(masks: readonly Tensor[], B: number, H: number): Tensor {
+  const views = masks.map((m, mi) => {
+    m.checkDType('float32', `masks[${mi}]`);
+    return m.view([B, 1, H]);
+  });
+  const out = runKernel('concat', Object.fromEntries(views.map((v, mi) => [`masks_${mi}`, v])), { axis: 1 });
+  for (const v of views) v.dispose();
+  return out;
 }
