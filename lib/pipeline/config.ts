@@ -217,8 +217,8 @@ export function defaultConfig(): RunConfig {
     variants: [...VARIANTS],
     ablations: [],
     threads: null,
-    // Two trainings side by side (one kernel thread each) when there are two cores: on the quiet
-    // 2-core machine the full run took 169 s vs 332 s one at a time (identical metrics).
+    // Two trainings side by side (one kernel thread each) on two cores: half the wall time, the
+    // same metrics (docs/decisions.md, "Ranking workers").
     workers: Math.min(2, availableParallelism()),
     recallPairs: 3000,
     quick: false,
@@ -229,31 +229,12 @@ export function defaultConfig(): RunConfig {
     trainFractions: [],
     content: { modalities: ['glove', 'chargram'], lexicalDims: 128, useDatasetEmbeddings: true, cache: true },
     pairs: {},
-    // Aligner learning rate chosen on validation (early-stopping pair recall R@50 0.084 at 1e-3
-    // vs 0.082 at lib/align's default 2e-3; ranker validation AUC of qarm 0.683 vs lower).
-    // Patience 2 (lib/align: 4): on the bundled data validation recall peaks at epoch 3 and
-    // epochs 4-7 never beat it, so the kept (best) weights are identical and two epochs are saved.
-    // The rest pins the aligner the results in docs/results.md were measured with (lib/align's
-    // defaults have since moved to hidden [512], stopping on all validation pairs and a content
-    // mix in the retrieval space; with the ranker they score lower on validation: qarm mean
-    // validation AUC 0.675 vs 0.681 over seeds 1-3, docs/decisions.md).
-    // temperature 0.1 and one projector are pinned too (lib/align's defaults moved to 0.2 and an
-    // ensemble of 3), so `qarm run` keeps the aligner its results were measured with.
-    // contentMix [0.8] is fixed, not chosen by lib/align: on validation pairs lib/align picks w = 1
-    // at the kept epoch (with [1, 0.9, ..., 0.6]), which leaves no content in the codes; the
-    // aligned weights kept are the same as with [1] (best epoch 3 either way).
+    // The run pins the aligner its results were measured with rather than lib/align's defaults
+    // (lr, patience, hidden, stopping rule, content mix, temperature, one projector), each chosen
+    // on validation: docs/decisions.md, "Aligner settings pinned by the run".
     align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [0.8], temperature: 0.1, ensemble: 1 },
-    // The qarm codes come from the mixed space [sqrt(0.8) aligned, sqrt(0.2) content] (README,
-    // "codes.space"; docs/decisions.md, "Code space"). Validation AUC of qarm, ranker.itemIdDropout 0.1, seeds 1-6: all 0.6815 ±
-    // 0.0077 / cold 0.6661 ± 0.0095 vs 0.6803 ± 0.0047 / 0.6577 ± 0.0075 from the aligned space
-    // alone (paired cold gain +0.0084 ± 0.0089, 5 of 6 seeds >= 0; w 0.6: 0.6788 / 0.6645 on
-    // seeds 1-3). A suggestive gain, not a conclusive one.
-    // RQ shape chosen on validation (docs/decisions.md, "RQ shape"; scripts/tune-codes.mjs): 3 x 64 has the
-    // best validation AUC; 2 x 64 ties on the all/cold mean; finer codes lose cold AUC. (Chosen
-    // with aligned-space codes; with the mixed space 2 x 64 / VQ k 50 led on seeds 1-3 but not on
-    // seeds 4-6, docs/decisions.md.) Balanced RQ and scaled cross-feature counts: the best mean of
-    // validation AUC all / long-tail / cold over seeds 1-6 (0.6822 vs 0.6774 for plain k-means and
-    // log1p counts; docs/decisions.md, "Code features").
+    // Code space, RQ shape, VQ k, balanced RQ and the code features were chosen on validation:
+    // docs/decisions.md, "Code space", "RQ shape" and "Code features".
     codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7, rqBalanced: true, features: defaultCodeFeatures() },
     ranker: {
       embeddingDim: 16,
@@ -266,15 +247,8 @@ export function defaultConfig(): RunConfig {
       patience: 2,
       trainNegativeFraction: 0.5,
       // Item-id dropout, the same for every variant, chosen on validation (docs/decisions.md,
-      // "Item-id dropout"; qarm,id+content, seeds 1-3, mean validation AUC all / cold):
-      //   p      qarm all / cold     id+content all / cold
-      //   0      0.6811 / 0.6492     0.6724 / 0.6436
-      //   0.05   0.6801 / 0.6545     0.6799 / 0.6641
-      //   0.1    0.6818 / 0.6606     0.6778 / 0.6658   <- default: qarm's best on both slices
-      //   0.2    0.6792 / 0.6561     0.6792 / 0.6682
-      // Without it no training sample touches the OOV id row that every cold item maps to, so
-      // cold predictions carried its random init. Dropping history ids too (0.2 / 0.2: qarm
-      // cold 0.6505) did not help, so historyIdDropout stays 0.
+      // "Item-id dropout"): without it no training sample touches the OOV row every cold item
+      // maps to. Dropping history ids too did not help.
       itemIdDropout: 0.1,
       historyIdDropout: 0,
     },
