@@ -20,11 +20,11 @@ export const modules = {
   },
   npy: {
     mutate: ['dist/data/npy.js'],
-    command: `${fuzz} ${mocha} test/io.test.js test/files.test.js test/fuzz.test.js --grep "npy"`,
+    command: `${fuzz} ${mocha} test/io.test.js test/io_corrupt.test.js test/files.test.js test/fuzz.test.js --grep "npy"`,
   },
   safetensors: {
     mutate: ['dist/data/safetensors.js'],
-    command: `${fuzz} ${mocha} test/io.test.js test/files.test.js test/fuzz.test.js --grep "safetensors"`,
+    command: `${fuzz} ${mocha} test/io.test.js test/io_corrupt.test.js test/files.test.js test/fuzz.test.js --grep "safetensors"`,
   },
   quant: {
     mutate: ['dist/quant/*.js', '!dist/quant/index.js'],
