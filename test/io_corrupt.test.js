@@ -13,6 +13,7 @@ function rejects(fn, re) {
   assert.throws(fn, (e) => {
     assert.ok(e instanceof q.IOError, `expected IOError, got ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
     assert.match(e.message, re);
+    assert.equal(e.argument, 'path');
     return true;
   });
 }
@@ -93,14 +94,12 @@ describe('io corrupt: npy reader checks', () => {
     rejects(() => decodeNpy(npy(null, { raw: h3, major: 3, data: f32bytes([1]) })), /unsupported dtype '\u00e9'/);
   });
 
-  it('header length: 65536 bytes accepted, 65537 rejected; one byte past the end is truncation', () => {
+  it('header length: 2^20 bytes accepted, 2^20 + 1 rejected; one byte past the end is truncation', () => {
     const body = "{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }";
-    const at = body + ' '.repeat(65536 - body.length - 1) + '\n';
-    assert.equal(at.length, 65536);
+    const at = body + ' '.repeat((1 << 20) - body.length - 1) + '\n';
     const r = decodeNpy(npy(at, { major: 2, data: f32bytes([5]) }));
     assert.deepEqual(Array.from(r.toTypedArray()), [5]);
-    const past = body + ' '.repeat(65537 - body.length - 1) + '\n';
-    rejects(() => decodeNpy(npy(past, { major: 2, data: f32bytes([5]) })), /header of 65537 bytes exceeds 65536/);
+    rejects(() => decodeNpy(npy(at + ' ', { major: 2, data: f32bytes([5]) })), /header of 1048577 bytes exceeds 1048576/);
     const h = dict('<f4', '(0,)');
     // header ending exactly at EOF with an empty array: fine; announcing one byte more: truncated.
     assert.deepEqual(decodeNpy(npy(h)).shape, [0]);
@@ -153,6 +152,17 @@ describe('io corrupt: npy reader checks', () => {
   });
 });
 
+describe('io corrupt: npy error messages', () => {
+  it('name the file (or <buffer>), list multi-dim shapes, and quote at most a short prefix of a bad header', () => {
+    rejects(() => decodeNpy(new Uint8Array(3), 'dir/x.npy'), /'dir\/x\.npy'/);
+    rejects(() => decodeNpy(new Uint8Array(3)), /'<buffer>'/);
+    rejects(() => decodeNpy(npy(dict('<f4', '(2, 3)'), { data: f32bytes([1]) })), /shape \[2, 3\] \(24 bytes\), file holds 4/);
+    rejects(() => decodeNpy(npy(dict('<f4', '(2, 1)'), { data: f32bytes([1, 2, 3]) })), /4 trailing bytes after the data of shape \[2, 1\]/);
+    const junk = '{' + 'z'.repeat(5000) + '}\n';
+    assert.throws(() => decodeNpy(npy(junk, { major: 2 })), (e) => e instanceof q.IOError && /malformed header/.test(e.message) && e.message.length < 400);
+  });
+});
+
 describe('io corrupt: npy writer layout', () => {
   it('writes the v1 preamble, a little-endian header length, 64-byte alignment, and a 1-tuple with a comma', () => {
     for (const shape of [[3], [1], [2, 3], [17, 1, 2], []]) {
@@ -173,6 +183,40 @@ describe('io corrupt: npy writer layout', () => {
       assert.equal(data.byteLength, n * 4);
     }
   });
+});
+
+describe('io corrupt: npy writer version switch', () => {
+  // numpy's rule: version 1.0 while the padded header (dict + spaces + newline, data 64-aligned)
+  // fits the uint16 length, else 2.0 with a uint32 length. With a 10-byte preamble a dict of
+  // L characters pads to ceil((L + 11) / 64) * 64 - 10 bytes: L = 65524 still fits, L = 65530 does not.
+  const prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  function shapeOfDictLength(L) {
+    // dims "0, 1, 1, ..." (0 keeps the tensor empty); one "10"/"100" tunes the length by 1 or 2.
+    const rest = L - prefix.length - 4 - 1; // "), }" and the leading "0"
+    const m = Math.floor(rest / 3);
+    const extra = rest - 3 * m;
+    const shape = [0, ...Array(m).fill(1)];
+    if (extra) shape[1] = 10 ** extra;
+    const text = `${prefix}${shape.join(', ')}), }`;
+    assert.equal(text.length, L);
+    return { shape, text };
+  }
+  for (const [L, major] of [[65524, 1], [65530, 2], [70000, 2]]) {
+    it(`a dict of ${L} characters is written as version ${major}.0`, () => {
+      const { shape, text } = shapeOfDictLength(L);
+      const [head, data] = encodeNpy(q.Tensor.fromArray(new Float32Array(0), shape));
+      assert.equal(data.byteLength, 0);
+      assert.deepEqual(Array.from(head.subarray(0, 6)), MAGIC);
+      assert.equal(head[6], major);
+      const pre = major === 1 ? 10 : 12;
+      const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
+      assert.equal(major === 1 ? dv.getUint16(8, true) : dv.getUint32(8, true), head.length - pre);
+      assert.equal(head.length % 64, 0);
+      assert.equal(head[head.length - 1], 0x0a);
+      assert.equal(String.fromCharCode(...head.subarray(pre, pre + L)), text);
+      assert.deepEqual(decodeNpy(head).shape, shape);
+    });
+  }
 });
 
 /** A safetensors image: header JSON (object or raw string), data bytes, optional length override. */
@@ -283,6 +327,15 @@ describe('io corrupt: safetensors reader checks', () => {
   });
 });
 
+describe('io corrupt: safetensors error messages', () => {
+  it('name the file (or <buffer>) and list multi-dim shapes', () => {
+    rejects(() => decodeSafetensors(new Uint8Array(3), 'dir/m.safetensors'), /'dir\/m\.safetensors'/);
+    rejects(() => decodeSafetensors(new Uint8Array(3)), /'<buffer>'/);
+    const h = { w: { dtype: 'I32', shape: [2, 3], data_offsets: [0, 4] } };
+    rejects(() => decodeSafetensors(st(h, i32bytes([1]))), /tensor 'w': data_offsets \[0, 4\] do not match shape \[2, 3\] of int32/);
+  });
+});
+
 describe('io corrupt: safetensors writer layout', () => {
   const header = (parts) => {
     const n = Number(new DataView(parts[0].buffer, parts[0].byteOffset).getBigUint64(0, true));
@@ -303,7 +356,7 @@ describe('io corrupt: safetensors writer layout', () => {
 
   it('rejects non-string metadata values and non-Tensor values with IOError naming them', () => {
     const a = q.Tensor.fromArray(Float32Array.from([1]), [1]);
-    assert.throws(() => encodeSafetensors({ a }, { k: 3 }), (e) => e instanceof q.IOError && /metadata/.test(e.message) && /'k' must be a string/.test(e.message));
-    assert.throws(() => encodeSafetensors({ a, w: [1, 2] }), (e) => e instanceof q.IOError && /'w' is not a Tensor/.test(e.message));
+    assert.throws(() => encodeSafetensors({ a }, { k: 3 }), (e) => e instanceof q.IOError && e.argument === 'metadata' && /'k' must be a string/.test(e.message));
+    assert.throws(() => encodeSafetensors({ a, w: [1, 2] }), (e) => e instanceof q.IOError && e.argument === 'tensors' && /'w' is not a Tensor/.test(e.message));
   });
 });

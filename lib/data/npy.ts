@@ -9,8 +9,12 @@ import { shapeSize, Tensor } from '../tensor/tensor.js';
 import { readFileChecked, writeFileAtomic } from './atomic.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-/** Headers beyond this are refused: real ones are < 200 bytes, a huge one means corruption. */
-const MAX_HEADER = 1 << 16;
+/**
+ * Headers beyond this are refused as corruption (real ones are < 200 bytes). It is far above
+ * 65536 because {@link encodeNpy} writes version 2.0 once a header passes the uint16 length
+ * (thousands of dimensions), and those files must read back.
+ */
+const MAX_HEADER = 1 << 20;
 
 const DESCR: Record<string, DType> = { '<f4': 'float32', '<i4': 'int32', '|f4': 'float32', '|i4': 'int32' };
 
