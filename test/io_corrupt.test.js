@@ -188,7 +188,7 @@ describe('io corrupt: npy writer layout', () => {
 describe('io corrupt: npy writer version switch', () => {
   // numpy's rule: version 1.0 while the padded header (dict + spaces + newline, data 64-aligned)
   // fits the uint16 length, else 2.0 with a uint32 length. With a 10-byte preamble a dict of
-  // L characters pads to ceil((L + 11) / 64) * 64 - 10 bytes: L = 65524 still fits, L = 65530 does not.
+  // L characters pads to ceil((L + 11) / 64) * 64 - 10 bytes: L = 65525 still fits (65526 bytes), L = 65526 does not (65590).
   const prefix = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   function shapeOfDictLength(L) {
     // dims "0, 1, 1, ..." (0 keeps the tensor empty); one "10"/"100" tunes the length by 1 or 2.
@@ -201,7 +201,7 @@ describe('io corrupt: npy writer version switch', () => {
     assert.equal(text.length, L);
     return { shape, text };
   }
-  for (const [L, major] of [[65524, 1], [65530, 2], [70000, 2]]) {
+  for (const [L, major] of [[65524, 1], [65526, 2], [65530, 2], [70000, 2]]) {
     it(`a dict of ${L} characters is written as version ${major}.0`, () => {
       const { shape, text } = shapeOfDictLength(L);
       const [head, data] = encodeNpy(q.Tensor.fromArray(new Float32Array(0), shape));
