@@ -20,6 +20,7 @@ import { toRankSamples } from '../dist/pipeline/features.js';
 import { sliceClasses } from '../dist/pipeline/slice_metrics.js';
 import { runRankJobs } from '../dist/pipeline/rank_jobs.js';
 import { VARIANT_SPECS } from '../dist/pipeline/variants.js';
+import { fmtStat, stat } from '../dist/pipeline/results.js';
 import { silentProgress } from '../dist/pipeline/progress.js';
 
 const { values: args } = parseArgs({
@@ -68,9 +69,7 @@ for (const g of grid) {
   const runs = await runRankJobs(jobs, ctx, specs, silentProgress, 2, 1);
   for (const spec of specs) {
     const rs = jobs.filter((j) => j.spec === spec).map((j) => runs[j.id]);
-    const mean = (f) => rs.reduce((a, r) => a + f(r), 0) / rs.length;
-    const std = (f) => (rs.length < 2 ? 0 : Math.sqrt(rs.reduce((a, r) => a + (f(r) - mean(f)) ** 2, 0) / (rs.length - 1)));
-    const fmt = (f) => `${mean(f).toFixed(4)} ± ${std(f).toFixed(4)}`;
+    const fmt = (f) => fmtStat(stat(rs.map(f)));
     const v = (r) => r.validation;
     const score = (r) => (v(r).all.auc + v(r).longtail.auc + v(r).cold.auc) / 3;
     const per = rs.map((r) => `${v(r).all.auc.toFixed(4)} / ${v(r).longtail.auc.toFixed(4)} / ${v(r).cold.auc.toFixed(4)}`).join(', ');

@@ -6,22 +6,16 @@
 //   node scripts/semantic-id-tables.mjs results.json [more results.json ...] > tables.md
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { fmtDiff, fmtStat, stat } from '../dist/pipeline/results.js';
 
 const SLICES = ['all', 'warm', 'longtail', 'cold'];
-const f = (s) => (s && Number.isFinite(s.mean) ? `${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}` : 'n/a');
-const sgn = (s) => (s && Number.isFinite(s.mean) ? `${s.mean >= 0 ? '+' : ''}${s.mean.toFixed(4)} ± ${s.std.toFixed(4)}` : 'n/a');
+const f = fmtStat;
+const sgn = fmtDiff;
 const row = (cells) => `| ${cells.join(' | ')} |`;
 const head = (cells) => `${row(cells)}\n${row(cells.map(() => '---'))}`;
 
 /** Paired mean ± std of qarm − other on a slice, from per-seed values (recomputed, not trusted). */
-function paired(a, b) {
-  if (!a || !b || a.values.length !== b.values.length) return null;
-  const d = a.values.map((v, i) => v - b.values[i]);
-  const n = d.length;
-  const mean = d.reduce((x, y) => x + y, 0) / n;
-  const std = n > 1 ? Math.sqrt(d.reduce((x, y) => x + (y - mean) ** 2, 0) / (n - 1)) : 0;
-  return { mean, std, values: d };
-}
+const paired = (a, b) => (!a || !b || a.values.length !== b.values.length ? null : stat(a.values.map((v, i) => v - b.values[i])));
 const verdict = (p) => (!p ? '' : p.mean > 2 * p.std ? ' (> 2 std)' : p.mean < -p.std ? ' (< −1 std)' : '');
 
 for (const file of process.argv.slice(2)) {
