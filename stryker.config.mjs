@@ -36,7 +36,7 @@ export const modules = {
   },
   features: {
     mutate: ['dist/pipeline/features.js'],
-    command: `${mocha} test/pipeline_codes.test.js`,
+    command: `${mocha} test/pipeline_features.test.js test/pipeline_codes.test.js`,
   },
 };
 
