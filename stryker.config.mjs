@@ -26,9 +26,19 @@ export const modules = {
     mutate: ['dist/data/safetensors.js'],
     command: `${fuzz} ${mocha} test/io.test.js test/io_corrupt.test.js test/files.test.js test/fuzz.test.js --grep "safetensors"`,
   },
-  quant: {
-    mutate: ['dist/quant/*.js', '!dist/quant/index.js'],
-    command: `${mocha} test/quant_nearest.test.js test/quant_kmeans.test.js test/quant_rvq.test.js test/quant_ref.test.js`,
+  // lib/quant in three runs, each with only the tests that reach its files, so each mutant
+  // costs a few seconds rather than the whole quant suite.
+  'quant-kmeans': {
+    mutate: ['dist/quant/kmeans.js', 'dist/quant/balanced.js'],
+    command: `${mocha} test/quant_kmeans.test.js test/quant_ref.test.js test/quant_balanced.test.js`,
+  },
+  'quant-codes': {
+    mutate: ['dist/quant/vq_codes.js', 'dist/quant/rqkmeans.js', 'dist/quant/residual.js', 'dist/quant/nearest.js'],
+    command: `${mocha} test/quant_kmeans.test.js test/quant_nearest.test.js test/quant_balanced.test.js test/host_free.test.js test/files.test.js`,
+  },
+  'quant-rvq': {
+    mutate: ['dist/quant/rvq.js'],
+    command: `${mocha} test/quant_rvq.test.js test/host_free.test.js`,
   },
   protocol: {
     mutate: ['dist/pipeline/protocol.js', 'dist/pipeline/protocol_split.js'],
@@ -56,9 +66,10 @@ export default {
   timeoutMS: 15000,
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
-  tempDirName: '.stryker-tmp',
+  // One sandbox per module, so modules can run side by side.
+  tempDirName: `.stryker-tmp-${name}`,
   // The sandbox needs dist/, build/ (the addon), test/ and node_modules (symlinked); not the rest.
-  ignorePatterns: ['bench', 'scripts', 'native', 'build-*', 'reports', 'qarm-*', '.qarm-cache'],
+  ignorePatterns: ['.stryker-tmp*', 'bench', 'scripts', 'native', 'build-*', 'reports', 'qarm-*', '.qarm-cache'],
   cleanTempDir: 'always',
   // Nothing here is type-checked (dist/ is plain JS): no `// @ts-nocheck` insertion, and no
   // tsconfig rewrite (its TypeScript-API path does not work with the TypeScript 7 we use).
