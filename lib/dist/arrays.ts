@@ -5,7 +5,7 @@
 
 /** Arrays every collective moves. */
 export type DistArray = Float32Array | Float64Array | Int32Array | Uint8Array;
-/** Arrays {@link allReduce} sums. */
+/** Arrays {@link Communicator.allReduce} sums. */
 export type ReduceArray = Float32Array | Float64Array | Int32Array;
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor | Int32ArrayConstructor | Uint8ArrayConstructor;

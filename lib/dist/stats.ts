@@ -8,7 +8,7 @@
 export type DistCallKind = 'allReduce' | 'allGather' | 'broadcast' | 'barrier';
 
 /**
- * One collective's totals on this rank since the start (or {@link resetStats}). Counts the
+ * One collective's totals on this rank since the start (or `dist.resetStats()`). Counts the
  * logical payload, header included: what this rank contributes to the other ranks and what it
  * gets from them. MPI's own algorithm may move more over the wire (trees, rings, forwarding),
  * and a one-process run moves nothing.
