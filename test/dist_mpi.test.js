@@ -137,6 +137,12 @@ describe('dist over MPI (mpirun)', function () {
         rootFraction: ['IndexError', 'root', /'root' = 0\.5/],
         rootsDiffer: ['ValueError', 'root', /same on every rank \(rank 0: 0, rank 1: 1/],
         int32Overflow: ['ValueError', 'x', /int32 sum at index 0 is \d+, outside the int32 range/],
+        nativeRecvShort: ['IndexError', 'counts', /rank \d+ block \[\d+, \d+\) is outside recv/],
+        nativeCountsShort: ['ShapeError', 'counts', new RegExp(`one entry per rank \\(${np}\\), got ${np - 1} and ${np - 1}`)],
+        nativeSendLength: ['ShapeError', 'send', /'send' has 5 bytes, counts\[\d\] = 4/],
+        nativeNegative: ['IndexError', 'counts', /rank 0 block \[-4, 0\)/],
+        nativeRoot: ['ValueError', 'root', new RegExp(`'root' = ${np} is outside \\[0, ${np - 1}\\]`)],
+        nativeNotBytes: ['DTypeError', 'buf', /must be a Uint8Array/],
       };
       for (const o of job()) {
         for (const [name, [cls, arg, re]] of Object.entries(expected)) {

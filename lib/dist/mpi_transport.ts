@@ -12,7 +12,7 @@ import type { Transport } from './transport.js';
 declare module '../tensor/native.js' {
   interface NativeAddon {
     mpiInit(library: string): { rank: number; size: number; library: string; version: string; ownsInit: boolean };
-    mpiAllgatherv(send: Uint8Array, recv: Uint8Array, counts: Int32Array, displs: Int32Array, rank: number): void;
+    mpiAllgatherv(send: Uint8Array, recv: Uint8Array, counts: Int32Array, displs: Int32Array): void;
     mpiBcast(buf: Uint8Array, root: number): void;
     mpiFinalize(): void;
     mpiAbort(code: number): void;
@@ -55,7 +55,7 @@ export function openMpi(choice: BackendChoice): MpiTransport {
     library: info.library,
     version: info.version,
     allgatherv(send, recv, counts, displs) {
-      native.mpiAllgatherv(send, recv, counts, displs, rank);
+      native.mpiAllgatherv(send, recv, counts, displs);
     },
     bcast(buf, root) {
       native.mpiBcast(buf, root);

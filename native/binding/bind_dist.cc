@@ -40,31 +40,36 @@ Napi::Value MpiInit(const Napi::CallbackInfo& info) {
   });
 }
 
-// mpiAllgatherv(send, recv, counts, displs, rank): rank r's `counts[r]` bytes land at
-// recv[displs[r]]; `send` must hold exactly counts[rank] bytes.
+// mpiAllgatherv(send, recv, counts, displs): rank r's `counts[r]` bytes land at recv[displs[r]];
+// `send` must hold exactly this rank's count, and there is one count per rank.
 Napi::Value MpiAllgatherv(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto send = bytes(info, 0, "send");
     auto recv = bytes(info, 1, "recv");
-    auto counts = i32(info, 2, "counts", 1);
-    auto displs = i32(info, 3, "displs", 1);
-    int64_t size = static_cast<int64_t>(counts.ElementLength());
-    int64_t rank = integer(info, 4, "rank", 0, size - 1);
-    if (static_cast<int64_t>(displs.ElementLength()) != size)
-      fail(ErrorCode::Shape, "argument 'displs' has " + std::to_string(displs.ElementLength()) +
-                                 " entries, 'counts' has " + std::to_string(size));
-    int64_t recv_len = static_cast<int64_t>(recv.ByteLength());
-    for (int64_t r = 0; r < size; ++r) {
-      int64_t c = counts[r], d = displs[r];
+    auto counts = i32(info, 2, "counts", 0);
+    auto displs = i32(info, 3, "displs", 0);
+    // MPI reads one count and one offset per rank of the world: fewer would be read past.
+    const MpiInfo world = qarm::dist::mpi_info();
+    const size_t size = static_cast<size_t>(world.size);
+    if (counts.ElementLength() != size || displs.ElementLength() != size)
+      fail(ErrorCode::Shape, "argument 'counts' (and 'displs') needs one entry per rank (" + std::to_string(size) +
+                                 "), got " + std::to_string(counts.ElementLength()) + " and " +
+                                 std::to_string(displs.ElementLength()));
+    const int32_t* cnt = counts.Data();
+    const int32_t* dsp = displs.Data();
+    const int64_t recv_len = static_cast<int64_t>(recv.ByteLength());
+    for (size_t r = 0; r < size; ++r) {
+      const int64_t c = cnt[r], d = dsp[r];
       if (c < 0 || d < 0 || d + c > recv_len)
         fail(ErrorCode::Index, "argument 'counts'/'displs': rank " + std::to_string(r) + " block [" + std::to_string(d) +
                                    ", " + std::to_string(d + c) + ") is outside recv (" + std::to_string(recv_len) +
                                    " bytes)");
     }
-    if (static_cast<int64_t>(send.ByteLength()) != counts[rank])
+    const int32_t own = cnt[world.rank];
+    if (static_cast<int64_t>(send.ByteLength()) != own)
       fail(ErrorCode::Shape, "argument 'send' has " + std::to_string(send.ByteLength()) + " bytes, counts[" +
-                                 std::to_string(rank) + "] = " + std::to_string(counts[rank]));
-    qarm::dist::mpi_allgatherv(send.Data(), counts[rank], recv.Data(), counts.Data(), displs.Data());
+                                 std::to_string(world.rank) + "] = " + std::to_string(own));
+    qarm::dist::mpi_allgatherv(send.Data(), own, recv.Data(), cnt, dsp);
     return info.Env().Undefined();
   });
 }
@@ -73,7 +78,7 @@ Napi::Value MpiAllgatherv(const Napi::CallbackInfo& info) {
 Napi::Value MpiBcast(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto buf = bytes(info, 0, "buf");
-    int64_t root = integer(info, 1, "root", 0, kMaxInt);
+    int64_t root = integer(info, 1, "root", 0, qarm::dist::mpi_info().size - 1);
     if (static_cast<int64_t>(buf.ByteLength()) > kMaxInt)
       fail(ErrorCode::Shape, "argument 'buf' has " + std::to_string(buf.ByteLength()) + " bytes, more than one MPI call moves");
     qarm::dist::mpi_bcast(buf.Data(), static_cast<int>(buf.ByteLength()), static_cast<int>(root));

@@ -160,6 +160,12 @@ bool mpi_ready() {
   return g.ready;
 }
 
+MpiInfo mpi_info() {
+  std::lock_guard<std::mutex> lock(g_mu);
+  if (!g.ready) throw Error(ErrorCode::Device, "MPI is not initialised (or already finalized)");
+  return g.info;
+}
+
 void mpi_allgatherv(const void* send, int send_count, void* recv, const int* counts, const int* displs) {
   check_thread("MPI_Allgatherv");
   check(g.api.allgatherv(send, send_count, g.api.byte, recv, counts, displs, g.api.byte, g.api.comm_world),

@@ -22,6 +22,9 @@ const MpiInfo& mpi_init(const std::string& library);
 // Whether mpi_init succeeded and MPI is not finalized yet.
 bool mpi_ready();
 
+// What mpi_init reported (rank and size in MPI_COMM_WORLD); Error(Device) before mpi_init.
+MpiInfo mpi_info();
+
 // MPI_Allgatherv of bytes over MPI_COMM_WORLD. counts/displs have one entry per rank, in bytes.
 // The caller checks the ranges; this only calls MPI (from the thread that initialised it).
 void mpi_allgatherv(const void* send, int send_count, void* recv, const int* counts, const int* displs);

@@ -89,6 +89,19 @@ expectError('rootsDiffer', () => dist.broadcast(new Float64Array(2), rank));
   expectError('int32Overflow', () => dist.allReduceInPlace(big));
   out.checks.int32OverflowUntouched = big[0] === 2 ** 30 && big[1] === 7;
 }
+// The addon's own checks, below lib/dist: nothing reaches MPI with a block outside its buffer.
+{
+  const { native } = await import('../../dist/tensor/native.js');
+  const counts = new Int32Array(size).fill(4);
+  const displs = Int32Array.from({ length: size }, (_, r) => 4 * r);
+  expectError('nativeRecvShort', () => native.mpiAllgatherv(new Uint8Array(4), new Uint8Array(4 * size - 1), counts, displs));
+  expectError('nativeCountsShort', () => native.mpiAllgatherv(new Uint8Array(4), new Uint8Array(4 * size), counts.subarray(1), displs.subarray(1)));
+  expectError('nativeSendLength', () => native.mpiAllgatherv(new Uint8Array(5), new Uint8Array(4 * size), counts, displs));
+  expectError('nativeNegative', () => native.mpiAllgatherv(new Uint8Array(4), new Uint8Array(4 * size), counts, Int32Array.from(displs, (d) => d - 4)));
+  expectError('nativeRoot', () => native.mpiBcast(new Uint8Array(4), size));
+  expectError('nativeNotBytes', () => native.mpiBcast(new Float32Array(1), 0));
+}
+
 // Still in step after the errors.
 out.results.afterErrors = b64(dist.allReduce(Float64Array.of(rank + 0.5)));
 
