@@ -35,9 +35,12 @@
       "target_name": "qarm",
       "sources": [
         "<!@(node -p \"require('fs').readdirSync('native/core').filter(f => f.endsWith('.cc')).map(f => 'native/core/' + f).join(' ')\")",
-        "<!@(node -p \"require('fs').readdirSync('native/binding').filter(f => f.endsWith('.cc')).map(f => 'native/binding/' + f).join(' ')\")"
+        "<!@(node -p \"require('fs').readdirSync('native/binding').filter(f => f.endsWith('.cc')).map(f => 'native/binding/' + f).join(' ')\")",
+        "<!@(node -p \"require('fs').readdirSync('native/dist').filter(f => f.endsWith('.cc')).map(f => 'native/dist/' + f).join(' ')\")"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      # native/dist dlopens MPI at run time; libdl is part of glibc 2.34+, named for older ones.
+      "libraries": ["-ldl"],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS"],
       "dependencies": ["qarm_isa_generic"],
       "conditions": [

@@ -45,6 +45,17 @@ export {
   type AlignerOptions,
 } from './align/index.js';
 export * as cuda from './tensor/cuda/public.js';
+export {
+  dist,
+  Communicator,
+  DEFAULT_CHUNK_BYTES,
+  type DistInfo,
+  type DistArray,
+  type ReduceArray,
+  type DistCallKind,
+  type DistCallStats,
+  type DistStats,
+} from './dist/index.js';
 // Types that appear in the signatures above, exported so that users can name them (and the API
 // reference can link them).
 export type { NestedNumbers } from './tensor/creation.js';

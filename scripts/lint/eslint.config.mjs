@@ -10,10 +10,11 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 // What each layer may not import (ARCHITECTURE.md, "Layers"). Everything not listed is allowed;
 // lib/errors.ts is open to every layer.
 const forbidden = {
-  tensor: ['autograd', 'nn', 'data', 'quant', 'align', 'rank', 'pipeline'],
-  autograd: ['nn', 'data', 'quant', 'align', 'rank', 'pipeline'],
-  nn: ['data', 'quant', 'align', 'rank', 'pipeline'],
-  data: ['nn', 'quant', 'align', 'rank', 'pipeline'],
+  tensor: ['dist', 'autograd', 'nn', 'data', 'quant', 'align', 'rank', 'pipeline'],
+  dist: ['autograd', 'nn', 'data', 'quant', 'align', 'rank', 'pipeline'],
+  autograd: ['dist', 'nn', 'data', 'quant', 'align', 'rank', 'pipeline'],
+  nn: ['dist', 'data', 'quant', 'align', 'rank', 'pipeline'],
+  data: ['dist', 'nn', 'quant', 'align', 'rank', 'pipeline'],
   quant: ['align', 'rank', 'pipeline'],
   align: ['quant', 'rank', 'pipeline'],
   rank: ['quant', 'align', 'pipeline'],
@@ -21,10 +22,15 @@ const forbidden = {
 };
 
 // Only lib/tensor loads native code: the CPU addon through tensor/native.ts (node-gyp-build),
-// the CUDA addon through tensor/cuda/native_cuda.ts.
+// the CUDA addon through tensor/cuda/native_cuda.ts. The one exception is lib/dist's MPI
+// transport (dist/mpi_transport.ts), which calls the addon's MPI glue through tensor/native.ts.
 const nativeLoaders = {
   regex: '(^|/)tensor/(native|cuda/native_cuda)\\.js$',
   message: 'only lib/tensor may load a native addon; call kernels through runKernel or an op (ARCHITECTURE.md)',
+};
+const cudaLoader = {
+  regex: '(^|/)tensor/cuda/native_cuda\\.js$',
+  message: 'only lib/tensor may load the CUDA addon (ARCHITECTURE.md)',
 };
 const nodeGypBuild = { name: 'node-gyp-build', message: 'only lib/tensor/native.ts loads the addon (ARCHITECTURE.md)' };
 
@@ -44,6 +50,12 @@ function layerRules(layer, depth) {
   patterns.push({ regex: `^${up}(index|cli)\\.js$`, message: `lib/${layer} may not import the package entry or the CLI (ARCHITECTURE.md)` });
   if (layer !== 'tensor') patterns.push(nativeLoaders);
   return { paths: layer === 'tensor' ? [] : [nodeGypBuild], patterns };
+}
+
+// lib/dist/mpi_transport.ts: the dist layer's rules, but tensor/native.js allowed.
+function mpiTransportRules() {
+  const rules = layerRules('dist', 1);
+  return { ...rules, patterns: [...rules.patterns.filter((p) => p !== nativeLoaders), cudaLoader] };
 }
 
 const layerConfigs = Object.keys(forbidden).flatMap((layer) =>
@@ -67,6 +79,11 @@ export default tseslint.config(
     },
   },
   ...layerConfigs,
+  {
+    name: 'qarm/layers/dist/mpi_transport',
+    files: ['lib/dist/mpi_transport.ts'],
+    rules: { 'no-restricted-imports': ['error', mpiTransportRules()] },
+  },
   {
     // lib/errors.ts is below everything; lib/cli.ts and lib/index.ts may import anything.
     name: 'qarm/layers/errors',
