@@ -43,6 +43,10 @@ export {
   type AlignOutput,
   type AlignCommandOptions,
   type AlignerOptions,
+  ALIGN_DEFAULTS,
+  PAIR_MINING_DEFAULTS,
+  type AlignDefaults,
+  type PairMiningDefaults,
 } from './align/index.js';
 export * as cuda from './tensor/cuda/public.js';
 // Types that appear in the signatures above, exported so that users can name them (and the API

@@ -12,6 +12,7 @@ import { writeSafetensors } from '../data/safetensors.js';
 import { writeFileAtomic } from '../data/atomic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { trainAligner, type AlignerOptions, type AlignerResult } from './aligner.js';
+import { ALIGN_DEFAULTS } from './defaults.js';
 import { eventsBetween, minePairs, type ItemPairs, type MinePairsOptions, type Miner } from './pairs.js';
 
 /** Options of {@link align} (those of the trainer plus data handling). */
@@ -157,7 +158,7 @@ export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPa
     if (valid.length > 0) {
       const v = minePairs(valid, n, opts.mining).pairs;
       const seen = pairKeys(mined.pairs, n);
-      validation = (opts.earlyStopOn ?? 'all') === 'new' ? filterPairs(v, (a, b) => !seen.has(Math.min(a, b) * n + Math.max(a, b))) : v;
+      validation = (opts.earlyStopOn ?? ALIGN_DEFAULTS.earlyStopOn) === 'new' ? filterPairs(v, (a, b) => !seen.has(Math.min(a, b) * n + Math.max(a, b))) : v;
     }
     const pairCounts: Record<string, number> = {};
     for (const [m, p] of Object.entries(mined.byMiner) as [Miner, ItemPairs][]) pairCounts[m] = p.a.length;

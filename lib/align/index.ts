@@ -11,3 +11,4 @@ export {
   type AlignOutput,
   type AlignCommandOptions,
 } from './align.js';
+export { ALIGN_DEFAULTS, PAIR_MINING_DEFAULTS, type AlignDefaults, type PairMiningDefaults } from './defaults.js';
