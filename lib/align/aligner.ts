@@ -33,7 +33,7 @@ import { ALIGN_DEFAULTS as D } from './defaults.js';
  *
  * The `[B, B]` part is one fused step (native row and column log-sum-exp, then
  * `dL = (softmax_rows + softmax_cols − 2I) / 2B`): a chain of tensor ops over the logits cost
- * about as much as the matmuls themselves (measured: ~40 % of an aligner step).
+ * about as much as the matmuls themselves (docs/decisions.md, "Fused InfoNCE").
  */
 export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tensor): Tensor {
   if (za.rank !== 2 || zb.rank !== 2 || za.shape[0] !== zb.shape[0] || za.shape[1] !== zb.shape[1]) {
@@ -163,7 +163,7 @@ export interface AlignerOptions {
    * Projectors trained side by side from different seeds (default 3). The aligned embedding of an
    * item is their L2-normalised outputs concatenated and scaled by `1/√M`, so the cosine of two
    * items is the mean of the members' cosines: averaging removes seed noise in the learnt
-   * neighbourhoods (bundled data, validation all-pairs R@10 0.0954 → 0.0974 at τ 0.2). Members
+   * neighbourhoods (bench/results/alignment.md, "ensemble 3"). Members
    * stop together at the epoch the ensemble scores best. Costs M× the training time; 1 = one
    * projector (the embedding is then `dims` wide).
    */
