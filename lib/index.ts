@@ -35,15 +35,18 @@ export {
 export * as pairs from './align/pairs.js';
 export {
   align,
-  runAlignCommand,
   trainAligner,
   infoNCE,
   pairRecall,
   type AlignOptions,
   type AlignOutput,
-  type AlignCommandOptions,
   type AlignerOptions,
+  ALIGN_DEFAULTS,
+  PAIR_MINING_DEFAULTS,
+  type AlignDefaults,
+  type PairMiningDefaults,
 } from './align/index.js';
+export { runAlignCommand, type AlignCommandOptions } from './pipeline/align_command.js';
 export * as cuda from './tensor/cuda/public.js';
 export {
   dist,

@@ -4,7 +4,8 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, assert, assertClose, gradCheck, randArray } from './helpers.js';
-import { infoNCE, neighbourhoodLoss, trainAligner, projectAll, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, runAlignCommand } from '../dist/align/index.js';
+import { infoNCE, neighbourhoodLoss, trainAligner, projectAll, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces } from '../dist/align/index.js';
+import { runAlignCommand } from '../dist/pipeline/align_command.js';
 
 function refInfoNCE(za, zb, B, d, tau, mask) {
   // float64 reference: mean of -log softmax_row(diag) and -log softmax_col(diag), halved.

@@ -24,6 +24,28 @@ describe('kernel contract', () => {
     for (const n of names) assert.ok(q.hasKernel(n, 'cpu'), n);
   });
 
+  it('CUDA: each kernel is implemented by exactly one group, and the groups cover the CPU kernels', async () => {
+    // Built against a stub addon: a group only closes over it, so no device is needed. A kernel
+    // defined in two groups would be silently overridden by the later spread in cudaKernels.
+    const { readdirSync } = await import('node:fs');
+    const dir = new URL('../dist/tensor/cuda/', import.meta.url);
+    const stub = new Proxy({}, { get: () => () => undefined });
+    const owner = {};
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+      const mod = await import(new URL(f, dir));
+      for (const [name, group] of Object.entries(mod)) {
+        if (!/^cuda\w*Kernels$/.test(name) || name === 'cudaKernels') continue;
+        for (const k of Object.keys(typeof group === 'function' ? group(stub) : group)) {
+          assert.ok(!owner[k], `${k} is in ${owner[k]} and ${f}:${name}`);
+          owner[k] = `${f}:${name}`;
+        }
+      }
+    }
+    const { cudaKernels } = await import('../dist/tensor/cuda/index.js');
+    assert.deepEqual(Object.keys(owner).sort(), Object.keys(cpuKernels).sort());
+    assert.deepEqual(Object.keys(cudaKernels(stub)).sort(), Object.keys(cpuKernels).sort());
+  });
+
   it('refuses a second registration of a kernel on a device and keeps the first', () => {
     const x = q.tensor([3, 4], [1, 2]);
     assert.throws(() => q.registerKernel('copy', 'cpu', () => q.zeros([1, 2])),

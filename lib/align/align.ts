@@ -1,17 +1,14 @@
 /**
  * `align()`: content embeddings → behaviour pairs → trained projector → aligned embeddings, for a
- * dataset folder or for embeddings and pairs you bring. `runAlignCommand()` is `qarm align`.
+ * dataset folder or for embeddings and pairs you bring. `qarm align` (lib/pipeline/align_command.ts)
+ * writes its output to files.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { IndexError, ValueError } from '../errors.js';
-import { loadDataset, type Dataset, type Interaction } from '../data/dataset.js';
+import type { Dataset, Interaction } from '../data/dataset.js';
 import { encodeTexts, fuseEmbeddings, type EncodeOptions } from '../data/encoders.js';
-import { writeNpy } from '../data/npy.js';
-import { writeSafetensors } from '../data/safetensors.js';
-import { writeFileAtomic } from '../data/atomic.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { trainAligner, type AlignerOptions, type AlignerResult } from './aligner.js';
+import { ALIGN_DEFAULTS } from './defaults.js';
 import { eventsBetween, minePairs, type ItemPairs, type MinePairsOptions, type Miner } from './pairs.js';
 
 /** Options of {@link align} (those of the trainer plus data handling). */
@@ -157,7 +154,7 @@ export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPa
     if (valid.length > 0) {
       const v = minePairs(valid, n, opts.mining).pairs;
       const seen = pairKeys(mined.pairs, n);
-      validation = (opts.earlyStopOn ?? 'all') === 'new' ? filterPairs(v, (a, b) => !seen.has(Math.min(a, b) * n + Math.max(a, b))) : v;
+      validation = (opts.earlyStopOn ?? ALIGN_DEFAULTS.earlyStopOn) === 'new' ? filterPairs(v, (a, b) => !seen.has(Math.min(a, b) * n + Math.max(a, b))) : v;
     }
     const pairCounts: Record<string, number> = {};
     for (const [m, p] of Object.entries(mined.byMiner) as [Miner, ItemPairs][]) pairCounts[m] = p.a.length;
@@ -186,64 +183,4 @@ export async function align(input: Dataset | { embeddings: Tensor; pairs: ItemPa
     pairCounts: { union: pairs.a.length, validation: val ? val.a.length : 0 },
     encoder: { modalities: ['input'], seconds: 0, cached: [] },
   };
-}
-
-/** Options of {@link runAlignCommand} (`qarm align`). */
-export interface AlignCommandOptions extends AlignOptions {
-  /** Dataset folder (default: the bundled Online Retail data). */
-  data?: string;
-  /** Output folder (created). */
-  out: string;
-}
-
-/**
- * `qarm align --data DIR --out DIR`: aligns a dataset folder and writes to `out`
- * - `aligned.npy`  float32 [items, dims · M] (M projectors in the ensemble), rows follow the
- *   dataset's items.csv,
- * - `content.npy`  the fused frozen content embeddings that were aligned,
- * - `retrieval.npy`  the mixed retrieval space `[√w · aligned, √(1−w) · content]` (only when the
- *   validation pairs chose w < 1),
- * - `projector.safetensors`  the projector weights (`member<k>.` prefixes for an ensemble),
- * - `pairs.csv`  training pairs (item ids, score),
- * - `align.json`  options, pair counts, split, history, wall times.
- * Returns the parsed `align.json` contents.
- */
-export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record<string, unknown>> {
-  if (!opts || typeof opts.out !== 'string' || opts.out === '') throw new ValueError("argument 'out' must be a folder path", 'out');
-  const { bundledDatasetDir } = await import('../data/dataset.js');
-  const dir = opts.data ?? bundledDatasetDir();
-  const t0 = performance.now();
-  const ds = await loadDataset(dir);
-  const loadSeconds = (performance.now() - t0) / 1000;
-  const res = await align(ds, opts);
-  mkdirSync(opts.out, { recursive: true });
-  writeNpy(join(opts.out, 'aligned.npy'), res.embeddings);
-  writeNpy(join(opts.out, 'content.npy'), res.content);
-  if (res.retrieval) writeNpy(join(opts.out, 'retrieval.npy'), res.retrieval);
-  writeSafetensors(
-    join(opts.out, 'projector.safetensors'),
-    // Ensemble members' weights under `member<k>.` (a single projector keeps its plain names).
-    Object.fromEntries(res.models.flatMap((m, k) => m.namedParameters(res.models.length > 1 ? `member${k}.` : ''))),
-    { dataset: ds.name, dims: String(res.embeddings.shape[1]), members: String(res.models.length) },
-  );
-  const lines = ['a,b,score'];
-  const q = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
-  for (let k = 0; k < res.pairs.a.length; k++) lines.push(`${q(ds.items[res.pairs.a[k]].id)},${q(ds.items[res.pairs.b[k]].id)},${res.pairs.score[k]}`);
-  writeFileAtomic(join(opts.out, 'pairs.csv'), Buffer.from(lines.join('\n') + '\n'));
-  const { log: _log, encoders: _enc, ...plain } = opts;
-  const report = {
-    dataset: { dir, name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length },
-    options: plain,
-    split: res.split,
-    pairCounts: res.pairCounts,
-    encoder: res.encoder,
-    bestEpoch: res.bestEpoch,
-    bestValidation: res.bestValidation,
-    mixWeight: res.mixWeight,
-    history: res.history,
-    seconds: { load: loadSeconds, encoder: res.encoder.seconds, align: res.seconds },
-    files: ['aligned.npy', 'content.npy', ...(res.retrieval ? ['retrieval.npy'] : []), 'projector.safetensors', 'pairs.csv', 'align.json'],
-  };
-  writeFileAtomic(join(opts.out, 'align.json'), Buffer.from(JSON.stringify(report, (_k, v) => (v === Infinity ? null : v), 2) + '\n'));
-  return report;
 }

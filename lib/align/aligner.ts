@@ -23,6 +23,7 @@ import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cachedScorer, embeddingScorer, mixedScorer, mixSpaces, pairRecall } from './pair_recall.js';
 import type { ItemPairs } from './pairs.js';
+import { ALIGN_DEFAULTS as D } from './defaults.js';
 
 /**
  * Symmetric in-batch InfoNCE: with logits `L = za·zbᵀ / τ` (+ `mask`, an additive constant
@@ -32,7 +33,7 @@ import type { ItemPairs } from './pairs.js';
  *
  * The `[B, B]` part is one fused step (native row and column log-sum-exp, then
  * `dL = (softmax_rows + softmax_cols − 2I) / 2B`): a chain of tensor ops over the logits cost
- * about as much as the matmuls themselves (measured: ~40 % of an aligner step).
+ * about as much as the matmuls themselves (docs/decisions.md, "Fused InfoNCE").
  */
 export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tensor): Tensor {
   if (za.rank !== 2 || zb.rank !== 2 || za.shape[0] !== zb.shape[0] || za.shape[1] !== zb.shape[1]) {
@@ -162,7 +163,7 @@ export interface AlignerOptions {
    * Projectors trained side by side from different seeds (default 3). The aligned embedding of an
    * item is their L2-normalised outputs concatenated and scaled by `1/√M`, so the cosine of two
    * items is the mean of the members' cosines: averaging removes seed noise in the learnt
-   * neighbourhoods (bundled data, validation all-pairs R@10 0.0954 → 0.0974 at τ 0.2). Members
+   * neighbourhoods (bench/results/alignment.md, "ensemble 3"). Members
    * stop together at the epoch the ensemble scores best. Costs M× the training time; 1 = one
    * projector (the embedding is then `dims` wide).
    */
@@ -294,26 +295,26 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   checkPairs(pairs, 'pairs');
   if (pairs.a.length === 0) throw new ValueError("argument 'pairs' is empty: no behaviour pairs to align on", 'pairs');
   if (opts.validation) checkPairs(opts.validation, 'validation');
-  const dims = opts.dims ?? 64;
-  const temperature = opts.temperature ?? 0.2;
-  const members = opts.ensemble ?? 3;
-  const batchSize = Math.min(opts.batchSize ?? 512, pairs.a.length);
-  const epochs = opts.epochs ?? 40;
-  const patience = opts.patience ?? 4;
-  const nbW = opts.neighbourhoodWeight ?? 0;
-  const nbT = opts.neighbourhoodTemperature ?? 0.05;
-  const K = opts.validationK ?? 50;
+  const dims = opts.dims ?? D.dims;
+  const temperature = opts.temperature ?? D.temperature;
+  const members = opts.ensemble ?? D.ensemble;
+  const batchSize = Math.min(opts.batchSize ?? D.batchSize, pairs.a.length);
+  const epochs = opts.epochs ?? D.epochs;
+  const patience = opts.patience ?? D.patience;
+  const nbW = opts.neighbourhoodWeight ?? D.neighbourhoodWeight;
+  const nbT = opts.neighbourhoodTemperature ?? D.neighbourhoodTemperature;
+  const K = opts.validationK ?? D.validationK;
   const log = opts.log ?? (() => undefined);
   if (!(temperature > 0)) throw new ValueError("argument 'temperature' must be > 0", 'temperature');
   if (!Number.isInteger(dims) || dims < 1) throw new ValueError("argument 'dims' must be a positive integer", 'dims');
   if (!(batchSize >= 2)) throw new ValueError("argument 'batchSize' must be >= 2", 'batchSize');
   if (!Number.isInteger(members) || members < 1) throw new ValueError("argument 'ensemble' must be a positive integer", 'ensemble');
-  const seed = opts.seed ?? 0;
+  const seed = opts.seed ?? D.seed;
   // Member 0 uses `seed` itself, so a one-projector run is what it was before ensembles.
   const team = Array.from({ length: members }, (_, k) => {
     const s = seed + 1009 * k;
-    const model = new MLP([din, ...(opts.hidden ?? [512]), dims], { activation: opts.activation ?? 'relu', seed: s });
-    const optim = new Adam(model.parameters(), { lr: opts.lr ?? 2e-3, weightDecay: opts.weightDecay ?? 0, decoupled: true });
+    const model = new MLP([din, ...(opts.hidden ?? D.hidden), dims], { activation: opts.activation ?? D.activation, seed: s });
+    const optim = new Adam(model.parameters(), { lr: opts.lr ?? D.lr, weightDecay: opts.weightDecay ?? D.weightDecay, decoupled: true });
     return { model, optim, g: new Generator(s + 1), order: Int32Array.from({ length: pairs.a.length }, (_, i) => i) };
   });
   const models = team.map((m) => m.model);
@@ -328,9 +329,9 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
     const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
     for (let c = 0; c < din; c++) xn[i * din + c] = x[i * din + c] * inv;
   }
-  const mixes = opts.contentMix ?? [1, 0.9, 0.8, 0.7, 0.6];
+  const mixes = opts.contentMix ?? D.contentMix;
   if (mixes.length === 0 || mixes.some((w) => !(w > 0 && w <= 1))) throw new ValueError("argument 'contentMix' must list weights in (0, 1]", 'contentMix');
-  const val = opts.validation && opts.validation.a.length ? samplePairs(opts.validation, opts.maxValidationPairs ?? 3000, new Generator(seed + 2)) : null;
+  const val = opts.validation && opts.validation.a.length ? samplePairs(opts.validation, opts.maxValidationPairs ?? D.maxValidationPairs, new Generator(seed + 2)) : null;
   // The content part of the mixed space never changes: its score rows are computed once.
   const contentScorer = mixes.some((w) => w < 1) ? cachedScorer(embeddingScorer(xn, n, din), n) : null;
   const evaluate = (): { r: number; w: number } => {

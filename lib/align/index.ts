@@ -3,11 +3,10 @@ export { infoNCE, neighbourhoodLoss, trainAligner, projectAll, projectEnsemble, 
 export { pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces, type Scorer, type PairRecallOptions } from './pair_recall.js';
 export {
   align,
-  runAlignCommand,
   contentEmbeddings,
   pairKeys,
   filterPairs,
   type AlignOptions,
   type AlignOutput,
-  type AlignCommandOptions,
 } from './align.js';
+export { ALIGN_DEFAULTS, PAIR_MINING_DEFAULTS, type AlignDefaults, type PairMiningDefaults } from './defaults.js';

@@ -7,6 +7,7 @@ import { ValueError } from '../errors.js';
 import type { Interaction } from '../data/dataset.js';
 import type { CooccurrenceOptions, ItemPairs, ScoreTable, SelectPairsOptions, SwingOptions, User2ItemOptions } from './pairs.js';
 import { PairAccumulator, ScoreMatrix } from './score_matrix.js';
+import { PAIR_MINING_DEFAULTS as D } from './defaults.js';
 
 /**
  * Events checked (items in [0, nItems)) and grouped by user, ascending user id, each group
@@ -29,10 +30,10 @@ export function groupByUser(events: readonly Interaction[], nItems: number): Int
 
 /** Co-occurrence counts (see `cooccurrence` in pairs.ts). `sparse` forces the CSR backend. */
 export function cooccurrenceScores(users: Interaction[][], nItems: number, opts: CooccurrenceOptions = {}, sparse = false): ScoreMatrix {
-  const sameBasket = opts.sameBasket ?? true;
-  const window = opts.window ?? 0;
-  const perUser = (opts.count ?? 'users') === 'users';
-  const maxBasket = opts.maxBasket ?? 500;
+  const sameBasket = opts.sameBasket ?? D.cooccurrence.sameBasket;
+  const window = opts.window ?? D.cooccurrence.window;
+  const perUser = (opts.count ?? D.cooccurrence.count) === 'users';
+  const maxBasket = opts.maxBasket ?? D.cooccurrence.maxBasket;
   if (!(window >= 0)) throw new ValueError("argument 'window' must be >= 0 seconds", 'window');
   const acc = new PairAccumulator(nItems, sparse);
   const d = acc.dense;
@@ -99,10 +100,10 @@ function maxItemsOf(userItems: Int32Array[]): number {
 
 /** Swing scores (see `swing` in pairs.ts). `sparse` forces the CSR backend. */
 export function swingScores(users: Interaction[][], nItems: number, opts: SwingOptions = {}, sparse = false): ScoreMatrix {
-  const alpha = opts.alpha ?? 1;
-  const userAlpha = opts.userAlpha ?? 5;
-  const useWeight = opts.userWeight ?? true;
-  const maxItems = opts.maxItemsPerUser ?? 300;
+  const alpha = opts.alpha ?? D.swing.alpha;
+  const userAlpha = opts.userAlpha ?? D.swing.userAlpha;
+  const useWeight = opts.userWeight ?? D.swing.userWeight;
+  const maxItems = opts.maxItemsPerUser ?? D.swing.maxItemsPerUser;
   if (!(alpha > 0)) throw new ValueError("argument 'alpha' must be > 0", 'alpha');
   // Distinct items per user (most recent maxItems), sorted ascending so intersections are too.
   const userItems: Int32Array[] = [];
@@ -221,7 +222,7 @@ export function cosineScores(m: ScoreMatrix, itemCounts: ArrayLike<number>): Sco
 
 /** User2Item trigger counts (see `user2item` in pairs.ts), always CSR. */
 export function user2itemScores(users: Interaction[][], nItems: number, similarity: ScoreMatrix, opts: User2ItemOptions = {}): ScoreMatrix {
-  const L = opts.historyLength ?? 50;
+  const L = opts.historyLength ?? D.user2item.historyLength;
   // At most one pair per event: sparse (a Map, then CSR) is smaller and faster than n² cells.
   // The counts are sums of 1s, exact in any backend.
   const acc = new PairAccumulator(nItems, true);
@@ -339,11 +340,11 @@ function worse(sa: number, ja: number, sb: number, jb: number): boolean {
  * are under the cap.
  */
 function selectTop(n: number, feed: (heaps: RowHeaps) => void, opts: SelectPairsOptions): ItemPairs {
-  const topN = opts.topN ?? 20;
-  const cap = opts.cap ?? 50;
+  const topN = opts.topN ?? D.topN;
+  const cap = opts.cap ?? D.cap;
   if (!Number.isInteger(topN) || topN < 1) throw new ValueError("argument 'topN' must be a positive integer", 'topN');
   if (!Number.isInteger(cap) || cap < 1) throw new ValueError("argument 'cap' must be a positive integer", 'cap');
-  const heaps = new RowHeaps(n, topN, opts.minScore ?? 0);
+  const heaps = new RowHeaps(n, topN, opts.minScore ?? D.minScore);
   feed(heaps);
   const cand = new Map<number, number>();
   for (let i = 0; i < n; i++) for (const [j, s] of heaps.row(i)) cand.set(i < j ? i * n + j : j * n + i, s);

@@ -16,6 +16,7 @@ import { ValueError } from '../errors.js';
 import type { Interaction } from '../data/dataset.js';
 import { cooccurrenceScores, cosineScores, selectFromMatrix, selectFromTable, swingScores, user2itemScores, groupByUser } from './miners.js';
 import { ScoreMatrix } from './score_matrix.js';
+import { PAIR_MINING_DEFAULTS } from './defaults.js';
 
 /** Symmetric item–item scores: `table[i].get(j) === table[j].get(i)`, no self entries. */
 export type ScoreTable = Map<number, number>[];
@@ -193,7 +194,7 @@ export interface MinedPairs {
  * User2Item measures behaviour similarity with Swing when it ran, else co-occurrence cosine.
  */
 export function minePairs(events: readonly Interaction[], nItems: number, opts: MinePairsOptions = {}): MinedPairs {
-  const miners = opts.miners ?? ['cooccurrence', 'swing', 'user2item'];
+  const miners: readonly Miner[] = opts.miners ?? PAIR_MINING_DEFAULTS.miners;
   const byMiner: Partial<Record<Miner, ItemPairs>> = {};
   // Scores stay in ScoreMatrix form (no Map tables); events are checked and grouped once.
   let grouped: Interaction[][] | null = null;

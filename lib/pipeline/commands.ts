@@ -9,7 +9,7 @@ import { IOError, ValueError } from '../errors.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../tensor/runtime.js';
-import { runAlignCommand } from '../align/align.js';
+import { runAlignCommand } from './align_command.js';
 import { RQKMeans } from '../quant/rqkmeans.js';
 import { codeStats, vqCodes } from '../quant/vq_codes.js';
 import { readConfigFile, resolveConfig, validateConfig, type ConfigFile, type RunConfig } from './config.js';

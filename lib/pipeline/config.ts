@@ -9,203 +9,35 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 import { ValueError, IOError } from '../errors.js';
+import { RANKER_DEFAULTS, TRAIN_DEFAULTS } from '../rank/index.js';
+import { ConfigSchema, type CodeFeatures, type ConfigFile, type RunConfig } from './config_schema.js';
 import { VARIANTS } from './results.js';
 
-const timePoint = z.union([z.string().min(1), z.number().finite()]);
-const int = (min: number) => z.number().int().min(min);
-const frac = z.number().gt(0).lt(1);
-
-const SplitSchema = z.strictObject({
-  /** `'time'` (default): one cut for everybody; `'per-user'`: each user's last events (lib/pipeline/protocol_split.ts). */
-  mode: z.enum(['time', 'per-user']).optional(),
-  trainEnd: timePoint.optional(),
-  testStart: timePoint.optional(),
-  /** Time mode: shares of the events (not of the time span) before validation / before test. */
-  trainFraction: frac.optional(),
-  testFraction: frac.optional(),
-  /** Per-user mode: shares of each user's events in validation (0.1) and test (0.2), at least one each. */
-  validationShare: frac.optional(),
-  testShare: frac.optional(),
-});
-
-const ProtocolSchema = z.strictObject({
-  split: SplitSchema.optional(),
-  negatives: int(0).optional(),
-  historyLength: int(1).optional(),
-  seed: z.number().int().optional(),
-  userFraction: z.number().gt(0).lte(1).optional(),
-  trainUserFraction: z.number().gt(0).lte(1).optional(),
-});
-
-const ContentSchema = z.strictObject({
-  /** Content modalities to encode from item text; `.npy` modalities of the dataset are always added. */
-  modalities: z.array(z.enum(['glove', 'chargram'])).min(1).optional(),
-  lexicalDims: int(2).optional(),
-  /** Use `<name>.npy` files of the dataset folder (all of them when true). */
-  useDatasetEmbeddings: z.boolean().optional(),
-  cache: z.boolean().optional(),
-});
-
-/** Options handed to the pair miners and the aligner (lib/align); checked there. */
-const PassThrough = z.record(z.string(), z.unknown());
-
-/** The embedding space the `qarm` codes (RQ and VQ) are built from; see {@link RunConfig}. */
-export const CODE_SPACES = ['aligned', 'mixed'] as const;
-export type CodeSpace = (typeof CODE_SPACES)[number];
-
-/** How the ranker embeds the codes (every variant that has codes); see {@link CodeFeatures}. */
-const CodeFeaturesSchema = z.strictObject({
-  mode: z.enum(['levels', 'prefix']).optional(),
-  prefixTableSize: int(1).optional(),
-  vqHistory: z.boolean().optional(),
-  vqCross: z.boolean().optional(),
-  codeDropout: z.boolean().optional(),
-  countNorm: z.enum(['log1p', 'scaled']).optional(),
-});
-
-const CodesSchema = z.strictObject({
-  /** `'aligned'`: the aligner's 64-d output; `'mixed'`: its retrieval space `[√w·aligned, √(1−w)·content]`. */
-  space: z.enum(CODE_SPACES).optional(),
-  vqK: int(1).optional(),
-  rqLevels: int(1).optional(),
-  rqCodebookSize: z.union([int(2), z.array(int(2)).min(1)]).optional(),
-  iterations: int(1).optional(),
-  seed: z.number().int().optional(),
-  /** Balanced k-means at every RQ level (cluster sizes capped at ceil(n / K)). */
-  rqBalanced: z.boolean().optional(),
-  features: CodeFeaturesSchema.optional(),
-});
-
-const RankerSchema = z.strictObject({
-  embeddingDim: int(1).optional(),
-  hidden: z.array(int(1)).optional(),
-  attentionHidden: z.array(int(1)).optional(),
-  batchSize: int(1).optional(),
-  lr: z.number().positive().optional(),
-  weightDecay: z.number().min(0).optional(),
-  maxEpochs: int(1).optional(),
-  patience: int(0).optional(),
-  /** Keep this fraction of training negatives (seeded); 1 keeps all. */
-  trainNegativeFraction: z.number().gt(0).lte(1).optional(),
-  /** Item-id dropout of every variant: train the target's id as the OOV (cold) row with this probability. */
-  itemIdDropout: z.number().min(0).lt(1).optional(),
-  /** The same for each history item id. */
-  historyIdDropout: z.number().min(0).lt(1).optional(),
-});
-
-const EvaluationSchema = z.strictObject({
-  /** A warm item with fewer training events than this is long-tail (its own slice). */
-  longTailMax: int(1).optional(),
-});
-
-/** The JSON config file's schema (every key optional; unknown keys are errors). */
-export const ConfigSchema = z.strictObject({
-  data: z.string().min(1).optional(),
-  out: z.string().min(1).optional(),
-  seeds: z.union([int(1), z.array(z.number().int()).min(1)]).optional(),
-  variants: z.array(z.string().min(1)).min(1).optional(),
-  ablations: z.array(z.string().min(1)).optional(),
-  threads: int(1).optional(),
-  /** Ranker trainings run side by side in worker threads (default: two, or one on a single core; README, "Commands"). */
-  workers: int(1).optional(),
-  /** Held-out pairs sampled per set for the alignment recall table. */
-  recallPairs: int(1).optional(),
-  protocol: ProtocolSchema.optional(),
-  evaluation: EvaluationSchema.optional(),
-  /**
-   * The data-efficiency curve: rerun the pipeline (aligner, codes, ranker) on each share of the
-   * training users, with the same validation and test; empty = no curve.
-   */
-  trainFractions: z.array(z.number().gt(0).lte(1)).optional(),
-  content: ContentSchema.optional(),
-  pairs: PassThrough.optional(),
-  align: PassThrough.optional(),
-  codes: CodesSchema.optional(),
-  ranker: RankerSchema.optional(),
-});
-
-export type ConfigFile = z.infer<typeof ConfigSchema>;
-
-/**
- * How the ranker turns the codes into features (`codes.features`; lib/rank's RankerConfig and
- * FeatureSwitches document each in full). Defaults are the ranker's behaviour before these
- * switches existed; the lead sets them from validation runs.
- */
-export interface CodeFeatures {
-  /** `'levels'`: one table per RQ level; `'prefix'`: one table per code prefix (c1), (c1,c2), … ['levels']. */
-  mode: 'levels' | 'prefix';
-  /** Rows of a prefix table whose exact prefixes do not fit (then hashed, collisions reported) [16384]. */
-  prefixTableSize: number;
-  /** The VQ-code bag also in every history item's representation [false]. */
-  vqHistory: boolean;
-  /** The VQ cross feature: history items among the target's VQ codes, pooled, and their count [false]. */
-  vqCross: boolean;
-  /** With item-id dropout, also drop 0..L−1 of the target's finest code levels [false]. */
-  codeDropout: boolean;
-  /** Cross-feature counts as log(1 + c) (`'log1p'`) or log(1 + c) / log(1 + H) (`'scaled'`, in [0, 1]) ['scaled'; lib/rank's Ranker keeps 'log1p']. */
-  countNorm: 'log1p' | 'scaled';
-}
+export { AlignSchema, CODE_SPACES, CodeFeaturesSchema, ConfigSchema, PairsSchema, RunConfigSchema, SplitSchema } from './config_schema.js';
+export type { CodeFeatures, CodeSpace, ConfigFile, RunConfig } from './config_schema.js';
 
 /**
  * The feature defaults, chosen on validation (docs/decisions.md, "Code features"): of the
  * issue-14 options only the scaled counts earned their place (with balanced RQ, `codes.rqBalanced`).
  */
 export function defaultCodeFeatures(): CodeFeatures {
-  return { mode: 'levels', prefixTableSize: 16384, vqHistory: false, vqCross: false, codeDropout: false, countNorm: 'scaled' };
+  return {
+    mode: RANKER_DEFAULTS.codeMode,
+    prefixTableSize: RANKER_DEFAULTS.prefixTableSize,
+    vqHistory: false,
+    vqCross: false,
+    codeDropout: TRAIN_DEFAULTS.codeDropout,
+    // Scaled counts chosen on validation (docs/decisions.md, "Code features"); lib/rank keeps log1p.
+    countNorm: 'scaled',
+  };
 }
 
-/** How codes became features before `codes.features` existed: a saved config without the key means these. */
+/**
+ * How codes became features before `codes.features` existed: a saved config without the key
+ * means these. Spelt out rather than derived from any default, so its meaning never moves.
+ */
 export function legacyCodeFeatures(): CodeFeatures {
-  return { ...defaultCodeFeatures(), countNorm: 'log1p' };
-}
-
-/** The resolved configuration (every field present). */
-export interface RunConfig {
-  data: string | null;
-  out: string;
-  seeds: number[];
-  variants: string[];
-  ablations: string[];
-  threads: number | null;
-  workers: number;
-  recallPairs: number;
-  quick: boolean;
-  protocol: {
-    split: z.infer<typeof SplitSchema>;
-    negatives: number;
-    historyLength: number;
-    seed: number;
-    userFraction: number;
-    /** Share of users whose training events are used (data-efficiency curve); validation/test unchanged. */
-    trainUserFraction: number;
-  };
-  evaluation: { longTailMax: number };
-  /** Shares of training users of the data-efficiency curve, distinct, descending; [] = no curve. */
-  trainFractions: number[];
-  content: { modalities: ('glove' | 'chargram')[]; lexicalDims: number; useDatasetEmbeddings: boolean; cache: boolean };
-  pairs: Record<string, unknown>;
-  align: Record<string, unknown>;
-  /**
-   * `space`: what the `qarm` codes are built from. `'aligned'` = the aligner's output alone;
-   * `'mixed'` = lib/align's retrieval space `[√w · aligned, √(1−w) · content]` with w chosen
-   * (with the epoch) on validation pairs from `align.contentMix`, so cold items keep their
-   * content neighbourhood. `id+aligned` always reads the aligned output; `id+rq-raw` and
-   * `qarm-unaligned` always read raw content.
-   */
-  codes: { space: CodeSpace; vqK: number; rqLevels: number; rqCodebookSize: number | number[]; iterations: number; seed: number; rqBalanced: boolean; features: CodeFeatures };
-  ranker: {
-    embeddingDim: number;
-    hidden: number[];
-    attentionHidden: number[];
-    batchSize: number;
-    lr: number;
-    weightDecay: number;
-    maxEpochs: number;
-    patience: number;
-    trainNegativeFraction: number;
-    itemIdDropout: number;
-    historyIdDropout: number;
-  };
+  return { mode: 'levels', prefixTableSize: 16384, vqHistory: false, vqCross: false, codeDropout: false, countNorm: 'log1p' };
 }
 
 /** Defaults of a full run. */
@@ -228,29 +60,39 @@ export function defaultConfig(): RunConfig {
     evaluation: { longTailMax: 5 },
     trainFractions: [],
     content: { modalities: ['glove', 'chargram'], lexicalDims: 128, useDatasetEmbeddings: true, cache: true },
+    // lib/align's PAIR_MINING_DEFAULTS as they are.
     pairs: {},
-    // The run pins the aligner its results were measured with rather than lib/align's defaults
-    // (lr, patience, hidden, stopping rule, content mix, temperature, one projector), each chosen
-    // on validation: docs/decisions.md, "Aligner settings pinned by the run".
-    align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [0.8], temperature: 0.1, ensemble: 1 },
+    // Where the run differs from lib/align's ALIGN_DEFAULTS: it pins the aligner its results were
+    // measured with, each setting chosen on validation (docs/decisions.md, "Aligner settings
+    // pinned by the run"); the rest are lib/align's.
+    align: {
+      lr: 1e-3, // 2e-3 scored lower on validation (pair recall and qarm AUC)
+      patience: 2, // recall peaks early: the same kept epoch as with 4, two epochs sooner
+      hidden: [256], // the projector the results were measured with
+      earlyStopOn: 'new', // validation pairs not mined in training, as the results were measured
+      contentMix: [0.8], // one fixed weight for the mixed code space (docs/decisions.md, "Code space")
+      temperature: 0.1, // 0.2 scored lower on validation with the run's other settings
+      ensemble: 1, // 3 projectors scored lower on validation and take 3x as long
+    },
     // Code space, RQ shape, VQ k, balanced RQ and the code features were chosen on validation:
     // docs/decisions.md, "Code space", "RQ shape" and "Code features".
     codes: { space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7, rqBalanced: true, features: defaultCodeFeatures() },
+    // lib/rank's RANKER_DEFAULTS and TRAIN_DEFAULTS but where a comment says why not.
     ranker: {
-      embeddingDim: 16,
-      hidden: [64, 32],
-      attentionHidden: [16],
-      batchSize: 1024,
-      lr: 2e-3,
-      weightDecay: 0,
-      maxEpochs: 6,
-      patience: 2,
-      trainNegativeFraction: 0.5,
+      embeddingDim: RANKER_DEFAULTS.embeddingDim,
+      hidden: [64, 32], // a tower sized for a 2-core machine (lib/rank's [200, 80] is the DIN paper's scale)
+      attentionHidden: [16], // likewise (lib/rank: [36])
+      batchSize: TRAIN_DEFAULTS.batchSize,
+      lr: 2e-3, // the pipeline's rate from its first version, not tuned since (lib/rank: 1e-3)
+      weightDecay: TRAIN_DEFAULTS.weightDecay,
+      maxEpochs: 6, // the ranker budget chosen on validation (lib/rank: 5)
+      patience: TRAIN_DEFAULTS.patience,
+      trainNegativeFraction: 0.5, // the pipeline's own: half the training negatives, for 2 cores
       // Item-id dropout, the same for every variant, chosen on validation (docs/decisions.md,
       // "Item-id dropout"): without it no training sample touches the OOV row every cold item
-      // maps to. Dropping history ids too did not help.
+      // maps to (lib/rank: 0). Dropping history ids too did not help.
       itemIdDropout: 0.1,
-      historyIdDropout: 0,
+      historyIdDropout: TRAIN_DEFAULTS.historyIdDropout,
     },
   };
 }
@@ -270,11 +112,30 @@ export const QUICK_PRESET: ConfigFile = {
 /** Turns zod issues into one readable line: `ranker.lr: expected number, got string; ...`. */
 export function formatIssues(error: z.ZodError, source: string): string {
   const parts = error.issues.slice(0, 5).map((i) => {
+    if (i.code === 'unrecognized_keys') {
+      // Name each bad key by its full path and say what the section takes.
+      const known = keysAt(i.path);
+      const section = i.path.length ? i.path.join('.') : 'the top level';
+      return `${i.keys.map((k) => [...i.path, k].join('.')).join(', ')}: unknown key${i.keys.length > 1 ? 's' : ''}${known ? ` (${section} takes ${known.join(', ')})` : ''}`;
+    }
     const path = i.path.length ? i.path.join('.') : '(top level)';
     return `${path}: ${i.message}`;
   });
   if (error.issues.length > 5) parts.push(`and ${error.issues.length - 5} more`);
   return `${source}: invalid configuration: ${parts.join('; ')}`;
+}
+
+/** The keys the config file's object at `path` takes (null when `path` is not an object). */
+function keysAt(path: readonly PropertyKey[]): string[] | null {
+  const unwrap = (t: z.ZodType): z.ZodType => (t instanceof z.ZodOptional || t instanceof z.ZodNullable ? unwrap(t.unwrap() as z.ZodType) : t);
+  let t: z.ZodType = ConfigSchema;
+  for (const key of path) {
+    const u = unwrap(t);
+    if (!(u instanceof z.ZodObject) || typeof key !== 'string' || !(key in u.shape)) return null;
+    t = u.shape[key] as z.ZodType;
+  }
+  const u = unwrap(t);
+  return u instanceof z.ZodObject ? Object.keys(u.shape) : null;
 }
 
 /** Validates a parsed JSON value as a config, ValueError with a clear message otherwise. */

@@ -5,4 +5,5 @@ export * from './results.js';
 export { renderReport } from './report.js';
 export { itemOrder, permuteRows, toRankSamples, warmMask, type ItemOrder, type ToRankOptions } from './features.js';
 export { consoleProgress, silentProgress, type ConsoleProgressOptions, type Progress, type Task } from './progress.js';
-export { ConfigSchema, defaultConfig, defaultCodeFeatures, legacyCodeFeatures, resolveConfig, validateConfig, readConfigFile, QUICK_PRESET, type ConfigFile, type RunConfig, type CodeFeatures } from './config.js';
+export { runAlignCommand, type AlignCommandOptions } from './align_command.js';
+export { ConfigSchema, RunConfigSchema, PairsSchema, AlignSchema, SplitSchema, CodeFeaturesSchema, CODE_SPACES, defaultConfig, defaultCodeFeatures, legacyCodeFeatures, resolveConfig, validateConfig, readConfigFile, QUICK_PRESET, type ConfigFile, type RunConfig, type CodeFeatures, type CodeSpace } from './config.js';

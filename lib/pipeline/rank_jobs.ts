@@ -4,8 +4,8 @@
  *
  * Why workers: one training is a long chain of small kernels (batch 1024, d = 16) with much
  * single-threaded JS between native calls, so two trainings side by side, each with one kernel
- * thread, keep both cores busier: on the quiet 2-core machine the full run took 169 s on two
- * workers vs 332 s on one (docs/results.md), so `qarm run` defaults to two where there are two cores.
+ * thread, keep both cores busier: on a 2-core machine two workers take about half the time of
+ * one (docs/decisions.md, "Ranking workers"), so `qarm run` defaults to two where there are two cores.
  * The trainings are independent, so every job's result is bit-identical to the
  * sequential run (kernels do not depend on the thread count, and each job's randomness comes
  * from its own seed).
@@ -75,14 +75,11 @@ function sharedItems(f: ItemFeatures): ItemFeatures {
 
 /**
  * Young-generation size of a ranking worker (V8's default is 3 x 16 MiB semi-space). A training
- * step allocates hundreds of short-lived tensor wrappers and typed arrays, and a worker spent
- * 17-22 % of its time in GC (2 qarm trainings x 2 epochs side by side, quiet 2-core machine:
- * 3.3-3.8 s of 16.4-17.1 s; ~1,000 collections, two thirds of the GC time in major / incremental
- * marking driven by typed-array churn). 192 MiB (64 MiB semi-spaces) cut it to 2.6 s of
- * 14.5-14.9 s; over repeated interleaved runs the rank stage took 14.5-16.5 s vs 16.1-18.5 s at
- * the default, while 384 MiB and more was slower again (18.0 s: the young generation outgrows
- * the caches). Over the whole default run the ranking stage took 152 s with it vs 224 s at the
- * default, same metrics (docs/results.md, "The QARM experiment"). GC settings never change results.
+ * step allocates hundreds of short-lived tensor wrappers and typed arrays, and at the default a
+ * worker spent about a fifth of its time in GC; 192 MiB (64 MiB semi-spaces) cuts that, while
+ * larger sizes were slower again (the young generation outgrows the caches). The measurements
+ * are in docs/decisions.md, "Ranking workers and the young generation". GC settings never
+ * change results.
  */
 const YOUNG_GENERATION_MB = 192;
 

@@ -14,7 +14,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { align, filterPairs, pairKeys } from '../align/align.js';
-import { minePairs } from '../align/pairs.js';
+import { minePairs, type MinePairsOptions } from '../align/pairs.js';
 import { cooccurrenceScores, groupByUser } from '../align/miners.js';
 import { embeddingScorer, matrixScorer, pairRecall } from '../align/pair_recall.js';
 import type { Dataset } from '../data/dataset.js';
@@ -287,9 +287,9 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   if (needContent) {
     const task = progress.task('content + alignment', 1);
     const out = await align(ds, {
-      ...(cfg.align as object),
+      ...cfg.align,
       encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, cacheDir: cfg.content.cache ? undefined : false, log: (m: string) => progress.log(m) },
-      mining: cfg.pairs as object,
+      mining: cfg.pairs,
       trainEvents,
       validationEvents,
       log: (m: string) => progress.log(`aligner: ${m}`),
@@ -304,7 +304,7 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
     task.done(`${content.dim}-d content (${out.encoder.modalities.join('+')}), ${out.pairCounts.union} training pairs, aligner best epoch ${out.bestEpoch}`);
     timings.align = (Date.now() - t) / 1000;
     t = Date.now();
-    alignment = { recall: heldOutRecall(P, trainEvents, testEvents, out.pairs, content, aligned, codeSpace.space === 'mixed' ? codeSpace : null, cfg.pairs as object, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, mixWeight: out.mixWeight, history: out.history, seconds: out.seconds };
+    alignment = { recall: heldOutRecall(P, trainEvents, testEvents, out.pairs, content, aligned, codeSpace.space === 'mixed' ? codeSpace : null, cfg.pairs, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, mixWeight: out.mixWeight, history: out.history, seconds: out.seconds };
     timings.recall = (Date.now() - t) / 1000;
     out.content.dispose();
     out.embeddings.dispose();
@@ -352,7 +352,7 @@ function heldOutRecall(
   content: { values: Float32Array; dim: number },
   aligned: { values: Float32Array; dim: number },
   mixed: { values: Float32Array; dim: number } | null,
-  mining: object,
+  mining: MinePairsOptions,
   maxPairs: number,
 ): RecallRow[] {
   const n = P.numItems;

@@ -5,3 +5,4 @@ export { Ranker, validateItemFeatures, validateSamples, type ForwardOptions } fr
 export { trainRanker, evaluate, type TrainOptions, type TrainResult, type EpochStats, type Progress } from './trainer.js';
 export { synthetic, type SyntheticOptions } from './synthetic.js';
 export { codeRows, type CodeRows, type CodeRowsOptions, type CodeMode } from './prefix.js';
+export { RANKER_DEFAULTS, TRAIN_DEFAULTS, type RankerDefaults, type TrainDefaults } from './defaults.js';

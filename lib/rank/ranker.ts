@@ -28,6 +28,7 @@ import { MLP } from '../nn/mlp.js';
 import { Module } from '../nn/module.js';
 import type { FeatureSwitches, RankerConfig } from './feature_spec.js';
 import { codeRows, type CodeRows } from './prefix.js';
+import { RANKER_DEFAULTS as D } from './defaults.js';
 import type { ItemFeatures, RankSamples } from './types.js';
 import { sliceSamples } from './types.js';
 
@@ -169,7 +170,7 @@ export class Ranker extends Module {
     super();
     validateItemFeatures(items);
     posInt('numUsers', config.numUsers);
-    const d = posInt('embeddingDim', config.embeddingDim ?? 16);
+    const d = posInt('embeddingDim', config.embeddingDim ?? D.embeddingDim);
     const f = config.features ?? {};
     const rqOn = f.rq ?? !!items.rq;
     const features: Resolved = {
@@ -191,16 +192,16 @@ export class Ranker extends Module {
     this.config = {
       numUsers: config.numUsers,
       numItemIds: posInt('numItemIds', config.numItemIds ?? items.numItems),
-      oov: config.oov ?? true,
+      oov: config.oov ?? D.oov,
       embeddingDim: d,
-      attentionHidden: config.attentionHidden ?? [36],
-      hidden: config.hidden ?? [200, 80],
+      attentionHidden: config.attentionHidden ?? [...D.attentionHidden],
+      hidden: config.hidden ?? [...D.hidden],
       features,
-      codeMode: config.codeMode ?? 'levels',
-      prefixTableSize: posInt('prefixTableSize', config.prefixTableSize ?? 16384),
-      prefixHashSeed: config.prefixHashSeed ?? 0,
-      countNorm: config.countNorm ?? 'log1p',
-      seed: config.seed ?? 0,
+      codeMode: config.codeMode ?? D.codeMode,
+      prefixTableSize: posInt('prefixTableSize', config.prefixTableSize ?? D.prefixTableSize),
+      prefixHashSeed: config.prefixHashSeed ?? D.prefixHashSeed,
+      countNorm: config.countNorm ?? D.countNorm,
+      seed: config.seed ?? D.seed,
     };
     if (this.config.codeMode !== 'levels' && this.config.codeMode !== 'prefix') throw new ValueError(`argument 'codeMode' must be 'levels' or 'prefix', got ${String(this.config.codeMode)}`, 'codeMode');
     if (this.config.countNorm !== 'log1p' && this.config.countNorm !== 'scaled') throw new ValueError(`argument 'countNorm' must be 'log1p' or 'scaled', got ${String(this.config.countNorm)}`, 'countNorm');

@@ -24,6 +24,7 @@ import { fmix32 } from './hash.js';
 import { auc, gauc, logloss } from './metrics.js';
 import type { ForwardOptions, Ranker } from './ranker.js';
 import { gatherSamples, type RankSamples } from './types.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
 
 /** Per-epoch record. */
 export interface EpochStats {
@@ -277,9 +278,8 @@ function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
  * statistics; the ranker ends with the weights of its best validation-AUC epoch.
  */
 export async function trainRanker(ranker: Ranker, train: RankSamples, valid: RankSamples, options: TrainOptions = {}): Promise<TrainResult> {
-  const o = {
-    epochs: 5, batchSize: 1024, lr: 1e-3, sparseOptimizer: 'adam' as const, weightDecay: 0, seed: 0, patience: 2, resume: true, ...options,
-  };
+  const { adagradSparseLr, ...defaults } = TRAIN_DEFAULTS;
+  const o = { ...defaults, ...options };
   for (const k of ['epochs', 'batchSize', 'patience'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < (k === 'patience' ? 0 : 1)) throw new ValueError(`argument '${k}' must be a positive integer, got ${o[k]}`, k);
   }
@@ -293,7 +293,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
   const { sparse, dense } = ranker.parameterGroups();
   const sparseOpt = o.sparseOptimizer === 'adagrad'
-    ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? 0.05, weightDecay: o.weightDecay })
+    ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? adagradSparseLr, weightDecay: o.weightDecay })
     : new SparseAdam(sparse, { lr: o.sparseLr ?? o.lr, weightDecay: o.weightDecay });
   const denseOpt = new SparseAdam(dense, { lr: o.lr, weightDecay: o.weightDecay });
   const opts: Optimizer[] = [sparseOpt, denseOpt];

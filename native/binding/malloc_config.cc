@@ -7,12 +7,11 @@
 // threshold is dynamic: each time a larger mmapped block is freed it is raised to that size
 // (up to 32 MiB), and the heap trim threshold with it, so from then on such blocks come from
 // the heap and the arenas keep what they free. As the threshold drifts up during a run, RSS
-// creeps up with it although live tensors and the V8 heap stay flat (measured: +7 % over
-// 10,000 ranker steps after a 5,000-step warm-up, still rising for ~20,000 steps more).
-// A fixed threshold (any value) turns the drift off and RSS is flat after warm-up
-// (bench/results/leak.md). The value matters for speed: at glibc's 128 KiB default every
-// per-step tensor of a batch-1024 ranker step is a fresh mmap, page-faulted and zeroed each
-// step, which cost 25-40 % of training throughput in side-by-side runs. We fix it at 32 MiB,
+// creeps up with it although live tensors and the V8 heap stay flat. A fixed threshold (any
+// value) turns the drift off and RSS is flat after warm-up. The value matters for speed: at
+// glibc's 128 KiB default every per-step tensor of a batch-1024 ranker step is a fresh mmap,
+// page-faulted and zeroed each step, which costs a quarter or more of training throughput.
+// The measurements of both are in bench/results/leak.md. We fix it at 32 MiB,
 // the ceiling glibc's own drift would reach, with the trim threshold at twice that (as glibc
 // pairs them): blocks up to 32 MiB are reused from the heap from the first step on. Starting
 // with MALLOC_MMAP_THRESHOLD_ (or GLIBC_TUNABLES) set keeps the user's own choice.

@@ -1,7 +1,7 @@
 /**
- * Embedding-table kernels on CUDA (on the CPU: lib/tensor/cpu/embedding_kernels.ts,
- * sparse_optim_kernels.ts and attention_kernels.ts):
- * coalesced row-sparse gradients, bags, the row-sparse optimizers and attention pooling.
+ * Embedding-table kernels on CUDA (lib/tensor/cpu/embedding_kernels.ts on the CPU): coalesced
+ * row-sparse gradients and bags. The row-sparse optimizers are in sparse_optim_kernels.ts,
+ * attention pooling in attention_kernels.ts, the table-batched lookup in composed.ts.
  * @internal
  */
 import type { KernelGroup } from '../kernel_table.js';
@@ -65,40 +65,6 @@ export function cudaEmbeddingKernels(addon: CudaAddon) {
         throw e;
       }
       return out;
-    },
-
-    sparseAdamUpdate: ({ param, m, v, indices, grad }, attrs) => {
-      const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs;
-      const [rows, dim] = rowsDim(param);
-      addon.sparseAdam(f32(param, 'param'), f32(m, 'm'), f32(v, 'v'), rows, dim, i32(indices, 'indices'), indices.size,
-        f32(grad, 'grad'), lr, beta1, beta2, eps, weightDecay, decoupled, step);
-      return param;
-    },
-
-    rowwiseAdagradUpdate: ({ param, state, indices, grad }, attrs) => {
-      const { lr, eps, weightDecay } = attrs;
-      const [rows, dim] = rowsDim(param);
-      addon.rowwiseAdagrad(f32(param, 'param'), f32(state, 'state'), rows, dim, i32(indices, 'indices'), indices.size,
-        f32(grad, 'grad'), lr, eps, weightDecay);
-      return param;
-    },
-
-    weightedPool: ({ w, k }) => {
-      const [B, M, H] = w.shape;
-      const D = k.shape[2];
-      const out = cudaEmpty([B, M, D]);
-      addon.weightedPool(f32(w, 'w'), f32(k, 'k'), ptr(out, 'out'), B, M, H, D);
-      return out;
-    },
-
-    weightedPoolBackward: ({ w, k, dout }, attrs) => {
-      const [B, M, H] = w.shape;
-      const D = k.shape[2];
-      const dw = attrs.needW ? cudaEmpty(w.shape) : null;
-      const dk = attrs.needK ? cudaEmpty(k.shape) : null;
-      addon.weightedPoolBackward(f32(w, 'w'), f32(k, 'k'), f32(dout, 'dout'), dw ? ptr(dw, 'dw') : null, dk ? ptr(dk, 'dk') : null,
-        B, M, H, D);
-      return [dw, dk];
     },
   } satisfies KernelGroup;
 }

@@ -11,6 +11,8 @@ import type { KernelImpls } from '../kernel_table.js';
 import { CpuStorage } from '../storage.js';
 import { Tensor, tensorHooks } from '../tensor.js';
 import { CachingAllocator } from './allocator.js';
+import { cudaAttentionKernels } from './attention_kernels.js';
+import { cudaColumnKernels } from './column_kernels.js';
 import { cudaComposedKernels } from './composed.js';
 import { bindAllocator, cudaEmpty, ptr } from './context.js';
 import { cudaDinKernels } from './din.js';
@@ -18,6 +20,7 @@ import { cudaEmbeddingKernels } from './embedding_kernels.js';
 import { cudaDenseKernels } from './kernels.js';
 import { cudaOptimKernels } from './optim_kernels.js';
 import { cudaQuantKernels } from './quant_kernels.js';
+import { cudaSparseOptimKernels } from './sparse_optim_kernels.js';
 import { probeCuda, type CudaAddon } from './native_cuda.js';
 import { CudaStorage } from './storage.js';
 
@@ -42,9 +45,12 @@ export const cudaReason = probe.reason;
 export function cudaKernels(addon: CudaAddon): KernelImpls {
   return {
     ...cudaDenseKernels(addon),
+    ...cudaColumnKernels(addon),
     ...cudaOptimKernels(addon),
+    ...cudaSparseOptimKernels(addon),
     ...cudaQuantKernels(addon),
     ...cudaEmbeddingKernels(addon),
+    ...cudaAttentionKernels(addon),
     ...cudaDinKernels,
     ...cudaComposedKernels,
   };

@@ -1,6 +1,6 @@
 /**
  * CUDA implementations of the dense kernels (lib/tensor/cpu/kernels.ts on the CPU): math,
- * creation, copies, shapes and rows by index. Outputs are allocated on the device through
+ * creation, copies, shapes and rows by index (column-block copies: column_kernels.ts). Outputs are allocated on the device through
  * the caching allocator; launches are asynchronous on one stream (host copies and kernels
  * that validate indices synchronise).
  * @internal
@@ -169,29 +169,6 @@ export function cudaDenseKernels(addon: CudaAddon) {
       const out = cudaEmpty(shape, x.dtype);
       const run = length * inner * 4;
       addon.copy2d(ptr(out, 'out'), 0, run, ptr(x, 'x'), start * inner * 4, x.shape[axis] * inner * 4, run, outer);
-      return out;
-    },
-
-    // Column concat/slice of [rows, c] matrices (the ranker's feature assembly).
-    concatColumns: (inputs, attrs) => {
-      const xs = Object.values(inputs);
-      const names = Object.keys(inputs);
-      const { rows, outShape } = attrs;
-      const cols = xs.reduce((s, t) => s + t.size / Math.max(rows, 1), 0);
-      const out = cudaEmpty(outShape);
-      let off = 0;
-      xs.forEach((t, i) => {
-        const w = rows ? t.size / rows : 0;
-        addon.copy2d(ptr(out, 'out'), off * 4, cols * 4, f32(t, names[i]), 0, w * 4, w * 4, rows);
-        off += w;
-      });
-      return out;
-    },
-
-    sliceColumns: ({ x }, attrs) => {
-      const { rows, cols, start, width, outShape } = attrs;
-      const out = cudaEmpty(outShape);
-      addon.copy2d(ptr(out, 'out'), 0, width * 4, f32(x, 'x'), start * 4, cols * 4, width * 4, rows);
       return out;
     },
 

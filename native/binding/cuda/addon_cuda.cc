@@ -9,13 +9,15 @@ namespace qarm::binding::cuda_glue {
 void register_runtime(Napi::Env env, Napi::Object exports);
 void register_ops(Napi::Env env, Napi::Object exports);
 void register_quant(Napi::Env env, Napi::Object exports);
-void register_sparse(Napi::Env env, Napi::Object exports);
+void register_embedding(Napi::Env env, Napi::Object exports);
+void register_sparse_optim(Napi::Env env, Napi::Object exports);
+void register_attention(Napi::Env env, Napi::Object exports);
 }  // namespace qarm::binding::cuda_glue
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding::cuda_glue;
-  for (auto r : {register_runtime, register_ops, register_quant, register_sparse}) r(env, exports);
+  for (auto r : {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim, register_attention}) r(env, exports);
   return exports;
 }
 }  // namespace

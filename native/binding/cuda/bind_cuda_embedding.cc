@@ -1,7 +1,8 @@
 // N-API glue for the embedding-table kernels on CUDA beyond gather/scatter: row-sparse
-// gradient coalescing (two calls: plan, then reduce into buffers sized by the plan), bags,
-// the row-sparse optimizers and attention pooling. Same argument order as
-// native/binding/bind_embedding.cc, with device buffers and explicit counts.
+// gradient coalescing (two calls: plan, then reduce into buffers sized by the plan) and bags.
+// Same argument order as native/binding/bind_embedding.cc, with device buffers and explicit
+// counts. The row-sparse optimizers are in bind_cuda_optim.cc, attention pooling in
+// bind_cuda_attention.cc.
 #include <napi.h>
 
 #include <string>
@@ -91,81 +92,13 @@ Napi::Value BagPool(const Napi::CallbackInfo& info) {
   });
 }
 
-// sparseAdam(param, m, v, rows, dim, indices, n, grad, lr, beta1, beta2, eps, weightDecay, decoupled, step)
-Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    int64_t rows = integer(info, 3, "rows", 0, kMaxDim), dim = integer(info, 4, "dim", 0, kMaxDim);
-    int64_t n = integer(info, 6, "n", 0, kMaxDim);
-    int64_t total = checked_mul(rows, dim, "param");
-    auto* p = dev<float>(info, 0, "param", total);
-    auto* m = dev<float>(info, 1, "m", total);
-    auto* v = dev<float>(info, 2, "v", total);
-    auto* idx = dev<int32_t>(info, 5, "indices", n);
-    auto* g = dev<float>(info, 7, "grad", checked_mul(n, dim, "grad"));
-    cu::sparse_adam(p, m, v, rows, dim, idx, n, g, static_cast<float>(number(info, 8, "lr")),
-                    static_cast<float>(number(info, 9, "beta1")), static_cast<float>(number(info, 10, "beta2")),
-                    static_cast<float>(number(info, 11, "eps")), static_cast<float>(number(info, 12, "weightDecay")),
-                    boolean(info, 13, "decoupled"), integer(info, 14, "step", 1, kMaxCount), "indices");
-    return info.Env().Undefined();
-  });
-}
-
-// rowwiseAdagrad(param, state, rows, dim, indices, n, grad, lr, eps, weightDecay)
-Napi::Value RowwiseAdagrad(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    int64_t rows = integer(info, 2, "rows", 0, kMaxDim), dim = integer(info, 3, "dim", 0, kMaxDim);
-    int64_t n = integer(info, 5, "n", 0, kMaxDim);
-    auto* p = dev<float>(info, 0, "param", checked_mul(rows, dim, "param"));
-    auto* st = dev<float>(info, 1, "state", rows);
-    auto* idx = dev<int32_t>(info, 4, "indices", n);
-    auto* g = dev<float>(info, 6, "grad", checked_mul(n, dim, "grad"));
-    cu::rowwise_adagrad(p, st, rows, dim, idx, n, g, static_cast<float>(number(info, 7, "lr")),
-                        static_cast<float>(number(info, 8, "eps")), static_cast<float>(number(info, 9, "weightDecay")),
-                        "indices");
-    return info.Env().Undefined();
-  });
-}
-
-// weightedPool(w, k, out, B, M, H, D)
-Napi::Value WeightedPool(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    int64_t B = integer(info, 3, "B", 0, kMaxDim), M = integer(info, 4, "M", 0, kMaxDim),
-            H = integer(info, 5, "H", 0, kMaxDim), D = integer(info, 6, "D", 0, kMaxDim);
-    auto* w = dev<float>(info, 0, "w", checked_mul(checked_mul(B, M, "w"), H, "w"));
-    auto* k = dev<float>(info, 1, "k", checked_mul(checked_mul(B, H, "k"), D, "k"));
-    auto* out = dev<float>(info, 2, "out", checked_mul(checked_mul(B, M, "out"), D, "out"));
-    cu::weighted_pool(w, k, out, B, M, H, D);
-    return info.Env().Undefined();
-  });
-}
-
-// weightedPoolBackward(w, k, dout, dw|null, dk|null, B, M, H, D)
-Napi::Value WeightedPoolBackward(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    int64_t B = integer(info, 5, "B", 0, kMaxDim), M = integer(info, 6, "M", 0, kMaxDim),
-            H = integer(info, 7, "H", 0, kMaxDim), D = integer(info, 8, "D", 0, kMaxDim);
-    int64_t bmh = checked_mul(checked_mul(B, M, "w"), H, "w"), bhd = checked_mul(checked_mul(B, H, "k"), D, "k");
-    auto* w = dev<float>(info, 0, "w", bmh);
-    auto* k = dev<float>(info, 1, "k", bhd);
-    auto* dout = dev<float>(info, 2, "dout", checked_mul(checked_mul(B, M, "dout"), D, "dout"));
-    auto* dw = static_cast<float*>(device_ptr_or_null(info, 3, "dw", static_cast<uint64_t>(bmh) * 4));
-    auto* dk = static_cast<float*>(device_ptr_or_null(info, 4, "dk", static_cast<uint64_t>(bhd) * 4));
-    cu::weighted_pool_backward(w, k, dout, dw, dk, B, M, H, D);
-    return info.Env().Undefined();
-  });
-}
-
 }  // namespace
 
-void register_sparse(Napi::Env env, Napi::Object exports) {
+void register_embedding(Napi::Env env, Napi::Object exports) {
   exports.Set("coalescePlan", Napi::Function::New(env, CoalescePlan));
   exports.Set("coalesceReduce", Napi::Function::New(env, CoalesceReduce));
   exports.Set("bagWeights", Napi::Function::New(env, BagWeights));
   exports.Set("bagPool", Napi::Function::New(env, BagPool));
-  exports.Set("sparseAdam", Napi::Function::New(env, SparseAdam));
-  exports.Set("rowwiseAdagrad", Napi::Function::New(env, RowwiseAdagrad));
-  exports.Set("weightedPool", Napi::Function::New(env, WeightedPool));
-  exports.Set("weightedPoolBackward", Napi::Function::New(env, WeightedPoolBackward));
 }
 
 }  // namespace qarm::binding::cuda_glue
