@@ -87,6 +87,26 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
+  it('kmeans runs host-free (k-means++ / random / given init, splits, subsample, balanced): two readHost at its end', () => {
+    const dup = (n, d) => Float32Array.from({ length: n * d }, (_, i) => [1, -2, 3.5][Math.floor(i / d) % 3] + (i % d));
+    const cases = [
+      [1, 3, 1, {}], [3, 2, 3, {}], [17, 5, 4, { init: 'random' }], [17, 5, 17, { balanced: true }],
+      [1000, 8, 40, { iterations: 6 }], [1000, 8, 16, { maxPointsPerCentroid: 5, balanced: true }],
+      [300, 4, 12, { data: dup }], [300, 4, 12, { data: dup, balanced: true }], [200, 6, 10, { init: 'tensor' }],
+    ];
+    for (const [n, d, k, { data, init, ...opts }] of cases) {
+      const x = q.tensor(data ? data(n, d) : randArray(n * d, n + k), [n, d]);
+      const o = { k, iterations: 4, seed: 5, ...opts, init: init === 'tensor' ? q.tensor(randArray(k * d, 3), [k, d]) : init };
+      const { value: r, explicitReads } = withoutHostReads(() => q.kmeans(x, o));
+      assert.equal(explicitReads, 2, `n=${n} k=${k}: the objectives and the split count`);
+      const plain = q.kmeans(x, o);
+      assert.deepEqual([...r.centroids.toTypedArray()], [...plain.centroids.toTypedArray()]);
+      assert.deepEqual([...r.assignments.toTypedArray()], [...plain.assignments.toTypedArray()]);
+      assert.deepEqual([r.history, r.inertia, r.splits], [plain.history, plain.inertia, plain.splits]);
+      if (data && !opts.balanced) assert.ok(r.splits > 0, 'the duplicate rows leave clusters empty');
+    }
+  });
+
   it('RQKMeans.encode runs host-free and matches a float64-distance reference', () => {
     for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8, 8]]]) {
       const x = q.tensor(randArray(n * d, 7 + n), [n, d]);

@@ -8,6 +8,7 @@ import type { KernelImpls } from '../kernel_table.js';
 import { cpuAttentionKernels } from './attention_kernels.js';
 import { cpuColumnKernels } from './column_kernels.js';
 import { cpuEmbeddingKernels } from './embedding_kernels.js';
+import { cpuKmeansKernels } from './kmeans_kernels.js';
 import { cpuDenseKernels } from './kernels.js';
 import { cpuOptimKernels } from './optim_kernels.js';
 import { cpuQuantKernels } from './quant_kernels.js';
@@ -20,6 +21,7 @@ export const cpuKernels: KernelImpls = {
   ...cpuOptimKernels,
   ...cpuSparseOptimKernels,
   ...cpuQuantKernels,
+  ...cpuKmeansKernels,
   ...cpuEmbeddingKernels,
   ...cpuAttentionKernels,
 };

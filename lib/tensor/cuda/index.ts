@@ -15,6 +15,7 @@ import { cudaComposedKernels } from './composed.js';
 import { bindAllocator, cudaEmpty, ptr } from './context.js';
 import { cudaDinKernels } from './din.js';
 import { cudaEmbeddingKernels } from './embedding_kernels.js';
+import { cudaKmeansKernels } from './kmeans_kernels.js';
 import { cudaDenseKernels } from './kernels.js';
 import { cudaOptimKernels } from './optim_kernels.js';
 import { cudaQuantKernels } from './quant_kernels.js';
@@ -44,6 +45,7 @@ export function cudaKernels(addon: CudaAddon): KernelImpls {
     ...cudaDenseKernels(addon),
     ...cudaOptimKernels(addon),
     ...cudaQuantKernels(addon),
+    ...cudaKmeansKernels(addon),
     ...cudaEmbeddingKernels(addon),
     ...cudaDinKernels,
     ...cudaComposedKernels,
