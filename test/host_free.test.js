@@ -107,6 +107,23 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
+  it('RQKMeans.fit runs host-free: per level the two reads of kmeans, then ||x||² and the codes once', () => {
+    for (const [n, d, sizes, opts] of [[1, 3, [1], {}], [17, 5, [4, 3, 2], {}], [17, 5, [17, 1], { balanced: true }], [1000, 8, [16, 16, 8], {}],
+      [1000, 8, [16, 8], { balanced: true, init: 'random' }], [300, 4, [12, 12], { zero: true }]]) {
+      const x = q.tensor(opts.zero ? new Float32Array(n * d) : randArray(n * d, 30 + n), [n, d]);
+      const o = { levels: sizes.length, codebookSize: sizes, iterations: 3, seed: 4, balanced: opts.balanced, init: opts.init };
+      const { value: rq, explicitReads } = withoutHostReads(() => new q.RQKMeans(o).fit(x));
+      assert.equal(explicitReads, 2 * sizes.length + 2, `levels ${sizes.length}`);
+      const plain = new q.RQKMeans(o).fit(x);
+      rq.codebooks.forEach((c, l) => assert.deepEqual([...c.toTypedArray()], [...plain.codebooks[l].toTypedArray()]));
+      assert.deepEqual([...rq.fitCodes], [...plain.fitCodes]);
+      assert.deepEqual(rq.relativeError, plain.relativeError);
+      if (opts.zero) assert.deepEqual(rq.relativeError, [0, 0]);
+      // The fit codes are what encode gives (balanced: codes within each level's capacity).
+      if (!opts.balanced) assert.deepEqual([...rq.fitCodes], [...rq.encode(x).toTypedArray()]);
+    }
+  });
+
   it('RQKMeans.encode runs host-free and matches a float64-distance reference', () => {
     for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8, 8]]]) {
       const x = q.tensor(randArray(n * d, 7 + n), [n, d]);

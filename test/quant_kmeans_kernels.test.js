@@ -143,6 +143,12 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
       const chosen = Int32Array.from({ length: n }, (_, i) => (i % 5 === 1 ? 1 : 0));
       const round = n > 2 ? [0, 2] : [0];
       const { g, rng } = stream(n + m);
+      if (n === 17 && m === 5) {
+        // s1 = 0 makes the first draw exactly 0: r = 0 equals the prefix of the chosen row 0,
+        // which "first prefix > r" must step over.
+        g.setState([1, 0, 16, 4]);
+        rng.toTypedArray().set(g.getState());
+      }
       const md = q.tensor(minD.slice(), [n]);
       const ch = q.tensor(chosen.slice(), [n], 'int32');
       const picked = q.runKernel('dsquaredRound', { distances: q.tensor(dist, [n, 1]), minDist: md, chosen: ch, round: q.tensor(round, [round.length], 'int32'), rng }, { m: Math.min(m, n) });

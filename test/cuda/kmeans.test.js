@@ -73,7 +73,7 @@ describe('CUDA k-means driver kernels equal the CPU kernels bit for bit', () => 
 
 // The driver's kernels agree bit for bit, but the CUDA nearest search may order near-ties or
 // round a distance differently from the CPU's, so whole runs are compared by their objective.
-describe('kmeans runs on CUDA tensors without leaving the device', () => {
+describe('kmeans and RQKMeans.fit run on CUDA tensors without leaving the device', () => {
   requireGpu();
   const rel = (a, b) => Math.abs(a - b) / Math.max(1e-12, Math.abs(b));
 
@@ -89,6 +89,17 @@ describe('kmeans runs on CUDA tensors without leaving the device', () => {
       assert.deepEqual(g.centroids.shape, [k, d]);
       assert.equal(g.history.length, 6);
       assert.ok(rel(g.inertia, c.inertia) < 1e-2 || Math.abs(g.inertia - c.inertia) < 1e-6, `n=${n} k=${k}: ${g.inertia} vs ${c.inertia}`);
+    }
+  });
+
+  it('RQKMeans.fit: codebooks on the device, relative errors as on the CPU', () => {
+    for (const balanced of [false, true]) {
+      const [cx, gx] = pair(randArray(2000 * 12, 9), [2000, 12]);
+      const o = { levels: 3, codebookSize: [32, 16, 8], iterations: 5, seed: 1, balanced };
+      const c = new q.RQKMeans(o).fit(cx), g = new q.RQKMeans(o).fit(gx);
+      for (const cb of g.codebooks) assert.equal(cb.device, 'cuda');
+      assert.equal(g.fitCodes.length, c.fitCodes.length);
+      g.relativeError.forEach((e, l) => assert.ok(rel(e, c.relativeError[l]) < 2e-2, `level ${l}: ${e} vs ${c.relativeError[l]}`));
     }
   });
 });
