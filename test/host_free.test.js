@@ -211,38 +211,66 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     assert.ok(Math.abs(plain.value - Math.log(2)) < 0.05, `initial loss ${plain.value}`);
   });
 
-  it('a ResidualVQ training step (forward, backward, Adam) runs host-free after the k-means init; usage folds on read', () => {
-    const n = 300, d = 8, sizes = [16, 8, 4], decay = 0.9;
-    const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, decay, seed: 1 });
+  it('ResidualVQ training steps (k-means init, forward, backward, Adam) run host-free; usage folds on read', () => {
+    // n ≥ K at every level (k-means init), and n < K at level 0 (random rows of the batch).
+    for (const [n, sizes] of [[300, [16, 8, 4]], [10, [16, 8, 4]]]) {
+      const d = 8, decay = 0.9;
+      const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, decay, seed: 1 });
+      rvq.train();
+      const opt = new q.optim.Adam(rvq.parameters(), { lr: 1e-2 });
+      const stepOn = (x) => {
+        const r = rvq.forward(x);
+        r.loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        return r.codes;
+      };
+      const batches = [0, 1, 2].map((s) => q.tensor(randArray(n * d, 60 + s), [n, d]));
+      const initial = rvq.codebooks.map((c) => [...c.toTypedArray()]);
+      const { value: codes, explicitReads } = withoutHostReads(() => batches.map(stepOn));
+      // Each k-means init level reads its objectives and split count; each backward reads the
+      // codebook-loss scale (x needs no gradient); nothing per code.
+      const kmeansLevels = sizes.filter((K) => n >= K).length;
+      assert.equal(explicitReads, 2 * kmeansLevels + 3, `n=${n}`);
+      rvq.codebooks.forEach((c, l) => assert.notDeepEqual([...c.toTypedArray()], initial[l], 'the codebooks were initialised and trained'));
+      // Usage: n/K after the init, then u = decay·u + (1 − decay)·count for each step's codes (float64).
+      sizes.forEach((K, l) => {
+        const u = new Float64Array(K).fill(n / K);
+        for (const c of codes) {
+          const cnt = new Float64Array(K);
+          const a = c.toTypedArray();
+          for (let i = 0; i < n; i++) cnt[a[i * sizes.length + l]]++;
+          for (let k = 0; k < K; k++) u[k] = decay * u[k] + (1 - decay) * cnt[k];
+        }
+        assert.deepEqual([...rvq.usage[l]], [...u], `level ${l}`);
+      });
+      // The codes of the guarded steps are the greedy residual codes of their batch.
+      const books = rvq.codebooks.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] }));
+      const again = q.residualQuantize(batches[2], rvq.codebooks).codes.toTypedArray();
+      assert.deepEqual([...again], [...residualCodesRef(batches[2].toTypedArray(), n, d, books)]);
+    }
+  });
+
+  it('ResidualVQ k-means init writes each level\'s k-means of the residual into the codebook tensors; emaSums starts from them', () => {
+    const n = 200, d = 5, sizes = [8, 4];
+    const x = q.tensor(randArray(n * d, 77), [n, d]);
+    const rvq = new q.ResidualVQ({ dim: d, levels: 2, codebookSize: sizes, seed: 3, kmeansIterations: 4 });
     rvq.train();
-    const opt = new q.optim.Adam(rvq.parameters(), { lr: 1e-2 });
-    const stepOn = (x) => {
-      const r = rvq.forward(x);
-      r.loss.backward();
-      opt.step();
-      opt.zeroGrad();
-      return r.codes;
-    };
-    const batches = [0, 1, 2].map((s) => q.tensor(randArray(n * d, 60 + s), [n, d]));
-    const codes = [stepOn(batches[0])]; // initialises the codebooks by k-means on the host: an edge
-    const { value, explicitReads } = withoutHostReads(() => [stepOn(batches[1]), stepOn(batches[2])]);
-    codes.push(...value);
-    assert.equal(explicitReads, 2); // the codebook-loss scale of each backward (x needs no gradient), nothing per level or code
-    // Usage: n/K after the init, then u = decay·u + (1 − decay)·count for each step's codes (float64).
+    const before = rvq.codebooks.slice();
+    const { explicitReads } = withoutHostReads(() => rvq.forward(x).codes.dispose());
+    assert.equal(explicitReads, 2 * sizes.length);
+    assert.ok(rvq.codebooks.every((c, l) => c === before[l]), 'the same tensors, written in place');
+    // Reference: kmeans level by level on the residual (x minus the previous levels' codewords, float32).
+    let r = Float32Array.from(x.toTypedArray());
     sizes.forEach((K, l) => {
-      const u = new Float64Array(K).fill(n / K);
-      for (const c of codes) {
-        const cnt = new Float64Array(K);
-        const a = c.toTypedArray();
-        for (let i = 0; i < n; i++) cnt[a[i * sizes.length + l]]++;
-        for (let k = 0; k < K; k++) u[k] = decay * u[k] + (1 - decay) * cnt[k];
-      }
-      assert.deepEqual([...rvq.usage[l]], [...u], `level ${l}`);
+      const km = q.kmeans(q.tensor(r.slice(), [n, d]), { k: K, iterations: 4, seed: 3 + l, maxPointsPerCentroid: 0 });
+      const c = km.centroids.toTypedArray();
+      assert.deepEqual([...rvq.codebooks[l].toTypedArray()], [...c], `codebook ${l}`);
+      assert.deepEqual([...rvq.emaSums[l]], [...Float64Array.from(c)], `emaSums ${l}`);
+      assert.deepEqual([...rvq.usage[l]].length, K);
+      const codes = q.nearest(q.tensor(r.slice(), [n, d]), km.centroids).indices.toTypedArray();
+      r = Float32Array.from(r, (v, t) => v - c[codes[Math.floor(t / d)] * d + (t % d)]);
     });
-    // The codes of the guarded steps are the greedy residual codes of their batch.
-    const books = rvq.codebooks.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] }));
-    const again = q.residualQuantize(batches[2], rvq.codebooks).codes.toTypedArray();
-    assert.deepEqual([...again], [...residualCodesRef(batches[2].toTypedArray(), n, d, books)]);
   });
 
   it('codeStats, disambiguate and Ranker.predict read tensors only through readHost, at their edge', () => {

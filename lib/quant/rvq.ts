@@ -10,7 +10,7 @@ import { add, mul } from '../autograd/ops/arith.js';
 import { noGrad, record } from '../autograd/engine.js';
 import { Module } from '../nn/module.js';
 import { runKernel } from '../tensor/backend.js';
-import { empty, randn } from '../tensor/creation.js';
+import { randn } from '../tensor/creation.js';
 import { keep } from '../tensor/memory.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
@@ -146,7 +146,23 @@ export class ResidualVQ extends Module {
   private pendingCounts: Tensor[][] = [];
   /** EMA statistics (ema mode): counts N_k and sums m_k per level. */
   readonly emaCounts: Float64Array[];
-  readonly emaSums: Float64Array[];
+  /** EMA sums m_k per level (ema mode). */
+  get emaSums(): Float64Array[] {
+    this.emaSumsState.forEach((m, l) => {
+      const snapshot = this.emaSnapshots[l];
+      if (m !== null || !snapshot) return;
+      this.emaSumsState[l] = Float64Array.from(snapshot.readHost());
+      snapshot.dispose();
+      this.emaSnapshots[l] = null;
+    });
+    return this.emaSumsState as Float64Array[];
+  }
+  private readonly emaSumsState: (Float64Array | null)[];
+  /**
+   * The codebooks as the k-means init left them (device tensors): `emaSums` starts from them,
+   * read on the host only when the sums are first needed.
+   */
+  private readonly emaSnapshots: (Tensor | null)[];
   /** Whether the codebooks were initialised (k-means init happens on the first training batch). */
   initialized: boolean;
   /** Codes restarted so far, per level. */
@@ -184,7 +200,8 @@ export class ResidualVQ extends Module {
     });
     this.usageState = sizes.map((k) => new Float64Array(k).fill(this.deadCodeThreshold));
     this.emaCounts = sizes.map((k) => new Float64Array(k).fill(1));
-    this.emaSums = this.codebooks.map((c) => Float64Array.from(c.f32()));
+    this.emaSumsState = this.codebooks.map((c) => Float64Array.from(c.f32()));
+    this.emaSnapshots = sizes.map(() => null);
     this.restarts = sizes.map(() => 0);
     this.initialized = !this.kmeansInit;
   }
@@ -196,34 +213,43 @@ export class ResidualVQ extends Module {
     return out;
   }
 
-  /** k-means on the residuals of `x`, level by level. */
+  /**
+   * k-means on the residuals of `x`, level by level, on kernels on x's device (a level with
+   * fewer rows than codes takes random rows, drawn on the host). The codebooks are written in
+   * place, so optimizers holding them keep working.
+   */
   private initFrom(x: Tensor): void {
     const [n, d] = x.shape;
+    const device = x.device;
     noGrad(() => {
-      let residual = Tensor.fromArray(Float32Array.from(x.f32('x')), [n, d], 'float32');
+      let residual = runKernel('copy', { x });
+      const zeros = () => runKernel('fill', {}, { shape: [n, d], value: 0, device });
       for (let l = 0; l < this.levels; l++) {
         const K = this.codebookSizes[l];
-        const cb = this.codebooks[l].f32();
+        const cb = this.codebooks[l];
         if (n >= K) {
           const km = kmeans(residual, { k: K, iterations: this.kmeansIterations, seed: this.seed + l, maxPointsPerCentroid: 0 });
-          cb.set(km.centroids.f32());
+          runKernel('copyInto', { x: km.centroids, out: cb });
           km.centroids.dispose();
           km.assignments.dispose();
         } else {
-          const r = residual.f32();
-          for (let k = 0; k < K; k++) {
-            const i = this.gen.int(n);
-            cb.set(r.subarray(i * d, i * d + d), k * d);
-          }
+          const ids = Int32Array.from({ length: K }, () => this.gen.int(n));
+          const host = Tensor.fromArray(ids, [K], 'int32');
+          const idt = device === 'cpu' ? host : host.to(device);
+          const rows = runKernel('gatherRows', { table: residual, indices: idt }, { argName: 'x' });
+          runKernel('copyInto', { x: rows, out: cb });
+          for (const t of new Set([host, idt, rows])) t.dispose();
         }
         this.emaCounts[l].fill(1);
-        this.emaSums[l] = Float64Array.from(cb);
-        this.usage[l].fill(n / K);
-        const { indices, distances } = nearest(residual, this.codebooks[l], { k: 1 });
+        this.emaSnapshots[l]?.dispose();
+        this.emaSnapshots[l] = keep(runKernel('copy', { x: cb }));
+        this.emaSumsState[l] = null;
+        this.usageState[l].fill(n / K);
+        const { indices, distances } = nearest(residual, cb, { k: 1 });
         distances.dispose();
-        const next = empty([n, d]);
-        const q = empty([n, d]);
-        runKernel('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
+        const next = zeros();
+        const q = zeros();
+        runKernel('rvqLevelForward', { residual, codebook: cb, codes: indices, quantized: q, next });
         indices.dispose();
         q.dispose();
         residual.dispose();
@@ -334,6 +360,8 @@ export class ResidualVQ extends Module {
   override dispose(): void {
     for (const c of this.codebooks) c.dispose();
     for (const step of this.pendingCounts) for (const c of step) c.dispose();
+    for (const t of this.emaSnapshots) t?.dispose();
+    this.emaSnapshots.fill(null);
     this.pendingCounts = [];
   }
 

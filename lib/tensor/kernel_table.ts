@@ -75,6 +75,8 @@ export interface KernelTable {
   /** No tensor inputs: runs on `device` (default cpu). */
   fill: KernelSignature<Record<string, never>, { shape: readonly number[]; value: number; dtype?: DType; device?: Device }, Tensor>;
   copy: KernelSignature<{ x: Tensor }, Record<string, never>, Tensor>;
+  /** out's elements become x's (same size and dtype), in place, bit for bit; → out. */
+  copyInto: KernelSignature<{ x: Tensor; out: Tensor }, Record<string, never>, Tensor>;
   transpose2d: KernelSignature<{ x: Tensor }, Record<string, never>, Tensor>;
   concat: KernelSignature<Record<string, Tensor>, { axis: number }, Tensor>;
   slice: KernelSignature<{ x: Tensor }, { axis: number; start: number; length: number }, Tensor>;

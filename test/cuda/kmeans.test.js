@@ -58,6 +58,17 @@ describe('CUDA k-means driver kernels equal the CPU kernels bit for bit', () => 
     }
   });
 
+  it('copyInto writes in place bit for bit (-0, NaN)', () => {
+    for (const n of [1, 17, 100003]) {
+      const x = randArray(n, n);
+      x[0] = -0;
+      const [, gx] = pair(x, [n]);
+      const [, gout] = pair(randArray(n, n + 1), [n]);
+      assert.equal(q.runKernel('copyInto', { x: gx, out: gout }), gout);
+      assert.deepEqual(bits(gout), [...new Uint32Array(x.buffer)]);
+    }
+  });
+
   it('balancedAssign (a host copy on CUDA) equals the CPU kernel', () => {
     const [cx, gx] = pair(randArray(1000 * 3, 5), [1000, 3]);
     const [cc, gc] = pair(randArray(16 * 3, 6), [16, 3]);
