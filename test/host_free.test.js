@@ -273,6 +273,28 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     });
   });
 
+  it('ResidualVQ with EMA updates and dead-code restarts trains host-free; usage, EMA state and restarts are read after', () => {
+    for (const [n, sizes, ema] of [[257, [32, 16], true], [257, [32, 16, 8], false], [10, [16, 4], true]]) {
+      const d = 6;
+      const batches = [0, 1, 2, 3].map((s) => q.tensor(randArray(n * d, 90 + s), [n, d]));
+      const train = (guarded) => {
+        const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, ema, deadCodeThreshold: 9, decay: 0.5, seed: 4 });
+        rvq.train();
+        const steps = () => batches.map((b) => rvq.forward(b).codes);
+        const { value, explicitReads } = guarded ? withoutHostReads(steps) : { value: steps(), explicitReads: 0 };
+        return { rvq, explicitReads, codes: value.map((c) => [...c.toTypedArray()]) };
+      };
+      const g = train(true), p = train(false);
+      // Only the k-means init of the levels with n >= K reads the host (objectives, splits).
+      assert.equal(g.explicitReads, 2 * sizes.filter((K) => n >= K).length, `n=${n}`);
+      assert.deepEqual(g.codes, p.codes);
+      assert.deepEqual(g.rvq.codebooks.map((c) => [...c.toTypedArray()]), p.rvq.codebooks.map((c) => [...c.toTypedArray()]));
+      for (const key of ['usage', 'emaCounts', 'emaSums']) assert.deepEqual(g.rvq[key], p.rvq[key], key);
+      assert.deepEqual(g.rvq.restarts, p.rvq.restarts);
+      assert.ok(g.rvq.restarts[0] > 0, 'codes were restarted');
+    }
+  });
+
   it('codeStats, disambiguate and Ranker.predict read tensors only through readHost, at their edge', () => {
     const n = 17, L = 3, d = 4, sizes = [4, 3, 2];
     const x = q.tensor(randArray(n * d, 5), [n, d]);

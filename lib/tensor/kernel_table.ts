@@ -133,6 +133,26 @@ export interface KernelTable {
    * of float64-bits `objective`; → int32 [N] assignments.
    */
   balancedAssign: KernelSignature<{ order: Tensor; distances: Tensor; objective: Tensor }, { cap: number; slot: number }, Tensor>;
+  /** Float64 moving average in place: state = decay · state + (1 − decay) · x (state float64 bits [n, 2], x float32 [n]); → state. */
+  emaF64Update: KernelSignature<{ state: Tensor; x: Tensor }, { decay: number }, Tensor>;
+  /**
+   * The EMA codebook update of a VQ level: float64 `emaCounts` [K] and `emaSums` [K, D] fold in
+   * the step's `counts` and `sums` (float32), then codeword k = sums_k / Laplace-smoothed count
+   * (counts in code order, float64); all in place; → codebook.
+   */
+  vqEmaUpdate: KernelSignature<{ codebook: Tensor; emaCounts: Tensor; emaSums: Tensor; counts: Tensor; sums: Tensor }, { decay: number; eps: number }, Tensor>;
+  /**
+   * Dead-code restarts of a VQ level in code order: a code whose float64 usage is below
+   * `threshold` takes a row of `residual` drawn from `rng` (advanced), its usage becomes the
+   * threshold, its EMA state (if given) the row; restarts[0] counts them; → codebook.
+   */
+  deadCodeRestart: KernelSignature<
+    { codebook: Tensor; usage: Tensor; residual: Tensor; rng: Tensor; restarts: Tensor; emaCounts?: Tensor; emaSums?: Tensor },
+    { threshold: number },
+    Tensor
+  >;
+  /** Float32 values as float64 bits: → int32 [size, 2]. */
+  f32ToF64: KernelSignature<{ x: Tensor }, Record<string, never>, Tensor>;
   /** One residual level: codes, quantized and next residual written in place; → squared error. */
   rvqLevelForward: KernelSignature<{ residual: Tensor; codebook: Tensor; codes: Tensor; quantized: Tensor; next: Tensor }, Record<string, never>, number>;
   /**

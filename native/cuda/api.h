@@ -149,6 +149,18 @@ void dsquared_round(const float* distances, float* min_dist, int32_t* chosen, in
                     int32_t* rng, int64_t m, int32_t* out);
 // *out = sum of x (of x^2 with square) in element order, in double. One device thread.
 void sum_f64(const float* x, int64_t n, bool square, double* out);
+// The residual VQ's training state (vq_state.cu; lib/tensor/cpu/vq_state_kernels.ts on the
+// CPU). Float64 state is double memory. ema_f64_update: state = decay*state + (1-decay)*x.
+void ema_f64_update(double* state, const float* x, int64_t n, double decay);
+// EMA codebook update: counts and sums folded with the step's, codewords = sums / Laplace-
+// smoothed counts.
+void vq_ema_update(float* codebook, double* ema_counts, double* ema_sums, const float* counts, const float* sums, int64_t K,
+                   int64_t D, double decay, double eps);
+// Codes with usage below threshold take a row of residual [n, D] drawn from rng (advanced),
+// usage = threshold, EMA state (when not null) reset to the row; restarts[0] += count.
+void dead_code_restart(float* codebook, double* usage, int64_t K, int64_t D, const float* residual, int64_t n, int32_t* rng,
+                       int32_t* restarts, double threshold, double* ema_counts, double* ema_sums);
+void f32_to_f64(const float* x, int64_t n, double* out);
 // Residual-VQ pieces, as native/core/quant.h (same formulas, same argument names in errors).
 // One level forward: q = codebook[codes]; quantized += q; next = residual - q. Returns
 // sum_i ||next_i||^2 (double, fixed summation order; synchronises).

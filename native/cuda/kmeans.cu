@@ -8,6 +8,7 @@
 // (explicit _rn intrinsics: no fused multiply-add may change a rounding).
 #include "api.h"
 #include "segment.cuh"
+#include "xoshiro.cuh"
 
 namespace qarm::cuda {
 
@@ -61,40 +62,6 @@ __global__ void centroids_from_sums_kernel(const double* __restrict__ sums, cons
     centroids[t] = static_cast<float>(__dmul_rn(sums[t], inv));
   }
 }
-
-// xoshiro128** (lib/tensor/random.ts) on the device, over the int32 [4] state words.
-struct Xoshiro {
-  uint32_t s0, s1, s2, s3;
-  __device__ static uint32_t rotl(uint32_t x, int k) { return (x << k) | (x >> (32 - k)); }
-  __device__ uint32_t next() {
-    const uint32_t result = rotl(s1 * 5u, 7) * 9u;
-    const uint32_t t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    return result;
-  }
-  // Generator.uniform: top 24 bits / 2^24.
-  __device__ double uniform() { return static_cast<double>(next() >> 8) / 16777216.0; }
-  // Generator.int(n): floor(uniform53() * n).
-  __device__ int64_t below(int64_t n) {
-    const double hi = static_cast<double>(next() >> 5);
-    const double lo = static_cast<double>(next() >> 6);
-    const double u = __ddiv_rn(__dadd_rn(__dmul_rn(hi, 67108864.0), lo), 9007199254740992.0);
-    return static_cast<int64_t>(floor(__dmul_rn(u, static_cast<double>(n))));
-  }
-  __device__ void load(const int32_t* w) {
-    s0 = static_cast<uint32_t>(w[0]), s1 = static_cast<uint32_t>(w[1]), s2 = static_cast<uint32_t>(w[2]),
-    s3 = static_cast<uint32_t>(w[3]);
-  }
-  __device__ void store(int32_t* w) const {
-    w[0] = static_cast<int32_t>(s0), w[1] = static_cast<int32_t>(s1), w[2] = static_cast<int32_t>(s2),
-    w[3] = static_cast<int32_t>(s3);
-  }
-};
 
 // Sequential by nature (each split changes the counts the next draw sees): one thread.
 __global__ void split_empty_kernel(float* c, int32_t* counts, int64_t K, int64_t D, int32_t* rng, int32_t* splits,

@@ -13,6 +13,7 @@ import { cpuDenseKernels } from './kernels.js';
 import { cpuOptimKernels } from './optim_kernels.js';
 import { cpuQuantKernels } from './quant_kernels.js';
 import { cpuSparseOptimKernels } from './sparse_optim_kernels.js';
+import { cpuVqStateKernels } from './vq_state_kernels.js';
 
 /** Every CPU kernel. @internal */
 export const cpuKernels: KernelImpls = {
@@ -22,6 +23,7 @@ export const cpuKernels: KernelImpls = {
   ...cpuSparseOptimKernels,
   ...cpuQuantKernels,
   ...cpuKmeansKernels,
+  ...cpuVqStateKernels,
   ...cpuEmbeddingKernels,
   ...cpuAttentionKernels,
 };

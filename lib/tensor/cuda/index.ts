@@ -21,6 +21,7 @@ import { cudaOptimKernels } from './optim_kernels.js';
 import { cudaQuantKernels } from './quant_kernels.js';
 import { probeCuda, type CudaAddon } from './native_cuda.js';
 import { CudaStorage } from './storage.js';
+import { cudaVqStateKernels } from './vq_state_kernels.js';
 
 const probe = probeCuda();
 
@@ -46,6 +47,7 @@ export function cudaKernels(addon: CudaAddon): KernelImpls {
     ...cudaOptimKernels(addon),
     ...cudaQuantKernels(addon),
     ...cudaKmeansKernels(addon),
+    ...cudaVqStateKernels(addon),
     ...cudaEmbeddingKernels(addon),
     ...cudaDinKernels,
     ...cudaComposedKernels,
