@@ -87,6 +87,43 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
+  it('kmeans runs host-free (k-means++ / random / given init, splits, subsample, balanced): two readHost at its end', () => {
+    const dup = (n, d) => Float32Array.from({ length: n * d }, (_, i) => [1, -2, 3.5][Math.floor(i / d) % 3] + (i % d));
+    const cases = [
+      [1, 3, 1, {}], [3, 2, 3, {}], [17, 5, 4, { init: 'random' }], [17, 5, 17, { balanced: true }],
+      [1000, 8, 40, { iterations: 6 }], [1000, 8, 16, { maxPointsPerCentroid: 5, balanced: true }],
+      [300, 4, 12, { data: dup }], [300, 4, 12, { data: dup, balanced: true }], [200, 6, 10, { init: 'tensor' }],
+    ];
+    for (const [n, d, k, { data, init, ...opts }] of cases) {
+      const x = q.tensor(data ? data(n, d) : randArray(n * d, n + k), [n, d]);
+      const o = { k, iterations: 4, seed: 5, ...opts, init: init === 'tensor' ? q.tensor(randArray(k * d, 3), [k, d]) : init };
+      const { value: r, explicitReads } = withoutHostReads(() => q.kmeans(x, o));
+      assert.equal(explicitReads, 2, `n=${n} k=${k}: the objectives and the split count`);
+      const plain = q.kmeans(x, o);
+      assert.deepEqual([...r.centroids.toTypedArray()], [...plain.centroids.toTypedArray()]);
+      assert.deepEqual([...r.assignments.toTypedArray()], [...plain.assignments.toTypedArray()]);
+      assert.deepEqual([r.history, r.inertia, r.splits], [plain.history, plain.inertia, plain.splits]);
+      if (data && !opts.balanced) assert.ok(r.splits > 0, 'the duplicate rows leave clusters empty');
+    }
+  });
+
+  it('RQKMeans.fit runs host-free: per level the two reads of kmeans, then ||x||² and the codes once', () => {
+    for (const [n, d, sizes, opts] of [[1, 3, [1], {}], [17, 5, [4, 3, 2], {}], [17, 5, [17, 1], { balanced: true }], [1000, 8, [16, 16, 8], {}],
+      [1000, 8, [16, 8], { balanced: true, init: 'random' }], [300, 4, [12, 12], { zero: true }]]) {
+      const x = q.tensor(opts.zero ? new Float32Array(n * d) : randArray(n * d, 30 + n), [n, d]);
+      const o = { levels: sizes.length, codebookSize: sizes, iterations: 3, seed: 4, balanced: opts.balanced, init: opts.init };
+      const { value: rq, explicitReads } = withoutHostReads(() => new q.RQKMeans(o).fit(x));
+      assert.equal(explicitReads, 2 * sizes.length + 2, `levels ${sizes.length}`);
+      const plain = new q.RQKMeans(o).fit(x);
+      rq.codebooks.forEach((c, l) => assert.deepEqual([...c.toTypedArray()], [...plain.codebooks[l].toTypedArray()]));
+      assert.deepEqual([...rq.fitCodes], [...plain.fitCodes]);
+      assert.deepEqual(rq.relativeError, plain.relativeError);
+      if (opts.zero) assert.deepEqual(rq.relativeError, [0, 0]);
+      // The fit codes are what encode gives (balanced: codes within each level's capacity).
+      if (!opts.balanced) assert.deepEqual([...rq.fitCodes], [...rq.encode(x).toTypedArray()]);
+    }
+  });
+
   it('RQKMeans.encode runs host-free and matches a float64-distance reference', () => {
     for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8, 8]]]) {
       const x = q.tensor(randArray(n * d, 7 + n), [n, d]);
@@ -174,38 +211,88 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     assert.ok(Math.abs(plain.value - Math.log(2)) < 0.05, `initial loss ${plain.value}`);
   });
 
-  it('a ResidualVQ training step (forward, backward, Adam) runs host-free after the k-means init; usage folds on read', () => {
-    const n = 300, d = 8, sizes = [16, 8, 4], decay = 0.9;
-    const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, decay, seed: 1 });
+  it('ResidualVQ training steps (k-means init, forward, backward, Adam) run host-free; usage folds on read', () => {
+    // n ≥ K at every level (k-means init), and n < K at level 0 (random rows of the batch).
+    for (const [n, sizes] of [[300, [16, 8, 4]], [10, [16, 8, 4]]]) {
+      const d = 8, decay = 0.9;
+      const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, decay, seed: 1 });
+      rvq.train();
+      const opt = new q.optim.Adam(rvq.parameters(), { lr: 1e-2 });
+      const stepOn = (x) => {
+        const r = rvq.forward(x);
+        r.loss.backward();
+        opt.step();
+        opt.zeroGrad();
+        return r.codes;
+      };
+      const batches = [0, 1, 2].map((s) => q.tensor(randArray(n * d, 60 + s), [n, d]));
+      const initial = rvq.codebooks.map((c) => [...c.toTypedArray()]);
+      const { value: codes, explicitReads } = withoutHostReads(() => batches.map(stepOn));
+      // Each k-means init level reads its objectives and split count; each backward reads the
+      // codebook-loss scale (x needs no gradient); nothing per code.
+      const kmeansLevels = sizes.filter((K) => n >= K).length;
+      assert.equal(explicitReads, 2 * kmeansLevels + 3, `n=${n}`);
+      rvq.codebooks.forEach((c, l) => assert.notDeepEqual([...c.toTypedArray()], initial[l], 'the codebooks were initialised and trained'));
+      // Usage: n/K after the init, then u = decay·u + (1 − decay)·count for each step's codes (float64).
+      sizes.forEach((K, l) => {
+        const u = new Float64Array(K).fill(n / K);
+        for (const c of codes) {
+          const cnt = new Float64Array(K);
+          const a = c.toTypedArray();
+          for (let i = 0; i < n; i++) cnt[a[i * sizes.length + l]]++;
+          for (let k = 0; k < K; k++) u[k] = decay * u[k] + (1 - decay) * cnt[k];
+        }
+        assert.deepEqual([...rvq.usage[l]], [...u], `level ${l}`);
+      });
+      // The codes of the guarded steps are the greedy residual codes of their batch.
+      const books = rvq.codebooks.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] }));
+      const again = q.residualQuantize(batches[2], rvq.codebooks).codes.toTypedArray();
+      assert.deepEqual([...again], [...residualCodesRef(batches[2].toTypedArray(), n, d, books)]);
+    }
+  });
+
+  it('ResidualVQ k-means init writes each level\'s k-means of the residual into the codebook tensors; emaSums starts from them', () => {
+    const n = 200, d = 5, sizes = [8, 4];
+    const x = q.tensor(randArray(n * d, 77), [n, d]);
+    const rvq = new q.ResidualVQ({ dim: d, levels: 2, codebookSize: sizes, seed: 3, kmeansIterations: 4 });
     rvq.train();
-    const opt = new q.optim.Adam(rvq.parameters(), { lr: 1e-2 });
-    const stepOn = (x) => {
-      const r = rvq.forward(x);
-      r.loss.backward();
-      opt.step();
-      opt.zeroGrad();
-      return r.codes;
-    };
-    const batches = [0, 1, 2].map((s) => q.tensor(randArray(n * d, 60 + s), [n, d]));
-    const codes = [stepOn(batches[0])]; // initialises the codebooks by k-means on the host: an edge
-    const { value, explicitReads } = withoutHostReads(() => [stepOn(batches[1]), stepOn(batches[2])]);
-    codes.push(...value);
-    assert.equal(explicitReads, 2); // the codebook-loss scale of each backward (x needs no gradient), nothing per level or code
-    // Usage: n/K after the init, then u = decay·u + (1 − decay)·count for each step's codes (float64).
+    const before = rvq.codebooks.slice();
+    const { explicitReads } = withoutHostReads(() => rvq.forward(x).codes.dispose());
+    assert.equal(explicitReads, 2 * sizes.length);
+    assert.ok(rvq.codebooks.every((c, l) => c === before[l]), 'the same tensors, written in place');
+    // Reference: kmeans level by level on the residual (x minus the previous levels' codewords, float32).
+    let r = Float32Array.from(x.toTypedArray());
     sizes.forEach((K, l) => {
-      const u = new Float64Array(K).fill(n / K);
-      for (const c of codes) {
-        const cnt = new Float64Array(K);
-        const a = c.toTypedArray();
-        for (let i = 0; i < n; i++) cnt[a[i * sizes.length + l]]++;
-        for (let k = 0; k < K; k++) u[k] = decay * u[k] + (1 - decay) * cnt[k];
-      }
-      assert.deepEqual([...rvq.usage[l]], [...u], `level ${l}`);
+      const km = q.kmeans(q.tensor(r.slice(), [n, d]), { k: K, iterations: 4, seed: 3 + l, maxPointsPerCentroid: 0 });
+      const c = km.centroids.toTypedArray();
+      assert.deepEqual([...rvq.codebooks[l].toTypedArray()], [...c], `codebook ${l}`);
+      assert.deepEqual([...rvq.emaSums[l]], [...Float64Array.from(c)], `emaSums ${l}`);
+      assert.deepEqual([...rvq.usage[l]].length, K);
+      const codes = q.nearest(q.tensor(r.slice(), [n, d]), km.centroids).indices.toTypedArray();
+      r = Float32Array.from(r, (v, t) => v - c[codes[Math.floor(t / d)] * d + (t % d)]);
     });
-    // The codes of the guarded steps are the greedy residual codes of their batch.
-    const books = rvq.codebooks.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] }));
-    const again = q.residualQuantize(batches[2], rvq.codebooks).codes.toTypedArray();
-    assert.deepEqual([...again], [...residualCodesRef(batches[2].toTypedArray(), n, d, books)]);
+  });
+
+  it('ResidualVQ with EMA updates and dead-code restarts trains host-free; usage, EMA state and restarts are read after', () => {
+    for (const [n, sizes, ema] of [[257, [32, 16], true], [257, [32, 16, 8], false], [10, [16, 4], true]]) {
+      const d = 6;
+      const batches = [0, 1, 2, 3].map((s) => q.tensor(randArray(n * d, 90 + s), [n, d]));
+      const train = (guarded) => {
+        const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, ema, deadCodeThreshold: 9, decay: 0.5, seed: 4 });
+        rvq.train();
+        const steps = () => batches.map((b) => rvq.forward(b).codes);
+        const { value, explicitReads } = guarded ? withoutHostReads(steps) : { value: steps(), explicitReads: 0 };
+        return { rvq, explicitReads, codes: value.map((c) => [...c.toTypedArray()]) };
+      };
+      const g = train(true), p = train(false);
+      // Only the k-means init of the levels with n >= K reads the host (objectives, splits).
+      assert.equal(g.explicitReads, 2 * sizes.filter((K) => n >= K).length, `n=${n}`);
+      assert.deepEqual(g.codes, p.codes);
+      assert.deepEqual(g.rvq.codebooks.map((c) => [...c.toTypedArray()]), p.rvq.codebooks.map((c) => [...c.toTypedArray()]));
+      for (const key of ['usage', 'emaCounts', 'emaSums']) assert.deepEqual(g.rvq[key], p.rvq[key], key);
+      assert.deepEqual(g.rvq.restarts, p.rvq.restarts);
+      assert.ok(g.rvq.restarts[0] > 0, 'codes were restarted');
+    }
   });
 
   it('codeStats, disambiguate and Ranker.predict read tensors only through readHost, at their edge', () => {

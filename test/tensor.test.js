@@ -105,3 +105,23 @@ describe('tensor facade', () => {
     assertThrowsTyped(() => q.setNumThreads(1.5), q.ValueError, "'n'");
   });
 });
+
+describe('copyInto kernel', () => {
+  it('writes x into out in place, bit for bit (-0, NaN payloads, int32), and checks size and dtype', () => {
+    for (const n of [1, 3, 17, 1000]) {
+      const x = randArray(n, n);
+      x[0] = -0;
+      if (n > 2) x[2] = NaN;
+      const out = q.tensor(randArray(n, n + 1), [n]);
+      const keepRef = out;
+      assert.equal(q.runKernel('copyInto', { x: q.tensor(x, [n]), out }), keepRef);
+      assert.deepEqual([...new Uint32Array(out.toTypedArray().slice().buffer)], [...new Uint32Array(x.slice().buffer)]);
+    }
+    const ints = q.tensor(new Int32Array([5, -7, 2147483647]), [3], 'int32');
+    const intOut = q.tensor(new Int32Array(3), [1, 3], 'int32');
+    q.runKernel('copyInto', { x: ints, out: intOut });
+    assert.deepEqual([...intOut.toTypedArray()], [5, -7, 2147483647]);
+    assertThrowsTyped(() => q.runKernel('copyInto', { x: q.tensor([1, 2]), out: q.tensor([1, 2, 3]) }), q.ShapeError, 'out');
+    assertThrowsTyped(() => q.runKernel('copyInto', { x: q.tensor([1, 2]), out: q.tensor(new Int32Array(2), [2], 'int32') }), q.DTypeError, 'out');
+  });
+});

@@ -4,12 +4,18 @@
  * atomics); empty clusters are re-seeded by splitting a large one (FAISS's rule); large inputs
  * are subsampled to `maxPointsPerCentroid * k` training rows. Same seed → same result for any
  * thread count.
+ *
+ * Every step after the host draws the subsample and the first centre runs on kernels on x's
+ * device (the seeded stream moves there as a state tensor), and each iteration's cluster
+ * counts and sums are one explicit kernel (`clusterSums`), the statistic a distributed k-means
+ * all-reduces. The host reads the objectives and the split count once, at the end.
  */
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { runKernel } from '../tensor/backend.js';
+import type { Device } from '../tensor/dtype.js';
+import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { balancedAssign } from './balanced.js';
 import { nearest } from './nearest.js';
 
 /** Options of {@link kmeans}. */
@@ -48,12 +54,13 @@ export interface KMeansResult {
   splits: number;
 }
 
-const SPLIT_EPS = 1 / 1024;
-
-function rows(src: Float32Array, d: number, ids: ArrayLike<number>): Float32Array {
-  const out = new Float32Array(ids.length * d);
-  for (let i = 0; i < ids.length; i++) out.set(src.subarray(ids[i] * d, ids[i] * d + d), i * d);
-  return out;
+/** Host-made row ids as an int32 tensor on `device` (an upload; no tensor memory is read). */
+function upload(ids: Int32Array, device: Device): Tensor {
+  const t = Tensor.fromArray(ids, [ids.length], 'int32');
+  if (device === 'cpu') return t;
+  const moved = t.to(device);
+  t.dispose();
+  return moved;
 }
 
 /** `m` distinct indices of [0, n) in sampling order (partial Fisher-Yates). */
@@ -70,101 +77,36 @@ export function sampleWithoutReplacement(n: number, m: number, g: Generator): In
 }
 
 /**
- * k-means++ (D² sampling). Distances to new centres come from the fused `nearest` kernel. For
- * k ≤ 16 centres are drawn one at a time (exact k-means++); for larger k each round draws
- * ceil(k / 16) distinct centres from the same D² distribution before the distances are
- * updated (k-means||-style rounds), which keeps the cost at about one Lloyd iteration.
+ * k-means++ (D² sampling) from row `first`, drawing from the device stream `rng`. Distances
+ * to new centres come from the fused `nearest` kernel. For k ≤ 16 centres are drawn one at a
+ * time (exact k-means++); for larger k each round draws ceil(k / 16) distinct centres from the
+ * same D² distribution before the distances are updated (k-means||-style rounds), which keeps
+ * the cost at about one Lloyd iteration.
  */
-function kmeansPlusPlus(x: Float32Array, n: number, d: number, k: number, g: Generator): Float32Array {
-  const c = new Float32Array(k * d);
-  const minD = new Float64Array(n).fill(Infinity);
-  const xt = Tensor.fromArray(x, [n, d], 'float32');
+function kmeansPlusPlus(x: Tensor, k: number, first: number, rng: Tensor): Tensor {
+  const n = x.shape[0];
+  const device = x.device;
   const perRound = Math.ceil(k / 16);
-  const chosen = new Uint8Array(n);
-  const prefix = new Float64Array(n);
-  let have = 0;
-  let round: number[] = [g.int(n)];
-  for (;;) {
-    for (const p of round) {
-      chosen[p] = 1;
-      c.set(x.subarray(p * d, p * d + d), have * d);
-      have++;
-    }
-    if (have === k) break;
-    const newC = Tensor.fromArray(c.slice((have - round.length) * d, have * d), [round.length, d], 'float32');
-    const { indices, distances } = nearest(xt, newC, { k: 1 });
-    const dist = distances.f32();
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const v = chosen[i] ? 0 : Math.max(0, dist[i]);
-      if (v < minD[i]) minD[i] = v;
-      total += minD[i];
-      prefix[i] = total;
-    }
-    indices.dispose();
-    distances.dispose();
-    newC.dispose();
+  const minDist = runKernel('fill', {}, { shape: [n], value: Infinity, device });
+  const chosen = runKernel('fill', {}, { shape: [n], value: 0, dtype: 'int32', device });
+  const rounds = [upload(Int32Array.of(first), device)];
+  let have = 1;
+  while (have < k) {
+    const round = rounds[rounds.length - 1];
+    const newC = runKernel('gatherRows', { table: x, indices: round }, { argName: 'x' });
+    const { indices, distances } = nearest(x, newC, { k: 1 });
     const m = Math.min(perRound, k - have);
-    round = [];
-    const picked = new Set<number>();
-    for (let guard = 0; round.length < m; guard++) {
-      let p: number;
-      if (total > 0 && guard < 100 * m) {
-        const r = g.uniform() * total;
-        let lo = 0, hi = n - 1; // first i with prefix[i] > r
-        while (lo < hi) {
-          const mid = (lo + hi) >> 1;
-          if (prefix[mid] > r) hi = mid;
-          else lo = mid + 1;
-        }
-        p = lo;
-      } else {
-        p = g.int(n); // all points coincide with centres (or sampling keeps colliding)
-      }
-      if (chosen[p] || picked.has(p)) {
-        if (total > 0 && guard < 100 * m) continue;
-        if (picked.has(p)) continue;
-      }
-      picked.add(p);
-      round.push(p);
-    }
+    rounds.push(runKernel('dsquaredRound', { distances, minDist, chosen, round, rng }, { m }));
+    have += m;
+    for (const t of [newC, indices, distances]) t.dispose();
   }
-  xt.dispose();
+  minDist.dispose();
+  chosen.dispose();
+  const ids = rounds.length === 1 ? rounds[0] : runKernel('concat', Object.fromEntries(rounds.map((r, i) => [`r${i}`, r])), { axis: 0 });
+  const c = runKernel('gatherRows', { table: x, indices: ids }, { argName: 'x' });
+  if (ids !== rounds[0]) ids.dispose();
+  for (const r of rounds) r.dispose();
   return c;
-}
-
-/** FAISS's rule: an empty cluster takes a copy of a cluster chosen with probability ∝ (size − 1), both perturbed ±eps. */
-function splitEmpty(c: Float32Array, counts: Int32Array, k: number, d: number, n: number, g: Generator): number {
-  let splits = 0;
-  for (let ci = 0; ci < k; ci++) {
-    if (counts[ci] !== 0) continue;
-    let cj = 0;
-    for (let guard = 0; ; cj = (cj + 1) % k, guard++) {
-      const p = (counts[cj] - 1) / Math.max(1, n - k);
-      if (g.uniform() < p || guard > 100 * k) break;
-    }
-    if (counts[cj] < 2) continue; // nothing to split (degenerate data)
-    for (let j = 0; j < d; j++) {
-      const v = c[cj * d + j];
-      if (j % 2 === 0) {
-        c[ci * d + j] = v * (1 + SPLIT_EPS);
-        c[cj * d + j] = v * (1 - SPLIT_EPS);
-      } else {
-        c[ci * d + j] = v * (1 - SPLIT_EPS);
-        c[cj * d + j] = v * (1 + SPLIT_EPS);
-      }
-    }
-    counts[ci] = counts[cj] >> 1;
-    counts[cj] -= counts[ci];
-    splits++;
-  }
-  return splits;
-}
-
-function sumF32(a: Float32Array): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s;
 }
 
 /**
@@ -186,71 +128,81 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
     throw new ValueError(`argument 'maxPointsPerCentroid' must be a non-negative integer, got ${maxPointsPerCentroid}`, 'maxPointsPerCentroid');
   }
   const g = new Generator(seed);
-  const xa = x.f32('x');
+  const device = x.device;
   let train = x;
   if (maxPointsPerCentroid > 0 && n > k * maxPointsPerCentroid) {
     const ids = sampleWithoutReplacement(n, k * maxPointsPerCentroid, g);
     ids.sort();
-    train = Tensor.fromArray(rows(xa, d, ids), [ids.length, d], 'float32');
+    const idt = upload(ids, device);
+    train = runKernel('gatherRows', { table: x, indices: idt }, { argName: 'x' });
+    idt.dispose();
   }
   const nt = train.shape[0];
-  const ta = train.f32();
-  let c: Float32Array;
+  let initial: Tensor | null = null;
+  let first = 0;
   if (init instanceof Tensor) {
     if (init.dtype !== 'float32' || init.rank !== 2 || init.shape[0] !== k || init.shape[1] !== d) {
       throw new ShapeError(`argument 'init' must be a float32 [${k}, ${d}] tensor, got ${init.dtype} [${init.shape.join(', ')}]`, 'init');
     }
-    c = Float32Array.from(init.f32('init'));
+    initial = runKernel('copy', { x: init });
   } else if (init === 'random') {
-    c = rows(ta, d, sampleWithoutReplacement(nt, k, g));
+    const idt = upload(sampleWithoutReplacement(nt, k, g), device);
+    initial = runKernel('gatherRows', { table: train, indices: idt }, { argName: 'x' });
+    idt.dispose();
   } else if (init === 'kmeans++') {
-    c = kmeansPlusPlus(ta, nt, d, k, g);
+    first = g.int(nt);
   } else {
     throw new ValueError(`argument 'init' must be 'kmeans++', 'random' or a Tensor, got ${String(init)}`, 'init');
   }
-  const centroids = Tensor.fromArray(c, [k, d], 'float32');
-  const history: number[] = [];
-  let splits = 0;
+  // From here the seeded stream lives on the device: k-means++ rounds and splits draw from it.
+  const rng = upload(g.getState(), device);
+  const centroids = initial ?? kmeansPlusPlus(train, k, first, rng);
+  // Objectives of the iterations and the final inertia, float64 on the device until the end.
+  const objectives = f64Zeros(iterations + 1, device);
+  const splits = runKernel('fill', {}, { shape: [1], value: 0, dtype: 'int32', device });
   for (let it = 0; it < iterations; it++) {
+    let assign: Tensor;
     if (balanced) {
-      const { assign, objective } = assignBalanced(train, centroids, k);
-      history.push(objective);
-      const counts = runKernel('kmeansUpdate', { x: train, assignments: assign, centroids });
-      splits += splitEmpty(c, counts.i32(), k, d, nt, g);
-      assign.dispose();
-      counts.dispose();
-      continue;
+      assign = assignBalanced(train, centroids, k, objectives, it);
+    } else {
+      const { indices, distances } = nearest(train, centroids, { k: 1 });
+      runKernel('sumF64', { x: distances, out: objectives }, { slot: it, square: false });
+      assign = indices.view([nt]);
+      indices.dispose();
+      distances.dispose();
     }
-    const { indices, distances } = nearest(train, centroids, { k: 1 });
-    history.push(sumF32(distances.f32()));
-    const assign = indices.view([nt]);
-    const counts = runKernel('kmeansUpdate', { x: train, assignments: assign, centroids });
-    splits += splitEmpty(c, counts.i32(), k, d, nt, g);
+    // The iteration's statistic (what ranks would all-reduce), then the update from it.
+    const { counts, sums } = runKernel('clusterSums', { x: train, assignments: assign }, { K: k });
+    runKernel('centroidsFromSums', { sums, counts, centroids });
+    runKernel('splitEmptyClusters', { centroids, counts, rng, splits }, { n: nt });
+    for (const t of [assign, counts, sums]) t.dispose();
+  }
+  let assignments: Tensor;
+  if (balanced) {
+    assignments = assignBalanced(x, centroids, k, objectives, iterations);
+  } else {
+    const { indices, distances } = nearest(x, centroids, { k: 1 });
+    runKernel('sumF64', { x: distances, out: objectives }, { slot: iterations, square: false });
+    assignments = indices.view([n]);
     indices.dispose();
     distances.dispose();
-    assign.dispose();
-    counts.dispose();
   }
-  if (balanced) {
-    const { assign, objective } = assignBalanced(x, centroids, k);
-    if (train !== x) train.dispose();
-    return { centroids, assignments: assign, inertia: objective, history, splits };
-  }
-  const { indices, distances } = nearest(x, centroids, { k: 1 });
-  const inertia = sumF32(distances.f32());
-  distances.dispose();
-  const assignments = indices.view([n]);
-  indices.dispose();
   if (train !== x) train.dispose();
-  return { centroids, assignments, inertia, history, splits };
+  rng.dispose();
+  // The edge: the objectives and the split count come to the host once.
+  const values = f64FromBits(objectives.readHost());
+  const splitCount = splits.readHost()[0];
+  objectives.dispose();
+  splits.dispose();
+  return { centroids, assignments, inertia: values[iterations], history: Array.from(values.subarray(0, iterations)), splits: splitCount };
 }
 
-/** The balanced assignment of the rows of `x` to `centroids` (at most ceil(N / k) each). */
-function assignBalanced(x: Tensor, centroids: Tensor, k: number): { assign: Tensor; objective: number } {
+/** The balanced assignment of the rows of `x` to `centroids` (at most ceil(N / k) each); its objective goes to slot `slot`. */
+function assignBalanced(x: Tensor, centroids: Tensor, k: number, objectives: Tensor, slot: number): Tensor {
   const n = x.shape[0];
   const { indices, distances } = nearest(x, centroids, { k });
-  const r = balancedAssign(indices.i32(), distances.f32(), n, k, Math.ceil(n / k));
+  const assign = runKernel('balancedAssign', { order: indices, distances, objective: objectives }, { cap: Math.ceil(n / k), slot });
   indices.dispose();
   distances.dispose();
-  return { assign: Tensor.fromArray(r.assign, [n], 'int32'), objective: r.objective };
+  return assign;
 }

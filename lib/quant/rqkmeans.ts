@@ -6,7 +6,7 @@
 import { DTypeError, IOError, ShapeError, ValueError } from '../errors.js';
 import { readSafetensors, writeSafetensors } from '../data/safetensors.js';
 import { runKernel } from '../tensor/backend.js';
-import { empty } from '../tensor/creation.js';
+import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kmeans, type KMeansOptions } from './kmeans.js';
 import { residualEncode } from './residual.js';
@@ -92,29 +92,37 @@ export class RQKMeans {
     for (const c of this.codebooks) c.dispose();
     this.codebooks = [];
     this.relativeError = [];
-    let total = 0;
-    const xa = x.f32('x');
-    for (let i = 0; i < xa.length; i++) total += xa[i] * xa[i];
-    let residual = Tensor.fromArray(Float32Array.from(xa), [n, d], 'float32');
-    const fitCodes = new Int32Array(n * this.levels);
+    // Everything below runs on x's device; the host reads ||x||² and the codes once, at the end.
+    const device = x.device;
+    const total = f64Zeros(1, device);
+    runKernel('sumF64', { x, out: total }, { slot: 0, square: true });
+    let residual = runKernel('copy', { x });
+    const zeros = () => runKernel('fill', {}, { shape: [n, d], value: 0, device });
+    const columns: Tensor[] = [];
+    const errors: number[] = [];
     for (let l = 0; l < this.levels; l++) {
       const km = kmeans(residual, {
         k: this.codebookSizes[l], iterations: this.iterations, seed: this.seed + l, init: this.init,
         maxPointsPerCentroid: this.maxPointsPerCentroid, balanced: this.balanced,
       } satisfies KMeansOptions);
       this.codebooks.push(km.centroids);
-      const ka = km.assignments.i32();
-      for (let i = 0; i < n; i++) fitCodes[i * this.levels + l] = ka[i];
-      const q = empty([n, d]);
-      const next = empty([n, d]);
-      const err = runKernel('rvqLevelForward', { residual, codebook: km.centroids, codes: km.assignments, quantized: q, next });
-      this.relativeError.push(total > 0 ? err / total : 0);
+      columns.push(km.assignments.view([n, 1]));
+      const q = zeros();
+      const next = zeros();
+      errors.push(runKernel('rvqLevelForward', { residual, codebook: km.centroids, codes: km.assignments, quantized: q, next }));
       q.dispose();
       km.assignments.dispose();
       residual.dispose();
       residual = next;
     }
     residual.dispose();
+    const codes = runKernel('concat', Object.fromEntries(columns.map((c, l) => [`codes_${l}`, c])), { axis: 1 });
+    for (const c of columns) c.dispose();
+    const fitCodes = codes.readHost() as Int32Array;
+    codes.dispose();
+    const norm = f64FromBits(total.readHost())[0];
+    total.dispose();
+    this.relativeError = errors.map((err) => (norm > 0 ? err / norm : 0));
     this.fitCodes = fitCodes;
     return this;
   }

@@ -3,16 +3,21 @@
  * expect): straight-through estimator, codebook loss + β·commitment loss, optional EMA codebook
  * updates with Laplace smoothing, dead-code restarts from the current batch, and k-means
  * initialisation from the first batch. The level forward (gather + residual), the STE backward
- * and the codebook-gradient scatter-add are native kernels (native/core/quant.h).
+ * and the codebook-gradient scatter-add are native kernels (native/core/quant.h). Training
+ * steps, the k-means init, the EMA update and the restarts included, run on kernels on the
+ * codebooks' device; usage, EMA statistics and restart counts stay there (float64 as int32
+ * bit pairs) and are copied to the host when read.
  */
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { add, mul } from '../autograd/ops/arith.js';
 import { noGrad, record } from '../autograd/engine.js';
 import { Module } from '../nn/module.js';
 import { runKernel } from '../tensor/backend.js';
-import { empty, randn } from '../tensor/creation.js';
+import { randn } from '../tensor/creation.js';
 import { keep } from '../tensor/memory.js';
 import { Generator } from '../tensor/random.js';
+import type { Device } from '../tensor/dtype.js';
+import { f64FromBits } from '../tensor/f64_bits.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kmeans } from './kmeans.js';
 import { nearest } from './nearest.js';
@@ -34,8 +39,29 @@ export interface ResidualQuantizeResult {
   levelInputs: Tensor[];
 }
 
-/** Training steps whose code counts {@link ResidualVQ} keeps on the device before folding them. */
-const PENDING_STEPS = 256;
+/** Host-made int32 words as a kept tensor on `device` (an upload: no tensor memory is read). */
+function uploadKept(words: Int32Array, device: Device): Tensor {
+  const host = Tensor.fromArray(words, [words.length], 'int32');
+  if (device === 'cpu') return keep(host);
+  const moved = host.to(device);
+  host.dispose();
+  return keep(moved);
+}
+
+/** `t` on `device`, kept; `t` is released. */
+function moveKept(t: Tensor, device: Device): Tensor {
+  const moved = keep(t.to(device));
+  t.dispose();
+  return moved;
+}
+
+/** `count` float64 copies of `value` on `device`, as int32 [count, 2] bits. */
+function f64Filled(count: number, value: number, device: Device): Tensor {
+  const t = uploadKept(new Int32Array(new Float64Array(count).fill(value).buffer), device);
+  const shaped = keep(t.view([count, 2]));
+  t.dispose();
+  return shaped;
+}
 
 function scalar(v: number): Tensor {
   return Tensor.fromArray(Float32Array.of(v), [], 'float32');
@@ -132,25 +158,34 @@ export class ResidualVQ extends Module {
   readonly kmeansIterations: number;
   /** float32 `[K_l, D]` per level. */
   readonly codebooks: Tensor[];
-  /** Moving average of assignments per batch, per level and code. */
-  get usage(): Float64Array[] {
-    this.foldUsage();
-    return this.usageState;
-  }
-  private readonly usageState: Float64Array[];
   /**
-   * Per-code counts of the training steps not yet folded into `usage`, oldest first (device
-   * tensors): a step that needs no host state leaves them on the device, and `usage` folds
-   * them in the same order and float64 arithmetic as the step itself would have.
+   * Moving average of assignments per batch, per level and code. The state lives on the
+   * codebooks' device; each read is a host copy (one readHost per level).
    */
-  private pendingCounts: Tensor[][] = [];
-  /** EMA statistics (ema mode): counts N_k and sums m_k per level. */
-  readonly emaCounts: Float64Array[];
-  readonly emaSums: Float64Array[];
+  get usage(): Float64Array[] {
+    return this.usageT.map((t) => f64FromBits(t.readHost()));
+  }
+  /** EMA statistics (ema mode): counts N_k per level (a host copy, like `usage`). */
+  get emaCounts(): Float64Array[] {
+    return this.emaCountsT.map((t) => f64FromBits(t.readHost()));
+  }
+  /** EMA sums m_k per level, [K_l · D] each (a host copy, like `usage`). */
+  get emaSums(): Float64Array[] {
+    return this.emaSumsT.map((t) => f64FromBits(t.readHost()));
+  }
+  /** Codes restarted so far, per level (read from the device). */
+  get restarts(): number[] {
+    return this.restartsT.map((t) => t.readHost()[0]);
+  }
   /** Whether the codebooks were initialised (k-means init happens on the first training batch). */
   initialized: boolean;
-  /** Codes restarted so far, per level. */
-  readonly restarts: number[];
+  // Training state on the codebooks' device: float64 as int32 bit pairs (f64_bits.ts).
+  private readonly usageT: Tensor[];
+  private readonly emaCountsT: Tensor[];
+  private readonly emaSumsT: Tensor[];
+  private readonly restartsT: Tensor[];
+  /** The restarts' seeded stream on the device, taken over from `gen` at its first use. */
+  private rngT: Tensor | null = null;
   private readonly gen: Generator;
   private readonly seed: number;
 
@@ -182,10 +217,10 @@ export class ResidualVQ extends Module {
       t.requiresGrad = !this.ema;
       return t;
     });
-    this.usageState = sizes.map((k) => new Float64Array(k).fill(this.deadCodeThreshold));
-    this.emaCounts = sizes.map((k) => new Float64Array(k).fill(1));
-    this.emaSums = this.codebooks.map((c) => Float64Array.from(c.f32()));
-    this.restarts = sizes.map(() => 0);
+    this.usageT = sizes.map((k) => f64Filled(k, this.deadCodeThreshold, 'cpu'));
+    this.emaCountsT = sizes.map((k) => f64Filled(k, 1, 'cpu'));
+    this.emaSumsT = this.codebooks.map((c) => keep(runKernel('f32ToF64', { x: c })));
+    this.restartsT = sizes.map(() => keep(runKernel('fill', {}, { shape: [1], value: 0, dtype: 'int32' })));
     this.initialized = !this.kmeansInit;
   }
 
@@ -196,34 +231,51 @@ export class ResidualVQ extends Module {
     return out;
   }
 
-  /** k-means on the residuals of `x`, level by level. */
+  /**
+   * k-means on the residuals of `x`, level by level, on kernels on x's device (a level with
+   * fewer rows than codes takes random rows, drawn on the host). The codebooks are written in
+   * place, so optimizers holding them keep working.
+   */
   private initFrom(x: Tensor): void {
     const [n, d] = x.shape;
+    const device = x.device;
+    if (this.rngT) {
+      // A re-initialisation draws its random rows from the stream where the device left it.
+      this.gen.setState(this.rngT.readHost());
+      this.rngT.dispose();
+      this.rngT = null;
+    }
     noGrad(() => {
-      let residual = Tensor.fromArray(Float32Array.from(x.f32('x')), [n, d], 'float32');
+      let residual = runKernel('copy', { x });
+      const zeros = () => runKernel('fill', {}, { shape: [n, d], value: 0, device });
       for (let l = 0; l < this.levels; l++) {
         const K = this.codebookSizes[l];
-        const cb = this.codebooks[l].f32();
+        const cb = this.codebooks[l];
         if (n >= K) {
           const km = kmeans(residual, { k: K, iterations: this.kmeansIterations, seed: this.seed + l, maxPointsPerCentroid: 0 });
-          cb.set(km.centroids.f32());
+          runKernel('copyInto', { x: km.centroids, out: cb });
           km.centroids.dispose();
           km.assignments.dispose();
         } else {
-          const r = residual.f32();
-          for (let k = 0; k < K; k++) {
-            const i = this.gen.int(n);
-            cb.set(r.subarray(i * d, i * d + d), k * d);
-          }
+          const ids = Int32Array.from({ length: K }, () => this.gen.int(n));
+          const host = Tensor.fromArray(ids, [K], 'int32');
+          const idt = device === 'cpu' ? host : host.to(device);
+          const rows = runKernel('gatherRows', { table: residual, indices: idt }, { argName: 'x' });
+          runKernel('copyInto', { x: rows, out: cb });
+          for (const t of new Set([host, idt, rows])) t.dispose();
         }
-        this.emaCounts[l].fill(1);
-        this.emaSums[l] = Float64Array.from(cb);
-        this.usage[l].fill(n / K);
-        const { indices, distances } = nearest(residual, this.codebooks[l], { k: 1 });
+        const replace = (list: Tensor[], t: Tensor) => {
+          list[l].dispose();
+          list[l] = t;
+        };
+        replace(this.emaCountsT, f64Filled(K, 1, device));
+        replace(this.emaSumsT, keep(runKernel('f32ToF64', { x: cb })));
+        replace(this.usageT, f64Filled(K, n / K, device));
+        const { indices, distances } = nearest(residual, cb, { k: 1 });
         distances.dispose();
-        const next = empty([n, d]);
-        const q = empty([n, d]);
-        runKernel('rvqLevelForward', { residual, codebook: this.codebooks[l], codes: indices, quantized: q, next });
+        const next = zeros();
+        const q = zeros();
+        runKernel('rvqLevelForward', { residual, codebook: cb, codes: indices, quantized: q, next });
         indices.dispose();
         q.dispose();
         residual.dispose();
@@ -252,89 +304,52 @@ export class ResidualVQ extends Module {
     return res;
   }
 
-  /** Folds the pending per-step counts into the usage averages (host reads at an edge). */
-  private foldUsage(): void {
-    const pending = this.pendingCounts;
-    this.pendingCounts = [];
-    for (const step of pending) {
-      step.forEach((counts, l) => {
-        const cnt = counts.readHost();
-        counts.dispose();
-        const u = this.usageState[l];
-        for (let k = 0; k < u.length; k++) u[k] = this.decay * u[k] + (1 - this.decay) * cnt[k];
-      });
-    }
-  }
-
+  /** The usage, EMA and restart updates of a training step, on kernels on the codes' device. */
   private update(res: ResidualQuantizeResult): void {
     const n = res.codes.shape[0];
-    const d = this.dim;
-    const L = this.levels;
-    // Without EMA or restarts the step needs no host state: its counts wait on the device.
-    const deferred = !this.ema && this.deadCodeThreshold <= 0;
-    if (!deferred) this.foldUsage();
-    const stepCounts: Tensor[] = [];
-    for (let l = 0; l < L; l++) {
+    for (let l = 0; l < this.levels; l++) {
       const K = this.codebookSizes[l];
       const column = runKernel('slice', { x: res.codes }, { axis: 1, start: l, length: 1 });
       const ct = column.view([n]);
       column.dispose();
       const { counts, sums } = runKernel('vqCodeSums', { x: res.levelInputs[l], codes: ct }, { K });
       ct.dispose();
-      if (deferred) {
-        sums.dispose();
-        stepCounts.push(keep(counts));
-        continue;
-      }
-      const cnt = counts.f32();
-      const sm = sums.f32();
-      const u = this.usageState[l];
-      for (let k = 0; k < K; k++) u[k] = this.decay * u[k] + (1 - this.decay) * cnt[k];
-      const cb = this.codebooks[l].f32();
-      if (this.ema) {
-        const N = this.emaCounts[l];
-        const M = this.emaSums[l];
-        let total = 0;
-        for (let k = 0; k < K; k++) {
-          N[k] = this.decay * N[k] + (1 - this.decay) * cnt[k];
-          total += N[k];
-        }
-        for (let k = 0; k < K; k++) {
-          const smoothed = ((N[k] + this.eps) / (total + K * this.eps)) * total;
-          for (let j = 0; j < d; j++) {
-            M[k * d + j] = this.decay * M[k * d + j] + (1 - this.decay) * sm[k * d + j];
-            cb[k * d + j] = M[k * d + j] / smoothed;
-          }
-        }
-      }
+      const codebook = this.codebooks[l];
+      this.follow(l, codebook.device);
+      const ema = { emaCounts: this.emaCountsT[l], emaSums: this.emaSumsT[l] };
+      runKernel('emaF64Update', { state: this.usageT[l], x: counts }, { decay: this.decay });
+      if (this.ema) runKernel('vqEmaUpdate', { codebook, ...ema, counts, sums }, { decay: this.decay, eps: this.eps });
       if (this.deadCodeThreshold > 0) {
-        const r = res.levelInputs[l].f32();
-        for (let k = 0; k < K; k++) {
-          if (u[k] >= this.deadCodeThreshold) continue;
-          const i = this.gen.int(n);
-          cb.set(r.subarray(i * d, i * d + d), k * d);
-          u[k] = this.deadCodeThreshold;
-          if (this.ema) {
-            this.emaCounts[l][k] = 1;
-            for (let j = 0; j < d; j++) this.emaSums[l][k * d + j] = cb[k * d + j];
-          }
-          this.restarts[l]++;
-        }
+        runKernel('deadCodeRestart', {
+          codebook, usage: this.usageT[l], residual: res.levelInputs[l], rng: this.rng(codebook), restarts: this.restartsT[l],
+          ...(this.ema ? ema : {}),
+        }, { threshold: this.deadCodeThreshold });
       }
       counts.dispose();
       sums.dispose();
     }
-    if (!deferred) return;
-    this.pendingCounts.push(stepCounts);
-    // Bounded memory: a long run that never reads `usage` folds every PENDING_STEPS steps.
-    if (this.pendingCounts.length >= PENDING_STEPS) this.foldUsage();
+  }
+
+  /** The seeded stream of the restarts on `like`'s device (continuing `gen` the first time). */
+  private rng(like: Tensor): Tensor {
+    if (!this.rngT) this.rngT = uploadKept(this.gen.getState(), like.device);
+    else if (this.rngT.device !== like.device) this.rngT = moveKept(this.rngT, like.device);
+    return this.rngT;
+  }
+
+  /** Keeps level l's state on the device of its codebook (which a caller may have replaced). */
+  private follow(l: number, device: Device): void {
+    for (const list of [this.usageT, this.emaCountsT, this.emaSumsT, this.restartsT]) {
+      if (list[l].device !== device) list[l] = moveKept(list[l], device);
+    }
   }
 
   /** Releases the codebooks (also in EMA mode, where they are not parameters). */
   override dispose(): void {
     for (const c of this.codebooks) c.dispose();
-    for (const step of this.pendingCounts) for (const c of step) c.dispose();
-    this.pendingCounts = [];
+    for (const t of [...this.usageT, ...this.emaCountsT, ...this.emaSumsT, ...this.restartsT]) t.dispose();
+    this.rngT?.dispose();
+    this.rngT = null;
   }
 
   /** int32 `[N, levels]` codes of `x` without touching any state. */

@@ -75,6 +75,8 @@ export interface KernelTable {
   /** No tensor inputs: runs on `device` (default cpu). */
   fill: KernelSignature<Record<string, never>, { shape: readonly number[]; value: number; dtype?: DType; device?: Device }, Tensor>;
   copy: KernelSignature<{ x: Tensor }, Record<string, never>, Tensor>;
+  /** out's elements become x's (same size and dtype), in place, bit for bit; → out. */
+  copyInto: KernelSignature<{ x: Tensor; out: Tensor }, Record<string, never>, Tensor>;
   transpose2d: KernelSignature<{ x: Tensor }, Record<string, never>, Tensor>;
   concat: KernelSignature<Record<string, Tensor>, { axis: number }, Tensor>;
   slice: KernelSignature<{ x: Tensor }, { axis: number; start: number; length: number }, Tensor>;
@@ -102,6 +104,55 @@ export interface KernelTable {
   nearestAsync: KernelSignature<{ x: Tensor; codebook: Tensor }, NearestKernelAttrs, Promise<{ indices: Tensor; distances: Tensor }>>;
   /** Centroids become the means of their assigned rows (in place); → int32 counts. */
   kmeansUpdate: KernelSignature<{ x: Tensor; assignments: Tensor; centroids: Tensor }, Record<string, never>, Tensor>;
+  /**
+   * The per-iteration statistic of k-means, what ranks of a distributed k-means all-reduce:
+   * rows per cluster (int32 [K]) and each cluster's row sums in float64, accumulated in row
+   * order (int32 [K, D, 2]: float64 bits, see f64_bits.ts); empty clusters sum to 0.
+   */
+  clusterSums: KernelSignature<{ x: Tensor; assignments: Tensor }, { K: number }, { counts: Tensor; sums: Tensor }>;
+  /** centroids[c] = float32(sums[c] · (1 / counts[c])) for every non-empty c, in place (others untouched); → centroids. */
+  centroidsFromSums: KernelSignature<{ sums: Tensor; counts: Tensor; centroids: Tensor }, Record<string, never>, Tensor>;
+  /**
+   * FAISS's empty-cluster rule in cluster order: an empty cluster takes a copy of one chosen
+   * with probability ∝ (size − 1), both perturbed by ±1/1024; draws come from the xoshiro128**
+   * state `rng` (int32 [4], advanced in place). centroids and counts change in place, the
+   * number of splits is added to splits[0]; → centroids.
+   */
+  splitEmptyClusters: KernelSignature<{ centroids: Tensor; counts: Tensor; rng: Tensor; splits: Tensor }, { n: number }, Tensor>;
+  /**
+   * One k-means++ round over N rows: marks the rows of `round` chosen, folds `distances` (to
+   * those rows' centres) into `minDist` (chosen rows: 0), then draws `m` distinct new rows by D²
+   * sampling from `rng` (advanced in place); → int32 [m] row ids.
+   */
+  dsquaredRound: KernelSignature<{ distances: Tensor; minDist: Tensor; chosen: Tensor; round: Tensor; rng: Tensor }, { m: number }, Tensor>;
+  /** Float64 sum of float32 x (of its squares with `square`) in element order, stored in slot `slot` of float64-bits `out`; → out. */
+  sumF64: KernelSignature<{ x: Tensor; out: Tensor }, { slot: number; square: boolean }, Tensor>;
+  /**
+   * Capacity-constrained assignment (lib/tensor/balanced_assign.ts) from each row's centroids
+   * nearest first (`order`, int32 [N, K]) and their distances; the objective goes to slot `slot`
+   * of float64-bits `objective`; → int32 [N] assignments.
+   */
+  balancedAssign: KernelSignature<{ order: Tensor; distances: Tensor; objective: Tensor }, { cap: number; slot: number }, Tensor>;
+  /** Float64 moving average in place: state = decay · state + (1 − decay) · x (state float64 bits [n, 2], x float32 [n]); → state. */
+  emaF64Update: KernelSignature<{ state: Tensor; x: Tensor }, { decay: number }, Tensor>;
+  /**
+   * The EMA codebook update of a VQ level: float64 `emaCounts` [K] and `emaSums` [K, D] fold in
+   * the step's `counts` and `sums` (float32), then codeword k = sums_k / Laplace-smoothed count
+   * (counts in code order, float64); all in place; → codebook.
+   */
+  vqEmaUpdate: KernelSignature<{ codebook: Tensor; emaCounts: Tensor; emaSums: Tensor; counts: Tensor; sums: Tensor }, { decay: number; eps: number }, Tensor>;
+  /**
+   * Dead-code restarts of a VQ level in code order: a code whose float64 usage is below
+   * `threshold` takes a row of `residual` drawn from `rng` (advanced), its usage becomes the
+   * threshold, its EMA state (if given) the row; restarts[0] counts them; → codebook.
+   */
+  deadCodeRestart: KernelSignature<
+    { codebook: Tensor; usage: Tensor; residual: Tensor; rng: Tensor; restarts: Tensor; emaCounts?: Tensor; emaSums?: Tensor },
+    { threshold: number },
+    Tensor
+  >;
+  /** Float32 values as float64 bits: → int32 [size, 2]. */
+  f32ToF64: KernelSignature<{ x: Tensor }, Record<string, never>, Tensor>;
   /** One residual level: codes, quantized and next residual written in place; → squared error. */
   rvqLevelForward: KernelSignature<{ residual: Tensor; codebook: Tensor; codes: Tensor; quantized: Tensor; next: Tensor }, Record<string, never>, number>;
   /**

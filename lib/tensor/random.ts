@@ -35,6 +35,24 @@ export class Generator {
     this.spare = null;
   }
 
+  /**
+   * The xoshiro128** state words (s0..s3, as int32 bits): what kernels that draw from this
+   * stream on a device take as an int32 [4] tensor and advance there. Only the uniform
+   * stream is captured (not a spare normal). @internal
+   */
+  getState(): Int32Array {
+    return Int32Array.of(this.s0, this.s1, this.s2, this.s3);
+  }
+
+  /** Continues the stream from state words written by {@link Generator.getState} (or a kernel). @internal */
+  setState(words: ArrayLike<number>): void {
+    this.s0 = words[0] >>> 0;
+    this.s1 = words[1] >>> 0;
+    this.s2 = words[2] >>> 0;
+    this.s3 = words[3] >>> 0;
+    this.spare = null;
+  }
+
   /** Next raw 32-bit unsigned integer. */
   nextUint32(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5) >>> 0, 7), 9) >>> 0;

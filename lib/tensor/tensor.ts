@@ -40,6 +40,12 @@ export function resizeAxis(shape: readonly number[], axis: number, size: number)
   return { shape: out, outer: shapeSize(shape.slice(0, axis)), inner: shapeSize(shape.slice(axis + 1)) };
 }
 
+/** The argument check of the `copyInto` kernel on every device: same element count and dtype. @internal */
+export function checkCopyInto(x: Tensor, out: Tensor): void {
+  if (x.size !== out.size) throw new ShapeError(`argument 'out' has ${out.size} elements, 'x' has ${x.size}`, 'out');
+  if (x.dtype !== out.dtype) throw new DTypeError(`argument 'out' is ${out.dtype}, 'x' is ${x.dtype}`, 'out');
+}
+
 /** Throws a ShapeError unless every entry is a non-negative integer. */
 export function checkShape(shape: readonly number[], argument = 'shape'): void {
   if (!Array.isArray(shape)) throw new ShapeError(`argument '${argument}' must be an array of integers`, argument);

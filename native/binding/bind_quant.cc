@@ -3,6 +3,7 @@
 // against the sizes each kernel touches.
 #include <napi.h>
 
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -104,6 +105,40 @@ Napi::Value KmeansUpdate(const Napi::CallbackInfo& info) {
   });
 }
 
+// An Int32Array holding float64 bits (2 words per value, at least `values` of them), as doubles.
+double* f64_bits(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t values) {
+  auto a = i32(info, i, name, checked_mul(values, 2, name));
+  if (reinterpret_cast<uintptr_t>(a.Data()) % alignof(double) != 0)
+    fail(ErrorCode::Value, std::string("argument '") + name + "' (float64 bits) is not 8-byte aligned");
+  return reinterpret_cast<double*>(a.Data());
+}
+
+// clusterSums(x, n, d, assignments, k, counts, sums)
+Napi::Value ClusterSums(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t n = integer(info, 1, "n", 0, kMaxDim), d = integer(info, 2, "d", 1, kMaxDim);
+    int64_t k = integer(info, 4, "k", 1, kMaxDim);
+    auto x = f32(info, 0, "x", checked_mul(n, d, "x"));
+    auto a = i32(info, 3, "assignments", n);
+    auto cnt = i32(info, 5, "counts", k);
+    double* sums = f64_bits(info, 6, "sums", checked_mul(k, d, "sums"));
+    cluster_sums(x.Data(), n, d, a.Data(), k, cnt.Data(), sums);
+    return info.Env().Undefined();
+  });
+}
+
+// centroidsFromSums(sums, counts, k, d, centroids)
+Napi::Value CentroidsFromSums(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t k = integer(info, 2, "k", 1, kMaxDim), d = integer(info, 3, "d", 1, kMaxDim);
+    const double* sums = f64_bits(info, 0, "sums", checked_mul(k, d, "sums"));
+    auto cnt = i32(info, 1, "counts", k);
+    auto c = f32(info, 4, "centroids", checked_mul(k, d, "centroids"));
+    centroids_from_sums(sums, cnt.Data(), k, d, c.Data());
+    return info.Env().Undefined();
+  });
+}
+
 // rvqLevelForward(residual, codebook, K, d, codes, n, quantized, next) -> sum ||next||^2
 Napi::Value RvqLevelForward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -168,6 +203,8 @@ void register_quant(Napi::Env env, Napi::Object exports) {
   exports.Set("nearest", Napi::Function::New(env, Nearest));
   exports.Set("nearestAsync", Napi::Function::New(env, NearestAsync));
   exports.Set("kmeansUpdate", Napi::Function::New(env, KmeansUpdate));
+  exports.Set("clusterSums", Napi::Function::New(env, ClusterSums));
+  exports.Set("centroidsFromSums", Napi::Function::New(env, CentroidsFromSums));
   exports.Set("rvqLevelForward", Napi::Function::New(env, RvqLevelForward));
   exports.Set("vqScatterAddScaled", Napi::Function::New(env, VqScatterAddScaled));
   exports.Set("rvqSteBackward", Napi::Function::New(env, RvqSteBackward));

@@ -59,6 +59,32 @@ void kmeans_update(const float* x, int64_t n, int64_t d, const int32_t* assign, 
   });
 }
 
+void cluster_sums(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k,
+                  int32_t* counts, double* sums) {
+  std::vector<int64_t> start, order;
+  group_by_code(assign, n, k, "assignments", start, order);
+  parallel_for(k, code_grain(n, k, d), [&](int64_t cb, int64_t ce) {
+    for (int64_t c = cb; c < ce; ++c) {
+      double* acc = sums + c * d;
+      std::fill(acc, acc + d, 0.0);
+      for (int64_t t = start[c]; t < start[c + 1]; ++t) {
+        const float* r = x + order[t] * d;
+        for (int64_t j = 0; j < d; ++j) acc[j] += r[j];
+      }
+      counts[c] = static_cast<int32_t>(start[c + 1] - start[c]);
+    }
+  });
+}
+
+void centroids_from_sums(const double* sums, const int32_t* counts, int64_t k, int64_t d,
+                         float* centroids) {
+  for (int64_t c = 0; c < k; ++c) {
+    if (counts[c] <= 0) continue;
+    const double inv = 1.0 / static_cast<double>(counts[c]);
+    for (int64_t j = 0; j < d; ++j) centroids[c * d + j] = static_cast<float>(sums[c * d + j] * inv);
+  }
+}
+
 double rvq_level_forward(const float* residual, const float* codebook, int64_t kc, int64_t d,
                          const int32_t* codes, int64_t n, float* quantized, float* next) {
   for (int64_t i = 0; i < n; ++i)

@@ -13,6 +13,18 @@ namespace qarm {
 void kmeans_update(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k,
                    float* centroids, int32_t* counts);
 
+// The k-means statistic (what a distributed k-means all-reduces): counts[c] = #{i : assign[i]
+// == c} and sums[c, :] = sum of those rows of x[n,d] in increasing row order, in double
+// (overwritten; empty clusters get 0). Throws Error(Index) naming 'assignments' on a code
+// outside [0, k).
+void cluster_sums(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k,
+                  int32_t* counts, double* sums);
+
+// centroids[c, :] = float(sums[c, :] * (1.0 / counts[c])) for counts[c] > 0 (the rounding of
+// kmeans_update); rows of empty clusters are left untouched.
+void centroids_from_sums(const double* sums, const int32_t* counts, int64_t k, int64_t d,
+                         float* centroids);
+
 // One residual-VQ level, forward: q = codebook[codes]; quantized += q; next = residual - q.
 // Returns sum_i ||next_i||^2 (double).
 double rvq_level_forward(const float* residual, const float* codebook, int64_t kc, int64_t d,

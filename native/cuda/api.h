@@ -132,6 +132,35 @@ void nearest_tf32(const float* x, int64_t N, int64_t D, const float* codebook, i
 // centroid. counts is int32 [K]. Invalid assignment -> ErrorCode::Index.
 void kmeans_update(const float* x, int64_t N, int64_t D, const int32_t* assign, int64_t K,
                    float* centroids, int32_t* counts);
+// The k-means driver's kernels, as lib/tensor/cpu/kmeans_kernels.ts (same float64 arithmetic
+// and order). cluster_sums: counts int32 [K] and double row sums [K, D] in input order (zero
+// for empty clusters; invalid assignment -> ErrorCode::Index). centroids_from_sums:
+// centroids[c] = float(sums[c] * (1 / counts[c])) for non-empty c.
+void cluster_sums(const float* x, int64_t N, int64_t D, const int32_t* assign, int64_t K, int32_t* counts,
+                  double* sums);
+void centroids_from_sums(const double* sums, const int32_t* counts, int64_t K, int64_t D, float* centroids);
+// FAISS's empty-cluster splits drawing from the xoshiro128** words rng[4] (advanced);
+// splits[0] += number of splits. One device thread (each split changes the next draw's odds).
+void split_empty_clusters(float* centroids, int32_t* counts, int64_t K, int64_t D, int32_t* rng, int32_t* splits,
+                          int64_t n);
+// One k-means++ round: chosen[round[.]] = 1, min_dist folded with distances, m distinct rows
+// drawn by D² sampling into out[m] (rng advanced). One device thread.
+void dsquared_round(const float* distances, float* min_dist, int32_t* chosen, int64_t N, const int32_t* round, int64_t R,
+                    int32_t* rng, int64_t m, int32_t* out);
+// *out = sum of x (of x^2 with square) in element order, in double. One device thread.
+void sum_f64(const float* x, int64_t n, bool square, double* out);
+// The residual VQ's training state (vq_state.cu; lib/tensor/cpu/vq_state_kernels.ts on the
+// CPU). Float64 state is double memory. ema_f64_update: state = decay*state + (1-decay)*x.
+void ema_f64_update(double* state, const float* x, int64_t n, double decay);
+// EMA codebook update: counts and sums folded with the step's, codewords = sums / Laplace-
+// smoothed counts.
+void vq_ema_update(float* codebook, double* ema_counts, double* ema_sums, const float* counts, const float* sums, int64_t K,
+                   int64_t D, double decay, double eps);
+// Codes with usage below threshold take a row of residual [n, D] drawn from rng (advanced),
+// usage = threshold, EMA state (when not null) reset to the row; restarts[0] += count.
+void dead_code_restart(float* codebook, double* usage, int64_t K, int64_t D, const float* residual, int64_t n, int32_t* rng,
+                       int32_t* restarts, double threshold, double* ema_counts, double* ema_sums);
+void f32_to_f64(const float* x, int64_t n, double* out);
 // Residual-VQ pieces, as native/core/quant.h (same formulas, same argument names in errors).
 // One level forward: q = codebook[codes]; quantized += q; next = residual - q. Returns
 // sum_i ||next_i||^2 (double, fixed summation order; synchronises).

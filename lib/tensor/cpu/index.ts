@@ -8,10 +8,12 @@ import type { KernelImpls } from '../kernel_table.js';
 import { cpuAttentionKernels } from './attention_kernels.js';
 import { cpuColumnKernels } from './column_kernels.js';
 import { cpuEmbeddingKernels } from './embedding_kernels.js';
+import { cpuKmeansKernels } from './kmeans_kernels.js';
 import { cpuDenseKernels } from './kernels.js';
 import { cpuOptimKernels } from './optim_kernels.js';
 import { cpuQuantKernels } from './quant_kernels.js';
 import { cpuSparseOptimKernels } from './sparse_optim_kernels.js';
+import { cpuVqStateKernels } from './vq_state_kernels.js';
 
 /** Every CPU kernel. @internal */
 export const cpuKernels: KernelImpls = {
@@ -20,6 +22,8 @@ export const cpuKernels: KernelImpls = {
   ...cpuOptimKernels,
   ...cpuSparseOptimKernels,
   ...cpuQuantKernels,
+  ...cpuKmeansKernels,
+  ...cpuVqStateKernels,
   ...cpuEmbeddingKernels,
   ...cpuAttentionKernels,
 };

@@ -7,7 +7,7 @@ import { empty, uninitialized } from '../creation.js';
 import type { KernelGroup } from '../kernel_table.js';
 import { native } from '../native.js';
 import { BINARY, UNARY } from '../op_codes.js';
-import { resizeAxis, shapeSize } from '../tensor.js';
+import { checkCopyInto, resizeAxis, shapeSize } from '../tensor.js';
 
 /** Dense math, creation, copies and shapes on the CPU. @internal */
 export const cpuDenseKernels = {
@@ -91,6 +91,12 @@ export const cpuDenseKernels = {
 
   copy: ({ x }) => {
     const out = empty(x.shape, x.dtype);
+    out.toTypedArray().set(x.toTypedArray());
+    return out;
+  },
+
+  copyInto: ({ x, out }) => {
+    checkCopyInto(x, out);
     out.toTypedArray().set(x.toTypedArray());
     return out;
   },

@@ -17,12 +17,14 @@ import { cudaComposedKernels } from './composed.js';
 import { bindAllocator, cudaEmpty, ptr } from './context.js';
 import { cudaDinKernels } from './din.js';
 import { cudaEmbeddingKernels } from './embedding_kernels.js';
+import { cudaKmeansKernels } from './kmeans_kernels.js';
 import { cudaDenseKernels } from './kernels.js';
 import { cudaOptimKernels } from './optim_kernels.js';
 import { cudaQuantKernels } from './quant_kernels.js';
 import { cudaSparseOptimKernels } from './sparse_optim_kernels.js';
 import { probeCuda, type CudaAddon } from './native_cuda.js';
 import { CudaStorage } from './storage.js';
+import { cudaVqStateKernels } from './vq_state_kernels.js';
 
 const probe = probeCuda();
 
@@ -49,6 +51,8 @@ export function cudaKernels(addon: CudaAddon): KernelImpls {
     ...cudaOptimKernels(addon),
     ...cudaSparseOptimKernels(addon),
     ...cudaQuantKernels(addon),
+    ...cudaKmeansKernels(addon),
+    ...cudaVqStateKernels(addon),
     ...cudaEmbeddingKernels(addon),
     ...cudaAttentionKernels(addon),
     ...cudaDinKernels,

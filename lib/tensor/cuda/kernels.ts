@@ -8,7 +8,7 @@
 import { ShapeError } from '../../errors.js';
 import type { KernelGroup } from '../kernel_table.js';
 import { BINARY, UNARY } from '../op_codes.js';
-import { resizeAxis, type Tensor } from '../tensor.js';
+import { checkCopyInto, resizeAxis, type Tensor } from '../tensor.js';
 import { cudaEmpty, f32, i32, ptr, rowsDim } from './context.js';
 import type { CudaAddon } from './native_cuda.js';
 import { settings } from './settings.js';
@@ -136,6 +136,12 @@ export function cudaDenseKernels(addon: CudaAddon) {
 
     copy: ({ x }) => {
       const out = cudaEmpty(x.shape, x.dtype);
+      addon.copy(ptr(out, 'out'), ptr(x, 'x'), x.size * 4);
+      return out;
+    },
+
+    copyInto: ({ x, out }) => {
+      checkCopyInto(x, out);
       addon.copy(ptr(out, 'out'), ptr(x, 'x'), x.size * 4);
       return out;
     },

@@ -53,6 +53,16 @@ export interface CudaAddon {
   nearest(x: Ptr, N: number, D: number, codebook: Ptr, K: number, k: number, metric: NearestMetric, outIdx: Ptr, outDist: Ptr,
     tf32: boolean, candidates: number): void;
   kmeansUpdate(x: Ptr, N: number, D: number, assignments: Ptr, K: number, centroids: Ptr, counts: Ptr): void;
+  clusterSums(x: Ptr, N: number, D: number, assignments: Ptr, K: number, counts: Ptr, sums: Ptr): void;
+  centroidsFromSums(sums: Ptr, counts: Ptr, K: number, D: number, centroids: Ptr): void;
+  splitEmptyClusters(centroids: Ptr, counts: Ptr, K: number, D: number, rng: Ptr, splits: Ptr, n: number): void;
+  dsquaredRound(distances: Ptr, minDist: Ptr, chosen: Ptr, N: number, round: Ptr, R: number, rng: Ptr, m: number, out: Ptr): void;
+  sumF64(x: Ptr, n: number, square: boolean, out: Ptr, slot: number): void;
+  emaF64Update(state: Ptr, x: Ptr, n: number, decay: number): void;
+  vqEmaUpdate(codebook: Ptr, emaCounts: Ptr, emaSums: Ptr, counts: Ptr, sums: Ptr, K: number, D: number, decay: number, eps: number): void;
+  deadCodeRestart(codebook: Ptr, usage: Ptr, K: number, D: number, residual: Ptr, n: number, rng: Ptr, restarts: Ptr, threshold: number,
+    emaCounts: Ptr | null, emaSums: Ptr | null): void;
+  f32ToF64(x: Ptr, n: number, out: Ptr): void;
   rvqLevelForward(residual: Ptr, codebook: Ptr, K: number, d: number, codes: Ptr, n: number, quantized: Ptr,
     next: Ptr): number;
   vqScatterAddScaled(grad: Ptr, K: number, d: number, codes: Ptr, n: number, rows: Ptr, scale: number): void;
