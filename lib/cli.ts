@@ -53,7 +53,7 @@ function list(v: string): string[] {
 }
 
 const common = {
-  data: () => new Option('--data <dir>', 'dataset folder (interactions.csv, items.csv, optional <modality>.npy); default: the bundled Online Retail data'),
+  data: () => new Option('--data <dir>', 'dataset folder (interactions and items as .csv, .csv.gz or .parquet, optional <modality>.npy); default: the bundled Online Retail data'),
   out: (d: string) => new Option('--out <dir>', 'output folder').default(d),
   config: () => new Option('--config <file>', 'JSON configuration file (see README, "Configuration")'),
   threads: () => new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(positiveInt('--threads')),

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs'
 import { join, resolve } from 'node:path';
 import { IOError } from '../errors.js';
 import { writeFileAtomic } from '../data/atomic.js';
-import { bundledDatasetDir, loadDataset, type Dataset } from '../data/dataset.js';
+import { bundledDatasetDir, datasetTableFiles, loadDataset, type Dataset } from '../data/dataset.js';
 
 /** Creates `dir` if needed and proves it is writable; IOError with the reason otherwise. */
 export function prepareOutDir(dir: string): string {
@@ -43,8 +43,9 @@ export function checkDataDir(dir: string | null): void {
     throw new IOError(`dataset folder ${d} does not exist`, 'data');
   }
   if (!st.isDirectory()) throw new IOError(`--data ${d} is not a folder (expected interactions.csv and items.csv inside)`, 'data');
-  for (const f of ['interactions.csv', 'items.csv']) {
-    if (!existsSync(join(d, f)) && !existsSync(join(d, `${f}.gz`))) throw new IOError(`dataset folder ${d} has no ${f} (or ${f}.gz); see README, "Bring your own data"`, 'data');
+  for (const t of ['interactions', 'items']) {
+    const [csv, ...others] = datasetTableFiles(t);
+    if (![csv, ...others].some((f) => existsSync(join(d, f)))) throw new IOError(`dataset folder ${d} has no ${csv} (or ${others.join(', ')}); see README, "Bring your own data"`, 'data');
   }
 }
 
