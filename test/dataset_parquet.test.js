@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { q, assert, randArray } from './helpers.js';
+import { openParquet, readRowGroups } from '../dist/data/parquet.js';
 
 let writer = null;
 try {
@@ -159,6 +160,18 @@ describe('data: Parquet dataset folders', function () {
     const [csv, pq] = [await q.loadDataset(q.bundledDatasetDir()), await q.loadDataset(out)];
     assert.equal(pq.interactions.length, 386354);
     assert.deepEqual(content(pq), content(csv));
+    // Row-group reading: each group's column chunks are fetched on their own and once, never the whole file.
+    const t = await openParquet(join(out, 'interactions.parquet'));
+    const slice = t.buffer.slice.bind(t.buffer);
+    const reads = [];
+    t.buffer.slice = (a, b) => { reads.push((b ?? t.buffer.byteLength) - a); return slice(a, b); };
+    let rows = 0;
+    for await (const g of readRowGroups(t, ['user', 'timestamp'])) rows += g.columns.user.length;
+    assert.equal(rows, 386354);
+    assert.ok(reads.length >= 8, `${reads.length} reads`);
+    assert.ok(Math.max(...reads) < t.buffer.byteLength / 4, `largest read ${Math.max(...reads)} of ${t.buffer.byteLength} bytes`);
+    const total = reads.reduce((a, b) => a + b, 0);
+    assert.ok(total <= t.buffer.byteLength, `read ${total} bytes of a ${t.buffer.byteLength}-byte file: each group once`);
   });
 });
 
