@@ -4,6 +4,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { IOError } from '../errors.js';
 import { writeFileAtomic } from '../data/atomic.js';
 import { bundledDatasetDir, datasetTableFiles, loadDataset, type Dataset } from '../data/dataset.js';
@@ -13,7 +14,9 @@ export function prepareOutDir(dir: string): string {
   const abs = resolve(dir);
   try {
     mkdirSync(abs, { recursive: true });
-    const probe = join(abs, `.qarm-write-test-${process.pid}`);
+    // Unique per process even across hosts: job-array tasks share the folder, and containers
+    // often share a pid.
+    const probe = join(abs, `.qarm-write-test-${process.pid}-${randomBytes(6).toString('hex')}`);
     writeFileSync(probe, 'ok');
     rmSync(probe);
   } catch (e) {
