@@ -143,7 +143,7 @@ describe('data: Parquet dataset folders', function () {
     await rejects(folder({ 'items.parquet': ITEM_COLS() }), q.IOError, /missing interactions\.csv \(or interactions\.csv\.gz, interactions\.parquet\)/);
   });
 
-  it('reads GZIP-compressed Parquet through node:zlib', async () => {
+  it('reads GZIP-compressed Parquet through node:zlib and refuses codecs it cannot decode', async () => {
     const d = join(root, `gz${n++}`);
     mkdirSync(d);
     const buf = writer.parquetWriteBuffer({ columnData: ITEM_COLS(), codec: 'GZIP', compressors: { GZIP: (b) => new Uint8Array(gzipSync(b)) } });
@@ -151,6 +151,10 @@ describe('data: Parquet dataset folders', function () {
     writeFileSync(join(d, 'interactions.csv'), INTER);
     const ds = await q.loadDataset(d);
     assert.deepEqual(ds.items.map((i) => [i.id, i.text, i.extra.price]), [['A', 'red mug, large', '1.5'], ['B', 'blue mug', '2'], ['C', 'green plate', '3']]);
+    // A codec without a decoder here is refused up front, naming the column and the codec.
+    const lz4 = writer.parquetWriteBuffer({ columnData: ITEM_COLS(), codec: 'LZ4', compressors: { LZ4: (b) => b } });
+    writeFileSync(join(d, 'items.parquet'), new Uint8Array(lz4));
+    await rejects(d, q.IOError, /items\.parquet: column 'item' is compressed with LZ4, which this reader cannot decode here/);
   });
 
   it('the bundled Online Retail folder and its Parquet conversion (8 row groups) load to identical Datasets', async function () {
