@@ -20,6 +20,14 @@ function positiveInt(name: string) {
   };
 }
 
+function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v.trim()) || !Number.isSafeInteger(n)) throw new InvalidArgumentError(`${name} must be a non-negative integer`);
+    return n;
+  };
+}
+
 /** `--seeds 3` → [1,2,3]; `--seeds 4,7,9` → [4,7,9]. */
 function seedList(v: string): number[] {
   if (/^\d+$/.test(v)) {
@@ -45,7 +53,7 @@ function list(v: string): string[] {
 }
 
 const common = {
-  data: () => new Option('--data <dir>', 'dataset folder (interactions.csv, items.csv, optional <modality>.npy); default: the bundled Online Retail data'),
+  data: () => new Option('--data <dir>', 'dataset folder (interactions and items as .csv, .csv.gz or .parquet, optional <modality>.npy); default: the bundled Online Retail data'),
   out: (d: string) => new Option('--out <dir>', 'output folder').default(d),
   config: () => new Option('--config <file>', 'JSON configuration file (see README, "Configuration")'),
   threads: () => new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(positiveInt('--threads')),
@@ -89,7 +97,7 @@ export function buildProgram(): Command {
 
   program
     .command('quantize')
-    .description('embeddings .npy -> RQ codes (residual k-means) and VQ codes (top-K pool neighbours) + a stats summary')
+    .description('embeddings .npy -> RQ codes (residual k-means) and VQ codes (top-K pool neighbours), their codebooks and a stats summary; with --codebooks, one shard\'s codes from saved codebooks')
     .requiredOption('--input <file>', 'float32 [N, D] embeddings (.npy)')
     .addOption(common.out('qarm-codes'))
     .option('--levels <n>', 'RQ levels', positiveInt('--levels'), 3)
@@ -98,9 +106,15 @@ export function buildProgram(): Command {
     .option('--vq-k <n>', 'VQ code length: nearest pool items per item (0 = no VQ codes)', (v) => (v === '0' ? 0 : positiveInt('--vq-k')(v)), 25)
     .option('--pool <file>', 'int32 or float32 .npy of 0/1 per row: rows allowed in the VQ pool (default: all rows)')
     .option('--seed <n>', 'seed', (v) => Number(v), 7)
+    .option('--codebooks <paths...>', 'encode with saved codebooks, fitting nothing: rq.safetensors / vq.safetensors files or a qarm quantize output folder; writes this shard\'s codes (see README, "Encoding a catalogue in shards")')
+    .option('--shard-index <i>', 'with --codebooks: which shard of --input to encode (default: $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID, else 0)', nonNegativeInt('--shard-index'))
+    .option('--num-shards <n>', 'with --codebooks: number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1)', positiveInt('--num-shards'))
     .addOption(common.threads())
     .addOption(common.progress())
-    .action(async (o) => quantizeCommand(o));
+    .action(async (o, cmd: Command) => {
+      const explicitFlags = Object.keys(o).filter((k) => cmd.getOptionValueSource(k) === 'cli');
+      return quantizeCommand({ ...o, explicitFlags });
+    });
 
   program
     .command('train')

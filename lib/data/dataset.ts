@@ -2,16 +2,24 @@
  * Dataset folders: the on-disk format every qarm command reads, and its validating loader.
  *
  * A dataset folder holds
- * - `interactions.csv` (or `interactions.csv.gz`): header `user,item,timestamp` and optionally
- *   `basket`; `timestamp` is Unix seconds or ISO-8601 (a date-time without an offset is UTC);
- *   `basket` groups the rows bought/consumed together (an invoice, a session), empty = none.
- * - `items.csv` (or `items.csv.gz`): header `item,text`, more columns allowed (kept in `extra`).
+ * - `interactions.csv` (or `interactions.csv.gz`, or `interactions.parquet`): columns
+ *   `user,item,timestamp` and optionally `basket`; `timestamp` is Unix seconds or ISO-8601 (a
+ *   date-time without an offset is UTC; in Parquet also a TIMESTAMP or DATE column); `basket`
+ *   groups the rows bought/consumed together (an invoice, a session), empty = none.
+ * - `items.csv` (or `items.csv.gz`, or `items.parquet`): columns `item,text`, more columns
+ *   allowed (kept in `extra`, as text).
  * - optionally `<modality>.npy`: float32 `[items, D]` embeddings whose row i belongs to row i of
- *   `items.csv` (e.g. `image.npy`, `video.npy`).
+ *   the items file (e.g. `image.npy`, `video.npy`), or the same split into row shards
+ *   `<modality>-00000.npy`, `<modality>-00001.npy`, ... concatenated in number order.
+ *
+ * The same data as CSV or Parquet loads to the same {@link Dataset}: Parquet id columns may be
+ * strings or integers (read as their decimal text), other columns become text as JavaScript
+ * prints them. Parquet files are read one row group at a time (lib/data/parquet.ts).
  *
  * Every problem is reported with its file and line (or row) as an {@link IOError} (missing or
- * unreadable file, malformed CSV, missing column) or a {@link ValueError} (unknown item, bad
- * timestamp, duplicate item, embedding row-count mismatch, NaN/Inf).
+ * unreadable file, malformed CSV or Parquet, missing column) or a {@link ValueError} (unknown
+ * item, bad timestamp, duplicate item, wrong Parquet column type, embedding row-count mismatch,
+ * NaN/Inf).
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -19,8 +27,9 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
 import { IOError, ValueError } from '../errors.js';
-import type { Tensor } from '../tensor/tensor.js';
+import { Tensor } from '../tensor/tensor.js';
 import { readNpy } from './npy.js';
+import { cellText, cellTime, checkColumns, openParquet, readRowGroups } from './parquet.js';
 
 /** One catalogue item (a row of `items.csv`). */
 export interface Item {
@@ -74,19 +83,24 @@ export interface LoadDatasetOptions {
   skipEmbeddings?: boolean;
 }
 
-/** Finds `name` or `name.gz` in `dir`; IOError naming both when neither (or both) exist. */
+/**
+ * Finds the one file of table `name` in `dir`: `name.csv`, `name.csv.gz` or `name.parquet`.
+ * IOError naming the candidates when none (or more than one) exists.
+ */
 function findFile(dir: string, name: string, required: true): string;
 function findFile(dir: string, name: string, required: false): string | null;
 function findFile(dir: string, name: string, required: boolean): string | null {
-  const plain = join(dir, name);
-  const gz = plain + '.gz';
-  const hasPlain = existsSync(plain);
-  const hasGz = existsSync(gz);
-  if (hasPlain && hasGz) throw new IOError(`${dir}: both ${name} and ${name}.gz exist; keep one`, 'dir');
-  if (hasPlain) return plain;
-  if (hasGz) return gz;
-  if (required) throw new IOError(`${dir}: missing ${name} (or ${name}.gz)`, 'dir');
+  const names = datasetTableFiles(name);
+  const found = names.filter((f) => existsSync(join(dir, f)));
+  if (found.length > 1) throw new IOError(`${dir}: both ${found.join(' and ')} exist; keep one`, 'dir');
+  if (found.length === 1) return join(dir, found[0]);
+  if (required) throw new IOError(`${dir}: missing ${names[0]} (or ${names.slice(1).join(', ')})`, 'dir');
   return null;
+}
+
+/** The file names a dataset table may have, CSV first. */
+export function datasetTableFiles(name: string): string[] {
+  return [`${name}.csv`, `${name}.csv.gz`, `${name}.parquet`];
 }
 
 /** Reads a (possibly gzipped) UTF-8 text file, IOError on failure. */
@@ -172,6 +186,77 @@ function offsetMinutes(off: string): number {
   return sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4)));
 }
 
+/** Validates item rows as they come (CSV lines or Parquet rows) and indexes them. */
+class ItemRows {
+  readonly items: Item[] = [];
+  readonly itemIndex = new Map<string, number>();
+  constructor(private readonly file: string) {}
+
+  add(idText: string, text: string, extra: Record<string, string> | undefined, where: string): void {
+    const id = idText.trim();
+    if (id === '') throw new ValueError(`${where}: empty item id`, 'items');
+    const prev = this.itemIndex.get(id);
+    if (prev !== undefined) throw new ValueError(`${where}: duplicate item '${id}' (first on row ${prev + 1} of the data)`, 'items');
+    const item: Item = { id, text };
+    if (extra) item.extra = extra;
+    this.itemIndex.set(id, this.items.length);
+    this.items.push(item);
+  }
+
+  done(): { items: Item[]; itemIndex: Map<string, number> } {
+    if (this.items.length === 0) throw new ValueError(`${this.file}: no items`, 'items');
+    return { items: this.items, itemIndex: this.itemIndex };
+  }
+}
+
+/** Validates interaction rows as they come against the item index; sorts them at the end. */
+class InteractionRows {
+  private readonly userIndex = new Map<string, number>();
+  private readonly basketIndex = new Map<string, number>();
+  readonly users: string[] = [];
+  readonly baskets: string[] = [];
+  readonly interactions: Interaction[] = [];
+  constructor(private readonly itemIndex: Map<string, number>, private readonly itemsFile: string) {}
+
+  /** `time` is seconds, or text for {@link parseTimestamp}; `basket` null when the table has none. */
+  add(userText: string, itemText: string, time: number | string, basketText: string | null, where: string): void {
+    const u = userText.trim();
+    if (u === '') throw new ValueError(`${where}: empty user`, 'interactions');
+    const itemId = itemText.trim();
+    const item = this.itemIndex.get(itemId);
+    if (item === undefined) throw new ValueError(`${where}: unknown item '${itemId}' (not in ${this.itemsFile})`, 'interactions');
+    const t = typeof time === 'string' ? parseTimestamp(time) : time;
+    if (!Number.isFinite(t)) {
+      throw new ValueError(`${where}: bad timestamp '${typeof time === 'string' ? time : cellText(time)}' (want Unix seconds or ISO-8601)`, 'interactions');
+    }
+    let user = this.userIndex.get(u);
+    if (user === undefined) {
+      user = this.users.length;
+      this.userIndex.set(u, user);
+      this.users.push(u);
+    }
+    let basket = -1;
+    if (basketText !== null) {
+      const b = basketText.trim();
+      if (b !== '') {
+        let bi = this.basketIndex.get(b);
+        if (bi === undefined) {
+          bi = this.baskets.length;
+          this.basketIndex.set(b, bi);
+          this.baskets.push(b);
+        }
+        basket = bi;
+      }
+    }
+    this.interactions.push({ user, item, time: t, basket });
+  }
+
+  done(): { users: string[]; baskets: string[]; interactions: Interaction[] } {
+    this.interactions.sort((a, b) => a.time - b.time || a.user - b.user || a.item - b.item);
+    return { users: this.users, baskets: this.baskets, interactions: this.interactions };
+  }
+}
+
 /** Reads and validates `items.csv`. */
 export function readItems(path: string): { items: Item[]; itemIndex: Map<string, number> } {
   const file = basename(path);
@@ -179,26 +264,18 @@ export function readItems(path: string): { items: Item[]; itemIndex: Map<string,
   const ci = column(t, 'item', file, true);
   const ct = column(t, 'text', file, true);
   const extraCols = t.header.map((h, i) => [h, i] as const).filter(([, i]) => i !== ci && i !== ct);
-  const items: Item[] = [];
-  const itemIndex = new Map<string, number>();
+  const rows = new ItemRows(file);
   for (const { values, line } of t.rows) {
-    const id = values[ci].trim();
-    if (id === '') throw new ValueError(`${file}:${line}: empty item id`, 'items');
-    const prev = itemIndex.get(id);
-    if (prev !== undefined) throw new ValueError(`${file}:${line}: duplicate item '${id}' (first on row ${prev + 1} of the data)`, 'items');
-    const item: Item = { id, text: values[ct] };
-    if (extraCols.length) item.extra = Object.fromEntries(extraCols.map(([h, i]) => [h, values[i]]));
-    itemIndex.set(id, items.length);
-    items.push(item);
+    rows.add(values[ci], values[ct], extraCols.length ? Object.fromEntries(extraCols.map(([h, i]) => [h, values[i]])) : undefined, `${file}:${line}`);
   }
-  if (items.length === 0) throw new ValueError(`${file}: no items`, 'items');
-  return { items, itemIndex };
+  return rows.done();
 }
 
 /** Reads and validates `interactions.csv` against the item index. */
 export function readInteractions(
   path: string,
   itemIndex: Map<string, number>,
+  itemsFile = 'items.csv',
 ): { users: string[]; baskets: string[]; interactions: Interaction[] } {
   const file = basename(path);
   const t = parseCsv(readTextFile(path), file);
@@ -206,81 +283,129 @@ export function readInteractions(
   const ci = column(t, 'item', file, true);
   const cts = column(t, 'timestamp', file, true);
   const cb = column(t, 'basket', file, false);
-  const userIndex = new Map<string, number>();
-  const basketIndex = new Map<string, number>();
-  const users: string[] = [];
-  const baskets: string[] = [];
-  const interactions: Interaction[] = [];
-  for (const { values, line } of t.rows) {
-    const u = values[cu].trim();
-    if (u === '') throw new ValueError(`${file}:${line}: empty user`, 'interactions');
-    const itemId = values[ci].trim();
-    const item = itemIndex.get(itemId);
-    if (item === undefined) throw new ValueError(`${file}:${line}: unknown item '${itemId}' (not in items.csv)`, 'interactions');
-    const time = parseTimestamp(values[cts]);
-    if (!Number.isFinite(time)) {
-      throw new ValueError(`${file}:${line}: bad timestamp '${values[cts]}' (want Unix seconds or ISO-8601)`, 'interactions');
-    }
-    let user = userIndex.get(u);
-    if (user === undefined) {
-      user = users.length;
-      userIndex.set(u, user);
-      users.push(u);
-    }
-    let basket = -1;
-    if (cb >= 0) {
-      const b = values[cb].trim();
-      if (b !== '') {
-        let bi = basketIndex.get(b);
-        if (bi === undefined) {
-          bi = baskets.length;
-          basketIndex.set(b, bi);
-          baskets.push(b);
-        }
-        basket = bi;
-      }
-    }
-    interactions.push({ user, item, time, basket });
-  }
-  interactions.sort((a, b) => a.time - b.time || a.user - b.user || a.item - b.item);
-  return { users, baskets, interactions };
+  const rows = new InteractionRows(itemIndex, itemsFile);
+  for (const { values, line } of t.rows) rows.add(values[cu], values[ci], values[cts], cb >= 0 ? values[cb] : null, `${file}:${line}`);
+  return rows.done();
 }
 
-/** Reads every `<modality>.npy` in `dir` and checks row count and finiteness. */
-export function readEmbeddings(dir: string, nItems: number): Record<string, Tensor> {
+/** Reads and validates `items.parquet`, one row group at a time. */
+async function readItemsParquet(path: string): Promise<{ items: Item[]; itemIndex: Map<string, number> }> {
+  const file = basename(path);
+  const t = await openParquet(path);
+  const extraCols = t.columns.filter((c) => c !== 'item' && c !== 'text');
+  checkColumns(t, { item: 'id', text: 'text', ...Object.fromEntries(extraCols.map((c) => [c, 'any' as const])) }, ['item', 'text']);
+  const rows = new ItemRows(file);
+  for await (const g of readRowGroups(t, ['item', 'text', ...extraCols])) {
+    const { item, text } = g.columns;
+    for (let r = 0; r < item.length; r++) {
+      const extra = extraCols.length ? Object.fromEntries(extraCols.map((c) => [c, cellText(g.columns[c][r])])) : undefined;
+      rows.add(cellText(item[r]), cellText(text[r]), extra, `${file} row ${g.rowStart + r + 1}`);
+    }
+  }
+  return rows.done();
+}
+
+/** Reads and validates `interactions.parquet` against the item index, one row group at a time. */
+async function readInteractionsParquet(path: string, itemIndex: Map<string, number>, itemsFile: string): Promise<{ users: string[]; baskets: string[]; interactions: Interaction[] }> {
+  const file = basename(path);
+  const t = await openParquet(path);
+  const hasBasket = t.columns.includes('basket');
+  checkColumns(t, { user: 'id', item: 'id', timestamp: 'time', ...(hasBasket ? { basket: 'id' as const } : {}) }, ['user', 'item', 'timestamp']);
+  const rows = new InteractionRows(itemIndex, itemsFile);
+  for await (const g of readRowGroups(t, ['user', 'item', 'timestamp', ...(hasBasket ? ['basket'] : [])])) {
+    const { user, item, timestamp, basket } = g.columns;
+    for (let r = 0; r < user.length; r++) {
+      rows.add(cellText(user[r]), cellText(item[r]), cellTime(timestamp[r]), basket ? cellText(basket[r]) : null, `${file} row ${g.rowStart + r + 1}`);
+    }
+  }
+  return rows.done();
+}
+
+/** `.npy` files of `dir` by modality: `<m>.npy` alone, or the shards `<m>-00000.npy`, ... in order. */
+function embeddingFiles(dir: string): [string, string[]][] {
+  const groups = new Map<string, string[]>();
+  for (const f of readdirSync(dir).filter((f) => f.endsWith('.npy')).sort()) {
+    const m = /^(.+)-(\d{5})\.npy$/.exec(f);
+    const name = m ? m[1] : f.slice(0, -4);
+    if (!groups.has(name)) groups.set(name, []);
+    groups.get(name)!.push(f);
+  }
+  for (const [name, files] of groups) {
+    if (files.length > 1 && files.includes(`${name}.npy`)) throw new IOError(`${dir}: both ${name}.npy and its shards ${name}-NNNNN.npy exist; keep one`, 'embeddings');
+    if (files[0] === `${name}.npy`) continue;
+    files.forEach((f, i) => {
+      const want = `${name}-${String(i).padStart(5, '0')}.npy`;
+      if (f !== want) throw new IOError(`${dir}: ${want} is missing (shards of '${name}' are numbered from 00000 without gaps)`, 'embeddings');
+    });
+  }
+  return [...groups];
+}
+
+/**
+ * Reads every `<modality>.npy` (or its row shards `<modality>-00000.npy`, ...) in `dir` and
+ * checks dtype, row count (against `nItems` rows of `itemsFile`) and finiteness.
+ */
+export function readEmbeddings(dir: string, nItems: number, itemsFile = 'items.csv'): Record<string, Tensor> {
   const out: Record<string, Tensor> = {};
-  const files = readdirSync(dir).filter((f) => f.endsWith('.npy')).sort();
-  for (const f of files) {
-    const t = readNpy(join(dir, f));
-    const shape = t.shape;
-    if (t.dtype !== 'float32') throw new ValueError(`${f}: embeddings must be float32, got ${t.dtype}`, 'embeddings');
-    const data = t.toTypedArray();
-    if (shape.length !== 2) throw new ValueError(`${f}: embeddings must be 2-D [items, D], got [${shape.join(', ')}]`, 'embeddings');
-    if (shape[0] !== nItems) {
-      throw new ValueError(`${f}: has ${shape[0]} rows but items.csv has ${nItems} items (rows must follow items.csv)`, 'embeddings');
-    }
-    const d = shape[1];
-    for (let i = 0; i < data.length; i++) {
-      if (!Number.isFinite(data[i])) {
-        throw new ValueError(`${f}: row ${Math.floor(i / d)} (item ${Math.floor(i / d) + 1} of items.csv), column ${i % d} is ${data[i]}`, 'embeddings');
+  for (const [name, files] of embeddingFiles(dir)) {
+    const parts: Tensor[] = [];
+    let rows = 0;
+    for (const f of files) {
+      const t = readNpy(join(dir, f));
+      const shape = t.shape;
+      if (t.dtype !== 'float32') throw new ValueError(`${f}: embeddings must be float32, got ${t.dtype}`, 'embeddings');
+      if (shape.length !== 2) throw new ValueError(`${f}: embeddings must be 2-D [items, D], got [${shape.join(', ')}]`, 'embeddings');
+      if (parts.length && shape[1] !== parts[0].shape[1]) throw new ValueError(`${f}: has ${shape[1]} columns but ${files[0]} has ${parts[0].shape[1]}`, 'embeddings');
+      const data = t.toTypedArray();
+      const d = shape[1];
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i])) {
+          const row = rows + Math.floor(i / d);
+          throw new ValueError(`${f}: row ${Math.floor(i / d)} (item ${row + 1} of ${itemsFile}), column ${i % d} is ${data[i]}`, 'embeddings');
+        }
       }
+      rows += shape[0];
+      parts.push(t);
     }
-    out[f.slice(0, -4)] = t;
+    const what = files.length > 1 ? `${files[0]} … ${files[files.length - 1]}` : files[0];
+    if (rows !== nItems) {
+      throw new ValueError(`${what}: ${files.length > 1 ? 'have' : 'has'} ${rows} rows but ${itemsFile} has ${nItems} items (rows must follow ${itemsFile})`, 'embeddings');
+    }
+    out[name] = parts.length === 1 ? parts[0] : concatRows(parts);
   }
   return out;
 }
 
+function concatRows(parts: Tensor[]): Tensor {
+  const d = parts[0].shape[1];
+  const rows = parts.reduce((a, t) => a + t.shape[0], 0);
+  const all = new Float32Array(rows * d);
+  let off = 0;
+  for (const t of parts) {
+    all.set(t.f32(), off);
+    off += t.size;
+    t.dispose();
+  }
+  return Tensor.fromArray(all, [rows, d], 'float32');
+}
+
 /**
  * Loads and validates a dataset folder (see the module comment for the format).
- * @throws IOError for a missing/unreadable file, malformed CSV or a missing column;
- *   ValueError for an unknown item, bad timestamp, duplicate item or bad embeddings.
+ * @throws IOError for a missing/unreadable file, malformed CSV or Parquet, or a missing column;
+ *   ValueError for an unknown item, bad timestamp, duplicate item, a Parquet column of the
+ *   wrong type or bad embeddings.
  */
 export async function loadDataset(dir: string, opts: LoadDatasetOptions = {}): Promise<Dataset> {
   if (typeof dir !== 'string' || dir === '') throw new ValueError("argument 'dir' must be a folder path", 'dir');
   if (!existsSync(dir)) throw new IOError(`${dir}: no such dataset folder`, 'dir');
-  const { items, itemIndex } = readItems(findFile(dir, 'items.csv', true));
-  const { users, baskets, interactions } = readInteractions(findFile(dir, 'interactions.csv', true), itemIndex);
-  const embeddings = opts.skipEmbeddings ? {} : readEmbeddings(dir, items.length);
+  const itemsPath = findFile(dir, 'items', true);
+  const interPath = findFile(dir, 'interactions', true);
+  const itemsFile = itemsPath.endsWith('.parquet') ? basename(itemsPath) : 'items.csv';
+  const { items, itemIndex } = itemsPath.endsWith('.parquet') ? await readItemsParquet(itemsPath) : readItems(itemsPath);
+  const { users, baskets, interactions } = interPath.endsWith('.parquet')
+    ? await readInteractionsParquet(interPath, itemIndex, itemsFile)
+    : readInteractions(interPath, itemIndex, itemsFile);
+  const embeddings = opts.skipEmbeddings ? {} : readEmbeddings(dir, items.length, itemsFile);
   return { name: basename(dir.replace(/[/\\]+$/, '')), dir, users, items, itemIndex, baskets, interactions, embeddings };
 }
 

@@ -44,8 +44,18 @@ function parseHeader(file: string, text: string): { dtype: DType; shape: number[
   return { dtype, shape: dims };
 }
 
-/** Decodes a `.npy` image held in memory; `file` only names it in errors. */
-export function decodeNpy(buf: Uint8Array, file = '<buffer>'): Tensor {
+/** A `.npy` header: the array's dtype and shape and the byte offset where its data starts. */
+export interface NpyHeader {
+  dtype: DType;
+  shape: number[];
+  dataStart: number;
+}
+
+/**
+ * Decodes the header of a `.npy` image; `buf` needs to hold the header only (a file's first
+ * bytes), so a reader can then fetch just the rows it wants. `file` only names it in errors.
+ */
+export function decodeNpyHeader(buf: Uint8Array, file = '<buffer>'): NpyHeader {
   if (buf.byteLength < 10 || MAGIC.some((b, i) => buf[i] !== b)) fail(file, 'bad magic (truncated or not .npy)');
   const major = buf[6];
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
@@ -64,14 +74,28 @@ export function decodeNpy(buf: Uint8Array, file = '<buffer>'): Tensor {
   if (headerLen > MAX_HEADER) fail(file, `header of ${headerLen} bytes exceeds ${MAX_HEADER}`);
   if (start + headerLen > buf.byteLength) fail(file, 'truncated header');
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(buf.subarray(start, start + headerLen));
-  const { dtype, shape } = parseHeader(file, text);
-  const dataStart = start + headerLen;
-  const n = shapeSize(shape);
-  const need = n * 4;
+  return { ...parseHeader(file, text), dataStart: start + headerLen };
+}
+
+/** Bytes a header can take at most (preamble included): a reader of the header alone reads this much. */
+export const NPY_MAX_HEADER_BYTES = 12 + MAX_HEADER;
+
+/**
+ * Checks that `have` data bytes are exactly what `shape` (of 4-byte elements) needs, and
+ * returns that length. @throws IOError naming `file` on truncated or trailing data.
+ */
+export function checkNpyDataLength(shape: readonly number[], have: number, file: string): number {
+  const need = shapeSize(shape) * 4;
   if (!Number.isSafeInteger(need)) fail(file, 'shape too large');
-  const have = buf.byteLength - dataStart;
   if (have < need) fail(file, `truncated data: header says shape [${shape.join(', ')}] (${need} bytes), file holds ${have}`);
   if (have > need) fail(file, `${have - need} trailing bytes after the data of shape [${shape.join(', ')}]`);
+  return need;
+}
+
+/** Decodes a `.npy` image held in memory; `file` only names it in errors. */
+export function decodeNpy(buf: Uint8Array, file = '<buffer>'): Tensor {
+  const { dtype, shape, dataStart } = decodeNpyHeader(buf, file);
+  const need = checkNpyDataLength(shape, buf.byteLength - dataStart, file);
   // Copy into a fresh aligned array (the file buffer's data offset need not be 4-aligned).
   const bytes = new Uint8Array(need);
   bytes.set(buf.subarray(dataStart, dataStart + need));

@@ -11,7 +11,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../tensor/runtime.js';
 import { runAlignCommand } from './align_command.js';
 import { RQKMeans } from '../quant/rqkmeans.js';
-import { codeStats, vqCodes } from '../quant/vq_codes.js';
+import { codeStats } from '../quant/vq_codes.js';
+import { RQ_FILE, VQ_FILE } from './codebooks.js';
+import { saveVqPool, vqCodesOfRows } from './vq_pool.js';
 import { readConfigFile, resolveConfig, validateConfig, type ConfigFile, type RunConfig } from './config.js';
 import { consoleProgress, silentProgress, type Progress } from './progress.js';
 import { checkDataDir, prepareOutDir, writeJson } from './io.js';
@@ -88,7 +90,14 @@ export async function alignCommand(o: CommonFlags): Promise<void> {
   process.stdout.write(`${JSON.stringify({ pairCounts: report.pairCounts, bestEpoch: report.bestEpoch, bestValidation: report.bestValidation, seconds: report.seconds }, null, 2)}\nwrote ${out}/aligned.npy, align.json\n`);
 }
 
-/** `qarm quantize`: embeddings .npy → RQ codes, VQ codes, stats. */
+/** Flags of `qarm quantize` that fit codebooks (meaningless with `--codebooks`). */
+export const QUANTIZE_FIT_FLAGS = ['levels', 'codebookSize', 'iterations', 'vqK', 'pool', 'seed'] as const;
+
+/**
+ * `qarm quantize`: embeddings .npy → RQ codes, VQ codes, their codebooks, stats; with
+ * `codebooks`, one shard's codes from saved codebooks instead (lib/pipeline/encode_shard.ts).
+ * `explicitFlags` lists the flags given on the command line (not defaulted).
+ */
 export async function quantizeCommand(o: {
   input: string;
   out: string;
@@ -100,7 +109,24 @@ export async function quantizeCommand(o: {
   seed: number;
   threads?: number;
   progress?: boolean;
+  codebooks?: string[];
+  shardIndex?: number;
+  numShards?: number;
+  explicitFlags?: string[];
 }): Promise<void> {
+  const given = new Set(o.explicitFlags ?? []);
+  const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  if (o.codebooks) {
+    const fit = QUANTIZE_FIT_FLAGS.filter((k) => given.has(k));
+    if (fit.length) throw new ValueError(`${flag(fit[0])} fits codebooks, but --codebooks fits nothing (it encodes with the saved ones); drop ${fit.map(flag).join(', ')}`, fit[0]);
+    const { encodeShardCommand } = await import('./encode_shard.js');
+    const r = encodeShardCommand({ ...o, codebooks: o.codebooks });
+    process.stdout.write(`rows ${r.rowOffset}..${r.rowOffset + r.rows} encoded; wrote ${r.files.map((f) => join(o.out, f)).join(', ')}\n`);
+    return;
+  }
+  for (const k of ['shardIndex', 'numShards'] as const) {
+    if (o[k] !== undefined) throw new ValueError(`${flag(k)} needs --codebooks (fitting runs on the whole input)`, k);
+  }
   if (o.threads) setNumThreads(o.threads);
   if (!existsSync(o.input)) throw new IOError(`--input ${o.input} does not exist`, 'input');
   const x = readNpy(o.input);
@@ -114,7 +140,7 @@ export async function quantizeCommand(o: {
   const rq = new RQKMeans({ levels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed }).fit(x);
   task.done();
   const codes = rq.encode(x);
-  rq.save(join(out, 'rq.safetensors'));
+  rq.save(join(out, RQ_FILE));
   writeNpy(join(out, 'rq_codes.npy'), codes);
   const st = codeStats(codes, o.codebookSize, { embeddings: x, codebooks: rq.codebooks });
   let vq: Record<string, unknown> | undefined;
@@ -130,18 +156,10 @@ export async function quantizeCommand(o: {
     const xs = x.f32();
     const pv = new Float32Array(poolRows.length * d);
     poolRows.forEach((r, i) => pv.set(xs.subarray(r * d, (r + 1) * d), i * d));
-    const pool = Tensor.fromArray(pv, [poolRows.length, d], 'float32');
-    const idx = vqCodes(x, pool, { k: o.vqK + 1, metric: 'cosine' }).i32();
+    const pool = { pool: Tensor.fromArray(pv, [poolRows.length, d], 'float32'), rows: Int32Array.from(poolRows), k: o.vqK, inputRows: n };
     // Codes are row numbers of --input (not pool positions); an item never names itself.
-    const vc = new Int32Array(n * o.vqK);
-    for (let i = 0; i < n; i++) {
-      let w = 0;
-      for (let j = 0; j <= o.vqK && w < o.vqK; j++) {
-        const r = poolRows[idx[i * (o.vqK + 1) + j]];
-        if (r !== i) vc[i * o.vqK + w++] = r;
-      }
-    }
-    writeNpy(join(out, 'vq_codes.npy'), Tensor.fromArray(vc, [n, o.vqK], 'int32'));
+    writeNpy(join(out, 'vq_codes.npy'), Tensor.fromArray(vqCodesOfRows(x, 0, pool), [n, o.vqK], 'int32'));
+    saveVqPool(join(out, VQ_FILE), pool);
     vq = { k: o.vqK, poolSize: poolRows.length };
   }
   const summary = {
@@ -151,7 +169,7 @@ export async function quantizeCommand(o: {
     rq: { numLevels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed, ...st, relativeErrorAfterFit: rq.relativeError },
     vq,
     seconds: (Date.now() - t0) / 1000,
-    files: ['rq_codes.npy (int32 [N, levels])', 'rq.safetensors (codebooks; RQKMeans.load)', ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)'] : []), 'stats.json'],
+    files: ['rq_codes.npy (int32 [N, levels])', 'rq.safetensors (codebooks; RQKMeans.load)', ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)', 'vq.safetensors (VQ pool: embeddings and row numbers)'] : []), 'stats.json'],
   };
   writeJson(join(out, 'stats.json'), { worldSize: 1, ...summary });
   const lines = st.levels.map((l, i) => `  level ${i + 1}: used ${l.used}/${o.codebookSize} (${(100 * l.utilisation).toFixed(1)} %), perplexity ${l.perplexity.toFixed(1)}${l.relativeError !== undefined ? `, relative error ${l.relativeError.toFixed(4)}` : ''}`);

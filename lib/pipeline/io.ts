@@ -4,16 +4,19 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { IOError } from '../errors.js';
 import { writeFileAtomic } from '../data/atomic.js';
-import { bundledDatasetDir, loadDataset, type Dataset } from '../data/dataset.js';
+import { bundledDatasetDir, datasetTableFiles, loadDataset, type Dataset } from '../data/dataset.js';
 
 /** Creates `dir` if needed and proves it is writable; IOError with the reason otherwise. */
 export function prepareOutDir(dir: string): string {
   const abs = resolve(dir);
   try {
     mkdirSync(abs, { recursive: true });
-    const probe = join(abs, `.qarm-write-test-${process.pid}`);
+    // Unique per process even across hosts: job-array tasks share the folder, and containers
+    // often share a pid.
+    const probe = join(abs, `.qarm-write-test-${process.pid}-${randomBytes(6).toString('hex')}`);
     writeFileSync(probe, 'ok');
     rmSync(probe);
   } catch (e) {
@@ -43,8 +46,9 @@ export function checkDataDir(dir: string | null): void {
     throw new IOError(`dataset folder ${d} does not exist`, 'data');
   }
   if (!st.isDirectory()) throw new IOError(`--data ${d} is not a folder (expected interactions.csv and items.csv inside)`, 'data');
-  for (const f of ['interactions.csv', 'items.csv']) {
-    if (!existsSync(join(d, f)) && !existsSync(join(d, `${f}.gz`))) throw new IOError(`dataset folder ${d} has no ${f} (or ${f}.gz); see README, "Bring your own data"`, 'data');
+  for (const t of ['interactions', 'items']) {
+    const [csv, ...others] = datasetTableFiles(t);
+    if (![csv, ...others].some((f) => existsSync(join(d, f)))) throw new IOError(`dataset folder ${d} has no ${csv} (or ${others.join(', ')}); see README, "Bring your own data"`, 'data');
   }
 }
 
