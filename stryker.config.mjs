@@ -29,8 +29,8 @@ export const modules = {
   // lib/quant in three runs, each with only the tests that reach its files, so each mutant
   // costs a few seconds rather than the whole quant suite.
   'quant-kmeans': {
-    mutate: ['dist/quant/kmeans.js', 'dist/quant/balanced.js'],
-    command: `${mocha} test/quant_kmeans.test.js test/quant_ref.test.js test/quant_balanced.test.js`,
+    mutate: ['dist/quant/kmeans.js', 'dist/quant/balanced.js', 'dist/tensor/balanced_assign.js'],
+    command: `${mocha} test/quant_kmeans.test.js test/quant_ref.test.js test/quant_balanced.test.js test/quant_kmeans_kernels.test.js`,
   },
   'quant-codes': {
     mutate: ['dist/quant/vq_codes.js', 'dist/quant/rqkmeans.js', 'dist/quant/residual.js', 'dist/quant/nearest.js'],
@@ -38,7 +38,7 @@ export const modules = {
   },
   'quant-rvq': {
     mutate: ['dist/quant/rvq.js'],
-    command: `${mocha} test/quant_rvq.test.js test/host_free.test.js`,
+    command: `${mocha} test/quant_rvq.test.js test/quant_vq_state_kernels.test.js test/host_free.test.js`,
   },
   protocol: {
     mutate: ['dist/pipeline/protocol.js', 'dist/pipeline/protocol_split.js'],
