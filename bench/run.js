@@ -6,7 +6,10 @@ import { spawnSync } from 'node:child_process';
 
 const dir = new URL('./suites/', import.meta.url).pathname;
 const filters = process.argv.slice(2);
-const suites = readdirSync(dir).filter((f) => f.endsWith('.js')).filter((f) => !filters.length || filters.some((x) => f.includes(x))).sort();
+const suites = readdirSync(dir)
+  .filter((f) => f.endsWith('.js'))
+  .filter((f) => !filters.length || filters.some((x) => f.includes(x)))
+  .sort();
 let failed = 0;
 for (const s of suites) {
   console.log(`\n=== ${s}`);

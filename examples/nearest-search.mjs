@@ -28,8 +28,10 @@ const { indices, distances } = nearest(queries, codebook, { k: 5, metric: 'l2' }
 console.log(`l2 top-5 of ${N} queries over ${K} codewords (D = ${D}): ${(performance.now() - t).toFixed(1)} ms`);
 const idx = indices.toTypedArray();
 const dist = distances.toTypedArray();
-console.log(`query 0: codewords [${Array.from(idx.subarray(0, 5)).join(', ')}], ` +
-  `squared distances [${Array.from(dist.subarray(0, 5), (v) => v.toFixed(2)).join(', ')}]`);
+console.log(
+  `query 0: codewords [${Array.from(idx.subarray(0, 5)).join(', ')}], ` +
+    `squared distances [${Array.from(dist.subarray(0, 5), (v) => v.toFixed(2)).join(', ')}]`,
+);
 
 let hits = 0;
 for (let i = 0; i < N; i++) if (idx[i * 5] === (i * 7) % K) hits++;
@@ -48,7 +50,8 @@ const ipDistances = tidy(() => nearest(l2Normalize(queries), l2Normalize(codeboo
 
 // Sanity checks against a plain-JS brute force on a few queries (float64).
 for (const i of [0, 1, 17, N - 1]) {
-  let best = -1, bestD = Infinity;
+  let best = -1,
+    bestD = Infinity;
   for (let c = 0; c < K; c++) {
     let s = 0;
     for (let j = 0; j < D; j++) s += (q[i * D + j] - cb[c * D + j]) ** 2;
@@ -58,6 +61,7 @@ for (const i of [0, 1, 17, N - 1]) {
   assert.ok(Math.abs(dist[i * 5] - bestD) <= 1e-3 * (1 + bestD), `query ${i} distance`);
 }
 assert.equal(hits, N);
-const ipd = ipDistances.toTypedArray(), cosd = top1.distances.toTypedArray();
+const ipd = ipDistances.toTypedArray(),
+  cosd = top1.distances.toTypedArray();
 for (let i = 0; i < N; i++) assert.ok(Math.abs(ipd[i] - (cosd[i] - 1)) < 1e-4, `ip vs cosine at ${i}`);
 for (const x of [codebook, noiseT, queries, indices, distances, top1.indices, top1.distances, ipDistances]) x.dispose();

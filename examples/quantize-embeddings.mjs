@@ -34,11 +34,13 @@ writeNpy(join(out, 'vq-codes.npy'), vq);
 // much of each item's vector the code tuple reconstructs, level by level.
 const stats = codeStats(rqCodes, rq.codebookSizes, { embeddings: x, codebooks: rq.codebooks });
 stats.levels.forEach((l, i) => {
-  console.log(`RQ level ${i + 1}: ${l.used}/${rq.codebookSizes[i]} codes used, perplexity ${l.perplexity.toFixed(1)}, ` +
-    `relative error ${l.relativeError.toFixed(3)}`);
+  console.log(
+    `RQ level ${i + 1}: ${l.used}/${rq.codebookSizes[i]} codes used, perplexity ${l.perplexity.toFixed(1)}, ` + `relative error ${l.relativeError.toFixed(3)}`,
+  );
 });
-console.log(`RQ tuples: ${stats.uniqueTuples} distinct, ${(100 * stats.collisionRate).toFixed(1)} % of items share theirs, ` +
-  `largest bucket ${stats.largestBucket}`);
+console.log(
+  `RQ tuples: ${stats.uniqueTuples} distinct, ${(100 * stats.collisionRate).toFixed(1)} % of items share theirs, ` + `largest bucket ${stats.largestBucket}`,
+);
 
 // Items whose whole tuple collides can be told apart by a counter level (a unique semantic ID).
 const unique = disambiguate(rqCodes); // int32 [N, 4]
@@ -53,7 +55,10 @@ assert.ok(err[0] < 1 && err[1] <= err[0] && err[2] <= err[1], `relative error sh
 assert.equal(uniqueStats.uniqueTuples, n);
 if (process.argv[2] === undefined) {
   // In the demo table item i belongs to category i % 12: its nearest items must share it.
-  assert.ok(Array.from(vq.toTypedArray().subarray(0, 10)).every((id) => id % 12 === 0), 'VQ neighbours of item 0 should share its category');
+  assert.ok(
+    Array.from(vq.toTypedArray().subarray(0, 10)).every((id) => id % 12 === 0),
+    'VQ neighbours of item 0 should share its category',
+  );
 }
 for (const t of [x, rqCodes, vq, unique]) t.dispose();
 

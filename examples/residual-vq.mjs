@@ -45,14 +45,18 @@ const ids = tidy(() => rvq.encode(encoder.forward(tensor(items, [numItems, D])))
 const stats = codeStats(ids, CODES);
 stats.levels.forEach((l, i) => console.log(`level ${i + 1}: ${l.used}/${CODES} codes used, perplexity ${l.perplexity.toFixed(1)}`));
 console.log(`restarted dead codes per level: ${rvq.restarts.join(', ')}`);
-console.log(`item 0's semantic ID: (${Array.from(ids.toTypedArray().subarray(0, LEVELS)).join(', ')}); ` +
-  `${stats.uniqueTuples} distinct IDs for ${numItems} items`);
+console.log(
+  `item 0's semantic ID: (${Array.from(ids.toTypedArray().subarray(0, LEVELS)).join(', ')}); ` + `${stats.uniqueTuples} distinct IDs for ${numItems} items`,
+);
 const lastReconstruction = reconstructionError();
 console.log(`mean squared reconstruction error over all items: ${firstReconstruction.toFixed(4)} -> ${lastReconstruction.toFixed(4)}`);
 
 // Sanity checks, so that `npm run examples` fails if training does not train.
 assert.ok(lastReconstruction < 0.5 * firstReconstruction, 'reconstruction should improve');
-assert.ok(stats.levels.every((l) => l.used >= CODES / 2), 'most codes should be in use');
+assert.ok(
+  stats.levels.every((l) => l.used >= CODES / 2),
+  'most codes should be in use',
+);
 ids.dispose();
 
 function reconstructionError() {

@@ -15,14 +15,21 @@ import { fileURLToPath } from 'node:url';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const names = process.argv.slice(2).length ? process.argv.slice(2) : readdirSync(here).filter((f) => f.endsWith('.mjs') && f !== 'run.mjs').sort();
+const names = process.argv.slice(2).length
+  ? process.argv.slice(2)
+  : readdirSync(here)
+      .filter((f) => f.endsWith('.mjs') && f !== 'run.mjs')
+      .sort();
 if (!existsSync(join(root, 'dist', 'index.js'))) fail('dist/index.js is missing: run `npm run build:ts` first');
 
 const work = mkdtempSync(join(tmpdir(), 'qarm-examples-'));
 let failed = 0;
 try {
   const t0 = performance.now();
-  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' }).trim().split('\n').pop();
+  const tarball = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', work], { cwd: root, encoding: 'utf8' })
+    .trim()
+    .split('\n')
+    .pop();
   const app = join(work, 'app');
   const scratch = join(work, 'tmp');
   mkdirSync(scratch);
@@ -46,7 +53,9 @@ try {
     symlinkSync(from, join(app, 'node_modules', dep), 'dir');
   }
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'qarm-examples', private: true, type: 'module' }));
-  console.log(`packed ${tarball} and installed it in ${app} (addon: ${prebuilt ? 'prebuilds/' : 'build/Release'}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  console.log(
+    `packed ${tarball} and installed it in ${app} (addon: ${prebuilt ? 'prebuilds/' : 'build/Release'}) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   for (const name of names) {
     copyFileSync(join(here, name), join(app, name));

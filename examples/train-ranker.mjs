@@ -26,7 +26,9 @@ console.log(`${dir}: ${ds.users.length} users, ${ds.items.length} items, ${ds.in
 // The protocol of `qarm run`: events split by time (first 70 % train, then validation, last
 // 15 % test), 4 sampled negatives per positive, each sample with the user's earlier history.
 const p = pipeline.buildProtocol(pipeline.interactionLog(ds), {
-  split: { trainFraction: 0.7, testFraction: 0.85 }, negatives: 4, historyLength: 10,
+  split: { trainFraction: 0.7, testFraction: 0.85 },
+  negatives: 4,
+  historyLength: 10,
 });
 // The ranker's ids: warm items (seen in training) first, cold items after them (they share the
 // out-of-vocabulary id row: only their codes tell them apart).
@@ -35,7 +37,9 @@ const [train, valid, test] = [p.train, p.validation, p.test].map((set) => pipeli
 console.log(`samples: train ${train.size}, validation ${valid.size}, test ${test.size}; ${p.numWarmItems} warm items`);
 
 // Codes from the embeddings: every item gets them, cold ones included (content exists from day one).
-const LEVELS = 2, CODEBOOK = 16, VQ_K = 10;
+const LEVELS = 2,
+  CODEBOOK = 16,
+  VQ_K = 10;
 const rq = new RQKMeans({ levels: LEVELS, codebookSize: CODEBOOK, seed: 1 }).fit(emb);
 const rqCodes = rq.encode(emb);
 const vq = vqCodes(emb, emb, { k: VQ_K, excludeSelf: true });
@@ -46,23 +50,43 @@ const items = {
   vq: { codes: pipeline.permuteRows(vq.toTypedArray(), VQ_K, order), k: VQ_K, poolSize: p.numItems },
 };
 
-const ranker = new rank.Ranker({
-  numUsers: p.numTrainUsers, numItemIds: p.numWarmItems, oov: true,
-  embeddingDim: 8, hidden: [32, 16], attentionHidden: [8], seed: 1,
-}, items);
+const ranker = new rank.Ranker(
+  {
+    numUsers: p.numTrainUsers,
+    numItemIds: p.numWarmItems,
+    oov: true,
+    embeddingDim: 8,
+    hidden: [32, 16],
+    attentionHidden: [8],
+    seed: 1,
+  },
+  items,
+);
 const result = await rank.trainRanker(ranker, train, valid, {
-  epochs: 4, batchSize: 256, lr: 5e-3, patience: 2, seed: 1, itemIdDropout: 0.1,
+  epochs: 4,
+  batchSize: 256,
+  lr: 5e-3,
+  patience: 2,
+  seed: 1,
+  itemIdDropout: 0.1,
 });
 for (const e of result.history) console.log(`epoch ${e.epoch + 1}: training loss ${e.loss.toFixed(4)}, validation AUC ${e.auc.toFixed(4)}`);
 
 const probs = ranker.predict(test);
 const auc = metrics.auc(test.label, probs);
 const gauc = metrics.gauc(test.label, probs, test.group);
-console.log(`test: AUC ${auc.toFixed(4)}, GAUC ${gauc.toFixed(4)}, logloss ${metrics.logloss(test.label, probs).toFixed(4)} (best epoch ${result.bestEpoch + 1})`);
+console.log(
+  `test: AUC ${auc.toFixed(4)}, GAUC ${gauc.toFixed(4)}, logloss ${metrics.logloss(test.label, probs).toFixed(4)} (best epoch ${result.bestEpoch + 1})`,
+);
 // Cold items (no training event) have ranker ids from numWarmItems on.
 const cold = [];
 for (let i = 0; i < test.size; i++) if (test.item[i] >= p.numWarmItems) cold.push(i);
-const coldAuc = cold.length ? metrics.auc(cold.map((i) => test.label[i]), cold.map((i) => probs[i])) : NaN;
+const coldAuc = cold.length
+  ? metrics.auc(
+      cold.map((i) => test.label[i]),
+      cold.map((i) => probs[i]),
+    )
+  : NaN;
 console.log(`test samples with a cold item: ${cold.length}, AUC ${coldAuc.toFixed(4)}`);
 
 // Sanity check, so that `npm run examples` fails if the ranker learns nothing from the demo shop.
@@ -86,9 +110,12 @@ function writeDemoShop(folder) {
   const words = ['mug', 'lamp', 'candle', 'scarf', 'notebook', 'teapot', 'cushion', 'frame'];
   const itemLines = ['item,text', ...itemCat.map((c, i) => `i${i},${words[c]} model ${i}`)];
   const emb = new Float32Array(numItems * d);
-  itemCat.forEach((c, i) => { for (let j = 0; j < d; j++) emb[i * d + j] = centres[c][j] + 0.5 * g.normal(); });
+  itemCat.forEach((c, i) => {
+    for (let j = 0; j < d; j++) emb[i * d + j] = centres[c][j] + 0.5 * g.normal();
+  });
 
-  const start = Date.UTC(2024, 0, 1) / 1000, year = 365 * 86400;
+  const start = Date.UTC(2024, 0, 1) / 1000,
+    year = 365 * 86400;
   const rows = ['user,item,timestamp,basket'];
   for (let u = 0; u < numUsers; u++) {
     const likes = [g.int(cats), g.int(cats)];

@@ -36,7 +36,8 @@ function seedList(v: string): number[] {
     return Array.from({ length: n }, (_, i) => i + 1);
   }
   const parts = v.split(',').map((s) => s.trim());
-  if (!parts.length || parts.some((s) => !/^-?\d+$/.test(s))) throw new InvalidArgumentError('use a count (3) or a comma-separated list of integer seeds (1,2,3)');
+  if (!parts.length || parts.some((s) => !/^-?\d+$/.test(s)))
+    throw new InvalidArgumentError('use a count (3) or a comma-separated list of integer seeds (1,2,3)');
   return parts.map(Number);
 }
 
@@ -44,20 +45,29 @@ function seedList(v: string): number[] {
 function fractionList(v: string): number[] {
   const parts = v.split(',').map((s) => s.trim());
   const out = parts.map(Number);
-  if (!parts.length || parts.some((s) => s === '') || out.some((x) => !(x > 0 && x <= 1))) throw new InvalidArgumentError('use a comma-separated list of fractions in (0, 1], e.g. 1,0.5,0.25,0.1');
+  if (!parts.length || parts.some((s) => s === '') || out.some((x) => !(x > 0 && x <= 1)))
+    throw new InvalidArgumentError('use a comma-separated list of fractions in (0, 1], e.g. 1,0.5,0.25,0.1');
   return out;
 }
 
 function list(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 const common = {
-  data: () => new Option('--data <dir>', 'dataset folder (interactions and items as .csv, .csv.gz or .parquet, optional <modality>.npy); default: the bundled Online Retail data'),
+  data: () =>
+    new Option(
+      '--data <dir>',
+      'dataset folder (interactions and items as .csv, .csv.gz or .parquet, optional <modality>.npy); default: the bundled Online Retail data',
+    ),
   out: (d: string) => new Option('--out <dir>', 'output folder').default(d),
   config: () => new Option('--config <file>', 'JSON configuration file (see README, "Configuration")'),
   threads: () => new Option('--threads <n>', 'CPU threads (default: all cores)').argParser(positiveInt('--threads')),
-  workers: () => new Option('--workers <n>', 'ranker trainings run side by side on worker threads (default 2, or 1 on a single core)').argParser(positiveInt('--workers')),
+  workers: () =>
+    new Option('--workers <n>', 'ranker trainings run side by side on worker threads (default 2, or 1 on a single core)').argParser(positiveInt('--workers')),
   progress: () => new Option('--no-progress', 'no progress bars or log lines'),
 };
 
@@ -70,7 +80,9 @@ export function buildProgram(): Command {
 
   program
     .command('run')
-    .description(`the end-to-end experiment: protocol -> content -> pairs -> align -> VQ/RQ codes -> rank ${VARIANTS.length} variants x seeds -> results.json, report.html`)
+    .description(
+      `the end-to-end experiment: protocol -> content -> pairs -> align -> VQ/RQ codes -> rank ${VARIANTS.length} variants x seeds -> results.json, report.html`,
+    )
     .addOption(common.data())
     .addOption(common.out('qarm-out'))
     .addOption(common.config())
@@ -78,7 +90,11 @@ export function buildProgram(): Command {
     .option('--variants <list>', `comma-separated variants (${VARIANTS.join(',')})`, list)
     .option('--ablations', 'also run the ablations (alignment off, VQ only, RQ only, no cross features)')
     .option('--quick', 'small smoke run (a tenth of the users, tiny models; seconds, not a result)')
-    .option('--train-fraction <list>', 'data-efficiency curve: rerun aligner, codes and ranker on each share of the training users (e.g. 1,0.5,0.25,0.1); same validation and test', fractionList)
+    .option(
+      '--train-fraction <list>',
+      'data-efficiency curve: rerun aligner, codes and ranker on each share of the training users (e.g. 1,0.5,0.25,0.1); same validation and test',
+      fractionList,
+    )
     .addOption(common.threads())
     .addOption(common.workers())
     .addOption(common.progress())
@@ -97,7 +113,9 @@ export function buildProgram(): Command {
 
   program
     .command('quantize')
-    .description('embeddings .npy -> RQ codes (residual k-means) and VQ codes (top-K pool neighbours), their codebooks and a stats summary; with --codebooks, one shard\'s codes from saved codebooks')
+    .description(
+      "embeddings .npy -> RQ codes (residual k-means) and VQ codes (top-K pool neighbours), their codebooks and a stats summary; with --codebooks, one shard's codes from saved codebooks",
+    )
     .requiredOption('--input <file>', 'float32 [N, D] embeddings (.npy)')
     .addOption(common.out('qarm-codes'))
     .option('--levels <n>', 'RQ levels', positiveInt('--levels'), 3)
@@ -106,8 +124,15 @@ export function buildProgram(): Command {
     .option('--vq-k <n>', 'VQ code length: nearest pool items per item (0 = no VQ codes)', (v) => (v === '0' ? 0 : positiveInt('--vq-k')(v)), 25)
     .option('--pool <file>', 'int32 or float32 .npy of 0/1 per row: rows allowed in the VQ pool (default: all rows)')
     .option('--seed <n>', 'seed', (v) => Number(v), 7)
-    .option('--codebooks <paths...>', 'encode with saved codebooks, fitting nothing: rq.safetensors / vq.safetensors files or a qarm quantize output folder; writes this shard\'s codes (see README, "Encoding a catalogue in shards")')
-    .option('--shard-index <i>', 'with --codebooks: which shard of --input to encode (default: $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID, else 0)', nonNegativeInt('--shard-index'))
+    .option(
+      '--codebooks <paths...>',
+      'encode with saved codebooks, fitting nothing: rq.safetensors / vq.safetensors files or a qarm quantize output folder; writes this shard\'s codes (see README, "Encoding a catalogue in shards")',
+    )
+    .option(
+      '--shard-index <i>',
+      'with --codebooks: which shard of --input to encode (default: $JOB_COMPLETION_INDEX or $SLURM_ARRAY_TASK_ID, else 0)',
+      nonNegativeInt('--shard-index'),
+    )
     .option('--num-shards <n>', 'with --codebooks: number of shards (default: $SLURM_ARRAY_TASK_COUNT, else 1)', positiveInt('--num-shards'))
     .addOption(common.threads())
     .addOption(common.progress())

@@ -13,25 +13,10 @@ export * as metrics from './rank/metrics.js';
 export { writeFileAtomic } from './data/atomic.js';
 export { readNpy, writeNpy } from './data/npy.js';
 export { readSafetensors, writeSafetensors, type SafetensorsContent } from './data/safetensors.js';
-export {
-  loadDataset,
-  bundledDatasetDir,
-  parseTimestamp,
-  type Dataset,
-  type Item,
-  type Interaction,
-  type LoadDatasetOptions,
-} from './data/dataset.js';
+export { loadDataset, bundledDatasetDir, parseTimestamp, type Dataset, type Item, type Interaction, type LoadDatasetOptions } from './data/dataset.js';
 export * from './quant/index.js';
 export * as pipeline from './pipeline/index.js';
-export {
-  encodeTexts,
-  fuseEmbeddings,
-  defaultCacheDir,
-  type EncodeOptions,
-  type EncodedTexts,
-  type TextModality,
-} from './data/encoders.js';
+export { encodeTexts, fuseEmbeddings, defaultCacheDir, type EncodeOptions, type EncodedTexts, type TextModality } from './data/encoders.js';
 export * as pairs from './align/pairs.js';
 export {
   align,

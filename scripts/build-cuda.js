@@ -47,10 +47,14 @@ say(`nvcc: ${nvcc}; ${cmake.stdout.split('\n')[0]}`);
 const require = createRequire(import.meta.url);
 const cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');
 const args = [
-  cmakeJs, 'build',
-  '--directory', root,
-  '--out', join(root, 'build-cuda'),
-  '--parallel', process.env.QARM_BUILD_JOBS || '2',
+  cmakeJs,
+  'build',
+  '--directory',
+  root,
+  '--out',
+  join(root, 'build-cuda'),
+  '--parallel',
+  process.env.QARM_BUILD_JOBS || '2',
   '--prefer-make',
   `--CDCMAKE_CUDA_COMPILER=${nvcc}`,
 ];
@@ -80,14 +84,35 @@ function plainNvccBuild(nvcc) {
   const objDir = join(root, 'build-cuda', 'obj');
   mkdirSync(out, { recursive: true });
   mkdirSync(objDir, { recursive: true });
-  const list = (dir, ext) => readdirSync(join(root, dir)).filter((f) => f.endsWith(ext)).map((f) => join(dir, f));
+  const list = (dir, ext) =>
+    readdirSync(join(root, dir))
+      .filter((f) => f.endsWith(ext))
+      .map((f) => join(dir, f));
   const cu = list('native/cuda', '.cu');
   const cc = [...list('native/cuda', '.cc'), ...list('native/binding/cuda', '.cc'), 'native/binding/args.cc'];
   const defs = ['-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS'];
   const jobs = [
-    ...cu.map((f) => [nvcc, ['-O3', '-std=c++17', '-Xcompiler=-fPIC,-fvisibility=hidden', ...gencode, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
-    ...cc.map((f) => ['c++', ['-O3', '-std=c++17', '-fPIC', '-fvisibility=hidden', `-I${napiInc}`, `-I${addonInc}`,
-      `-I${join(dirname(dirname(realpathSync(nvcc))), 'include')}`, ...defs, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)]]),
+    ...cu.map((f) => [
+      nvcc,
+      ['-O3', '-std=c++17', '-Xcompiler=-fPIC,-fvisibility=hidden', ...gencode, '-c', f, '-o', join(objDir, `${f.replace(/\//g, '_')}.o`)],
+    ]),
+    ...cc.map((f) => [
+      'c++',
+      [
+        '-O3',
+        '-std=c++17',
+        '-fPIC',
+        '-fvisibility=hidden',
+        `-I${napiInc}`,
+        `-I${addonInc}`,
+        `-I${join(dirname(dirname(realpathSync(nvcc))), 'include')}`,
+        ...defs,
+        '-c',
+        f,
+        '-o',
+        join(objDir, `${f.replace(/\//g, '_')}.o`),
+      ],
+    ]),
   ];
   for (const [cmd, args] of jobs) {
     say(`${cmd} ... ${args[args.indexOf('-c') + 1]}`);
@@ -95,7 +120,10 @@ function plainNvccBuild(nvcc) {
     if (r.status !== 0) return r.status || 1;
   }
   const objs = jobs.map(([, args]) => args[args.length - 1]);
-  const r = spawnSync(nvcc, ['-shared', '-o', join(out, 'qarm_cuda.node'), ...objs, '-cudart=static', '-ldl', '-lrt', '-lpthread'], { stdio: 'inherit', cwd: root });
+  const r = spawnSync(nvcc, ['-shared', '-o', join(out, 'qarm_cuda.node'), ...objs, '-cudart=static', '-ldl', '-lrt', '-lpthread'], {
+    stdio: 'inherit',
+    cwd: root,
+  });
   if (r.status === 0) say('built build-cuda/Release/qarm_cuda.node (plain nvcc)');
   return r.status || 0;
 }

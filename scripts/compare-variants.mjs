@@ -60,11 +60,25 @@ for (const g of grid) {
   const t0 = Date.now();
   const prep = await prepare(ds, P, cfg, specs, silentProgress, {});
   const o = prep.order;
-  const train = toRankSamples(P.train, P, o, { maxHistory: cfg.protocol.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: cfg.protocol.seed });
+  const train = toRankSamples(P.train, P, o, {
+    maxHistory: cfg.protocol.historyLength,
+    negativeFraction: cfg.ranker.trainNegativeFraction,
+    seed: cfg.protocol.seed,
+  });
   const validation = toRankSamples(P.validation, P, o);
   const classes = sliceClasses(validation, o, P.trainCount, cfg.evaluation.longTailMax);
   // The "test" slot is the validation set again, so nothing here ever reads the test period.
-  const ctx = { numUsers: P.numTrainUsers, numWarm: o.numWarm, train, validation, test: validation, warmValidation: classes, warmTest: classes, items: (s) => itemFeatures(s, prep), codeFeatures: cfg.codes.features };
+  const ctx = {
+    numUsers: P.numTrainUsers,
+    numWarm: o.numWarm,
+    train,
+    validation,
+    test: validation,
+    warmValidation: classes,
+    warmTest: classes,
+    items: (s) => itemFeatures(s, prep),
+    codeFeatures: cfg.codes.features,
+  };
   const jobs = specs.flatMap((spec) => seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker }))).map((j, id) => ({ id, ...j }));
   const runs = await runRankJobs(jobs, ctx, specs, silentProgress, 2, 1);
   for (const spec of specs) {
@@ -73,7 +87,9 @@ for (const g of grid) {
     const v = (r) => r.validation;
     const score = (r) => (v(r).all.auc + v(r).longtail.auc + v(r).cold.auc) / 3;
     const per = rs.map((r) => `${v(r).all.auc.toFixed(4)} / ${v(r).longtail.auc.toFixed(4)} / ${v(r).cold.auc.toFixed(4)}`).join(', ');
-    console.log(`| ${JSON.stringify(g)} | ${spec.name} | ${fmt((r) => v(r).all.auc)} | ${fmt((r) => v(r).longtail.auc)} | ${fmt((r) => v(r).cold.auc)} | ${fmt(score)} | ${per} | ${rs.map((r) => r.bestEpoch).join(', ')} |`);
+    console.log(
+      `| ${JSON.stringify(g)} | ${spec.name} | ${fmt((r) => v(r).all.auc)} | ${fmt((r) => v(r).longtail.auc)} | ${fmt((r) => v(r).cold.auc)} | ${fmt(score)} | ${per} | ${rs.map((r) => r.bestEpoch).join(', ')} |`,
+    );
   }
   console.error(`entry ${JSON.stringify(g)}: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }

@@ -52,7 +52,8 @@ recs.forEach((r, k) => {
   if (!/^\d+$/.test(r.userId)) fail(`${raw}:${line}: bad userId '${r.userId}'`);
   if (!/^\d+$/.test(r.timestamp)) fail(`${raw}:${line}: bad timestamp '${r.timestamp}' (want unix seconds)`);
   let m = movies.get(r.movieId);
-  if (!m) movies.set(r.movieId, (m = { title: isNA(r.title) ? '' : r.title, year: isNA(r.year) ? '' : r.year, genres: isNA(r.genres) ? '' : r.genres, ratings: 0 }));
+  if (!m)
+    movies.set(r.movieId, (m = { title: isNA(r.title) ? '' : r.title, year: isNA(r.year) ? '' : r.year, genres: isNA(r.genres) ? '' : r.genres, ratings: 0 }));
   m.ratings++;
   rows.push({ user: r.userId, item: r.movieId, timestamp: Number(r.timestamp) });
 });
@@ -63,7 +64,11 @@ const itemLines = ['item,text,title,year,genres'];
 for (const id of ids) {
   const m = movies.get(id);
   const words = m.genres === '(no genres listed)' ? [] : m.genres.split('|').filter(Boolean);
-  const text = [m.title, m.year, ...words].filter((s) => s !== '').join(' ').replace(/\s+/g, ' ').trim();
+  const text = [m.title, m.year, ...words]
+    .filter((s) => s !== '')
+    .join(' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   itemLines.push([id, text, m.title, m.year, m.genres].map(csvField).join(','));
 }
 const interLines = ['user,item,timestamp', ...rows.map((r) => `${r.user},${r.item},${r.timestamp}`)];

@@ -41,7 +41,9 @@ function csvField(s) {
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const files = readdirSync(join(src, 'transactions')).filter((f) => f.endsWith('.csv.gz')).sort();
+const files = readdirSync(join(src, 'transactions'))
+  .filter((f) => f.endsWith('.csv.gz'))
+  .sort();
 if (files.length === 0) throw new Error(`${src}/transactions has no .csv.gz files`);
 const c = { rows: 0, noCustomer: 0, cancelled: 0, nonPositive: 0, nonProduct: 0, badDate: 0, kept: 0 };
 const lines = new Map(); // `${invoice}\t${code}` -> {user, item, time, basket}
@@ -51,12 +53,27 @@ for (const f of files) {
   const recs = parse(gunzipSync(readFileSync(join(src, 'transactions', f))), { columns: true, skip_empty_lines: true });
   for (const r of recs) {
     c.rows++;
-    if (r.CustomerID === '') { c.noCustomer++; continue; }
-    if (r.InvoiceNo.startsWith('C')) { c.cancelled++; continue; }
-    if (!(Number(r.Quantity) > 0)) { c.nonPositive++; continue; }
-    if (!PRODUCT.test(r.StockCode)) { c.nonProduct++; continue; }
+    if (r.CustomerID === '') {
+      c.noCustomer++;
+      continue;
+    }
+    if (r.InvoiceNo.startsWith('C')) {
+      c.cancelled++;
+      continue;
+    }
+    if (!(Number(r.Quantity) > 0)) {
+      c.nonPositive++;
+      continue;
+    }
+    if (!PRODUCT.test(r.StockCode)) {
+      c.nonProduct++;
+      continue;
+    }
     const ms = Date.parse(r.InvoiceDate);
-    if (!Number.isFinite(ms)) { c.badDate++; continue; }
+    if (!Number.isFinite(ms)) {
+      c.badDate++;
+      continue;
+    }
     c.kept++;
     const time = ms / 1000;
     const key = `${r.InvoiceNo}\t${r.StockCode}`;
@@ -82,8 +99,15 @@ for (const code of codes) {
   const m = descCount.get(code) ?? new Map();
   let best = '';
   let bestN = -1;
-  for (const [d, n] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1))) if (n > bestN) { best = d; bestN = n; }
-  const p = prices.get(code).slice().sort((a, b) => a - b);
+  for (const [d, n] of [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)))
+    if (n > bestN) {
+      best = d;
+      bestN = n;
+    }
+  const p = prices
+    .get(code)
+    .slice()
+    .sort((a, b) => a - b);
   const mid = p.length >> 1;
   const median = p.length % 2 ? p[mid] : (p[mid - 1] + p[mid]) / 2;
   itemLines.push(`${csvField(code)},${csvField(best)},${Number(median.toFixed(4))}`);

@@ -18,8 +18,14 @@ const perEpoch = 50;
 const { items, samples } = q.rank.synthetic(batchSize * perEpoch, { numItems: 5000, numUsers: 500, seed: 1, maxHistory: 50 });
 const valid = q.rank.synthetic(1024, { numItems: 5000, numUsers: 500, seed: 2, maxHistory: 50 }).samples;
 const ranker = new q.rank.Ranker({ numUsers: 500, embeddingDim: 16 }, items);
-const load = () => os.loadavg().map((l) => l.toFixed(2)).join(' ');
-console.log(`machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`);
+const load = () =>
+  os
+    .loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+console.log(
+  `machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}, node ${process.version}`,
+);
 console.log(`load average at start: ${load()}`);
 
 let step = 0;
@@ -28,7 +34,9 @@ let tensorsWarm = 0;
 let memWarm;
 const t0 = Date.now();
 await q.rank.trainRanker(ranker, samples, valid, {
-  epochs: Math.ceil(steps / perEpoch), batchSize, patience: 1e9,
+  epochs: Math.ceil(steps / perEpoch),
+  batchSize,
+  patience: 1e9,
   onProgress: () => {
     step++;
     if (step >= warmup && (step % every === 0 || step === steps)) {
@@ -56,10 +64,11 @@ console.log(`steps ${step} (warm-up ${warmup}), ${((Date.now() - t0) / 1000).toF
 console.log(`RSS samples (MiB): ${points.map(([, y]) => mib(y)).join(' ')}`);
 console.log(`RSS min ${mib(Math.min(...points.map((p) => p[1])))} MiB, max ${mib(Math.max(...points.map((p) => p[1])))} MiB`);
 console.log(`raw: ${mib(points[0][1])} MiB at step ${warmup} -> ${mib(points[n - 1][1])} MiB at step ${points[n - 1][0]} (${(100 * raw).toFixed(2)} %)`);
-console.log(`trend: ${(slope * 1000 / 1024).toFixed(2)} KiB per 1,000 steps -> ${(100 * trendGrowth).toFixed(2)} % over ${steps - warmup} steps`);
+console.log(`trend: ${((slope * 1000) / 1024).toFixed(2)} KiB per 1,000 steps -> ${(100 * trendGrowth).toFixed(2)} % over ${steps - warmup} steps`);
 console.log(`live tensors at warm-up ${tensorsWarm}, after training ${tensorsEnd}`);
 // Where the memory is: V8 heap, ArrayBuffers (CPU tensor storage) and the rest (native heap).
-for (const k of ['heapUsed', 'heapTotal', 'external', 'arrayBuffers']) console.log(`${k}: ${mib(memWarm[k])} MiB at warm-up, ${mib(memEnd[k])} MiB after training`);
+for (const k of ['heapUsed', 'heapTotal', 'external', 'arrayBuffers'])
+  console.log(`${k}: ${mib(memWarm[k])} MiB at warm-up, ${mib(memEnd[k])} MiB after training`);
 console.log(`load average at end: ${load()}`);
 if (trendGrowth >= 0.05) {
   console.log('FAIL: RSS trend grows by 5 % or more');

@@ -55,7 +55,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const r = trainRvq({ ...cfg, steps });
     const line = `${name}: utilisation ${r.utilisation.map((u) => (100 * u).toFixed(1) + '%').join(' / ')}, perplexity ${r.perplexity.map((p) => p.toFixed(1)).join(' / ')}, restarts ${r.restarts.join(' / ')} (${((performance.now() - t) / 1000).toFixed(1)} s)`;
     console.log(line);
-    rows.push(`| ${name} | ${r.utilisation.map((u) => (100 * u).toFixed(1) + '%').join(' / ')} | ${r.perplexity.map((p) => p.toFixed(1)).join(' / ')} | ${r.restarts.join(' / ')} |`);
+    rows.push(
+      `| ${name} | ${r.utilisation.map((u) => (100 * u).toFixed(1) + '%').join(' / ')} | ${r.perplexity.map((p) => p.toFixed(1)).join(' / ')} | ${r.restarts.join(' / ')} |`,
+    );
   }
   const { machineLine } = await import('../bench/lib/peers.js');
   const md = [

@@ -27,8 +27,10 @@ for (const file of process.argv.slice(2)) {
   const all = { ...r.variants, ...(r.ablations ?? {}) };
   const ds = r.dataset ?? {};
   console.log(`## ${basename(file, '.json')} (dataset "${ds.name ?? '?'}")\n`);
-  console.log(`\`${r.command}\` — ${r.seeds.length} seeds (${r.seeds.join(', ')}), qarm ${r.qarm}, ${r.wallSeconds?.toFixed(1)} s wall, ` +
-    `${r.machine?.cpus} cpus, load at start ${r.machine?.loadAverage?.start?.map((x) => x.toFixed(2)).join('/')}; file \`${file}\`\n`);
+  console.log(
+    `\`${r.command}\` — ${r.seeds.length} seeds (${r.seeds.join(', ')}), qarm ${r.qarm}, ${r.wallSeconds?.toFixed(1)} s wall, ` +
+      `${r.machine?.cpus} cpus, load at start ${r.machine?.loadAverage?.start?.map((x) => x.toFixed(2)).join('/')}; file \`${file}\`\n`,
+  );
   console.log('Test AUC, mean ± std over seeds:\n');
   console.log(head(['variant', ...SLICES]));
   for (const [name, v] of Object.entries(all)) console.log(row([name, ...SLICES.map((s) => f(v[s]?.auc))]));
@@ -36,17 +38,30 @@ for (const file of process.argv.slice(2)) {
   console.log(head(['qarm − …', ...SLICES]));
   for (const [name, v] of Object.entries(all)) {
     if (name === 'qarm') continue;
-    console.log(row([name, ...SLICES.map((s) => { const p = paired(all.qarm?.[s]?.auc, v[s]?.auc); return p ? sgn(p) + verdict(p) : 'n/a'; })]));
+    console.log(
+      row([
+        name,
+        ...SLICES.map((s) => {
+          const p = paired(all.qarm?.[s]?.auc, v[s]?.auc);
+          return p ? sgn(p) + verdict(p) : 'n/a';
+        }),
+      ]),
+    );
   }
   // Issue 14's goal is stated against the better (by mean AUC on the slice) of the two frozen-
   // embedding baselines, so that row picks per slice.
   const better = (s) => ['id+content', 'id+aligned'].filter((n) => all[n]?.[s]?.auc).sort((a, b) => all[b][s].auc.mean - all[a][s].auc.mean)[0];
   if (all.qarm && better('all')) {
-    console.log(row(['better of id+content / id+aligned', ...SLICES.map((s) => {
-      const n = better(s);
-      const p = n ? paired(all.qarm[s]?.auc, all[n][s].auc) : null;
-      return p ? `${sgn(p)}${verdict(p)} (${n})` : 'n/a';
-    })]));
+    console.log(
+      row([
+        'better of id+content / id+aligned',
+        ...SLICES.map((s) => {
+          const n = better(s);
+          const p = n ? paired(all.qarm[s]?.auc, all[n][s].auc) : null;
+          return p ? `${sgn(p)}${verdict(p)} (${n})` : 'n/a';
+        }),
+      ]),
+    );
   }
   if (Array.isArray(r.curve) && r.curve.length) {
     console.log('\nData-efficiency curve (test AUC, mean ± std; training users kept = fraction):\n');
@@ -56,7 +71,13 @@ for (const file of process.argv.slice(2)) {
       console.log(head(['fraction', ...names, ...names.filter((n) => n !== 'qarm').map((n) => `qarm − ${n}`)]));
       for (const c of r.curve) {
         const q = c.variants.qarm?.[s]?.auc;
-        console.log(row([String(c.fraction), ...names.map((n) => f(c.variants[n]?.[s]?.auc)), ...names.filter((n) => n !== 'qarm').map((n) => sgn(paired(q, c.variants[n]?.[s]?.auc)))]));
+        console.log(
+          row([
+            String(c.fraction),
+            ...names.map((n) => f(c.variants[n]?.[s]?.auc)),
+            ...names.filter((n) => n !== 'qarm').map((n) => sgn(paired(q, c.variants[n]?.[s]?.auc))),
+          ]),
+        );
       }
     }
   }

@@ -6,7 +6,8 @@ import { machineLine, markdownTable } from '../bench/lib/peers.js';
 const { rank } = q;
 const n = Number(process.argv[2] ?? 24000);
 const { items, samples } = rank.synthetic(n, { seed: 1 });
-const nTrain = Math.floor(n * 0.7), nValid = Math.floor(n * 0.15);
+const nTrain = Math.floor(n * 0.7),
+  nValid = Math.floor(n * 0.15);
 const train = rank.sliceSamples(samples, 0, nTrain);
 const valid = rank.sliceSamples(samples, nTrain, nTrain + nValid);
 const test = rank.sliceSamples(samples, nTrain + nValid, n);
@@ -23,8 +24,16 @@ for (const [name, features] of [
   out[name] = { testAuc: m.auc, bestEpoch: r.bestEpoch, valAuc: r.bestAuc, seconds: (Date.now() - t0) / 1000 };
   console.log(name, JSON.stringify(out[name]));
 }
-const rows = Object.entries(out).map(([model, r]) => ({ model, 'test AUC': r.testAuc, 'best val AUC': r.valAuc, 'best epoch': r.bestEpoch + 1, seconds: r.seconds }));
-writeFileSync(new URL('../bench/results/ranker_synthetic.md', import.meta.url), `# ranker: synthetic code-match task
+const rows = Object.entries(out).map(([model, r]) => ({
+  model,
+  'test AUC': r.testAuc,
+  'best val AUC': r.valAuc,
+  'best epoch': r.bestEpoch + 1,
+  seconds: r.seconds,
+}));
+writeFileSync(
+  new URL('../bench/results/ranker_synthetic.md', import.meta.url),
+  `# ranker: synthetic code-match task
 
 Label = 1 iff the target's level-1 RQ code occurs among the level-1 codes of the user's history
 (\`rank.synthetic(${n}, { seed: 1 })\`: 20,000 items with random codes [32, 16], histories of 1-8 items,
@@ -37,4 +46,5 @@ ${markdownTable(rows)}
 
 Command: \`node scripts/synthetic-cross.js ${n}\`
 Machine: ${machineLine()}
-`);
+`,
+);

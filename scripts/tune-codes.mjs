@@ -23,10 +23,12 @@ const arg = (name, def) => {
   return i > 0 ? process.argv[i + 1] : def;
 };
 const seeds = arg('seeds', '1,2').split(',').map(Number);
-const shapes = arg('shapes', '2x64,3x64,4x64,3x32,3x128,2x256,3x256').split(',').map((s) => {
-  const [l, k] = s.split('x').map(Number);
-  return { levels: l, size: k };
-});
+const shapes = arg('shapes', '2x64,3x64,4x64,3x32,3x128,2x256,3x256')
+  .split(',')
+  .map((s) => {
+    const [l, k] = s.split('x').map(Number);
+    return { levels: l, size: k };
+  });
 const configFile = arg('config', null);
 const cfg = resolveConfig(configFile ? readConfigFile(configFile) : undefined, {});
 const vqKs = arg('vq-k', String(cfg.codes.vqK)).split(',').map(Number);
@@ -38,14 +40,32 @@ const P = buildProtocol(interactionLog(ds), cfg.protocol);
 const spec = VARIANT_SPECS.qarm;
 const prep = await prepare(ds, P, cfg, [spec], progress, {});
 const o = prep.order;
-const train = toRankSamples(P.train, P, o, { maxHistory: cfg.protocol.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: cfg.protocol.seed });
+const train = toRankSamples(P.train, P, o, {
+  maxHistory: cfg.protocol.historyLength,
+  negativeFraction: cfg.ranker.trainNegativeFraction,
+  seed: cfg.protocol.seed,
+});
 const validation = toRankSamples(P.validation, P, o);
-const ctx = { numUsers: P.numTrainUsers, numWarm: o.numWarm, train, validation, test: validation, warmValidation: warmMask(validation, o), warmTest: warmMask(validation, o), items: (s) => itemFeatures(s, prep) };
+const ctx = {
+  numUsers: P.numTrainUsers,
+  numWarm: o.numWarm,
+  train,
+  validation,
+  test: validation,
+  warmValidation: warmMask(validation, o),
+  warmTest: warmMask(validation, o),
+  items: (s) => itemFeatures(s, prep),
+};
 const rows = [];
 for (const sh of candidates) {
   const t0 = Date.now();
   const cs = prep.codeSpace;
-  prep.rqAligned = buildRQ('rq', cs.values, cs.dim, P.warm, { levels: sh.levels, codebookSize: sh.size, iterations: cfg.codes.iterations, seed: cfg.codes.seed });
+  prep.rqAligned = buildRQ('rq', cs.values, cs.dim, P.warm, {
+    levels: sh.levels,
+    codebookSize: sh.size,
+    iterations: cfg.codes.iterations,
+    seed: cfg.codes.seed,
+  });
   prep.vqAligned = buildVQ('vq', cs.values, cs.dim, P.warm, sh.vqK);
   const jobs = seeds.map((seed, id) => ({ id, spec, seed, ranker: cfg.ranker }));
   const runs = await runRankJobs(jobs, ctx, [spec], silentProgress, Math.min(2, jobs.length), 1);
@@ -70,4 +90,7 @@ for (const sh of candidates) {
 console.log(`code space: ${prep.codeSpace.space} (${prep.codeSpace.dim}-d, aligned weight ${prep.codeSpace.mixWeight})`);
 console.log('| RQ shape | VQ k | val AUC all | val AUC cold | val GAUC all | collision rate | best epochs |');
 console.log('| --- | --- | --- | --- | --- | --- | --- |');
-for (const r of rows) console.log(`| ${r.shape} | ${r.vqK} | ${r.valAll.toFixed(4)} ± ${r.valAllStd.toFixed(4)} | ${r.valCold.toFixed(4)} ± ${r.valColdStd.toFixed(4)} | ${r.valGauc.toFixed(4)} | ${(100 * r.collision).toFixed(1)} % | ${r.epochs.join(', ')} |`);
+for (const r of rows)
+  console.log(
+    `| ${r.shape} | ${r.vqK} | ${r.valAll.toFixed(4)} ± ${r.valAllStd.toFixed(4)} | ${r.valCold.toFixed(4)} ± ${r.valColdStd.toFixed(4)} | ${r.valGauc.toFixed(4)} | ${(100 * r.collision).toFixed(1)} % | ${r.epochs.join(', ')} |`,
+  );

@@ -4,23 +4,43 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync, existsSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { q, assert, assertClose, gradCheck, randArray } from './helpers.js';
-import { infoNCE, neighbourhoodLoss, trainAligner, projectAll, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, mixSpaces } from '../dist/align/index.js';
+import {
+  infoNCE,
+  neighbourhoodLoss,
+  trainAligner,
+  projectAll,
+  pairRecall,
+  embeddingScorer,
+  tableScorer,
+  cachedScorer,
+  mixedScorer,
+  mixSpaces,
+} from '../dist/align/index.js';
 import { runAlignCommand } from '../dist/pipeline/align_command.js';
 
 function refInfoNCE(za, zb, B, d, tau, mask) {
   // float64 reference: mean of -log softmax_row(diag) and -log softmax_col(diag), halved.
   const L = [];
-  for (let i = 0; i < B; i++) for (let j = 0; j < B; j++) {
-    let s = 0;
-    for (let c = 0; c < d; c++) s += za[i * d + c] * zb[j * d + c];
-    L.push(s / tau + (mask ? mask[i * B + j] : 0));
-  }
+  for (let i = 0; i < B; i++)
+    for (let j = 0; j < B; j++) {
+      let s = 0;
+      for (let c = 0; c < d; c++) s += za[i * d + c] * zb[j * d + c];
+      L.push(s / tau + (mask ? mask[i * B + j] : 0));
+    }
   let tot = 0;
   for (let i = 0; i < B; i++) {
-    let mr = -Infinity, mc = -Infinity;
-    for (let j = 0; j < B; j++) { mr = Math.max(mr, L[i * B + j]); mc = Math.max(mc, L[j * B + i]); }
-    let sr = 0, sc = 0;
-    for (let j = 0; j < B; j++) { sr += Math.exp(L[i * B + j] - mr); sc += Math.exp(L[j * B + i] - mc); }
+    let mr = -Infinity,
+      mc = -Infinity;
+    for (let j = 0; j < B; j++) {
+      mr = Math.max(mr, L[i * B + j]);
+      mc = Math.max(mc, L[j * B + i]);
+    }
+    let sr = 0,
+      sc = 0;
+    for (let j = 0; j < B; j++) {
+      sr += Math.exp(L[i * B + j] - mr);
+      sc += Math.exp(L[j * B + i] - mc);
+    }
     tot += -(L[i * B + i] - mr - Math.log(sr)) - (L[i * B + i] - mc - Math.log(sc));
   }
   return tot / (2 * B);
@@ -29,8 +49,13 @@ function refInfoNCE(za, zb, B, d, tau, mask) {
 describe('align: pair recall', () => {
   it('counts ties against the target, excludes the query, queries both directions', () => {
     const t = Array.from({ length: 6 }, () => new Map());
-    const set = (i, j, v) => { t[i].set(j, v); t[j].set(i, v); };
-    set(0, 1, 0.9); set(0, 2, 0.5); set(0, 3, 0.5);
+    const set = (i, j, v) => {
+      t[i].set(j, v);
+      t[j].set(i, v);
+    };
+    set(0, 1, 0.9);
+    set(0, 2, 0.5);
+    set(0, 3, 0.5);
     const pairs = { a: Int32Array.from([0, 0, 4]), b: Int32Array.from([1, 2, 5]), score: new Float32Array(3) };
     // 0->1 rank 0, 1->0 rank 0, 0->2 rank 2 (item 1 above, item 3 ties), 2->0 rank 0, 4->5 and 5->4 rank 4 (all tie at 0).
     const r = pairRecall(tableScorer(t), 6, pairs, { ks: [1, 2, 3, 5], chunk: 2 });
@@ -39,12 +64,23 @@ describe('align: pair recall', () => {
   });
 
   it('gives the brute-force ranks with ties whether a query has few targets (counted) or many (sorted)', () => {
-    const n = 50, d = 3;
+    const n = 50,
+      d = 3;
     const g = new q.Generator(5);
     const emb = Float32Array.from({ length: n * d }, () => Math.round(g.normal() * 2) / 2); // many ties
-    const a = [], b = [];
-    for (let j = 1; j < 30; j++) { a.push(0); b.push(j); } // item 0 queries 29 targets
-    for (let k = 0; k < 40; k++) { const i = 1 + g.int(n - 1); let j = g.int(n); if (j === i) j = (j + 1) % n; a.push(i); b.push(j); }
+    const a = [],
+      b = [];
+    for (let j = 1; j < 30; j++) {
+      a.push(0);
+      b.push(j);
+    } // item 0 queries 29 targets
+    for (let k = 0; k < 40; k++) {
+      const i = 1 + g.int(n - 1);
+      let j = g.int(n);
+      if (j === i) j = (j + 1) % n;
+      a.push(i);
+      b.push(j);
+    }
     const pairs = { a: Int32Array.from(a), b: Int32Array.from(b), score: new Float32Array(a.length) };
     const sc = embeddingScorer(emb, n, d);
     const row = (i) => sc(Int32Array.of(i));
@@ -54,7 +90,9 @@ describe('align: pair recall', () => {
       const r = row(qi);
       let rank = 0;
       for (let j = 0; j < n; j++) if (j !== qi && j !== t && r[j] >= r[t]) rank++;
-      ks.forEach((k, x) => { if (rank < k) hits[x]++; });
+      ks.forEach((k, x) => {
+        if (rank < k) hits[x]++;
+      });
     }
     const got = pairRecall(sc, n, pairs, { ks, chunk: 7 });
     assert.deepEqual(got.recall, Object.fromEntries(ks.map((k, x) => [k, hits[x] / (2 * a.length)])));
@@ -63,13 +101,24 @@ describe('align: pair recall', () => {
 
 describe('align: mixed retrieval space', () => {
   const cos = (x, d, i, j) => {
-    let s = 0, a = 0, b = 0;
-    for (let c = 0; c < d; c++) { s += x[i * d + c] * x[j * d + c]; a += x[i * d + c] ** 2; b += x[j * d + c] ** 2; }
+    let s = 0,
+      a = 0,
+      b = 0;
+    for (let c = 0; c < d; c++) {
+      s += x[i * d + c] * x[j * d + c];
+      a += x[i * d + c] ** 2;
+      b += x[j * d + c] ** 2;
+    }
     return a > 0 && b > 0 ? s / Math.sqrt(a * b) : 0;
   };
   it('mixSpaces: unit rows whose inner products are w cos_a + (1 - w) cos_b (float64 reference; a zero row; w = 1)', () => {
-    for (const [n, da, db, w] of [[1, 3, 2, 0.5], [17, 5, 7, 0.8], [40, 4, 9, 1]]) {
-      const a = randArray(n * da, n), b = randArray(n * db, n + 1);
+    for (const [n, da, db, w] of [
+      [1, 3, 2, 0.5],
+      [17, 5, 7, 0.8],
+      [40, 4, 9, 1],
+    ]) {
+      const a = randArray(n * da, n),
+        b = randArray(n * db, n + 1);
       if (n > 3) b.fill(0, 2 * db, 3 * db); // item 2 has no content: its content part is zero
       const m = mixSpaces(a, da, b, db, n, w);
       const d = da + db;
@@ -87,11 +136,18 @@ describe('align: mixed retrieval space', () => {
   });
 
   it('mixedScorer over two cosine scorers equals the inner product in the mixed space; cachedScorer scores each item once', () => {
-    const n = 23, da = 4, db = 6, w = 0.7;
-    const a = randArray(n * da, 11), b = randArray(n * db, 12);
+    const n = 23,
+      da = 4,
+      db = 6,
+      w = 0.7;
+    const a = randArray(n * da, 11),
+      b = randArray(n * db, 12);
     const unit = (x, d) => mixSpaces(x, d, new Float32Array(n), 1, n, 1).filter((_, k) => k % (d + 1) < d);
     let calls = 0;
-    const counted = (sc) => (qs) => { calls += qs.length; return sc(qs); };
+    const counted = (sc) => (qs) => {
+      calls += qs.length;
+      return sc(qs);
+    };
     const cb = cachedScorer(counted(embeddingScorer(unit(b, db), n, db)), n);
     const mixed = mixedScorer(embeddingScorer(unit(a, da), n, da), cb, w);
     const ref = embeddingScorer(mixSpaces(a, da, b, db, n, w), n, da + db);
@@ -105,8 +161,13 @@ describe('align: mixed retrieval space', () => {
 
 describe('align: contrastive aligner', () => {
   it('infoNCE equals a float64 reference, with and without a mask', () => {
-    for (const [B, d] of [[1, 3], [3, 2], [17, 5]]) {
-      const za = randArray(B * d, 1), zb = randArray(B * d, 2);
+    for (const [B, d] of [
+      [1, 3],
+      [3, 2],
+      [17, 5],
+    ]) {
+      const za = randArray(B * d, 1),
+        zb = randArray(B * d, 2);
       const mask = new Float32Array(B * B);
       if (B > 2) mask[1] = -1e4;
       const got = infoNCE(q.tensor(za, [B, d]), q.tensor(zb, [B, d]), 0.5).item();
@@ -117,21 +178,38 @@ describe('align: contrastive aligner', () => {
   });
 
   it('infoNCE gradient (through l2Normalize) matches finite differences', () => {
-    const B = 5, d = 4;
-    gradCheck((a, b) => infoNCE(q.l2Normalize(a), q.l2Normalize(b), 0.2),
-      [{ data: randArray(B * d, 3), shape: [B, d] }, { data: randArray(B * d, 4), shape: [B, d] }], { eps: 1e-3, rtol: 3e-2, atol: 2e-3 });
+    const B = 5,
+      d = 4;
+    gradCheck(
+      (a, b) => infoNCE(q.l2Normalize(a), q.l2Normalize(b), 0.2),
+      [
+        { data: randArray(B * d, 3), shape: [B, d] },
+        { data: randArray(B * d, 4), shape: [B, d] },
+      ],
+      { eps: 1e-3, rtol: 3e-2, atol: 2e-3 },
+    );
     // With masked (false-negative) entries: the fused backward must give them no gradient share.
     const mask = new Float32Array(B * B);
     mask[1] = mask[2 * B + 4] = mask[3 * B] = -1e4;
-    gradCheck((a, b) => infoNCE(q.l2Normalize(a), q.l2Normalize(b), 0.2, q.tensor(mask, [B, B])),
-      [{ data: randArray(B * d, 5), shape: [B, d] }, { data: randArray(B * d, 6), shape: [B, d] }], { eps: 1e-3, rtol: 3e-2, atol: 2e-3 });
+    gradCheck(
+      (a, b) => infoNCE(q.l2Normalize(a), q.l2Normalize(b), 0.2, q.tensor(mask, [B, B])),
+      [
+        { data: randArray(B * d, 5), shape: [B, d] },
+        { data: randArray(B * d, 6), shape: [B, d] },
+      ],
+      { eps: 1e-3, rtol: 3e-2, atol: 2e-3 },
+    );
   });
 
   it('neighbourhood term gradient matches finite differences', () => {
-    const B = 4, d = 3;
+    const B = 4,
+      d = 3;
     const content = randArray(B * 6, 9);
-    gradCheck((z) => neighbourhoodLoss(q.l2Normalize(z), content, 0.3, 0.1), [{ data: randArray(B * d, 5), shape: [B, d] }],
-      { eps: 1e-3, rtol: 3e-2, atol: 2e-3 });
+    gradCheck((z) => neighbourhoodLoss(q.l2Normalize(z), content, 0.3, 0.1), [{ data: randArray(B * d, 5), shape: [B, d] }], {
+      eps: 1e-3,
+      rtol: 3e-2,
+      atol: 2e-3,
+    });
   });
 
   it('infoNCE rejects mismatched shapes and a bad temperature', () => {
@@ -147,12 +225,14 @@ describe('align: contrastive aligner', () => {
     const x = new Float32Array(n * dIn);
     const group = (i) => i % 4;
     for (let i = 0; i < n; i++) for (let c = 0; c < dIn; c++) x[i * dIn + c] = g.normal() + (c < 4 && c === group(i) ? 1.5 : 0);
-    const a = [], b = [];
+    const a = [],
+      b = [];
     for (let k = 0; k < 600; k++) {
       const i = g.int(n);
       let j = g.int(n);
       while (group(j) !== group(i) || j === i) j = g.int(n);
-      a.push(Math.min(i, j)); b.push(Math.max(i, j));
+      a.push(Math.min(i, j));
+      b.push(Math.max(i, j));
     }
     const mk = (from, to) => ({ a: Int32Array.from(a.slice(from, to)), b: Int32Array.from(b.slice(from, to)), score: new Float32Array(to - from).fill(1) });
     return { x, n, dIn, train: mk(0, 500), val: mk(500, 600) };
@@ -161,7 +241,19 @@ describe('align: contrastive aligner', () => {
   it('training brings held-out behaviour pairs closer than raw content does; same seed, same result', () => {
     const s = synthetic();
     const content = q.tensor(s.x, [s.n, s.dIn]);
-    const opts = { dims: 8, hidden: [32], batchSize: 64, epochs: 15, patience: 5, lr: 3e-3, temperature: 0.2, validation: s.val, validationK: 10, seed: 3, ensemble: 1 };
+    const opts = {
+      dims: 8,
+      hidden: [32],
+      batchSize: 64,
+      epochs: 15,
+      patience: 5,
+      lr: 3e-3,
+      temperature: 0.2,
+      validation: s.val,
+      validationK: 10,
+      seed: 3,
+      ensemble: 1,
+    };
     const res = trainAligner(content, s.train, opts);
     assert.deepEqual(res.embeddings.shape, [s.n, 8]);
     const e = res.embeddings.toTypedArray();
@@ -191,11 +283,14 @@ describe('align: contrastive aligner', () => {
     assert.equal(pure.mixWeight, 1);
     assert.equal(pure.retrieval, null);
     for (const bad of [[], [0], [1.2]]) {
-      assert.throws(() => trainAligner(content, s.train, { ...opts, contentMix: bad }), (e) => e instanceof q.ValueError && e.argument === 'contentMix');
+      assert.throws(
+        () => trainAligner(content, s.train, { ...opts, contentMix: bad }),
+        (e) => e instanceof q.ValueError && e.argument === 'contentMix',
+      );
     }
   });
 
-  it('ensemble: embeddings are the members\' outputs / sqrt(M) (cosine = mean member cosine); member 0 is the one-projector run', () => {
+  it("ensemble: embeddings are the members' outputs / sqrt(M) (cosine = mean member cosine); member 0 is the one-projector run", () => {
     const s = synthetic(61);
     const content = q.tensor(s.x, [s.n, s.dIn]);
     const opts = { dims: 8, hidden: [16], batchSize: 32, epochs: 3, validation: s.val, validationK: 10, seed: 2, contentMix: [1] };
@@ -208,11 +303,17 @@ describe('align: contrastive aligner', () => {
       const parts = res.models.map((mod) => projectAll(mod, content).toTypedArray());
       const e = res.embeddings.toTypedArray();
       const d = 8 * m;
-      for (const [i, j] of [[0, 0], [0, 1], [5, 17], [60, 3], [33, 33]]) {
+      for (const [i, j] of [
+        [0, 0],
+        [0, 1],
+        [5, 17],
+        [60, 3],
+        [33, 33],
+      ]) {
         let got = 0;
         for (let c = 0; c < d; c++) got += e[i * d + c] * e[j * d + c];
         let want = 0;
-        for (const z of parts) for (let c = 0; c < 8; c++) want += z[i * 8 + c] * z[j * 8 + c] / m;
+        for (const z of parts) for (let c = 0; c < 8; c++) want += (z[i * 8 + c] * z[j * 8 + c]) / m;
         assert.ok(Math.abs(got - want) < 1e-5, `(${i}, ${j}) ${got} vs ${want}`);
       }
       // Deterministic: same options, same bits.
@@ -231,14 +332,19 @@ describe('align: contrastive aligner', () => {
     assert.deepEqual(mixed.retrieval.shape, [s.n, 16 + s.dIn]);
     assertClose([...mixed.retrieval.toTypedArray()], [...mixSpaces(mixed.embeddings.toTypedArray(), 16, s.x, s.dIn, s.n, 0.5)], { atol: 1e-6 });
     for (const bad of [0, -1, 1.5, NaN]) {
-      assert.throws(() => trainAligner(content, s.train, { ...opts, ensemble: bad }), (e) => e instanceof q.ValueError && e.argument === 'ensemble');
+      assert.throws(
+        () => trainAligner(content, s.train, { ...opts, ensemble: bad }),
+        (e) => e instanceof q.ValueError && e.argument === 'ensemble',
+      );
     }
   });
 
   it('rejects out-of-range pairs naming the argument', () => {
     const content = q.zeros([3, 2]);
-    assert.throws(() => trainAligner(content, { a: Int32Array.from([0]), b: Int32Array.from([3]), score: Float32Array.from([1]) }),
-      (e) => e instanceof q.ValueError && e.argument === 'pairs');
+    assert.throws(
+      () => trainAligner(content, { a: Int32Array.from([0]), b: Int32Array.from([3]), score: Float32Array.from([1]) }),
+      (e) => e instanceof q.ValueError && e.argument === 'pairs',
+    );
   });
 
   it('runAlignCommand aligns a dataset folder and writes aligned.npy (every item, cold ones too)', async function () {
@@ -263,11 +369,21 @@ describe('align: contrastive aligner', () => {
       writeFileSync(join(dir, 'items.csv'), items.join('\n') + '\n');
       writeFileSync(join(dir, 'interactions.csv'), inter.join('\n') + '\n');
       const out = join(dir, 'out');
-      const report = await runAlignCommand({ data: dir, out, epochs: 3, batchSize: 32, encoders: { cacheDir: false, modalities: ['chargram'], lexicalDims: 8 } });
+      const report = await runAlignCommand({
+        data: dir,
+        out,
+        epochs: 3,
+        batchSize: 32,
+        encoders: { cacheDir: false, modalities: ['chargram'], lexicalDims: 8 },
+      });
       const aligned = q.readNpy(join(out, 'aligned.npy'));
       assert.deepEqual(aligned.shape, [31, 64 * 3]); // default: an ensemble of 3 projectors
       const st = q.readSafetensors(join(out, 'projector.safetensors'));
-      for (const k of [0, 1, 2]) assert.ok(Object.keys(st.tensors).some((nm) => nm.startsWith(`member${k}.`)), `member${k}`);
+      for (const k of [0, 1, 2])
+        assert.ok(
+          Object.keys(st.tensors).some((nm) => nm.startsWith(`member${k}.`)),
+          `member${k}`,
+        );
       assert.ok([...aligned.toTypedArray()].every(Number.isFinite));
       assert.ok(report.pairCounts.union > 0);
       for (const f of ['content.npy', 'projector.safetensors', 'pairs.csv', 'align.json', ...report.files]) assert.ok(existsSync(join(out, f)), f);

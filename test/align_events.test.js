@@ -10,8 +10,16 @@ import { align, eventsBetween, minePairs } from '../dist/align/index.js';
 describe('align: explicit training and validation events', function () {
   this.timeout(120000);
   let dir, ds;
-  const T1 = 1000000 + 3 * 100000, T2 = 1000000 + 5 * 100000;
-  const opts = { epochs: 2, batchSize: 32, ensemble: 1, hidden: [16], encoders: { cacheDir: false, modalities: ['chargram'], lexicalDims: 8 }, mining: { miners: ['cooccurrence'] } };
+  const T1 = 1000000 + 3 * 100000,
+    T2 = 1000000 + 5 * 100000;
+  const opts = {
+    epochs: 2,
+    batchSize: 32,
+    ensemble: 1,
+    hidden: [16],
+    encoders: { cacheDir: false, modalities: ['chargram'], lexicalDims: 8 },
+    mining: { miners: ['cooccurrence'] },
+  };
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'qarm-align-ev-'));
@@ -36,7 +44,11 @@ describe('align: explicit training and validation events', function () {
 
   it('equals the time cut when given the same events (pairs, validation pairs, embeddings)', async () => {
     const byTime = await align(ds, { ...opts, trainUntil: T1, validUntil: T2 });
-    const byEvents = await align(ds, { ...opts, trainEvents: eventsBetween(ds.interactions, -Infinity, T1), validationEvents: eventsBetween(ds.interactions, T1, T2) });
+    const byEvents = await align(ds, {
+      ...opts,
+      trainEvents: eventsBetween(ds.interactions, -Infinity, T1),
+      validationEvents: eventsBetween(ds.interactions, T1, T2),
+    });
     assert.deepEqual(byEvents.pairs, byTime.pairs);
     assert.deepEqual(byEvents.validation, byTime.validation);
     assert.deepEqual(byEvents.pairCounts, byTime.pairCounts);
@@ -49,7 +61,8 @@ describe('align: explicit training and validation events', function () {
     // Per user: the first 4 baskets train, the 5th validates, whatever their times.
     const byUser = new Map();
     for (const e of ds.interactions) (byUser.get(e.user) ?? byUser.set(e.user, []).get(e.user)).push(e);
-    const train = [], valid = [];
+    const train = [],
+      valid = [];
     for (const [u, evs] of byUser) {
       const times = [...new Set(evs.map((e) => e.time))].sort((a, b) => a - b);
       for (const e of evs) {
@@ -69,7 +82,10 @@ describe('align: explicit training and validation events', function () {
     const train = eventsBetween(ds.interactions, -Infinity, T1);
     await assert.rejects(align(ds, { ...opts, trainEvents: train }), (e) => e instanceof q.ValueError && e.argument === 'validationEvents');
     await assert.rejects(align(ds, { ...opts, validationEvents: train }), (e) => e instanceof q.ValueError && e.argument === 'trainEvents');
-    await assert.rejects(align(ds, { ...opts, trainEvents: train, validationEvents: [], trainUntil: T1 }), (e) => e instanceof q.ValueError && e.argument === 'trainUntil');
+    await assert.rejects(
+      align(ds, { ...opts, trainEvents: train, validationEvents: [], trainUntil: T1 }),
+      (e) => e instanceof q.ValueError && e.argument === 'trainUntil',
+    );
     await assert.rejects(align(ds, { ...opts, trainEvents: [], validationEvents: [] }), (e) => e instanceof q.ValueError && e.argument === 'trainEvents');
     const bad = [{ ...train[0], item: 99 }];
     await assert.rejects(align(ds, { ...opts, trainEvents: bad, validationEvents: [] }), (e) => e instanceof q.IndexError && e.argument === 'trainEvents');

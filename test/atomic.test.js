@@ -36,7 +36,11 @@ function errno(code) {
 function expectOldFileKept(file, write, label) {
   assert.throws(write, (e) => e instanceof q.IOError && e.message.includes(file), label);
   assert.deepEqual(readFileSync(file), OLD, `${label}: the old file changed`);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), [], `${label}: temp file left behind`);
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('.tmp')),
+    [],
+    `${label}: temp file left behind`,
+  );
 }
 
 describe('atomic writes under injected failures', () => {
@@ -46,32 +50,49 @@ describe('atomic writes under injected failures', () => {
 
   it('a write that fails mid-file (short writes, then ENOSPC) keeps the old file', () => {
     for (const failAt of [1, 2, 3]) {
-      let calls = 0, written = 0;
-      withFs('writeSync', (orig) => (fd, buf, off, len, ...rest) => {
-        if (++calls === failAt) throw errno('ENOSPC');
-        // Short writes: the caller must loop, and part of the new file is on disk when it fails.
-        const n = orig(fd, buf, off, Math.max(1, len >> 1), ...rest);
-        written += n;
-        return n;
-      }, () => expectOldFileKept(file, () => q.writeFileAtomic(file, big), `fail at write ${failAt}`));
+      let calls = 0,
+        written = 0;
+      withFs(
+        'writeSync',
+        (orig) =>
+          (fd, buf, off, len, ...rest) => {
+            if (++calls === failAt) throw errno('ENOSPC');
+            // Short writes: the caller must loop, and part of the new file is on disk when it fails.
+            const n = orig(fd, buf, off, Math.max(1, len >> 1), ...rest);
+            written += n;
+            return n;
+          },
+        () => expectOldFileKept(file, () => q.writeFileAtomic(file, big), `fail at write ${failAt}`),
+      );
       assert.equal(calls, failAt, 'the injected failure was not reached');
       if (failAt > 1) assert.ok(written > 0, 'nothing reached the temp file before the failure');
     }
     // The same writes without the failure produce the whole new file (short writes handled).
-    withFs('writeSync', (orig) => (fd, buf, off, len, ...rest) => orig(fd, buf, off, Math.max(1, len >> 1), ...rest), () => q.writeFileAtomic(file, big));
+    withFs(
+      'writeSync',
+      (orig) =>
+        (fd, buf, off, len, ...rest) =>
+          orig(fd, buf, off, Math.max(1, len >> 1), ...rest),
+      () => q.writeFileAtomic(file, big),
+    );
     assert.deepEqual(readFileSync(file), Buffer.concat(big));
   });
 
   it('a failure after the data is written (fsync, close, rename) keeps the old file', () => {
     for (const name of ['fsyncSync', 'closeSync', 'renameSync']) {
       let failed = false;
-      withFs(name, (orig) => (...args) => {
-        if (!failed) {
-          failed = true;
-          throw errno(name === 'renameSync' ? 'EXDEV' : 'EIO');
-        }
-        return orig(...args);
-      }, () => expectOldFileKept(file, () => q.writeFileAtomic(file, big), name));
+      withFs(
+        name,
+        (orig) =>
+          (...args) => {
+            if (!failed) {
+              failed = true;
+              throw errno(name === 'renameSync' ? 'EXDEV' : 'EIO');
+            }
+            return orig(...args);
+          },
+        () => expectOldFileKept(file, () => q.writeFileAtomic(file, big), name),
+      );
       assert.ok(failed, `${name} was never called`);
     }
   });
@@ -87,6 +108,9 @@ describe('atomic writes under injected failures', () => {
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^IOError: .*target\.bin.*EFBIG/, r.stdout);
     assert.deepEqual(readFileSync(file), OLD);
-    assert.deepEqual(readdirSync(dir).filter((f) => f.includes('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.includes('.tmp')),
+      [],
+    );
   });
 });

@@ -12,11 +12,15 @@ const { validateConfig, defaultConfig, legacyCodeFeatures, defaultCodeFeatures }
 
 /** Asserts that `value` is rejected with a ValueError whose message matches `re`. */
 function rejects(value, re) {
-  assert.throws(() => validateConfig(value), (e) => {
-    assert.ok(e instanceof q.ValueError, `ValueError, got ${e}`);
-    assert.match(e.message, re);
-    return true;
-  }, JSON.stringify(value));
+  assert.throws(
+    () => validateConfig(value),
+    (e) => {
+      assert.ok(e instanceof q.ValueError, `ValueError, got ${e}`);
+      assert.match(e.message, re);
+      return true;
+    },
+    JSON.stringify(value),
+  );
 }
 
 describe('config schema: pairs and align', () => {
@@ -67,20 +71,57 @@ describe('config schema: pairs and align', () => {
 describe('module defaults', () => {
   it('equal the values lib/align and lib/rank applied before they were exported', () => {
     assert.deepEqual(ALIGN_DEFAULTS, {
-      dims: 64, hidden: [512], activation: 'relu', temperature: 0.2, batchSize: 512, lr: 2e-3, weightDecay: 0, epochs: 40, patience: 4,
-      neighbourhoodWeight: 0, neighbourhoodTemperature: 0.05, contentMix: [1, 0.9, 0.8, 0.7, 0.6], validationK: 50, maxValidationPairs: 3000,
-      ensemble: 3, seed: 0, earlyStopOn: 'all',
+      dims: 64,
+      hidden: [512],
+      activation: 'relu',
+      temperature: 0.2,
+      batchSize: 512,
+      lr: 2e-3,
+      weightDecay: 0,
+      epochs: 40,
+      patience: 4,
+      neighbourhoodWeight: 0,
+      neighbourhoodTemperature: 0.05,
+      contentMix: [1, 0.9, 0.8, 0.7, 0.6],
+      validationK: 50,
+      maxValidationPairs: 3000,
+      ensemble: 3,
+      seed: 0,
+      earlyStopOn: 'all',
     });
     assert.deepEqual(PAIR_MINING_DEFAULTS, {
-      miners: ['cooccurrence', 'swing', 'user2item'], topN: 20, cap: 50, minScore: 0,
+      miners: ['cooccurrence', 'swing', 'user2item'],
+      topN: 20,
+      cap: 50,
+      minScore: 0,
       cooccurrence: { sameBasket: true, window: 0, count: 'users', maxBasket: 500 },
       swing: { alpha: 1, userWeight: true, userAlpha: 5, maxItemsPerUser: 300 },
       user2item: { historyLength: 50 },
     });
-    assert.deepEqual(RANKER_DEFAULTS, { oov: true, embeddingDim: 16, attentionHidden: [36], hidden: [200, 80], codeMode: 'levels', prefixTableSize: 16384, prefixHashSeed: 0, countNorm: 'log1p', seed: 0 });
+    assert.deepEqual(RANKER_DEFAULTS, {
+      oov: true,
+      embeddingDim: 16,
+      attentionHidden: [36],
+      hidden: [200, 80],
+      codeMode: 'levels',
+      prefixTableSize: 16384,
+      prefixHashSeed: 0,
+      countNorm: 'log1p',
+      seed: 0,
+    });
     assert.deepEqual(TRAIN_DEFAULTS, {
-      epochs: 5, batchSize: 1024, lr: 1e-3, sparseOptimizer: 'adam', weightDecay: 0, seed: 0, patience: 2, resume: true,
-      itemIdDropout: 0, historyIdDropout: 0, codeDropout: false, adagradSparseLr: 0.05,
+      epochs: 5,
+      batchSize: 1024,
+      lr: 1e-3,
+      sparseOptimizer: 'adam',
+      weightDecay: 0,
+      seed: 0,
+      patience: 2,
+      resume: true,
+      itemIdDropout: 0,
+      historyIdDropout: 0,
+      codeDropout: false,
+      adagradSparseLr: 0.05,
     });
     for (const d of [ALIGN_DEFAULTS, ALIGN_DEFAULTS.hidden, PAIR_MINING_DEFAULTS.swing, RANKER_DEFAULTS.hidden, TRAIN_DEFAULTS]) assert.ok(Object.isFrozen(d));
   });
@@ -94,7 +135,10 @@ describe('module defaults', () => {
     assert.ok(mined.pairs.a.length > 50);
     assert.deepEqual(q.pairs.minePairs(events, n, structuredClone(PAIR_MINING_DEFAULTS)), mined);
     // The comparison can tell a changed option apart.
-    assert.notDeepEqual(q.pairs.minePairs(events, n, { ...structuredClone(PAIR_MINING_DEFAULTS), swing: { ...PAIR_MINING_DEFAULTS.swing, maxItemsPerUser: 5 } }), mined);
+    assert.notDeepEqual(
+      q.pairs.minePairs(events, n, { ...structuredClone(PAIR_MINING_DEFAULTS), swing: { ...PAIR_MINING_DEFAULTS.swing, maxItemsPerUser: 5 } }),
+      mined,
+    );
 
     // Ranker: the resolved configuration.
     const r = new q.rank.Ranker({ numUsers: 3 }, { numItems: 5 });
@@ -105,7 +149,10 @@ describe('module defaults', () => {
     // Aligner: no options vs the defaults spelt out give the same bits (small, so 40 epochs are quick).
     const items = 24;
     const din = 6;
-    const content = q.tensor(Float32Array.from({ length: items * din }, () => g.normal()), [items, din]);
+    const content = q.tensor(
+      Float32Array.from({ length: items * din }, () => g.normal()),
+      [items, din],
+    );
     const pa = Int32Array.from({ length: 19 }, (_, k) => k);
     const pairs = { a: pa, b: Int32Array.from(pa, (a) => (a * 7 + 3) % items), score: new Float32Array(19).fill(1) };
     const { earlyStopOn: _e, ...alignerDefaults } = ALIGN_DEFAULTS;
@@ -141,7 +188,14 @@ describe('pipeline defaults', () => {
     const { workers, ...cfg } = defaultConfig();
     assert.ok(workers === 1 || workers === 2);
     assert.deepEqual(cfg, {
-      data: null, out: 'qarm-out', seeds: [1, 2, 3], variants: ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm', 'id+random-codes'], ablations: [], threads: null, recallPairs: 3000, quick: false,
+      data: null,
+      out: 'qarm-out',
+      seeds: [1, 2, 3],
+      variants: ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm', 'id+random-codes'],
+      ablations: [],
+      threads: null,
+      recallPairs: 3000,
+      quick: false,
       protocol: { split: {}, negatives: 4, historyLength: 20, seed: 17, userFraction: 1, trainUserFraction: 1 },
       evaluation: { longTailMax: 5 },
       trainFractions: [],
@@ -149,18 +203,50 @@ describe('pipeline defaults', () => {
       pairs: {},
       align: { lr: 1e-3, patience: 2, hidden: [256], earlyStopOn: 'new', contentMix: [0.8], temperature: 0.1, ensemble: 1 },
       codes: {
-        space: 'mixed', vqK: 25, rqLevels: 3, rqCodebookSize: 64, iterations: 20, seed: 7, rqBalanced: true,
+        space: 'mixed',
+        vqK: 25,
+        rqLevels: 3,
+        rqCodebookSize: 64,
+        iterations: 20,
+        seed: 7,
+        rqBalanced: true,
         features: { mode: 'levels', prefixTableSize: 16384, vqHistory: false, vqCross: false, codeDropout: false, countNorm: 'scaled' },
       },
-      ranker: { embeddingDim: 16, hidden: [64, 32], attentionHidden: [16], batchSize: 1024, lr: 2e-3, weightDecay: 0, maxEpochs: 6, patience: 2, trainNegativeFraction: 0.5, itemIdDropout: 0.1, historyIdDropout: 0 },
+      ranker: {
+        embeddingDim: 16,
+        hidden: [64, 32],
+        attentionHidden: [16],
+        batchSize: 1024,
+        lr: 2e-3,
+        weightDecay: 0,
+        maxEpochs: 6,
+        patience: 2,
+        trainNegativeFraction: 0.5,
+        itemIdDropout: 0.1,
+        historyIdDropout: 0,
+      },
     });
     // Every key of the pipeline's align section is an override: it differs from lib/align's default.
     for (const [k, v] of Object.entries(cfg.align)) assert.notDeepEqual(v, ALIGN_DEFAULTS[k], `align.${k} repeats lib/align's default`);
   });
 
   it('code features: defaults and the pinned legacy meaning of a config saved without them', () => {
-    assert.deepEqual(defaultCodeFeatures(), { mode: 'levels', prefixTableSize: 16384, vqHistory: false, vqCross: false, codeDropout: false, countNorm: 'scaled' });
-    assert.deepEqual(legacyCodeFeatures(), { mode: 'levels', prefixTableSize: 16384, vqHistory: false, vqCross: false, codeDropout: false, countNorm: 'log1p' });
+    assert.deepEqual(defaultCodeFeatures(), {
+      mode: 'levels',
+      prefixTableSize: 16384,
+      vqHistory: false,
+      vqCross: false,
+      codeDropout: false,
+      countNorm: 'scaled',
+    });
+    assert.deepEqual(legacyCodeFeatures(), {
+      mode: 'levels',
+      prefixTableSize: 16384,
+      vqHistory: false,
+      vqCross: false,
+      codeDropout: false,
+      countNorm: 'log1p',
+    });
   });
 
   it('RunConfigSchema accepts the resolved defaults and the quick preset', () => {

@@ -62,7 +62,11 @@ describe('crash safety', function () {
         const saved = checkpointEpoch(checkpoint);
         assert.ok(saved >= 0 && saved < 3, `checkpoint holds epoch ${saved}`);
         const { trained, ...resumed } = runToEnd(checkpoint);
-        assert.deepEqual(trained, [1, 2, 3].filter((e) => e > saved), `resumed from epoch ${saved}`);
+        assert.deepEqual(
+          trained,
+          [1, 2, 3].filter((e) => e > saved),
+          `resumed from epoch ${saved}`,
+        );
         assert.deepEqual(resumed, reference, 'resumed run differs from the uninterrupted one');
       } finally {
         rmSync(dir, { recursive: true, force: true });

@@ -34,7 +34,7 @@ describe('devices and Tensor.to', () => {
     assertThrowsTyped(() => q.cuda.synchronize(), q.DeviceError, 'CUDA is not available');
   });
 
-  it(".to() with an unknown device names the argument", () => {
+  it('.to() with an unknown device names the argument', () => {
     assertThrowsTyped(() => q.tensor([1]).to('gpu'), q.DeviceError, "argument 'device' must be 'cpu' or 'cuda'");
   });
 
@@ -112,10 +112,7 @@ describe('CUDA caching allocator (fake device)', () => {
     const b1 = a.allocate(1000);
     assert.equal(b1.size, 1024);
     const b2 = a.allocate(3000);
-    assert.deepEqual(
-      { ...a.getStats() },
-      { allocatedBytes: 1024 + 3072, cachedBytes: 0, reservedBytes: 4096, hits: 0, misses: 2, rawAllocs: 2, rawFrees: 0 },
-    );
+    assert.deepEqual({ ...a.getStats() }, { allocatedBytes: 1024 + 3072, cachedBytes: 0, reservedBytes: 4096, hits: 0, misses: 2, rawAllocs: 2, rawFrees: 0 });
     a.release(b1);
     const b3 = a.allocate(600); // same class (1024): served from the cache
     assert.equal(b3.ptr, b1.ptr);
@@ -146,7 +143,12 @@ describe('CUDA caching allocator (fake device)', () => {
   });
 
   it('a non-OOM device error is not retried', () => {
-    const a = new CachingAllocator({ malloc: () => { throw new Error('CUDA error: launch failure'); }, free() {} });
+    const a = new CachingAllocator({
+      malloc: () => {
+        throw new Error('CUDA error: launch failure');
+      },
+      free() {},
+    });
     assert.throws(() => a.allocate(10), /launch failure/);
   });
 });
@@ -157,7 +159,9 @@ describe('CUDA broadcast dimension merging', () => {
     const out = [];
     const n = shape.reduce((p, d) => p * d, 1);
     for (let i = 0; i < n; i++) {
-      let rem = i, ao = 0, bo = 0;
+      let rem = i,
+        ao = 0,
+        bo = 0;
       for (let d = shape.length - 1; d >= 0; d--) {
         const c = rem % shape[d];
         rem = Math.floor(rem / shape[d]);
@@ -169,8 +173,32 @@ describe('CUDA broadcast dimension merging', () => {
     return out;
   }
   const cases = [
-    [[2, 3, 4], [2, 3, 4]], [[2, 3, 4], [1, 1, 1]], [[2, 3, 4], [4]], [[5, 1, 7], [1, 6, 7]], [[1], [1]],
-    [[3, 1, 1, 2, 2, 3], [1, 4, 1, 2, 1, 3]], [[2, 2, 2, 2, 2, 2, 2, 2, 2, 2], [2, 1, 2, 1, 2, 1, 2, 1, 2, 1]], [[0, 3], [1, 3]],
+    [
+      [2, 3, 4],
+      [2, 3, 4],
+    ],
+    [
+      [2, 3, 4],
+      [1, 1, 1],
+    ],
+    [[2, 3, 4], [4]],
+    [
+      [5, 1, 7],
+      [1, 6, 7],
+    ],
+    [[1], [1]],
+    [
+      [3, 1, 1, 2, 2, 3],
+      [1, 4, 1, 2, 1, 3],
+    ],
+    [
+      [2, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+      [2, 1, 2, 1, 2, 1, 2, 1, 2, 1],
+    ],
+    [
+      [0, 3],
+      [1, 3],
+    ],
   ];
   for (const [sa, sb] of cases) {
     it(`[${sa}] op [${sb}]`, () => {
@@ -228,7 +256,10 @@ describe('CUDA addon argument checks (no device needed)', function () {
   it('without a device, allocation fails with a typed error instead of crashing', function () {
     if (q.cuda.isAvailable()) this.skip();
     const { addon } = probeCuda(false);
-    assert.throws(() => addon.malloc(1024), (e) => e instanceof q.QarmError && /CUDA/.test(e.message));
+    assert.throws(
+      () => addon.malloc(1024),
+      (e) => e instanceof q.QarmError && /CUDA/.test(e.message),
+    );
     assert.equal(addon.liveAllocations(), 0);
     assert.match(addon.gemmBackend(), /^(cublas|builtin)$/);
   });

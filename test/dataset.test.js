@@ -25,30 +25,41 @@ async function rejects(dir, Cls, text) {
   });
 }
 function npy(rows, cols, fill) {
-  const t = q.tensor(Float32Array.from({ length: rows * cols }, (_, i) => fill(i)), [rows, cols]);
+  const t = q.tensor(
+    Float32Array.from({ length: rows * cols }, (_, i) => fill(i)),
+    [rows, cols],
+  );
   const p = join(root, `tmp${n++}.npy`);
   q.writeNpy(p, t);
   return p;
 }
 
 describe('data: dataset folders', () => {
-  before(() => { root = mkdtempSync(join(tmpdir(), 'qarm-ds-')); });
+  before(() => {
+    root = mkdtempSync(join(tmpdir(), 'qarm-ds-'));
+  });
   after(() => rmSync(root, { recursive: true, force: true }));
 
   it('loads items, interactions (sorted by time, user, item), baskets and extra columns', async () => {
     const ds = await q.loadDataset(folder({ 'items.csv': ITEMS, 'interactions.csv': INTER }));
-    assert.deepEqual(ds.items.map((i) => i.id), ['A', 'B', 'C']);
+    assert.deepEqual(
+      ds.items.map((i) => i.id),
+      ['A', 'B', 'C'],
+    );
     assert.equal(ds.items[0].text, 'red mug, large');
     assert.deepEqual(ds.items[1].extra, { price: '2' });
     assert.equal(ds.itemIndex.get('C'), 2);
     assert.deepEqual(ds.users, ['u1', 'u2']);
     const t0 = Date.UTC(2011, 0, 1, 9) / 1000;
-    assert.deepEqual(ds.interactions.map((x) => [x.user, x.item, x.time - t0, x.basket]), [
-      [1, 0, 0, ds.baskets.indexOf('b2')],
-      [0, 0, 3600, 0],
-      [0, 1, 3600, 0],
-      [1, 2, 1293876000 - t0, -1],
-    ]);
+    assert.deepEqual(
+      ds.interactions.map((x) => [x.user, x.item, x.time - t0, x.basket]),
+      [
+        [1, 0, 0, ds.baskets.indexOf('b2')],
+        [0, 0, 3600, 0],
+        [0, 1, 3600, 0],
+        [1, 2, 1293876000 - t0, -1],
+      ],
+    );
   });
 
   it('reads .csv.gz files and .npy embeddings whose rows follow items.csv', async () => {
@@ -80,18 +91,23 @@ describe('data: dataset folders', () => {
 
   it('missing column -> IOError with file:1', async () => {
     await rejects(folder({ 'items.csv': 'item,name\nA,x\n', 'interactions.csv': INTER }), q.IOError, /items\.csv:1: missing column 'text'/);
-    await rejects(folder({ 'items.csv': ITEMS, 'interactions.csv': 'user,item,time\nu,A,1\n' }), q.IOError,
-      /interactions\.csv:1: missing column 'timestamp'/);
+    await rejects(folder({ 'items.csv': ITEMS, 'interactions.csv': 'user,item,time\nu,A,1\n' }), q.IOError, /interactions\.csv:1: missing column 'timestamp'/);
   });
 
   it('unknown item -> ValueError with file:line', async () => {
-    await rejects(folder({ 'items.csv': ITEMS, 'interactions.csv': 'user,item,timestamp\nu,A,1\nu,Z,2\n' }), q.ValueError,
-      /interactions\.csv:3: unknown item 'Z'/);
+    await rejects(
+      folder({ 'items.csv': ITEMS, 'interactions.csv': 'user,item,timestamp\nu,A,1\nu,Z,2\n' }),
+      q.ValueError,
+      /interactions\.csv:3: unknown item 'Z'/,
+    );
   });
 
   it('bad timestamp -> ValueError with file:line', async () => {
-    await rejects(folder({ 'items.csv': ITEMS, 'interactions.csv': 'user,item,timestamp\nu,A,1\nu,B,1\nu,C,soon\n' }),
-      q.ValueError, /interactions\.csv:4: bad timestamp 'soon'/);
+    await rejects(
+      folder({ 'items.csv': ITEMS, 'interactions.csv': 'user,item,timestamp\nu,A,1\nu,B,1\nu,C,soon\n' }),
+      q.ValueError,
+      /interactions\.csv:4: bad timestamp 'soon'/,
+    );
   });
 
   it('malformed CSV, duplicate item and empty user are reported with their line', async () => {
@@ -104,10 +120,16 @@ describe('data: dataset folders', () => {
   it('embedding row count mismatch and NaN -> ValueError naming the file and row', async () => {
     const fs = await import('node:fs');
     const d1 = folder({ 'items.csv': ITEMS, 'interactions.csv': INTER });
-    fs.copyFileSync(npy(2, 4, () => 1), join(d1, 'image.npy'));
+    fs.copyFileSync(
+      npy(2, 4, () => 1),
+      join(d1, 'image.npy'),
+    );
     await rejects(d1, q.ValueError, /image\.npy: has 2 rows but items\.csv has 3 items/);
     const d2 = folder({ 'items.csv': ITEMS, 'interactions.csv': INTER });
-    fs.copyFileSync(npy(3, 4, (i) => (i === 9 ? NaN : 1)), join(d2, 'video.npy'));
+    fs.copyFileSync(
+      npy(3, 4, (i) => (i === 9 ? NaN : 1)),
+      join(d2, 'video.npy'),
+    );
     await rejects(d2, q.ValueError, /video\.npy: row 2 .*column 1 is NaN/);
     const d3 = folder({ 'items.csv': ITEMS, 'interactions.csv': INTER, 'audio.npy': 'not numpy' });
     await rejects(d3, q.IOError, /audio\.npy/);

@@ -49,11 +49,19 @@ async function rejects(dir, Cls, text) {
   });
 }
 const S = (name, data) => ({ name, data, type: 'STRING' });
-const ITEM_COLS = () => [S('item', ['A', 'B', 'C']), S('text', ['red mug, large', 'blue mug', 'green plate']), { name: 'price', data: [1.5, 2, 3], type: 'DOUBLE' }];
+const ITEM_COLS = () => [
+  S('item', ['A', 'B', 'C']),
+  S('text', ['red mug, large', 'blue mug', 'green plate']),
+  { name: 'price', data: [1.5, 2, 3], type: 'DOUBLE' },
+];
 const INTER_COLS = () => [
   S('user', ['u1', 'u1', 'u2', 'u2']),
   S('item', ['A', 'B', 'C', 'A']),
-  { name: 'timestamp', data: [iso('2011-01-01T10:00:00Z'), iso('2011-01-01T10:00:00Z'), new Date(1293876000 * 1000), iso('2011-01-01T09:00:00Z')], type: 'TIMESTAMP' },
+  {
+    name: 'timestamp',
+    data: [iso('2011-01-01T10:00:00Z'), iso('2011-01-01T10:00:00Z'), new Date(1293876000 * 1000), iso('2011-01-01T09:00:00Z')],
+    type: 'TIMESTAMP',
+  },
   S('basket', ['b1', 'b1', null, 'b2']),
 ];
 
@@ -83,63 +91,157 @@ describe('data: Parquet dataset folders', function () {
     const items = 'item,text\n7,seven\n1000000000001,big\n-3,minus\n';
     const inter = 'user,item,timestamp\n17850,7,1291191960\n17850,-3,1291191960.5\n12,1000000000001,2010-12-01 08:26\n';
     const csv = await q.loadDataset(folder({ 'items.csv': items, 'interactions.csv': inter }));
-    const pq = await q.loadDataset(folder({
-      'items.parquet': [{ name: 'item', data: [7n, 1000000000001n, -3n], type: 'INT64' }, S('text', ['seven', 'big', 'minus'])],
-      'interactions.parquet': [
-        { name: 'user', data: [17850, 17850, 12], type: 'INT32' },
-        { name: 'item', data: [7n, -3n, 1000000000001n], type: 'INT64' },
-        S('timestamp', ['1291191960', '1291191960.5', '2010-12-01 08:26']),
-      ],
-    }));
+    const pq = await q.loadDataset(
+      folder({
+        'items.parquet': [{ name: 'item', data: [7n, 1000000000001n, -3n], type: 'INT64' }, S('text', ['seven', 'big', 'minus'])],
+        'interactions.parquet': [
+          { name: 'user', data: [17850, 17850, 12], type: 'INT32' },
+          { name: 'item', data: [7n, -3n, 1000000000001n], type: 'INT64' },
+          S('timestamp', ['1291191960', '1291191960.5', '2010-12-01 08:26']),
+        ],
+      }),
+    );
     assert.deepEqual(content(pq), content(csv));
-    const dbl = await q.loadDataset(folder({
-      'items.parquet': [{ name: 'item', data: [7n, 1000000000001n, -3n], type: 'INT64' }, S('text', ['seven', 'big', 'minus'])],
-      'interactions.parquet': [S('user', ['17850', '17850', '12']), S('item', ['7', '-3', '1000000000001']), { name: 'timestamp', data: [1291191960, 1291191960.5, Date.UTC(2010, 11, 1, 8, 26) / 1000], type: 'DOUBLE' }],
-    }));
+    const dbl = await q.loadDataset(
+      folder({
+        'items.parquet': [{ name: 'item', data: [7n, 1000000000001n, -3n], type: 'INT64' }, S('text', ['seven', 'big', 'minus'])],
+        'interactions.parquet': [
+          S('user', ['17850', '17850', '12']),
+          S('item', ['7', '-3', '1000000000001']),
+          { name: 'timestamp', data: [1291191960, 1291191960.5, Date.UTC(2010, 11, 1, 8, 26) / 1000], type: 'DOUBLE' },
+        ],
+      }),
+    );
     assert.deepEqual(content(dbl), content(csv));
   });
 
   it('reads many row groups in order and names the row of a problem in a later group', async () => {
     const ids = Array.from({ length: 7 }, (_, i) => `i${i}`);
-    const d = folder({ 'items.parquet': [S('item', ids), S('text', ids)], 'interactions.parquet': [S('user', ids), S('item', ids.slice().reverse()), { name: 'timestamp', data: ids.map((_, i) => BigInt(100 - i)), type: 'INT64' }] });
+    const d = folder({
+      'items.parquet': [S('item', ids), S('text', ids)],
+      'interactions.parquet': [
+        S('user', ids),
+        S('item', ids.slice().reverse()),
+        { name: 'timestamp', data: ids.map((_, i) => BigInt(100 - i)), type: 'INT64' },
+      ],
+    });
     const ds = await q.loadDataset(d);
-    assert.deepEqual(ds.items.map((i) => i.id), ids);
+    assert.deepEqual(
+      ds.items.map((i) => i.id),
+      ids,
+    );
     assert.deepEqual(ds.users, ids);
-    assert.deepEqual(ds.interactions.map((x) => [x.user, x.item, x.time]), ids.map((_, i) => [6 - i, i, 94 + i]));
-    await rejects(folder({ 'items.parquet': [S('item', ['a', 'b', 'c', 'd', 'b']), S('text', ['', '', '', '', ''])], 'interactions.csv': INTER }), q.ValueError, /items\.parquet row 5: duplicate item 'b' \(first on row 2/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u', 'u', 'u', 'u']), S('item', ['A', 'B', 'C', 'Z']), { name: 'timestamp', data: [1, 2, 3, 4], type: 'DOUBLE' }] }), q.ValueError,
-      /interactions\.parquet row 4: unknown item 'Z' \(not in items\.parquet\)/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u', 'u', null]), S('item', ['A', 'B', 'C']), { name: 'timestamp', data: [1, 2, 3], type: 'DOUBLE' }] }), q.ValueError,
-      /interactions\.parquet row 3: empty user/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u', 'u', 'u']), S('item', ['A', 'B', 'C']), { name: 'timestamp', data: [1, null, 3], type: 'DOUBLE' }] }), q.ValueError,
-      /interactions\.parquet row 2: bad timestamp ''/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u']), S('item', ['A']), S('timestamp', ['soon'])] }), q.ValueError,
-      /interactions\.parquet row 1: bad timestamp 'soon'/);
+    assert.deepEqual(
+      ds.interactions.map((x) => [x.user, x.item, x.time]),
+      ids.map((_, i) => [6 - i, i, 94 + i]),
+    );
+    await rejects(
+      folder({ 'items.parquet': [S('item', ['a', 'b', 'c', 'd', 'b']), S('text', ['', '', '', '', ''])], 'interactions.csv': INTER }),
+      q.ValueError,
+      /items\.parquet row 5: duplicate item 'b' \(first on row 2/,
+    );
+    await rejects(
+      folder({
+        'items.parquet': ITEM_COLS(),
+        'interactions.parquet': [S('user', ['u', 'u', 'u', 'u']), S('item', ['A', 'B', 'C', 'Z']), { name: 'timestamp', data: [1, 2, 3, 4], type: 'DOUBLE' }],
+      }),
+      q.ValueError,
+      /interactions\.parquet row 4: unknown item 'Z' \(not in items\.parquet\)/,
+    );
+    await rejects(
+      folder({
+        'items.parquet': ITEM_COLS(),
+        'interactions.parquet': [S('user', ['u', 'u', null]), S('item', ['A', 'B', 'C']), { name: 'timestamp', data: [1, 2, 3], type: 'DOUBLE' }],
+      }),
+      q.ValueError,
+      /interactions\.parquet row 3: empty user/,
+    );
+    await rejects(
+      folder({
+        'items.parquet': ITEM_COLS(),
+        'interactions.parquet': [S('user', ['u', 'u', 'u']), S('item', ['A', 'B', 'C']), { name: 'timestamp', data: [1, null, 3], type: 'DOUBLE' }],
+      }),
+      q.ValueError,
+      /interactions\.parquet row 2: bad timestamp ''/,
+    );
+    await rejects(
+      folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u']), S('item', ['A']), S('timestamp', ['soon'])] }),
+      q.ValueError,
+      /interactions\.parquet row 1: bad timestamp 'soon'/,
+    );
   });
 
   it('missing columns -> IOError, wrong column types -> ValueError, naming the file and column', async () => {
-    await rejects(folder({ 'items.parquet': [S('item', ['A']), S('name', ['x'])], 'interactions.csv': INTER }), q.IOError, /items\.parquet: missing column 'text' \(columns are: item,name\)/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u']), S('item', ['A']), { name: 'time', data: [1], type: 'DOUBLE' }] }), q.IOError,
-      /interactions\.parquet: missing column 'timestamp'/);
-    await rejects(folder({ 'items.parquet': [S('item', ['A']), { name: 'text', data: [5], type: 'INT32' }], 'interactions.csv': INTER }), q.ValueError,
-      /items\.parquet: column 'text' has type INT32; it must hold strings/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [{ name: 'user', data: [1.5], type: 'DOUBLE' }, S('item', ['A']), { name: 'timestamp', data: [1], type: 'DOUBLE' }] }), q.ValueError,
-      /interactions\.parquet: column 'user' has type DOUBLE; it must hold strings or integers/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u']), S('item', ['A']), { name: 'timestamp', data: [true], type: 'BOOLEAN' }] }), q.ValueError,
-      /interactions\.parquet: column 'timestamp' has type BOOLEAN; it must hold Unix seconds/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u']), { name: 'item', data: [iso('2011-01-01')], type: 'TIMESTAMP' }, { name: 'timestamp', data: [1], type: 'DOUBLE' }] }), q.ValueError,
-      /interactions\.parquet: column 'item' has type INT64\/TIMESTAMP_MILLIS; it must hold strings or integers/);
+    await rejects(
+      folder({ 'items.parquet': [S('item', ['A']), S('name', ['x'])], 'interactions.csv': INTER }),
+      q.IOError,
+      /items\.parquet: missing column 'text' \(columns are: item,name\)/,
+    );
+    await rejects(
+      folder({ 'items.parquet': ITEM_COLS(), 'interactions.parquet': [S('user', ['u']), S('item', ['A']), { name: 'time', data: [1], type: 'DOUBLE' }] }),
+      q.IOError,
+      /interactions\.parquet: missing column 'timestamp'/,
+    );
+    await rejects(
+      folder({ 'items.parquet': [S('item', ['A']), { name: 'text', data: [5], type: 'INT32' }], 'interactions.csv': INTER }),
+      q.ValueError,
+      /items\.parquet: column 'text' has type INT32; it must hold strings/,
+    );
+    await rejects(
+      folder({
+        'items.parquet': ITEM_COLS(),
+        'interactions.parquet': [{ name: 'user', data: [1.5], type: 'DOUBLE' }, S('item', ['A']), { name: 'timestamp', data: [1], type: 'DOUBLE' }],
+      }),
+      q.ValueError,
+      /interactions\.parquet: column 'user' has type DOUBLE; it must hold strings or integers/,
+    );
+    await rejects(
+      folder({
+        'items.parquet': ITEM_COLS(),
+        'interactions.parquet': [S('user', ['u']), S('item', ['A']), { name: 'timestamp', data: [true], type: 'BOOLEAN' }],
+      }),
+      q.ValueError,
+      /interactions\.parquet: column 'timestamp' has type BOOLEAN; it must hold Unix seconds/,
+    );
+    await rejects(
+      folder({
+        'items.parquet': ITEM_COLS(),
+        'interactions.parquet': [
+          S('user', ['u']),
+          { name: 'item', data: [iso('2011-01-01')], type: 'TIMESTAMP' },
+          { name: 'timestamp', data: [1], type: 'DOUBLE' },
+        ],
+      }),
+      q.ValueError,
+      /interactions\.parquet: column 'item' has type INT64\/TIMESTAMP_MILLIS; it must hold strings or integers/,
+    );
   });
 
   it('corrupt or truncated Parquet -> IOError naming the file; two tables of one kind -> IOError', async () => {
-    await rejects(folder({ 'items.parquet': 'PAR1 this is not parquet at all PAR1', 'interactions.csv': INTER }), q.IOError, /items\.parquet: not a valid Parquet file/);
+    await rejects(
+      folder({ 'items.parquet': 'PAR1 this is not parquet at all PAR1', 'interactions.csv': INTER }),
+      q.IOError,
+      /items\.parquet: not a valid Parquet file/,
+    );
     const good = new Uint8Array(writer.parquetWriteBuffer({ columnData: ITEM_COLS() }));
-    await rejects(folder({ 'items.parquet': good.subarray(0, good.length - 20), 'interactions.csv': INTER }), q.IOError, /items\.parquet: not a valid Parquet file/);
+    await rejects(
+      folder({ 'items.parquet': good.subarray(0, good.length - 20), 'interactions.csv': INTER }),
+      q.IOError,
+      /items\.parquet: not a valid Parquet file/,
+    );
     // Damage the data pages but keep the footer: the row group fails to decode.
     const hurt = Uint8Array.from(good);
     for (let i = 4; i < 60; i++) hurt[i] = 0xff;
-    await rejects(folder({ 'items.parquet': hurt, 'interactions.csv': INTER }), q.IOError, /items\.parquet: (corrupt Parquet data in row group 0|not a valid Parquet file)/);
-    await rejects(folder({ 'items.parquet': ITEM_COLS(), 'items.csv': ITEMS, 'interactions.csv': INTER }), q.IOError, /both items\.csv and items\.parquet exist; keep one/);
+    await rejects(
+      folder({ 'items.parquet': hurt, 'interactions.csv': INTER }),
+      q.IOError,
+      /items\.parquet: (corrupt Parquet data in row group 0|not a valid Parquet file)/,
+    );
+    await rejects(
+      folder({ 'items.parquet': ITEM_COLS(), 'items.csv': ITEMS, 'interactions.csv': INTER }),
+      q.IOError,
+      /both items\.csv and items\.parquet exist; keep one/,
+    );
     await rejects(folder({ 'items.parquet': ITEM_COLS() }), q.IOError, /missing interactions\.csv \(or interactions\.csv\.gz, interactions\.parquet\)/);
   });
 
@@ -150,7 +252,14 @@ describe('data: Parquet dataset folders', function () {
     writeFileSync(join(d, 'items.parquet'), new Uint8Array(buf));
     writeFileSync(join(d, 'interactions.csv'), INTER);
     const ds = await q.loadDataset(d);
-    assert.deepEqual(ds.items.map((i) => [i.id, i.text, i.extra.price]), [['A', 'red mug, large', '1.5'], ['B', 'blue mug', '2'], ['C', 'green plate', '3']]);
+    assert.deepEqual(
+      ds.items.map((i) => [i.id, i.text, i.extra.price]),
+      [
+        ['A', 'red mug, large', '1.5'],
+        ['B', 'blue mug', '2'],
+        ['C', 'green plate', '3'],
+      ],
+    );
     // A codec without a decoder here is refused up front, naming the column and the codec.
     const lz4 = writer.parquetWriteBuffer({ columnData: ITEM_COLS(), codec: 'LZ4', compressors: { LZ4: (b) => b } });
     writeFileSync(join(d, 'items.parquet'), new Uint8Array(lz4));
@@ -168,7 +277,10 @@ describe('data: Parquet dataset folders', function () {
     const t = await openParquet(join(out, 'interactions.parquet'));
     const slice = t.buffer.slice.bind(t.buffer);
     const reads = [];
-    t.buffer.slice = (a, b) => { reads.push((b ?? t.buffer.byteLength) - a); return slice(a, b); };
+    t.buffer.slice = (a, b) => {
+      reads.push((b ?? t.buffer.byteLength) - a);
+      return slice(a, b);
+    };
     let rows = 0;
     for await (const g of readRowGroups(t, ['user', 'timestamp'])) rows += g.columns.user.length;
     assert.equal(rows, 386354);
@@ -181,14 +293,23 @@ describe('data: Parquet dataset folders', function () {
 
 describe('data: embeddings in row shards', () => {
   let dir;
-  before(() => { dir = mkdtempSync(join(tmpdir(), 'qarm-emb-')); });
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'qarm-emb-'));
+  });
   after(() => rmSync(dir, { recursive: true, force: true }));
   function shardFolder(parts, extra = {}) {
     const d = join(dir, `s${n++}`);
     mkdirSync(d);
     writeFileSync(join(d, 'items.csv'), ITEMS);
     writeFileSync(join(d, 'interactions.csv'), INTER);
-    for (const [f, [rows, cols, fill]] of Object.entries(parts)) q.writeNpy(join(d, f), q.tensor(Float32Array.from({ length: rows * cols }, (_, i) => fill(i)), [rows, cols]));
+    for (const [f, [rows, cols, fill]] of Object.entries(parts))
+      q.writeNpy(
+        join(d, f),
+        q.tensor(
+          Float32Array.from({ length: rows * cols }, (_, i) => fill(i)),
+          [rows, cols],
+        ),
+      );
     for (const [f, c] of Object.entries(extra)) writeFileSync(join(d, f), c);
     return d;
   }
@@ -196,7 +317,14 @@ describe('data: embeddings in row shards', () => {
   it('image-00000.npy, image-00001.npy, ... concatenate in number order to the same tensor as image.npy', async () => {
     const all = randArray(3 * 5, 4);
     const whole = await q.loadDataset(shardFolder({ 'image.npy': [3, 5, (i) => all[i]] }));
-    const split = await q.loadDataset(shardFolder({ 'image-00000.npy': [1, 5, (i) => all[i]], 'image-00001.npy': [0, 5, () => 0], 'image-00002.npy': [2, 5, (i) => all[5 + i]], 'video.npy': [3, 2, (i) => i] }));
+    const split = await q.loadDataset(
+      shardFolder({
+        'image-00000.npy': [1, 5, (i) => all[i]],
+        'image-00001.npy': [0, 5, () => 0],
+        'image-00002.npy': [2, 5, (i) => all[5 + i]],
+        'video.npy': [3, 2, (i) => i],
+      }),
+    );
     assert.deepEqual(Object.keys(split.embeddings), ['image', 'video']);
     assert.deepEqual(split.embeddings.image.shape, [3, 5]);
     assert.deepEqual(Array.from(split.embeddings.image.f32()), Array.from(whole.embeddings.image.f32()));
@@ -206,8 +334,20 @@ describe('data: embeddings in row shards', () => {
     await rejects(shardFolder({ 'image-00000.npy': [1, 5, () => 1], 'image-00002.npy': [2, 5, () => 1] }), q.IOError, /image-00001\.npy is missing/);
     await rejects(shardFolder({ 'image-00001.npy': [3, 5, () => 1] }), q.IOError, /image-00000\.npy is missing/);
     await rejects(shardFolder({ 'image.npy': [3, 5, () => 1], 'image-00000.npy': [3, 5, () => 1] }), q.IOError, /both image\.npy and its shards/);
-    await rejects(shardFolder({ 'image-00000.npy': [1, 5, () => 1], 'image-00001.npy': [2, 4, () => 1] }), q.ValueError, /image-00001\.npy: has 4 columns but image-00000\.npy has 5/);
-    await rejects(shardFolder({ 'image-00000.npy': [1, 5, () => 1], 'image-00001.npy': [1, 5, () => 1] }), q.ValueError, /image-00000\.npy … image-00001\.npy: have 2 rows but items\.csv has 3 items/);
-    await rejects(shardFolder({ 'image-00000.npy': [2, 5, () => 1], 'image-00001.npy': [1, 5, (i) => (i === 3 ? NaN : 1)] }), q.ValueError, /image-00001\.npy: row 0 \(item 3 of items\.csv\), column 3 is NaN/);
+    await rejects(
+      shardFolder({ 'image-00000.npy': [1, 5, () => 1], 'image-00001.npy': [2, 4, () => 1] }),
+      q.ValueError,
+      /image-00001\.npy: has 4 columns but image-00000\.npy has 5/,
+    );
+    await rejects(
+      shardFolder({ 'image-00000.npy': [1, 5, () => 1], 'image-00001.npy': [1, 5, () => 1] }),
+      q.ValueError,
+      /image-00000\.npy … image-00001\.npy: have 2 rows but items\.csv has 3 items/,
+    );
+    await rejects(
+      shardFolder({ 'image-00000.npy': [2, 5, () => 1], 'image-00001.npy': [1, 5, (i) => (i === 3 ? NaN : 1)] }),
+      q.ValueError,
+      /image-00001\.npy: row 0 \(item 3 of items\.csv\), column 3 is NaN/,
+    );
   });
 });

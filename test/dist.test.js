@@ -35,7 +35,11 @@ describe('dist: one process without MPI', () => {
   });
 
   it('allReduce returns a copy, allReduceInPlace the same array, both unchanged in value', () => {
-    for (const [Ctor, vals] of [[Float64Array, [1.5, -0, NaN, 1e308]], [Float32Array, [3.25, -7, 0.1]], [Int32Array, [2 ** 31 - 1, -(2 ** 31), 0]]]) {
+    for (const [Ctor, vals] of [
+      [Float64Array, [1.5, -0, NaN, 1e308]],
+      [Float32Array, [3.25, -7, 0.1]],
+      [Int32Array, [2 ** 31 - 1, -(2 ** 31), 0]],
+    ]) {
       for (const n of [0, 1, 3, 17, 1000]) {
         const x = Ctor.from({ length: n }, (_, i) => vals[i % vals.length]);
         const y = dist.allReduce(x);
@@ -71,8 +75,7 @@ describe('dist: one process without MPI', () => {
   });
 
   it('throws typed errors naming the argument', () => {
-    const is = (fn, Cls, argument, re) =>
-      assert.throws(fn, (e) => e instanceof Cls && e.argument === argument && re.test(e.message));
+    const is = (fn, Cls, argument, re) => assert.throws(fn, (e) => e instanceof Cls && e.argument === argument && re.test(e.message));
     is(() => dist.allReduce(new Uint8Array(3)), q.DTypeError, 'x', /Float32Array, Float64Array or Int32Array on every rank; this rank \(0\) passed Uint8Array/);
     is(() => dist.allReduce([1, 2]), q.DTypeError, 'x', /passed Array/);
     is(() => dist.allReduce(new Uint8ClampedArray(2)), q.DTypeError, 'x', /passed Uint8ClampedArray/);
@@ -123,7 +126,7 @@ describe('dist: choosing the backend from the environment', () => {
       [{ QARM_DIST: 'mpi' }, 'mpi', 'QARM_DIST=mpi'],
       [{ QARM_DIST: ' MPI ' }, 'mpi', 'QARM_DIST=mpi'],
       [{ QARM_DIST: 'local', OMPI_COMM_WORLD_SIZE: '4' }, 'local', 'QARM_DIST=local'],
-      [{ QARM_DIST: '' , OMPI_COMM_WORLD_SIZE: '2' }, 'mpi', 'OMPI_COMM_WORLD_SIZE=2'],
+      [{ QARM_DIST: '', OMPI_COMM_WORLD_SIZE: '2' }, 'mpi', 'OMPI_COMM_WORLD_SIZE=2'],
       [{ OMPI_COMM_WORLD_SIZE: '1' }, 'local', 'no MPI launcher in the environment'],
       [{ PMI_SIZE: '3' }, 'mpi', 'PMI_SIZE=3'],
       [{ PMI_SIZE: '1' }, 'local', 'no MPI launcher in the environment'],
@@ -141,15 +144,21 @@ describe('dist: choosing the backend from the environment', () => {
   });
 
   it('rejects an unknown QARM_DIST', () => {
-    assert.throws(() => chooseBackend({ QARM_DIST: 'nccl' }), (e) => e instanceof q.ValueError && e.argument === 'QARM_DIST' && /'mpi' or 'local'.*'nccl'/.test(e.message));
+    assert.throws(
+      () => chooseBackend({ QARM_DIST: 'nccl' }),
+      (e) => e instanceof q.ValueError && e.argument === 'QARM_DIST' && /'mpi' or 'local'.*'nccl'/.test(e.message),
+    );
   });
 });
 
 describe('dist: MPI requested but not loadable', () => {
   it('QARM_DIST=mpi with a missing QARM_MPI_LIB: IOError naming QARM_MPI_LIB, the reason and the path, on every call', () => {
-    const out = inChild({ QARM_DIST: 'mpi', QARM_MPI_LIB: '/nonexistent/libmpi.so.40' }, `
+    const out = inChild(
+      { QARM_DIST: 'mpi', QARM_MPI_LIB: '/nonexistent/libmpi.so.40' },
+      `
 try { dist.rank; } catch (e) { out.first = err(e); }
-try { dist.allReduce(new Float64Array(1)); } catch (e) { out.second = err(e); }`);
+try { dist.allReduce(new Float64Array(1)); } catch (e) { out.second = err(e); }`,
+    );
     for (const e of [out.first, out.second]) {
       assert.equal(e.name, 'IOError');
       assert.equal(e.code, 'ERR_QARM_IO');
@@ -160,8 +169,11 @@ try { dist.allReduce(new Float64Array(1)); } catch (e) { out.second = err(e); }`
   });
 
   it('a launcher environment with a missing library: the error names the launcher variable', () => {
-    const out = inChild({ OMPI_COMM_WORLD_SIZE: '2', QARM_MPI_LIB: '/nonexistent/libmpi.so.40' }, `
-try { dist.barrier(); } catch (e) { out.e = err(e); }`);
+    const out = inChild(
+      { OMPI_COMM_WORLD_SIZE: '2', QARM_MPI_LIB: '/nonexistent/libmpi.so.40' },
+      `
+try { dist.barrier(); } catch (e) { out.e = err(e); }`,
+    );
     assert.equal(out.e.name, 'IOError');
     assert.match(out.e.message, /MPI was requested \(OMPI_COMM_WORLD_SIZE=2\)/);
   });
@@ -176,11 +188,14 @@ try { dist.barrier(); } catch (e) { out.e = err(e); }`);
   });
 
   it('without a request a missing MPI changes nothing: the fallback runs and no MPI is loaded', () => {
-    const out = inChild({ QARM_MPI_LIB: '/nonexistent/libmpi.so.40' }, `
+    const out = inChild(
+      { QARM_MPI_LIB: '/nonexistent/libmpi.so.40' },
+      `
 out.info = dist.info();
 out.sum = Array.from(dist.allReduce(Float64Array.of(1, 2)));
 out.gather = dist.allGather(Int32Array.of(7)).map((p) => Array.from(p));
-out.mapped = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8').includes('libmpi');`);
+out.mapped = (await import('node:fs')).readFileSync('/proc/self/maps', 'utf8').includes('libmpi');`,
+    );
     assert.deepEqual(out.info, { backend: 'local', rank: 0, worldSize: 1, reason: 'no MPI launcher in the environment' });
     assert.deepEqual(out.sum, [1, 2]);
     assert.deepEqual(out.gather, [[7]]);

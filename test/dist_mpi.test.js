@@ -68,21 +68,34 @@ describe('dist over MPI (mpirun)', function () {
     const job = () => (np === 2 ? jobs.two : jobs.three);
 
     it(`${np} ranks: rank, worldSize and backend`, () => {
-      assert.deepEqual(job().map((o) => [o.rank, o.size, o.backend]), Array.from({ length: np }, (_, r) => [r, np, 'mpi']));
+      assert.deepEqual(
+        job().map((o) => [o.rank, o.size, o.backend]),
+        Array.from({ length: np }, (_, r) => [r, np, 'mpi']),
+      );
     });
 
     it(`${np} ranks: allReduce of float64, float32 and int32 equals the rank-order sum, bit for bit, on every rank`, () => {
       for (const dtype of ['float64', 'float32', 'int32']) {
         for (const n of REDUCE_SIZES) {
           const key = `allReduce/${dtype}/${n}`;
-          const want = b64(referenceSum(dtype, Array.from({ length: np }, (_, r) => data(dtype, `reduce-${dtype}-${n}`, r, n))));
+          const want = b64(
+            referenceSum(
+              dtype,
+              Array.from({ length: np }, (_, r) => data(dtype, `reduce-${dtype}-${n}`, r, n)),
+            ),
+          );
           for (const o of job()) {
             assert.equal(o.results[key], want, `${key} on rank ${o.rank}`);
             assert.equal(o.checks[`${key}/inputUntouched`], true, `${key}: input changed on rank ${o.rank}`);
             assert.equal(o.checks[`${key}/type`], true, `${key}: not a new array of the input's type`);
           }
         }
-        const want = b64(referenceSum(dtype, Array.from({ length: np }, (_, r) => data(dtype, `reduce-${dtype}-17`, r, 17))));
+        const want = b64(
+          referenceSum(
+            dtype,
+            Array.from({ length: np }, (_, r) => data(dtype, `reduce-${dtype}-17`, r, 17)),
+          ),
+        );
         for (const o of job()) {
           assert.equal(o.results[`allReduceInPlace/${dtype}/17`], want, `allReduceInPlace ${dtype} on rank ${o.rank}`);
           assert.equal(o.checks[`allReduceInPlace/${dtype}/sameObject`], true);
@@ -104,7 +117,12 @@ describe('dist over MPI (mpirun)', function () {
 
     it(`${np} ranks: a view into a larger buffer sends its own elements only`, () => {
       const xs = Array.from({ length: np }, (_, r) => data('float64', 'view', r, 40));
-      const sum = b64(referenceSum('float64', xs.map((x) => x.subarray(5, 22))));
+      const sum = b64(
+        referenceSum(
+          'float64',
+          xs.map((x) => x.subarray(5, 22)),
+        ),
+      );
       const parts = xs.map((x, r) => b64(x.subarray(3 + r, 10)));
       for (const o of job()) {
         assert.equal(o.results['view/allReduce'], sum);
@@ -129,7 +147,11 @@ describe('dist over MPI (mpirun)', function () {
       const expected = {
         lengthMismatch: ['ShapeError', 'x', /same length on every rank \(rank 0 has 3, rank 1 has 4/],
         dtypeMismatch: ['DTypeError', 'x', /different dtypes across ranks \(rank 0 float32, rank 1 float64/],
-        notTypedArray: ['DTypeError', 'x', /Float32Array, Float64Array or Int32Array on every rank; (this rank \(1\) passed Array|rank 1 passed something else)/],
+        notTypedArray: [
+          'DTypeError',
+          'x',
+          /Float32Array, Float64Array or Int32Array on every rank; (this rank \(1\) passed Array|rank 1 passed something else)/,
+        ],
         uint8Reduce: ['DTypeError', 'x', /on every rank/],
         gatherDtype: ['DTypeError', 'x', /rank 0 int32, rank 1 float32/],
         rootTooLarge: ['IndexError', 'root', new RegExp(`'root' = ${np} .*\\[0, ${np}\\)`)],
@@ -156,7 +178,12 @@ describe('dist over MPI (mpirun)', function () {
       }
       assert.match(job()[1].errors.notTypedArray.message, /this rank \(1\) passed Array/);
       assert.match(job()[0].errors.notTypedArray.message, /rank 1 passed something else/);
-      const after = b64(referenceSum('float64', Array.from({ length: np }, (_, r) => Float64Array.of(r + 0.5))));
+      const after = b64(
+        referenceSum(
+          'float64',
+          Array.from({ length: np }, (_, r) => Float64Array.of(r + 0.5)),
+        ),
+      );
       for (const o of job()) assert.equal(o.results.afterErrors, after);
     });
 
@@ -165,12 +192,16 @@ describe('dist over MPI (mpirun)', function () {
       for (const o of job()) {
         const r = o.rank;
         const gatherOthers = Array.from({ length: np }, (_, k) => (k === r ? 0 : (k + 1) * 4)).reduce((a, b) => a + b, 0);
-        assert.deepEqual(o.stats, {
-          allReduce: { calls: 1, bytesSent: H + 80, bytesReceived: (np - 1) * (H + 80) },
-          allGather: { calls: 1, bytesSent: H + (r + 1) * 4, bytesReceived: (np - 1) * H + gatherOthers },
-          broadcast: { calls: 1, bytesSent: H + (r === 0 ? 20 : 0), bytesReceived: (np - 1) * H + (r === 0 ? 0 : 20) },
-          barrier: { calls: 1, bytesSent: H, bytesReceived: (np - 1) * H },
-        }, `stats on rank ${r}`);
+        assert.deepEqual(
+          o.stats,
+          {
+            allReduce: { calls: 1, bytesSent: H + 80, bytesReceived: (np - 1) * (H + 80) },
+            allGather: { calls: 1, bytesSent: H + (r + 1) * 4, bytesReceived: (np - 1) * H + gatherOthers },
+            broadcast: { calls: 1, bytesSent: H + (r === 0 ? 20 : 0), bytesReceived: (np - 1) * H + (r === 0 ? 0 : 20) },
+            barrier: { calls: 1, bytesSent: H, bytesReceived: (np - 1) * H },
+          },
+          `stats on rank ${r}`,
+        );
       }
     });
   }
@@ -198,7 +229,10 @@ try { dist.info(); console.log(JSON.stringify({ ok: true })); }
 catch (e) { console.log(JSON.stringify({ name: e.constructor.name, argument: e.argument, message: e.message })); }`;
     const r = mpirun(2, ['--input-type=module', '-e', script], { QARM_MPI_LIB: '/nonexistent/libmpi.so.40' });
     assert.equal(r.status, 0, r.stderr);
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     assert.equal(lines.length, 2);
     for (const e of lines) {
       assert.equal(e.name, 'IOError');

@@ -15,16 +15,33 @@ describe('errors: public API', () => {
     const deadIdx = q.tensor(Int32Array.from([0]), [1]);
     deadIdx.dispose();
     const cases = [
-      [() => q.add(live, dead), "'b'"], [() => q.sub(dead, live), "'a'"], [() => q.relu(dead), "'x'"],
-      [() => q.matmul(live, dead), "'b'"], [() => q.sum(dead), "'x'"], [() => q.softmax(dead), "'x'"],
-      [() => q.logsumexp(dead), "'x'"], [() => q.l2Normalize(dead), "'x'"], [() => q.argmax(dead), "'x'"],
-      [() => q.gather(dead, idx), "'table'"], [() => q.gather(live, deadIdx), "'indices'"],
-      [() => q.scatterAdd(dead, idx, live), "'target'"], [() => q.scatterAdd(live, idx, dead), "'source'"],
-      [() => q.concat([live, dead], 0), "'xs[1]'"], [() => q.slice(dead, 0, 0, 1), "'x'"],
-      [() => q.transpose(dead), "'x'"], [() => dead.toTypedArray(), 'disposed'], [() => q.reshape(dead, [4]), 'disposed'],
+      [() => q.add(live, dead), "'b'"],
+      [() => q.sub(dead, live), "'a'"],
+      [() => q.relu(dead), "'x'"],
+      [() => q.matmul(live, dead), "'b'"],
+      [() => q.sum(dead), "'x'"],
+      [() => q.softmax(dead), "'x'"],
+      [() => q.logsumexp(dead), "'x'"],
+      [() => q.l2Normalize(dead), "'x'"],
+      [() => q.argmax(dead), "'x'"],
+      [() => q.gather(dead, idx), "'table'"],
+      [() => q.gather(live, deadIdx), "'indices'"],
+      [() => q.scatterAdd(dead, idx, live), "'target'"],
+      [() => q.scatterAdd(live, idx, dead), "'source'"],
+      [() => q.concat([live, dead], 0), "'xs[1]'"],
+      [() => q.slice(dead, 0, 0, 1), "'x'"],
+      [() => q.transpose(dead), "'x'"],
+      [() => dead.toTypedArray(), 'disposed'],
+      [() => q.reshape(dead, [4]), 'disposed'],
     ];
     for (const [fn, text] of cases) assertThrowsTyped(fn, q.DisposedError, text);
-    const e = (() => { try { q.add(live, dead); } catch (err) { return err; } })();
+    const e = (() => {
+      try {
+        q.add(live, dead);
+      } catch (err) {
+        return err;
+      }
+    })();
     assert.equal(e.argument, 'b');
     assert.equal(e.code, 'ERR_QARM_DISPOSED');
   });
@@ -33,10 +50,16 @@ describe('errors: public API', () => {
     const i = q.ones([2, 2], 'int32');
     const f = q.ones([2, 2]);
     for (const [fn, text] of [
-      [() => q.mul(f, i), "'b'"], [() => q.exp(i), "'x'"], [() => q.matmul(i, f), "'a'"], [() => q.sum(i), "'x'"],
-      [() => q.softmax(i), "'x'"], [() => q.l2Normalize(i), "'x'"], [() => q.argmin(i), "'x'"],
+      [() => q.mul(f, i), "'b'"],
+      [() => q.exp(i), "'x'"],
+      [() => q.matmul(i, f), "'a'"],
+      [() => q.sum(i), "'x'"],
+      [() => q.softmax(i), "'x'"],
+      [() => q.l2Normalize(i), "'x'"],
+      [() => q.argmin(i), "'x'"],
       [() => q.scatterAdd(i, q.tensor(Int32Array.from([0]), [1]), q.ones([1, 2], 'int32')), "'target'"],
-    ]) assertThrowsTyped(fn, q.DTypeError, text);
+    ])
+      assertThrowsTyped(fn, q.DTypeError, text);
   });
 
   it('wrong ranks and shapes throw ShapeError', () => {
@@ -52,11 +75,15 @@ describe('errors: public API', () => {
   it('tidy releases what fn created when fn throws', () => {
     const before = q.memory().numTensors;
     const kept = [];
-    assert.throws(() => q.tidy(() => {
-      q.relu(q.ones([3]));
-      kept.push(q.keep(q.ones([2])));
-      q.add(q.ones([2, 3]), q.ones([4, 3]));
-    }), q.ShapeError);
+    assert.throws(
+      () =>
+        q.tidy(() => {
+          q.relu(q.ones([3]));
+          kept.push(q.keep(q.ones([2])));
+          q.add(q.ones([2, 3]), q.ones([4, 3]));
+        }),
+      q.ShapeError,
+    );
     assert.equal(q.memory().numTensors, before + 1);
     assert.ok(!kept[0].isDisposed);
     kept[0].dispose();
@@ -64,9 +91,19 @@ describe('errors: public API', () => {
 
   it('zero-size tensors flow through every op without touching memory', () => {
     const e = q.zeros([0, 4]);
-    for (const y of [q.relu(e), q.add(e, q.ones([4])), q.softmax(e), q.logsumexp(e), q.l2Normalize(e), q.argmax(e),
-      q.sum(e, 1), q.transpose(e), q.matmul(e, q.ones([4, 3])), q.gather(e, q.tensor(new Int32Array(0), [0])),
-      q.scatterAdd(q.zeros([3, 0]), q.tensor(Int32Array.from([2, 1]), [2]), q.zeros([2, 0]))]) {
+    for (const y of [
+      q.relu(e),
+      q.add(e, q.ones([4])),
+      q.softmax(e),
+      q.logsumexp(e),
+      q.l2Normalize(e),
+      q.argmax(e),
+      q.sum(e, 1),
+      q.transpose(e),
+      q.matmul(e, q.ones([4, 3])),
+      q.gather(e, q.tensor(new Int32Array(0), [0])),
+      q.scatterAdd(q.zeros([3, 0]), q.tensor(Int32Array.from([2, 1]), [2]), q.zeros([2, 0])),
+    ]) {
       assert.ok(y.size === 0 || y.toTypedArray().every((v) => v === 0));
     }
   });
@@ -111,8 +148,11 @@ describe('errors: native binding', () => {
     expectCode(() => native.binary(0, f32(6), [-3, 1], f32(3), [0, 1], f32(6), [2, 3]), 'ERR_QARM_VALUE', "'aStrides'");
     // Strides whose extent would overflow int64 must fail the length check, not wrap.
     const huge = 2 ** 31 - 1;
-    expectCode(() => native.binary(0, f32(8), new Array(8).fill(huge), f32(8), new Array(8).fill(0), f32(2 ** 8),
-      new Array(8).fill(2)), 'ERR_QARM_SHAPE', "'a'");
+    expectCode(
+      () => native.binary(0, f32(8), new Array(8).fill(huge), f32(8), new Array(8).fill(0), f32(2 ** 8), new Array(8).fill(2)),
+      'ERR_QARM_SHAPE',
+      "'a'",
+    );
     expectCode(() => native.binary(0, f32(1), [huge, huge, huge], f32(1), [0, 0, 0], f32(8), [2, 2, 2]), 'ERR_QARM_SHAPE', "'a'");
     expectCode(() => native.reduceSum(f32(5), f32(2), 2, 3, 1), 'ERR_QARM_SHAPE', "'x'");
     expectCode(() => native.reduceSum(f32(6), f32(1), 2, 3, 1), 'ERR_QARM_SHAPE', "'out'");

@@ -17,11 +17,15 @@ function truncations(buf) {
 }
 
 function expectIOError(read, file, label) {
-  assert.throws(read, (e) => {
-    assert.ok(e instanceof q.IOError, `${label}: expected IOError, got ${e && e.constructor.name}: ${e && e.message}`);
-    assert.ok(e.message.includes(file), `${label}: message does not name the file: ${e.message}`);
-    return true;
-  }, label);
+  assert.throws(
+    read,
+    (e) => {
+      assert.ok(e instanceof q.IOError, `${label}: expected IOError, got ${e && e.constructor.name}: ${e && e.message}`);
+      assert.ok(e.message.includes(file), `${label}: message does not name the file: ${e.message}`);
+      return true;
+    },
+    label,
+  );
 }
 
 function corpus(name, good, lies) {
@@ -59,7 +63,8 @@ describe('corrupt files', () => {
       ['header length past the end', big],
       ['v2 header of 2 GiB', v2huge],
       ['broken dict', replaceOnce(good, "'descr'", "'dexxr'")],
-    ])) expectIOError(() => q.readNpy(f), f, `npy ${label}`);
+    ]))
+      expectIOError(() => q.readNpy(f), f, `npy ${label}`);
   });
 
   it('safetensors: truncation, offsets past the end, overlapping or out-of-order offsets, bad dtype, huge header', () => {
@@ -90,7 +95,8 @@ describe('corrupt files', () => {
       ['non-numeric shape', mutate((h) => (h.a.shape = ['x', 3]))],
       ['header is not an object', withHeader([1, 2, 3])],
       ['header of 1 TiB', huge],
-    ])) expectIOError(() => q.readSafetensors(f), f, `safetensors ${label}`);
+    ]))
+      expectIOError(() => q.readSafetensors(f), f, `safetensors ${label}`);
   });
 
   it('RQKMeans files: a valid safetensors that is not a codebook file, wrong shapes, broken config', () => {
@@ -116,8 +122,12 @@ describe('corrupt files', () => {
     for (const { label, file: f } of corpus('rq', good, [
       ['config not JSON', withHeader((h) => (h.__metadata__.config = '{levels:'))],
       ['config with more levels than tensors', withHeader((h) => (h.__metadata__.config = h.__metadata__.config.replace('"levels":2', '"levels":3')))],
-      ['config with a negative level size', withHeader((h) => (h.__metadata__.config = h.__metadata__.config.replace(/"codebookSize":\[8,8\]/, '"codebookSize":[8,-8]')))],
-    ])) expectIOError(() => q.RQKMeans.load(f), f, `rq ${label}`);
+      [
+        'config with a negative level size',
+        withHeader((h) => (h.__metadata__.config = h.__metadata__.config.replace(/"codebookSize":\[8,8\]/, '"codebookSize":[8,-8]'))),
+      ],
+    ]))
+      expectIOError(() => q.RQKMeans.load(f), f, `rq ${label}`);
     assert.deepEqual(q.RQKMeans.load(file).encode(x).toTypedArray(), rq.encode(x).toTypedArray());
   });
 
@@ -139,7 +149,14 @@ describe('corrupt files', () => {
       ['sizes not an array', withHeader({ ...header, sizes: 'many' })],
       ['sizes that lie', withHeader({ ...header, sizes: header.sizes.map((s) => s + 1) })],
       ['header not JSON', Buffer.concat([good.subarray(0, 12), Buffer.alloc(len, 0x7b), good.subarray(12 + len)])],
-      ['header length past the end', (() => { const b = Buffer.from(good); b.writeUInt32LE(0xfffffff0, 8); return b; })()],
+      [
+        'header length past the end',
+        (() => {
+          const b = Buffer.from(good);
+          b.writeUInt32LE(0xfffffff0, 8);
+          return b;
+        })(),
+      ],
       ['trailing bytes', Buffer.concat([good, Buffer.alloc(4)])],
     ])) {
       const ranker = new q.rank.Ranker(cfg, items);
@@ -160,7 +177,10 @@ describe('corrupt files', () => {
     q.writeFileAtomic(file, Buffer.from('old contents'));
     assert.throws(() => q.writeFileAtomic(file, [Buffer.from('new '), 'not bytes']), q.ValueError);
     assert.equal(readFileSync(file, 'utf8'), 'old contents');
-    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), []);
+    assert.deepEqual(
+      readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+      [],
+    );
     assert.throws(() => q.writeFileAtomic(join(dir, 'missing-dir', 'x.bin'), Buffer.from('x')), q.IOError);
   });
 });

@@ -14,7 +14,8 @@ function check(ta, tb, M, N, K, alpha, beta, seed, label) {
   const C = C0.slice();
   native.sgemm(ta, tb, M, N, K, alpha, A, B, beta, C);
   const want = ref.gemm(ta, tb, M, N, K, alpha, A, B, beta, C0);
-  const absA = A.map(Math.abs), absB = B.map(Math.abs);
+  const absA = A.map(Math.abs),
+    absB = B.map(Math.abs);
   const bound = ref.gemm(ta, tb, M, N, K, Math.abs(alpha), absA, absB, 0, null);
   for (let i = 0; i < want.length; i++) {
     const tol = 2 * (K + 2) * U * (bound[i] + Math.abs(beta * C0[i])) + 1e-30;
@@ -25,8 +26,16 @@ function check(ta, tb, M, N, K, alpha, beta, seed, label) {
 }
 
 const SHAPES = [
-  [1, 1, 1], [3, 17, 5], [17, 3, 255], [255, 33, 17], [1000, 7, 3], [5, 1000, 13],
-  [13, 40, 1000], [31, 47, 600], [29, 70, 257], [15, 64, 1],
+  [1, 1, 1],
+  [3, 17, 5],
+  [17, 3, 255],
+  [255, 33, 17],
+  [1000, 7, 3],
+  [5, 1000, 13],
+  [13, 40, 1000],
+  [31, 47, 600],
+  [29, 70, 257],
+  [15, 64, 1],
 ];
 
 describe('gemm', () => {
@@ -56,9 +65,16 @@ describe('gemm', () => {
       const n0 = q.numThreads();
       // The last three: one thread packs A, two threads split the columns
       // so finely that tasks read A in place; both must agree to the bit.
-      for (const [M, N, K, ta, tb] of [[300, 257, 600, false, true], [64, 2000, 70, true, false], [2, 4000, 300, false, false],
-        [14, 128, 1200, false, false], [3, 100, 4000, true, true], [17, 128, 600, true, false]]) {
-        const A = randArray(M * K, 1), B = randArray(K * N, 2);
+      for (const [M, N, K, ta, tb] of [
+        [300, 257, 600, false, true],
+        [64, 2000, 70, true, false],
+        [2, 4000, 300, false, false],
+        [14, 128, 1200, false, false],
+        [3, 100, 4000, true, true],
+        [17, 128, 600, true, false],
+      ]) {
+        const A = randArray(M * K, 1),
+          B = randArray(K * N, 2);
         const outs = [1, 2].map((t) => {
           q.setNumThreads(t);
           const C = new Float32Array(M * N);
@@ -72,7 +88,8 @@ describe('gemm', () => {
   }
 
   it('beta = 0 ignores NaN in C; K = 0 and alpha = 0 scale C by beta; empty M/N are no-ops', () => {
-    const A = randArray(6, 1), B = randArray(6, 2);
+    const A = randArray(6, 1),
+      B = randArray(6, 2);
     const C = new Float32Array(4).fill(NaN);
     native.sgemm(false, false, 2, 2, 3, 1, A, B, 0, C);
     assert.ok(C.every(Number.isFinite));

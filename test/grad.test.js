@@ -1,7 +1,13 @@
 // Every backward rule against central finite differences (test/helpers.js gradCheck).
 import { q, assert, assertClose, assertThrowsTyped, gradCheck, randArray } from './helpers.js';
 
-const inp = (shape, seed, map = (v) => v) => ({ data: randArray(shape.reduce((p, d) => p * d, 1), seed).map(map), shape });
+const inp = (shape, seed, map = (v) => v) => ({
+  data: randArray(
+    shape.reduce((p, d) => p * d, 1),
+    seed,
+  ).map(map),
+  shape,
+});
 // Away from the kink at 0 (relu, abs) by more than the finite-difference step.
 const awayFromZero = (v) => v + Math.sign(v || 1) * 0.1;
 const positive = (v) => Math.abs(v) + 0.5;
@@ -14,7 +20,19 @@ function proj(y, seed = 99) {
 
 describe('gradients (finite differences)', () => {
   describe('broadcasting binary ops', () => {
-    const shapes = [[[3, 4], [3, 4]], [[3, 4], [4]], [[2, 3, 1], [1, 5]], [[1], [2, 3]], [[], [3]]];
+    const shapes = [
+      [
+        [3, 4],
+        [3, 4],
+      ],
+      [[3, 4], [4]],
+      [
+        [2, 3, 1],
+        [1, 5],
+      ],
+      [[1], [2, 3]],
+      [[], [3]],
+    ];
     const ops = {
       add: [(v) => v, (v) => v],
       sub: [(v) => v, (v) => v],
@@ -47,7 +65,17 @@ describe('gradients (finite differences)', () => {
   });
 
   describe('unary ops', () => {
-    const ops = { neg: (v) => v, relu: awayFromZero, sigmoid: (v) => v, tanh: (v) => v, exp: (v) => v, log: positive, sqrt: positive, square: (v) => v, abs: awayFromZero };
+    const ops = {
+      neg: (v) => v,
+      relu: awayFromZero,
+      sigmoid: (v) => v,
+      tanh: (v) => v,
+      exp: (v) => v,
+      log: positive,
+      sqrt: positive,
+      square: (v) => v,
+      abs: awayFromZero,
+    };
     for (const [name, map] of Object.entries(ops)) {
       it(name, () => gradCheck((x) => proj(q[name](x)), [inp([3, 5], name.length, map)]));
     }

@@ -25,7 +25,8 @@ export function randInts(n, hi, seed = 1) {
 export function assertClose(actual, expected, { rtol = 1e-5, atol = 1e-5, msg = '' } = {}) {
   assert.equal(actual.length, expected.length, `${msg} length ${actual.length} != ${expected.length}`);
   for (let i = 0; i < actual.length; i++) {
-    const a = actual[i], e = expected[i];
+    const a = actual[i],
+      e = expected[i];
     if (Number.isNaN(e) && Number.isNaN(a)) continue;
     if (!(Math.abs(a - e) <= atol + rtol * Math.abs(e))) {
       assert.fail(`${msg} element ${i}: got ${a}, expected ${e} (rtol ${rtol}, atol ${atol})`);

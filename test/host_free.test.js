@@ -13,11 +13,12 @@ function residualCodesRef(x, n, d, codebooks) {
   const codes = [];
   for (const { data, K } of codebooks) {
     for (let i = 0; i < n; i++) {
-      let best = 0, bestD = Infinity;
+      let best = 0,
+        bestD = Infinity;
       for (let k = 0; k < K; k++) {
         let s = 0;
         for (let j = 0; j < d; j++) s += (r[i * d + j] - data[k * d + j]) ** 2;
-        if (s < bestD) (bestD = s), (best = k);
+        if (s < bestD) ((bestD = s), (best = k));
       }
       codes.push([i, best]);
       for (let j = 0; j < d; j++) r[i * d + j] = Math.fround(r[i * d + j] - data[best * d + j]);
@@ -43,12 +44,22 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     assert.deepEqual(value, [11, 22, 33]);
     assert.equal(explicitReads, 1);
     assert.deepEqual([...a.toTypedArray()], [1, 2, 3]);
-    assert.throws(() => withoutHostReads(() => { throw new RangeError('inner'); }), RangeError);
+    assert.throws(
+      () =>
+        withoutHostReads(() => {
+          throw new RangeError('inner');
+        }),
+      RangeError,
+    );
     assert.deepEqual([...b.toTypedArray()], [10, 20, 30]);
   });
 
   it('vqCodes (excludeSelf false) runs host-free and matches nearest-by-cosine', () => {
-    for (const [n, m, k] of [[1, 3, 1], [17, 40, 5], [300, 1000, 25]]) {
+    for (const [n, m, k] of [
+      [1, 3, 1],
+      [17, 40, 5],
+      [300, 1000, 25],
+    ]) {
       const x = q.tensor(randArray(n * 8, n), [n, 8]);
       const pool = q.tensor(randArray(m * 8, m + 1), [m, 8]);
       const { value, explicitReads } = withoutHostReads(() => q.vqCodes(x, pool, { k }));
@@ -70,7 +81,11 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
       }
       return out;
     };
-    for (const [n, k] of [[2, 1], [17, 3], [1000, 25]]) {
+    for (const [n, k] of [
+      [2, 1],
+      [17, 3],
+      [1000, 25],
+    ]) {
       const x = q.tensor(randArray(n * 6, 40 + n), [n, 6]);
       for (let j = 0; j < 6; j++) x.toTypedArray()[1 * 6 + j] = x.toTypedArray()[j]; // rows 0 and 1 coincide
       const { value, explicitReads } = withoutHostReads(() => q.vqCodes(x, x, { k, excludeSelf: true }));
@@ -90,9 +105,15 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   it('kmeans runs host-free (k-means++ / random / given init, splits, subsample, balanced): two readHost at its end', () => {
     const dup = (n, d) => Float32Array.from({ length: n * d }, (_, i) => [1, -2, 3.5][Math.floor(i / d) % 3] + (i % d));
     const cases = [
-      [1, 3, 1, {}], [3, 2, 3, {}], [17, 5, 4, { init: 'random' }], [17, 5, 17, { balanced: true }],
-      [1000, 8, 40, { iterations: 6 }], [1000, 8, 16, { maxPointsPerCentroid: 5, balanced: true }],
-      [300, 4, 12, { data: dup }], [300, 4, 12, { data: dup, balanced: true }], [200, 6, 10, { init: 'tensor' }],
+      [1, 3, 1, {}],
+      [3, 2, 3, {}],
+      [17, 5, 4, { init: 'random' }],
+      [17, 5, 17, { balanced: true }],
+      [1000, 8, 40, { iterations: 6 }],
+      [1000, 8, 16, { maxPointsPerCentroid: 5, balanced: true }],
+      [300, 4, 12, { data: dup }],
+      [300, 4, 12, { data: dup, balanced: true }],
+      [200, 6, 10, { init: 'tensor' }],
     ];
     for (const [n, d, k, { data, init, ...opts }] of cases) {
       const x = q.tensor(data ? data(n, d) : randArray(n * d, n + k), [n, d]);
@@ -108,8 +129,14 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('RQKMeans.fit runs host-free: per level the two reads of kmeans, then ||x||² and the codes once', () => {
-    for (const [n, d, sizes, opts] of [[1, 3, [1], {}], [17, 5, [4, 3, 2], {}], [17, 5, [17, 1], { balanced: true }], [1000, 8, [16, 16, 8], {}],
-      [1000, 8, [16, 8], { balanced: true, init: 'random' }], [300, 4, [12, 12], { zero: true }]]) {
+    for (const [n, d, sizes, opts] of [
+      [1, 3, [1], {}],
+      [17, 5, [4, 3, 2], {}],
+      [17, 5, [17, 1], { balanced: true }],
+      [1000, 8, [16, 16, 8], {}],
+      [1000, 8, [16, 8], { balanced: true, init: 'random' }],
+      [300, 4, [12, 12], { zero: true }],
+    ]) {
       const x = q.tensor(opts.zero ? new Float32Array(n * d) : randArray(n * d, 30 + n), [n, d]);
       const o = { levels: sizes.length, codebookSize: sizes, iterations: 3, seed: 4, balanced: opts.balanced, init: opts.init };
       const { value: rq, explicitReads } = withoutHostReads(() => new q.RQKMeans(o).fit(x));
@@ -125,7 +152,11 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('RQKMeans.encode runs host-free and matches a float64-distance reference', () => {
-    for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8, 8]]]) {
+    for (const [n, d, sizes] of [
+      [1, 3, [1]],
+      [17, 5, [4, 3, 2]],
+      [1000, 8, [16, 16, 8, 8]],
+    ]) {
       const x = q.tensor(randArray(n * d, 7 + n), [n, d]);
       const rq = new q.RQKMeans({ levels: sizes.length, codebookSize: sizes, iterations: 3, seed: 1 }).fit(x);
       const { value: codes, explicitReads } = withoutHostReads(() => rq.encode(x));
@@ -137,10 +168,18 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('RQKMeans.decode runs host-free and equals a float32 sum of the codewords, bit for bit', () => {
-    for (const [n, d, sizes] of [[1, 3, [1]], [17, 5, [4, 3, 2]], [1000, 8, [16, 16, 8]]]) {
+    for (const [n, d, sizes] of [
+      [1, 3, [1]],
+      [17, 5, [4, 3, 2]],
+      [1000, 8, [16, 16, 8]],
+    ]) {
       const x = q.tensor(randArray(n * d, 3 + n), [n, d]);
       const rq = new q.RQKMeans({ levels: sizes.length, codebookSize: sizes, iterations: 2, seed: 2 }).fit(x);
-      const codes = q.tensor(Int32Array.from({ length: n * sizes.length }, (_, t) => (t * 7 + (t >> 2)) % sizes[t % sizes.length]), [n, sizes.length], 'int32');
+      const codes = q.tensor(
+        Int32Array.from({ length: n * sizes.length }, (_, t) => (t * 7 + (t >> 2)) % sizes[t % sizes.length]),
+        [n, sizes.length],
+        'int32',
+      );
       const { value: rec, explicitReads } = withoutHostReads(() => rq.decode(codes));
       assert.equal(explicitReads, 0);
       const c = codes.toTypedArray();
@@ -154,7 +193,11 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('residualQuantize forward and backward read the host twice (the loss scales), whatever the levels', () => {
-    for (const [n, d, sizes] of [[3, 2, [2]], [17, 5, [4, 3, 2]], [257, 8, [16, 8, 8, 4]]]) {
+    for (const [n, d, sizes] of [
+      [3, 2, [2]],
+      [17, 5, [4, 3, 2]],
+      [257, 8, [16, 8, 8, 4]],
+    ]) {
       const x = q.tensor(randArray(n * d, n), [n, d]);
       x.requiresGrad = true;
       const books = sizes.map((K, l) => {
@@ -168,7 +211,12 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
         return r;
       });
       assert.equal(explicitReads, 2, `levels ${sizes.length}`);
-      const ref = residualCodesRef(x.toTypedArray(), n, d, books.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] })));
+      const ref = residualCodesRef(
+        x.toTypedArray(),
+        n,
+        d,
+        books.map((c) => ({ data: c.toTypedArray(), K: c.shape[0] })),
+      );
       assert.deepEqual([...res.codes.toTypedArray()], [...ref]);
       assert.ok(x.grad && books.every((c) => c.grad));
     }
@@ -213,8 +261,12 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
 
   it('ResidualVQ training steps (k-means init, forward, backward, Adam) run host-free; usage folds on read', () => {
     // n ≥ K at every level (k-means init), and n < K at level 0 (random rows of the batch).
-    for (const [n, sizes] of [[300, [16, 8, 4]], [10, [16, 8, 4]]]) {
-      const d = 8, decay = 0.9;
+    for (const [n, sizes] of [
+      [300, [16, 8, 4]],
+      [10, [16, 8, 4]],
+    ]) {
+      const d = 8,
+        decay = 0.9;
       const rvq = new q.ResidualVQ({ dim: d, levels: sizes.length, codebookSize: sizes, decay, seed: 1 });
       rvq.train();
       const opt = new q.optim.Adam(rvq.parameters(), { lr: 1e-2 });
@@ -251,15 +303,20 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
-  it('ResidualVQ k-means init writes each level\'s k-means of the residual into the codebook tensors; emaSums starts from them', () => {
-    const n = 200, d = 5, sizes = [8, 4];
+  it("ResidualVQ k-means init writes each level's k-means of the residual into the codebook tensors; emaSums starts from them", () => {
+    const n = 200,
+      d = 5,
+      sizes = [8, 4];
     const x = q.tensor(randArray(n * d, 77), [n, d]);
     const rvq = new q.ResidualVQ({ dim: d, levels: 2, codebookSize: sizes, seed: 3, kmeansIterations: 4 });
     rvq.train();
     const before = rvq.codebooks.slice();
     const { explicitReads } = withoutHostReads(() => rvq.forward(x).codes.dispose());
     assert.equal(explicitReads, 2 * sizes.length);
-    assert.ok(rvq.codebooks.every((c, l) => c === before[l]), 'the same tensors, written in place');
+    assert.ok(
+      rvq.codebooks.every((c, l) => c === before[l]),
+      'the same tensors, written in place',
+    );
     // Reference: kmeans level by level on the residual (x minus the previous levels' codewords, float32).
     let r = Float32Array.from(x.toTypedArray());
     sizes.forEach((K, l) => {
@@ -274,7 +331,11 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('ResidualVQ with EMA updates and dead-code restarts trains host-free; usage, EMA state and restarts are read after', () => {
-    for (const [n, sizes, ema] of [[257, [32, 16], true], [257, [32, 16, 8], false], [10, [16, 4], true]]) {
+    for (const [n, sizes, ema] of [
+      [257, [32, 16], true],
+      [257, [32, 16, 8], false],
+      [10, [16, 4], true],
+    ]) {
       const d = 6;
       const batches = [0, 1, 2, 3].map((s) => q.tensor(randArray(n * d, 90 + s), [n, d]));
       const train = (guarded) => {
@@ -284,11 +345,15 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
         const { value, explicitReads } = guarded ? withoutHostReads(steps) : { value: steps(), explicitReads: 0 };
         return { rvq, explicitReads, codes: value.map((c) => [...c.toTypedArray()]) };
       };
-      const g = train(true), p = train(false);
+      const g = train(true),
+        p = train(false);
       // Only the k-means init of the levels with n >= K reads the host (objectives, splits).
       assert.equal(g.explicitReads, 2 * sizes.filter((K) => n >= K).length, `n=${n}`);
       assert.deepEqual(g.codes, p.codes);
-      assert.deepEqual(g.rvq.codebooks.map((c) => [...c.toTypedArray()]), p.rvq.codebooks.map((c) => [...c.toTypedArray()]));
+      assert.deepEqual(
+        g.rvq.codebooks.map((c) => [...c.toTypedArray()]),
+        p.rvq.codebooks.map((c) => [...c.toTypedArray()]),
+      );
       for (const key of ['usage', 'emaCounts', 'emaSums']) assert.deepEqual(g.rvq[key], p.rvq[key], key);
       assert.deepEqual(g.rvq.restarts, p.rvq.restarts);
       assert.ok(g.rvq.restarts[0] > 0, 'codes were restarted');
@@ -296,7 +361,10 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('codeStats, disambiguate and Ranker.predict read tensors only through readHost, at their edge', () => {
-    const n = 17, L = 3, d = 4, sizes = [4, 3, 2];
+    const n = 17,
+      L = 3,
+      d = 4,
+      sizes = [4, 3, 2];
     const x = q.tensor(randArray(n * d, 5), [n, d]);
     const rq = new q.RQKMeans({ levels: L, codebookSize: sizes, iterations: 2, seed: 1 }).fit(x);
     const codes = rq.encode(x);
@@ -316,7 +384,9 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
   });
 
   it('TargetAttention stacks and splits masks by kernels (forward with softmax and none, forwardPackedStacked composed)', () => {
-    const B = 3, H = 5, D = 4;
+    const B = 3,
+      H = 5,
+      D = 4;
     const query = q.tensor(randArray(B * D, 71), [B, D]);
     const keys = q.tensor(randArray(B * H * D, 72), [B, H, D]);
     // Row 2 of the second mask is all masked: it pools to zeros under softmax.
@@ -351,7 +421,7 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     const att = new q.nn.TargetAttention(D, { hidden: [6], seed: 5, normalize: 'softmax' });
     const rep = q.tensor(randArray((B + B * H) * D, 73), [B + B * H, D]);
     const stacked = new Float32Array(B * 2 * H);
-    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) (stacked[(b * 2) * H + h] = m1[b * H + h]), (stacked[(b * 2 + 1) * H + h] = m2[b * H + h]);
+    for (let b = 0; b < B; b++) for (let h = 0; h < H; h++) ((stacked[b * 2 * H + h] = m1[b * H + h]), (stacked[(b * 2 + 1) * H + h] = m2[b * H + h]));
     const st = q.tensor(stacked, [B, 2, H]);
     const viaStacked = withoutHostReads(() => att.forwardPackedStacked(rep, B, H, st));
     assert.equal(viaStacked.explicitReads, 0);

@@ -35,7 +35,11 @@ describe('host reads', () => {
         h[0] = 123;
         assert.equal(t.toTypedArray()[0], f[0]);
       }
-      const i = q.tensor(new Int32Array(n).map((_, k) => k - 2), [n], 'int32');
+      const i = q.tensor(
+        new Int32Array(n).map((_, k) => k - 2),
+        [n],
+        'int32',
+      );
       const hi = i.readHost();
       assert.ok(hi instanceof Int32Array);
       assert.deepEqual([...hi], [...i.toTypedArray()]);
@@ -45,7 +49,10 @@ describe('host reads', () => {
   it('readHost throws DeviceError on a device tensor no backend can copy', () => {
     const t = fakeDeviceTensor([2, 3], 'float32');
     withoutCopyBackend(() => {
-      assert.throws(() => t.readHost(), (e) => e instanceof q.DeviceError && /cuda/.test(e.message));
+      assert.throws(
+        () => t.readHost(),
+        (e) => e instanceof q.DeviceError && /cuda/.test(e.message),
+      );
       assert.throws(() => t.toTypedArray(), q.DeviceError);
     });
   });
@@ -53,8 +60,14 @@ describe('host reads', () => {
   it('f32()/i32() throw DeviceError naming the argument on non-CPU storage', () => {
     const f = fakeDeviceTensor([4], 'float32');
     const i = fakeDeviceTensor([4], 'int32');
-    assert.throws(() => f.f32('x'), (e) => e instanceof q.DeviceError && e.argument === 'x' && /cuda/.test(e.message));
-    assert.throws(() => i.i32('codes'), (e) => e instanceof q.DeviceError && e.argument === 'codes');
+    assert.throws(
+      () => f.f32('x'),
+      (e) => e instanceof q.DeviceError && e.argument === 'x' && /cuda/.test(e.message),
+    );
+    assert.throws(
+      () => i.i32('codes'),
+      (e) => e instanceof q.DeviceError && e.argument === 'codes',
+    );
     // The dtype check still comes first for a CPU tensor of the wrong dtype.
     assert.throws(() => q.tensor([1, 2]).i32('ids'), q.DTypeError);
   });
@@ -62,11 +75,17 @@ describe('host reads', () => {
   it('checkDType checks the dtype of a device tensor without reading it', () => {
     const f = fakeDeviceTensor([4], 'float32');
     f.checkDType('float32', 'x');
-    assert.throws(() => f.checkDType('int32', 'ids'), (e) => e instanceof q.DTypeError && e.argument === 'ids');
+    assert.throws(
+      () => f.checkDType('int32', 'ids'),
+      (e) => e instanceof q.DTypeError && e.argument === 'ids',
+    );
     // An op's argument check on a device tensor no longer stops at host memory: it reaches
     // dispatch, which (with no kernel for the fake device) names the missing kernel.
     withoutCopyBackend(() => {
-      assert.throws(() => q.sum(f), (e) => e instanceof q.DeviceError && /kernel/.test(e.message));
+      assert.throws(
+        () => q.sum(f),
+        (e) => e instanceof q.DeviceError && /kernel/.test(e.message),
+      );
     });
   });
 

@@ -142,7 +142,10 @@ np.save(sys.argv[2],x);print(json.dumps({'codes':c.tolist(),'meta':h['__metadata
     const r = spawnSync(py, ['-c', script, f, path.join(dir, 'x.npy'), path.join(dir, 'c.npy')], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const out = JSON.parse(r.stdout);
-    assert.deepEqual(out.codes, [[7, 8], [9, 10]]);
+    assert.deepEqual(out.codes, [
+      [7, 8],
+      [9, 10],
+    ]);
     assert.deepEqual(out.meta, { levels: '2', json: '{"x":1}' });
     assert.deepEqual(Array.from(q.readNpy(path.join(dir, 'x.npy')).toTypedArray()), Array.from(a.toTypedArray()));
   });

@@ -159,7 +159,10 @@ describe('io corrupt: npy error messages', () => {
     rejects(() => decodeNpy(npy(dict('<f4', '(2, 3)'), { data: f32bytes([1]) })), /shape \[2, 3\] \(24 bytes\), file holds 4/);
     rejects(() => decodeNpy(npy(dict('<f4', '(2, 1)'), { data: f32bytes([1, 2, 3]) })), /4 trailing bytes after the data of shape \[2, 1\]/);
     const junk = '{' + 'z'.repeat(5000) + '}\n';
-    assert.throws(() => decodeNpy(npy(junk, { major: 2 })), (e) => e instanceof q.IOError && /malformed header/.test(e.message) && e.message.length < 400);
+    assert.throws(
+      () => decodeNpy(npy(junk, { major: 2 })),
+      (e) => e instanceof q.IOError && /malformed header/.test(e.message) && e.message.length < 400,
+    );
   });
 });
 
@@ -167,7 +170,10 @@ describe('io corrupt: npy writer layout', () => {
   it('writes the v1 preamble, a little-endian header length, 64-byte alignment, and a 1-tuple with a comma', () => {
     for (const shape of [[3], [1], [2, 3], [17, 1, 2], []]) {
       const n = shape.reduce((a, b) => a * b, 1);
-      const t = q.Tensor.fromArray(Float32Array.from({ length: n }, (_, i) => i), shape);
+      const t = q.Tensor.fromArray(
+        Float32Array.from({ length: n }, (_, i) => i),
+        shape,
+      );
       const [head, data] = encodeNpy(t);
       assert.deepEqual(Array.from(head.subarray(0, 6)), MAGIC);
       assert.equal(head[6], 1);
@@ -201,7 +207,12 @@ describe('io corrupt: npy writer version switch', () => {
     assert.equal(text.length, L);
     return { shape, text };
   }
-  for (const [L, major] of [[65524, 1], [65526, 2], [65530, 2], [70000, 2]]) {
+  for (const [L, major] of [
+    [65524, 1],
+    [65526, 2],
+    [65530, 2],
+    [70000, 2],
+  ]) {
     it(`a dict of ${L} characters is written as version ${major}.0`, () => {
       const { shape, text } = shapeOfDictLength(L);
       const [head, data] = encodeNpy(q.Tensor.fromArray(new Float32Array(0), shape));
@@ -356,7 +367,13 @@ describe('io corrupt: safetensors writer layout', () => {
 
   it('rejects non-string metadata values and non-Tensor values with IOError naming them', () => {
     const a = q.Tensor.fromArray(Float32Array.from([1]), [1]);
-    assert.throws(() => encodeSafetensors({ a }, { k: 3 }), (e) => e instanceof q.IOError && e.argument === 'metadata' && /'k' must be a string/.test(e.message));
-    assert.throws(() => encodeSafetensors({ a, w: [1, 2] }), (e) => e instanceof q.IOError && e.argument === 'tensors' && /'w' is not a Tensor/.test(e.message));
+    assert.throws(
+      () => encodeSafetensors({ a }, { k: 3 }),
+      (e) => e instanceof q.IOError && e.argument === 'metadata' && /'k' must be a string/.test(e.message),
+    );
+    assert.throws(
+      () => encodeSafetensors({ a, w: [1, 2] }),
+      (e) => e instanceof q.IOError && e.argument === 'tensors' && /'w' is not a Tensor/.test(e.message),
+    );
   });
 });

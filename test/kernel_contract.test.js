@@ -31,7 +31,9 @@ describe('kernel contract', () => {
     const dir = new URL('../dist/tensor/cuda/', import.meta.url);
     const stub = new Proxy({}, { get: () => () => undefined });
     const owner = {};
-    for (const f of readdirSync(dir).filter((f) => f.endsWith('.js')).sort()) {
+    for (const f of readdirSync(dir)
+      .filter((f) => f.endsWith('.js'))
+      .sort()) {
       const mod = await import(new URL(f, dir));
       for (const [name, group] of Object.entries(mod)) {
         if (!/^cuda\w*Kernels$/.test(name) || name === 'cudaKernels') continue;
@@ -48,14 +50,19 @@ describe('kernel contract', () => {
 
   it('refuses a second registration of a kernel on a device and keeps the first', () => {
     const x = q.tensor([3, 4], [1, 2]);
-    assert.throws(() => q.registerKernel('copy', 'cpu', () => q.zeros([1, 2])),
-      (e) => e instanceof q.ValueError && /'copy' is already registered on cpu/.test(e.message));
+    assert.throws(
+      () => q.registerKernel('copy', 'cpu', () => q.zeros([1, 2])),
+      (e) => e instanceof q.ValueError && /'copy' is already registered on cpu/.test(e.message),
+    );
     assert.deepEqual([...q.runKernel('copy', { x }).toTypedArray()], [3, 4]);
   });
 
   it('names the kernel and device when a device has no such kernel', () => {
     const x = q.tensor([1], [1]);
-    assert.throws(() => q.runKernel('noSuchKernel', { x }), (e) => e instanceof q.DeviceError && /'noSuchKernel'.*cpu/.test(e.message));
+    assert.throws(
+      () => q.runKernel('noSuchKernel', { x }),
+      (e) => e instanceof q.DeviceError && /'noSuchKernel'.*cpu/.test(e.message),
+    );
   });
 
   it('runs a creation kernel on the device its attributes name, the CPU by default', () => {

@@ -62,8 +62,23 @@ describe('metrics: input checking', () => {
     }
     // Boundaries: 0 and 1 are valid probabilities, clipped to eps and 1 - eps.
     const eps = 1e-3;
-    const ref = (y, p) => -(y.reduce((s, yi, i) => s + (yi === 1 ? Math.log(Math.min(Math.max(p[i], eps), 1 - eps)) : Math.log(1 - Math.min(Math.max(p[i], eps), 1 - eps))), 0)) / y.length;
-    for (const [y, p] of [[[1], [0]], [[0], [1]], [[1], [1]], [[0], [0]], [[1, 0, 1, 0], [0.0005, 0.9995, 0.999, 0.3]], [[1, 0, 0], [eps, 1 - eps, 0.5]]]) {
+    const ref = (y, p) =>
+      -y.reduce((s, yi, i) => s + (yi === 1 ? Math.log(Math.min(Math.max(p[i], eps), 1 - eps)) : Math.log(1 - Math.min(Math.max(p[i], eps), 1 - eps))), 0) /
+      y.length;
+    for (const [y, p] of [
+      [[1], [0]],
+      [[0], [1]],
+      [[1], [1]],
+      [[0], [0]],
+      [
+        [1, 0, 1, 0],
+        [0.0005, 0.9995, 0.999, 0.3],
+      ],
+      [
+        [1, 0, 0],
+        [eps, 1 - eps, 0.5],
+      ],
+    ]) {
       assert.equal(metrics.logloss(y, p, eps), ref(y, p), `labels ${y} probs ${p}`);
     }
     assert.equal(metrics.logloss([1], [0], eps), -Math.log(eps));

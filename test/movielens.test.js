@@ -43,7 +43,8 @@ describe('MovieLens conversion (synthetic fixture)', function () {
     }
     const lines = ['"movieId","title","year","genres","userId","rating","timestamp"'];
     // Reversed: the export is not in time order.
-    for (const r of ratings.slice().reverse()) lines.push([r.movie.id, csv(r.movie.title), r.movie.year, csv(r.movie.genres), r.user, '3.5', String(r.t)].join(','));
+    for (const r of ratings.slice().reverse())
+      lines.push([r.movie.id, csv(r.movie.title), r.movie.year, csv(r.movie.genres), r.user, '3.5', String(r.t)].join(','));
     writeFileSync(join(dir, 'raw.csv'), lines.join('\n') + '\n');
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -54,7 +55,10 @@ describe('MovieLens conversion (synthetic fixture)', function () {
     assert.equal(r.status, 0, r.stderr);
     const ds = await q.loadDataset(out);
     const rated = [...new Set(ratings.map((x) => x.movie.id))].sort((a, b) => Number(a) - Number(b));
-    assert.deepEqual(ds.items.map((it) => it.id), rated);
+    assert.deepEqual(
+      ds.items.map((it) => it.id),
+      rated,
+    );
     for (const it of ds.items) assert.equal(it.text, EXPECTED_TEXT[it.id], `text of ${it.id}`);
     assert.equal(ds.items.find((it) => it.id === '29').extra.genres, 'Adventure|Drama|Sci-Fi');
     assert.equal(ds.interactions.length, ratings.length);

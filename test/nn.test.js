@@ -24,7 +24,11 @@ function checkModuleGrads(model, x) {
   loss().backward();
   for (const [name, p] of model.namedParameters()) {
     assert.ok(p.grad, `${name} has a gradient`);
-    assertClose(p.grad.toTypedArray(), numericGrad(p, () => loss().item()), { rtol: 2e-2, atol: 2e-3, msg: name });
+    assertClose(
+      p.grad.toTypedArray(),
+      numericGrad(p, () => loss().item()),
+      { rtol: 2e-2, atol: 2e-3, msg: name },
+    );
   }
 }
 
@@ -36,13 +40,16 @@ describe('nn', () => {
     assert.deepEqual([...lin.weight.toTypedArray()], [...new q.nn.Linear(5, 3, { seed: 4 }).weight.toTypedArray()]);
     const x = q.tensor(randArray(2 * 5, 1), [2, 5]);
     const y = lin.forward(x).toTypedArray();
-    const W = lin.weight.toTypedArray(), b = lin.bias.toTypedArray(), X = x.toTypedArray();
+    const W = lin.weight.toTypedArray(),
+      b = lin.bias.toTypedArray(),
+      X = x.toTypedArray();
     const want = [];
-    for (let i = 0; i < 2; i++) for (let o = 0; o < 3; o++) {
-      let s = b[o];
-      for (let k = 0; k < 5; k++) s += X[i * 5 + k] * W[o * 5 + k];
-      want.push(s);
-    }
+    for (let i = 0; i < 2; i++)
+      for (let o = 0; o < 3; o++) {
+        let s = b[o];
+        for (let k = 0; k < 5; k++) s += X[i * 5 + k] * W[o * 5 + k];
+        want.push(s);
+      }
     assertClose(y, want, { rtol: 1e-5, atol: 1e-6 });
     assert.equal(lin.numParameters(), 18);
     assert.equal(new q.nn.Linear(5, 3, { bias: false }).numParameters(), 15);
@@ -61,11 +68,19 @@ describe('nn', () => {
     for (const activation of ['relu', 'tanh', 'sigmoid', 'none']) {
       const mlp = new q.nn.MLP([4, 6, 3], { activation, seed: 3 });
       assert.equal(mlp.parameters().length, 4);
-      assert.deepEqual(mlp.namedParameters().map(([n]) => n), ['0.weight', '0.bias', '1.weight', '1.bias']);
+      assert.deepEqual(
+        mlp.namedParameters().map(([n]) => n),
+        ['0.weight', '0.bias', '1.weight', '1.bias'],
+      );
       checkModuleGrads(mlp, q.tensor(randArray(20, 8), [5, 4]));
     }
     const last = new q.nn.MLP([3, 2], { activation: 'sigmoid', activateLast: true });
-    assert.ok(last.forward(q.tensor(randArray(3, 1), [1, 3])).toTypedArray().every((v) => v > 0 && v < 1));
+    assert.ok(
+      last
+        .forward(q.tensor(randArray(3, 1), [1, 3]))
+        .toTypedArray()
+        .every((v) => v > 0 && v < 1),
+    );
   });
 
   it('nn rejects bad arguments', () => {
@@ -109,15 +124,25 @@ describe('optimizers', () => {
           p[i] -= lr * d;
         }
       }
-      assertClose(run((ps) => new q.optim.SGD(ps, o)), p, { rtol: 1e-5, atol: 1e-6, msg: JSON.stringify(o) });
+      assertClose(
+        run((ps) => new q.optim.SGD(ps, o)),
+        p,
+        { rtol: 1e-5, atol: 1e-6, msg: JSON.stringify(o) },
+      );
     }
   });
 
   it('Adam and AdamW match the reference update with bias correction', () => {
-    for (const o of [{ lr: 0.01 }, { lr: 0.05, beta1: 0.8, beta2: 0.99, eps: 1e-6 }, { lr: 0.01, weightDecay: 0.1 }, { lr: 0.01, weightDecay: 0.1, decoupled: true }]) {
+    for (const o of [
+      { lr: 0.01 },
+      { lr: 0.05, beta1: 0.8, beta2: 0.99, eps: 1e-6 },
+      { lr: 0.01, weightDecay: 0.1 },
+      { lr: 0.01, weightDecay: 0.1, decoupled: true },
+    ]) {
       const { lr, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weightDecay = 0, decoupled = false } = o;
       const p = Float64Array.from(P0);
-      const m = new Float64Array(7), v = new Float64Array(7);
+      const m = new Float64Array(7),
+        v = new Float64Array(7);
       grads.forEach((g, t) => {
         for (let i = 0; i < 7; i++) {
           let gi = g[i];
@@ -125,11 +150,16 @@ describe('optimizers', () => {
           else gi += weightDecay * p[i];
           m[i] = beta1 * m[i] + (1 - beta1) * gi;
           v[i] = beta2 * v[i] + (1 - beta2) * gi * gi;
-          const mh = m[i] / (1 - beta1 ** (t + 1)), vh = v[i] / (1 - beta2 ** (t + 1));
+          const mh = m[i] / (1 - beta1 ** (t + 1)),
+            vh = v[i] / (1 - beta2 ** (t + 1));
           p[i] -= (lr * mh) / (Math.sqrt(vh) + eps);
         }
       });
-      assertClose(run((ps) => new q.optim.Adam(ps, o)), p, { rtol: 1e-4, atol: 1e-6, msg: JSON.stringify(o) });
+      assertClose(
+        run((ps) => new q.optim.Adam(ps, o)),
+        p,
+        { rtol: 1e-4, atol: 1e-6, msg: JSON.stringify(o) },
+      );
     }
   });
 

@@ -17,7 +17,10 @@ function enumOf(name) {
   assert.ok(m, `enum ${name} not found in op_codes.h`);
   const out = {};
   for (const line of m[1].split('\n')) {
-    const e = line.replace(/\/\/.*$/, '').trim().match(/^(\w+)\s*=\s*(\d+),?$/);
+    const e = line
+      .replace(/\/\/.*$/, '')
+      .trim()
+      .match(/^(\w+)\s*=\s*(\d+),?$/);
     if (!e) {
       assert.equal(line.replace(/\/\/.*$/, '').trim(), '', `unparsed line in ${name}: ${line}`);
       continue;
@@ -53,7 +56,9 @@ describe('op codes shared by the addons', () => {
     assert.ok(m, 'kMetricNames not found');
     const names = [...m[1].matchAll(/"(\w+)"/g)].map((x) => x[1]);
     assert.deepEqual(names, [...NEAREST_METRICS]);
-    const order = Object.entries(enumOf('Metric')).sort((a, b) => a[1] - b[1]).map(([n]) => n);
+    const order = Object.entries(enumOf('Metric'))
+      .sort((a, b) => a[1] - b[1])
+      .map(([n]) => n);
     assert.deepEqual(order, ['l2', 'iP', 'cosine']); // L2, IP, Cosine lower-camel-cased
     assert.equal(names.length, constant('kMetricCount'));
   });
@@ -66,12 +71,26 @@ describe('op codes shared by the addons', () => {
   });
 
   it('the CPU addon takes the metric by name and rejects an unknown one naming it', () => {
-    const xs = [[1, 0], [3, 4], [0, 2]];
-    const cs = [[3, 4], [0, 1], [-1, 0]];
+    const xs = [
+      [1, 0],
+      [3, 4],
+      [0, 2],
+    ];
+    const cs = [
+      [3, 4],
+      [0, 1],
+      [-1, 0],
+    ];
     const dot = (u, v) => u[0] * v[0] + u[1] * v[1];
-    const ref = { l2: (u, v) => dot(u, u) - 2 * dot(u, v) + dot(v, v), ip: (u, v) => -dot(u, v), cosine: (u, v) => 1 - dot(u, v) / Math.sqrt(dot(u, u) * dot(v, v)) };
-    const x = Float32Array.from(xs.flat()), c = Float32Array.from(cs.flat());
-    const idx = new Int32Array(3), dist = new Float32Array(3);
+    const ref = {
+      l2: (u, v) => dot(u, u) - 2 * dot(u, v) + dot(v, v),
+      ip: (u, v) => -dot(u, v),
+      cosine: (u, v) => 1 - dot(u, v) / Math.sqrt(dot(u, u) * dot(v, v)),
+    };
+    const x = Float32Array.from(xs.flat()),
+      c = Float32Array.from(cs.flat());
+    const idx = new Int32Array(3),
+      dist = new Float32Array(3);
     for (const metric of NEAREST_METRICS) {
       native.nearest(x, 3, 2, c, 3, 1, metric, idx, dist);
       xs.forEach((u, r) => {
@@ -82,8 +101,11 @@ describe('op codes shared by the addons', () => {
       });
     }
     for (const bad of ['L2', 'manhattan', 1, undefined]) {
-      assert.throws(() => native.nearest(x, 3, 2, c, 3, 1, bad, idx, dist),
-        (e) => e instanceof q.ValueError && /argument 'metric' must be one of 'l2', 'ip', 'cosine'/.test(e.message), String(bad));
+      assert.throws(
+        () => native.nearest(x, 3, 2, c, 3, 1, bad, idx, dist),
+        (e) => e instanceof q.ValueError && /argument 'metric' must be one of 'l2', 'ip', 'cosine'/.test(e.message),
+        String(bad),
+      );
     }
   });
 
@@ -102,9 +124,16 @@ describe('op codes shared by the addons', () => {
   });
 
   it('the addon rejects an op code outside the header naming the op', () => {
-    const a = new Float32Array(3), out = new Float32Array(3);
-    assert.throws(() => native.unary(UNARY.reluGrad + 1, a, out, 3), (e) => e instanceof q.ValueError && /'op'/.test(e.message));
-    assert.throws(() => native.binary(BINARY.le + 1, a, [1], a, [1], out, [3]), (e) => e instanceof q.ValueError && /'op'/.test(e.message));
+    const a = new Float32Array(3),
+      out = new Float32Array(3);
+    assert.throws(
+      () => native.unary(UNARY.reluGrad + 1, a, out, 3),
+      (e) => e instanceof q.ValueError && /'op'/.test(e.message),
+    );
+    assert.throws(
+      () => native.binary(BINARY.le + 1, a, [1], a, [1], out, [3]),
+      (e) => e instanceof q.ValueError && /'op'/.test(e.message),
+    );
     native.unary(UNARY.square, new Float32Array([1, -2, 3]), out, 3);
     assert.deepEqual([...out], [1, 4, 9]);
     native.binary(BINARY.le, new Float32Array([1, 5, 3]), [1], new Float32Array([2, 2, 3]), [1], out, [3]);

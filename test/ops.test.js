@@ -29,7 +29,10 @@ describe('elementwise ops', () => {
   }
 
   it('special values: relu(0)=0, sigmoid saturates without NaN, log(-1) is NaN, exp overflows to Inf', () => {
-    assert.deepEqual([...arr(q.relu(T([0, -0, -1, 2])))].map((v) => v + 0), [0, 0, 0, 2]);
+    assert.deepEqual(
+      [...arr(q.relu(T([0, -0, -1, 2])))].map((v) => v + 0),
+      [0, 0, 0, 2],
+    );
     const s = arr(q.sigmoid(T([-1000, 1000, 0])));
     assert.deepEqual([...s], [0, 1, 0.5]);
     assert.ok(Number.isNaN(arr(q.log(T([-1])))[0]));
@@ -38,12 +41,43 @@ describe('elementwise ops', () => {
   });
 
   const binary = {
-    add: (a, b) => a + b, sub: (a, b) => a - b, mul: (a, b) => a * b, div: (a, b) => a / b,
-    maximum: Math.max, minimum: Math.min, pow: Math.pow,
+    add: (a, b) => a + b,
+    sub: (a, b) => a - b,
+    mul: (a, b) => a * b,
+    div: (a, b) => a / b,
+    maximum: Math.max,
+    minimum: Math.min,
+    pow: Math.pow,
   };
   const cases = [
-    [[1000], [1000]], [[17], []], [[], [3]], [[3, 1], [1, 4]], [[2, 3, 4], [3, 1]], [[4], [2, 3, 4]],
-    [[255, 3], [255, 1]], [[1, 17], [3, 1]], [[0, 3], [1, 3]], [[2, 1, 5], [1, 3, 1]],
+    [[1000], [1000]],
+    [[17], []],
+    [[], [3]],
+    [
+      [3, 1],
+      [1, 4],
+    ],
+    [
+      [2, 3, 4],
+      [3, 1],
+    ],
+    [[4], [2, 3, 4]],
+    [
+      [255, 3],
+      [255, 1],
+    ],
+    [
+      [1, 17],
+      [3, 1],
+    ],
+    [
+      [0, 3],
+      [1, 3],
+    ],
+    [
+      [2, 1, 5],
+      [1, 3, 1],
+    ],
   ];
   for (const [name, f] of Object.entries(binary)) {
     it(`${name} broadcasts like NumPy`, () => {
@@ -58,8 +92,16 @@ describe('elementwise ops', () => {
         assertClose(arr(y), want.out, { rtol: 2e-6, atol: 1e-6, msg: `${name} [${sa}] [${sb}]` });
       }
       const x = randArray(5, 3);
-      assertClose(arr(q[name](T(x, [5]), 2)), Float64Array.from(x, (v) => f(v, 2)), { rtol: 2e-6, atol: 1e-6 });
-      assertClose(arr(q[name](2, T(x.map(Math.abs), [5]))), Float64Array.from(x, (v) => f(2, Math.abs(v))), { rtol: 2e-6, atol: 1e-6 });
+      assertClose(
+        arr(q[name](T(x, [5]), 2)),
+        Float64Array.from(x, (v) => f(v, 2)),
+        { rtol: 2e-6, atol: 1e-6 },
+      );
+      assertClose(
+        arr(q[name](2, T(x.map(Math.abs), [5]))),
+        Float64Array.from(x, (v) => f(2, Math.abs(v))),
+        { rtol: 2e-6, atol: 1e-6 },
+      );
     });
   }
 
@@ -89,8 +131,15 @@ describe('reductions and row ops', () => {
         assert.deepEqual(s.shape, want.shape);
         assertClose(arr(s), want.out, { rtol: 1e-5, atol: 1e-5, msg: `sum [${shape}] axes ${axes}` });
         const m = q.mean(t, axes);
-        assert.deepEqual(m.shape, shape.filter((_, i) => !axes.includes(i)));
-        assertClose(arr(m), want.out.map((v) => v / count), { rtol: 1e-5, atol: 1e-6, msg: `mean [${shape}] axes ${axes}` });
+        assert.deepEqual(
+          m.shape,
+          shape.filter((_, i) => !axes.includes(i)),
+        );
+        assertClose(
+          arr(m),
+          want.out.map((v) => v / count),
+          { rtol: 1e-5, atol: 1e-6, msg: `mean [${shape}] axes ${axes}` },
+        );
       }
       const last = q.sum(t, -1);
       assertClose(arr(last), ref.sumAxes(x, shape, [rank - 1]).out, { rtol: 1e-5, atol: 1e-5 });
@@ -175,12 +224,20 @@ describe('reductions and row ops', () => {
 
 describe('indexing and shape ops', () => {
   it('gather rows at any index shape, with duplicates', () => {
-    for (const [rows, dim, n] of [[1, 1, 1], [3, 17, 5], [17, 3, 255], [255, 2, 1000], [1000, 33, 17]]) {
+    for (const [rows, dim, n] of [
+      [1, 1, 1],
+      [3, 17, 5],
+      [17, 3, 255],
+      [255, 2, 1000],
+      [1000, 33, 17],
+    ]) {
       const table = randArray(rows * dim, rows);
       const idx = randInts(n, rows, n);
       const y = q.gather(T(table, [rows, dim]), q.tensor(idx, [n]));
       const want = new Float64Array(n * dim);
-      idx.forEach((r, i) => { for (let j = 0; j < dim; j++) want[i * dim + j] = table[r * dim + j]; });
+      idx.forEach((r, i) => {
+        for (let j = 0; j < dim; j++) want[i * dim + j] = table[r * dim + j];
+      });
       assert.deepEqual([...arr(y)], [...want]);
     }
     const t3 = T(randArray(4 * 2 * 3, 1), [4, 2, 3]);
@@ -193,14 +250,22 @@ describe('indexing and shape ops', () => {
   });
 
   it('scatterAdd sums duplicate rows in order and leaves the target untouched', () => {
-    for (const [rows, dim, n] of [[1, 1, 1], [3, 17, 50], [17, 3, 255], [255, 2, 1000], [5000, 4, 3]]) {
+    for (const [rows, dim, n] of [
+      [1, 1, 1],
+      [3, 17, 50],
+      [17, 3, 255],
+      [255, 2, 1000],
+      [5000, 4, 3],
+    ]) {
       const target = randArray(rows * dim, rows);
       const src = randArray(n * dim, n + 1);
       const idx = randInts(n, rows, n + 2);
       const tt = T(target, [rows, dim]);
       const y = q.scatterAdd(tt, q.tensor(idx, [n]), T(src, [n, dim]));
       const want = Float64Array.from(target);
-      idx.forEach((r, i) => { for (let j = 0; j < dim; j++) want[r * dim + j] += src[i * dim + j]; });
+      idx.forEach((r, i) => {
+        for (let j = 0; j < dim; j++) want[r * dim + j] += src[i * dim + j];
+      });
       assertClose(arr(y), want, { rtol: 1e-5, atol: 1e-5, msg: `scatterAdd ${rows}x${dim} n=${n}` });
       assert.deepEqual([...arr(tt)], [...target]);
     }
@@ -226,18 +291,27 @@ describe('indexing and shape ops', () => {
     const b = T(randArray(2 * 5 * 4, 2), [2, 5, 4]);
     const c = q.concat([a, b], 1);
     assert.deepEqual(c.shape, [2, 8, 4]);
-    const A = arr(a), B = arr(b), C = arr(c);
-    for (let i = 0; i < 2; i++) for (let j = 0; j < 8; j++) for (let k = 0; k < 4; k++) {
-      const want = j < 3 ? A[(i * 3 + j) * 4 + k] : B[(i * 5 + j - 3) * 4 + k];
-      assert.equal(C[(i * 8 + j) * 4 + k], want);
-    }
+    const A = arr(a),
+      B = arr(b),
+      C = arr(c);
+    for (let i = 0; i < 2; i++)
+      for (let j = 0; j < 8; j++)
+        for (let k = 0; k < 4; k++) {
+          const want = j < 3 ? A[(i * 3 + j) * 4 + k] : B[(i * 5 + j - 3) * 4 + k];
+          assert.equal(C[(i * 8 + j) * 4 + k], want);
+        }
     assert.deepEqual(q.concat([a, a, a], -1).shape, [2, 3, 12]);
     assert.deepEqual(q.concat([a, q.zeros([0, 3, 4])], 0).shape, [2, 3, 4]);
     const s = q.slice(c, 1, 2, 4);
     assert.deepEqual(s.shape, [2, 4, 4]);
     for (let i = 0; i < 2; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 4; k++) assert.equal(arr(s)[(i * 4 + j) * 4 + k], C[(i * 8 + j + 2) * 4 + k]);
     assert.deepEqual(q.slice(c, 0, 1, 0).shape, [0, 8, 4]);
-    for (const [r, cc] of [[1, 1], [3, 17], [255, 33], [40, 1000]]) {
+    for (const [r, cc] of [
+      [1, 1],
+      [3, 17],
+      [255, 33],
+      [40, 1000],
+    ]) {
       const x = randArray(r * cc, r);
       const y = arr(q.transpose(T(x, [r, cc])));
       for (let i = 0; i < r; i++) for (let j = 0; j < cc; j++) if (y[j * r + i] !== x[i * cc + j]) assert.fail(`transpose ${r}x${cc} at ${i},${j}`);
@@ -269,8 +343,18 @@ describe('determinism across thread counts', () => {
     const long = T(randArray(1 << 20, 6), [1 << 20]);
     const idx = q.tensor(randInts(50000, 97, 7), [50000]);
     const src = T(randArray(50000 * 8, 8), [50000, 8]);
-    const run = () => [q.sum(x, 0), q.sum(x, 1), q.sum(long), q.softmax(x), q.logsumexp(x), q.l2Normalize(x),
-      q.scatterAdd(q.zeros([97, 8]), idx, src), q.exp(x), q.add(x, q.sum(x, 0, true))].map((t) => Buffer.from(arr(t).buffer).toString('base64'));
+    const run = () =>
+      [
+        q.sum(x, 0),
+        q.sum(x, 1),
+        q.sum(long),
+        q.softmax(x),
+        q.logsumexp(x),
+        q.l2Normalize(x),
+        q.scatterAdd(q.zeros([97, 8]), idx, src),
+        q.exp(x),
+        q.add(x, q.sum(x, 0, true)),
+      ].map((t) => Buffer.from(arr(t).buffer).toString('base64'));
     q.setNumThreads(1);
     const one = run();
     q.setNumThreads(2);

@@ -70,7 +70,13 @@ describe('align: fast pair mining equals the Map-based reference', () => {
     });
 
     it(`minePairs: same pairs, order and scores (${name})`, () => {
-      for (const o of [{}, { topN: 3, cap: 4 }, { miners: ['cooccurrence', 'user2item'], topN: 2, minScore: 1 }, { miners: ['swing'], topN: 1000 }, { miners: ['user2item', 'cooccurrence'] }]) {
+      for (const o of [
+        {},
+        { topN: 3, cap: 4 },
+        { miners: ['cooccurrence', 'user2item'], topN: 2, minScore: 1 },
+        { miners: ['swing'], topN: 1000 },
+        { miners: ['user2item', 'cooccurrence'] },
+      ]) {
         const ref = R.minePairs(log, n, o);
         const got = P.minePairs(log, n, o);
         assert.deepEqual(pairsOf(got.pairs), pairsOf(ref.pairs), JSON.stringify(o));
@@ -105,13 +111,17 @@ describe('align: fast pair mining equals the Map-based reference', () => {
       return out;
     };
     // Hub items 0..2 get many partners (the one-pass path), the rest few (the direct count).
-    const a = [], b = [];
+    const a = [],
+      b = [];
     for (let k = 0; k < 200; k++) {
       a.push(k < 90 ? k % 3 : g.int(n));
       b.push(3 + g.int(n - 3));
     }
     const pairs = { a: Int32Array.from(a), b: Int32Array.from(b), score: new Float32Array(a.length) };
-    for (const ks of [[1, 5, 10, 50], [59, 60]]) {
+    for (const ks of [
+      [1, 5, 10, 50],
+      [59, 60],
+    ]) {
       assert.deepEqual(E.pairRecall(scorer, n, pairs, { ks, chunk: 7 }), R.pairRecall(scorer, n, pairs, ks));
     }
   });
@@ -125,7 +135,8 @@ describe('align: ScoreMatrix', () => {
     const sparse = new PairAccumulator(n, true);
     assert.ok(dense.dense && !sparse.dense);
     for (let k = 0; k < 500; k++) {
-      const i = g.int(n), j = g.int(n);
+      const i = g.int(n),
+        j = g.int(n);
       if (i === j) continue;
       const w = g.normal();
       dense.add(i, j, w);
@@ -138,8 +149,12 @@ describe('align: ScoreMatrix', () => {
     d.forEach((i, j, v) => cells.push([i, j, v]));
     const cellsS = [];
     s.forEach((i, j, v) => cellsS.push([i, j, v]));
-    assert.deepEqual(cells.sort((x, y) => x[0] - y[0] || x[1] - y[1]), cellsS.sort((x, y) => x[0] - y[0] || x[1] - y[1]));
-    const rowD = new Float32Array(n + 2), rowS = new Float32Array(n + 2).fill(9);
+    assert.deepEqual(
+      cells.sort((x, y) => x[0] - y[0] || x[1] - y[1]),
+      cellsS.sort((x, y) => x[0] - y[0] || x[1] - y[1]),
+    );
+    const rowD = new Float32Array(n + 2),
+      rowS = new Float32Array(n + 2).fill(9);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
         assert.equal(d.get(i, j), s.get(i, j));
@@ -149,7 +164,10 @@ describe('align: ScoreMatrix', () => {
       d.copyRow(i, rowD, 1);
       s.copyRow(i, rowS, 1);
       assert.deepEqual([...rowD.subarray(1, n + 1)], [...rowS.subarray(1, n + 1)]);
-      assert.deepEqual([...rowD.subarray(1, n + 1)], Array.from({ length: n }, (_, j) => Math.fround(d.get(i, j))));
+      assert.deepEqual(
+        [...rowD.subarray(1, n + 1)],
+        Array.from({ length: n }, (_, j) => Math.fround(d.get(i, j))),
+      );
     }
   });
 

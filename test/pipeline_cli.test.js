@@ -82,13 +82,15 @@ describe('qarm CLI', function () {
   it('quantizes an embeddings file into RQ and VQ codes', () => {
     const out = join(tmp, 'codes');
     // A small float32 .npy written by hand: 40 rows x 6.
-    const n = 40, d = 6;
+    const n = 40,
+      d = 6;
     const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${n}, ${d}), }`;
     const pad = 64 - ((10 + header.length + 1) % 64);
     const h = header + ' '.repeat(pad) + '\n';
     const buf = Buffer.alloc(10 + h.length + 4 * n * d);
     buf.write('\x93NUMPY', 0, 'latin1');
-    buf[6] = 1; buf[7] = 0;
+    buf[6] = 1;
+    buf[7] = 0;
     buf.writeUInt16LE(h.length, 8);
     buf.write(h, 10, 'latin1');
     for (let i = 0; i < n * d; i++) buf.writeFloatLE(Math.sin(i * 1.7) + (i % d), 10 + h.length + 4 * i);
@@ -115,7 +117,8 @@ describe('qarm CLI', function () {
         for (const m of ['auc', 'gauc', 'logloss']) {
           const st = res.variants[v][s][m];
           assert.equal(st.values.length, res.seeds.length, `${v}.${s}.${m}`);
-          const lo = m === 'logloss' ? 0 : 0.3, hi = m === 'logloss' ? 2 : 1;
+          const lo = m === 'logloss' ? 0 : 0.3,
+            hi = m === 'logloss' ? 2 : 1;
           assert.ok(st.mean >= lo && st.mean <= hi, `${v}.${s}.${m} = ${st.mean}`);
           assert.ok(st.std >= 0);
         }
@@ -128,15 +131,25 @@ describe('qarm CLI', function () {
     assert.ok(res.config && res.config.quick === true);
     assert.equal(res.worldSize, 1);
     // The long-tail slice is a part of the warm one, and paired differences are per-seed qarm − variant.
-    assert.ok(res.testSamples.longtail > 0 && res.testSamples.longtail < res.testSamples.warm && res.testSamples.warm + res.testSamples.cold === res.testSamples.all, JSON.stringify(res.testSamples));
-    assert.deepEqual(Object.keys(res.paired).sort(), Object.keys(res.variants).filter((v) => v !== 'qarm').sort());
+    assert.ok(
+      res.testSamples.longtail > 0 && res.testSamples.longtail < res.testSamples.warm && res.testSamples.warm + res.testSamples.cold === res.testSamples.all,
+      JSON.stringify(res.testSamples),
+    );
+    assert.deepEqual(
+      Object.keys(res.paired).sort(),
+      Object.keys(res.variants)
+        .filter((v) => v !== 'qarm')
+        .sort(),
+    );
     assert.ok(Object.keys(res.paired).length >= 4);
-    for (const v of Object.keys(res.paired)) for (const s of ['all', 'warm', 'longtail', 'cold']) for (const m of ['auc', 'gauc']) {
-      const d = res.variants.qarm[s][m].values.map((x, k) => x - res.variants[v][s][m].values[k]);
-      assert.deepEqual(res.paired[v][s][m].values, d, `${v}.${s}.${m}`);
-      assert.ok(Math.abs(res.paired[v][s][m].mean - (d[0] + d[1]) / 2) < 1e-12);
-      assert.ok(Math.abs(res.paired[v][s][m].std - Math.abs(d[0] - d[1]) / Math.SQRT2) < 1e-12, 'two seeds: std = |d1 − d2| / √2');
-    }
+    for (const v of Object.keys(res.paired))
+      for (const s of ['all', 'warm', 'longtail', 'cold'])
+        for (const m of ['auc', 'gauc']) {
+          const d = res.variants.qarm[s][m].values.map((x, k) => x - res.variants[v][s][m].values[k]);
+          assert.deepEqual(res.paired[v][s][m].values, d, `${v}.${s}.${m}`);
+          assert.ok(Math.abs(res.paired[v][s][m].mean - (d[0] + d[1]) / 2) < 1e-12);
+          assert.ok(Math.abs(res.paired[v][s][m].std - Math.abs(d[0] - d[1]) / Math.SQRT2) < 1e-12, 'two seeds: std = |d1 − d2| / √2');
+        }
     assert.match(r.out, /\| qarm − variant \(auc, per seed\) \| all \| warm \| longtail \| cold \|/);
     assert.equal(res.curve, undefined, 'no curve unless asked');
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -152,14 +165,21 @@ describe('qarm CLI', function () {
 
   it('`qarm run --quick --train-fraction 1,0.5`: a data-efficiency curve whose full point is the main run', () => {
     const out = join(tmp, 'curve');
-    const r = qarm(['run', '--quick', '--variants', 'id,id+aligned,qarm', '--train-fraction', '0.5,1', '--out', out], { env: { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') } });
+    const r = qarm(['run', '--quick', '--variants', 'id,id+aligned,qarm', '--train-fraction', '0.5,1', '--out', out], {
+      env: { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') },
+    });
     assert.equal(r.code, 0, r.err);
     const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
     assert.equal(res.worldSize, 1);
-    assert.deepEqual(res.curve.map((c) => c.fraction), [1, 0.5], 'descending');
+    assert.deepEqual(
+      res.curve.map((c) => c.fraction),
+      [1, 0.5],
+      'descending',
+    );
     const [full, half] = res.curve;
     const slices = ['all', 'warm', 'longtail', 'cold'];
-    for (const v of ['id', 'id+aligned', 'qarm']) for (const s of slices) assert.deepEqual(full.variants[v][s].auc, res.variants[v][s].auc, `fraction 1 = main run: ${v}.${s}`);
+    for (const v of ['id', 'id+aligned', 'qarm'])
+      for (const s of slices) assert.deepEqual(full.variants[v][s].auc, res.variants[v][s].auc, `fraction 1 = main run: ${v}.${s}`);
     assert.deepEqual(full.testSamples, res.testSamples);
     // Half the training users: fewer training samples and warm items, the same test samples,
     // more of them cold.
@@ -167,15 +187,20 @@ describe('qarm CLI', function () {
     assert.ok(half.warmItems < full.warmItems);
     assert.equal(half.testSamples.all, full.testSamples.all);
     assert.ok(half.testSamples.cold > full.testSamples.cold);
-    for (const v of ['id', 'id+aligned', 'qarm']) for (const s of slices) {
-      const st = half.variants[v][s].auc;
-      assert.equal(st.values.length, 2);
-      assert.ok(st.mean > 0.3 && st.mean < 1, `${v}.${s} ${st.mean}`);
-    }
+    for (const v of ['id', 'id+aligned', 'qarm'])
+      for (const s of slices) {
+        const st = half.variants[v][s].auc;
+        assert.equal(st.values.length, 2);
+        assert.ok(st.mean > 0.3 && st.mean < 1, `${v}.${s} ${st.mean}`);
+      }
     assert.notDeepEqual(half.variants.qarm.all.auc.values, full.variants.qarm.all.auc.values);
-    for (const v of ['id', 'id+aligned']) for (const s of slices) {
-      assert.deepEqual(half.paired[v][s].auc.values, half.variants.qarm[s].auc.values.map((x, k) => x - half.variants[v][s].auc.values[k]));
-    }
+    for (const v of ['id', 'id+aligned'])
+      for (const s of slices) {
+        assert.deepEqual(
+          half.paired[v][s].auc.values,
+          half.variants.qarm[s].auc.values.map((x, k) => x - half.variants[v][s].auc.values[k]),
+        );
+      }
     assert.ok(half.seconds > 0 && res.timings.curve >= half.seconds && full.seconds === 0);
     assert.match(r.out, /\| 0\.5 \| qarm \|/);
     const html = readFileSync(join(out, 'report.html'), 'utf8');
@@ -194,7 +219,11 @@ describe('qarm CLI', function () {
     const ev = qarm(['eval', '--model', out, '--split', 'test'], env);
     assert.equal(ev.code, 0, ev.err);
     assert.match(ev.out, /from the saved checkpoints/);
-    const row = ev.out.split('\n').find((l) => l.startsWith('| qarm |')).split('|').map((c) => c.trim());
+    const row = ev.out
+      .split('\n')
+      .find((l) => l.startsWith('| qarm |'))
+      .split('|')
+      .map((c) => c.trim());
     // Columns: all auc, all gauc, all logloss, warm ..., longtail ..., cold ...
     assert.equal(row[2], `${res.variants.qarm.all.auc.mean.toFixed(4)} ± 0.0000`);
     assert.equal(row[8], `${res.variants.qarm.longtail.auc.mean.toFixed(4)} ± 0.0000`);

@@ -22,7 +22,10 @@ describe('pipeline code features', () => {
     assert.deepEqual(rq.sizes, sizes);
     assert.equal(vq.k, 25);
     assert.equal(vq.poolSize, W);
-    assert.deepEqual(Array.from(vq.poolItems), [...Array(n).keys()].filter((i) => warm[i]));
+    assert.deepEqual(
+      Array.from(vq.poolItems),
+      [...Array(n).keys()].filter((i) => warm[i]),
+    );
     const used = sizes.map((s) => new Uint8Array(s));
     const counts = sizes.map((s) => new Array(s).fill(0));
     const usedPool = new Uint8Array(W);
@@ -36,19 +39,26 @@ describe('pipeline code features', () => {
       }
       const row = Array.from(vq.codes.subarray(i * 25, (i + 1) * 25));
       assert.equal(new Set(row).size, 25, 'distinct pool entries');
-      assert.ok(row.every((p) => p >= 0 && p < W && vq.poolItems[p] !== i), 'in the pool, never itself');
+      assert.ok(
+        row.every((p) => p >= 0 && p < W && vq.poolItems[p] !== i),
+        'in the pool, never itself',
+      );
       row.forEach((p) => (usedPool[p] = 1));
     }
     for (let i = 0; i < n; i++) {
       if (warm[i]) continue;
       for (let l = 0; l < 3; l++) assert.equal(used[l][rq.codes[i * 3 + l]], 1, `cold item ${i} level ${l}`);
       const row = Array.from(vq.codes.subarray(i * 25, (i + 1) * 25));
-      assert.ok(row.every((p) => p >= 0 && usedPool[p]), `cold item ${i} VQ`);
+      assert.ok(
+        row.every((p) => p >= 0 && usedPool[p]),
+        `cold item ${i} VQ`,
+      );
       assert.equal(new Set(row).size, 25);
     }
     // Uniform: every level's code counts within 5 standard deviations of W / size.
     counts.forEach((cs, l) => {
-      const mean = W / sizes[l], sd = Math.sqrt(mean * (1 - 1 / sizes[l]));
+      const mean = W / sizes[l],
+        sd = Math.sqrt(mean * (1 - 1 / sizes[l]));
       cs.forEach((c, code) => assert.ok(Math.abs(c - mean) < 5 * sd, `level ${l} code ${code}: ${c} vs ${mean}`));
     });
     const again = buildRandomCodes(warm, opts);
@@ -90,7 +100,11 @@ describe('pipeline code features', () => {
     assert.deepEqual(cfg.codes.features, { mode: 'prefix', prefixTableSize: 100, vqHistory: false, vqCross: true, codeDropout: false, countNorm: 'scaled' });
     assert.throws(() => validateConfig({ codes: { features: { mode: 'ngram' } } }), /codes\.features\.mode/);
     assert.throws(() => validateConfig({ codes: { features: { vqBag: true } } }), q.ValueError);
-    const items = { numItems: 5, rq: { codes: Int32Array.of(0, 1, 1, 2, 0, 0, 1, 1, 2, 2), levels: 2, codebookSize: 3 }, vq: { codes: Int32Array.of(0, 1, 2, 0, 1, 2, 0, 1, 2, 0), k: 2, poolSize: 3 } };
+    const items = {
+      numItems: 5,
+      rq: { codes: Int32Array.of(0, 1, 1, 2, 0, 0, 1, 1, 2, 2), levels: 2, codebookSize: 3 },
+      vq: { codes: Int32Array.of(0, 1, 2, 0, 1, 2, 0, 1, 2, 0), k: 2, poolSize: 3 },
+    };
     const r = variantRanker(VARIANT_SPECS.qarm, 4, 3, items, cfg.ranker, 1, cfg.codes.features);
     assert.equal(r.config.codeMode, 'prefix');
     assert.equal(r.config.countNorm, 'scaled');

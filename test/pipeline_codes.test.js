@@ -85,12 +85,16 @@ describe('qarm run: codes.space', function () {
     const m = await prep('mixed');
     const n = a.P.numItems;
     assert.equal(n, 33);
-    assert.ok(a.P.warm.some((w) => !w), 'the fixture has cold items');
+    assert.ok(
+      a.P.warm.some((w) => !w),
+      'the fixture has cold items',
+    );
     // Same aligner run either way: the aligned, content and raw-code tables are the same bits.
     assert.deepEqual(m.prep.aligned.values, a.prep.aligned.values);
     assert.deepEqual(m.prep.content.values, a.prep.content.values);
     assert.deepEqual(m.prep.rqRaw.codes, a.prep.rqRaw.codes);
-    const da = a.prep.aligned.dim, dc = a.prep.content.dim;
+    const da = a.prep.aligned.dim,
+      dc = a.prep.content.dim;
     assert.equal(da, 64);
 
     // 'aligned': the code space is the aligned embedding.
@@ -125,8 +129,14 @@ describe('qarm run: codes.space', function () {
   });
 
   it('rejects a bad codes.space and a mixed space with nothing to mix, with a typed error naming the key', () => {
-    assert.throws(() => validateConfig({ codes: { space: 'content' } }), (e) => e instanceof q.ValueError && /codes\.space/.test(e.message));
-    assert.throws(() => config('mixed', { align: { contentMix: [1] } }), (e) => e instanceof q.ValueError && /codes\.space 'mixed'.*contentMix/.test(e.message));
+    assert.throws(
+      () => validateConfig({ codes: { space: 'content' } }),
+      (e) => e instanceof q.ValueError && /codes\.space/.test(e.message),
+    );
+    assert.throws(
+      () => config('mixed', { align: { contentMix: [1] } }),
+      (e) => e instanceof q.ValueError && /codes\.space 'mixed'.*contentMix/.test(e.message),
+    );
     assert.equal(config('aligned', { align: { contentMix: [1] } }).codes.space, 'aligned');
   });
 });

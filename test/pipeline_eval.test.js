@@ -13,7 +13,10 @@ const SPLIT = { trainEnd: T0 + 70 * DAY, testStart: T0 + 85 * DAY };
 /** Zipf-like item popularity, so many items sell once or twice (a long tail), plus repeats. */
 function longTailLog({ users = 90, items = 120, baskets = 700, days = 100, seed = 21 } = {}) {
   const g = new q.Generator(seed);
-  const user = [], item = [], time = [], basket = [];
+  const user = [],
+    item = [],
+    time = [],
+    basket = [];
   for (let b = 0; b < baskets; b++) {
     const u = g.int(users);
     const t = T0 + Math.floor(g.uniform() * days * DAY);
@@ -24,7 +27,14 @@ function longTailLog({ users = 90, items = 120, baskets = 700, days = 100, seed 
       basket.push(b);
     }
   }
-  return { numUsers: users, numItems: items, user: Int32Array.from(user), item: Int32Array.from(item), time: Float64Array.from(time), basket: Int32Array.from(basket) };
+  return {
+    numUsers: users,
+    numItems: items,
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    time: Float64Array.from(time),
+    basket: Int32Array.from(basket),
+  };
 }
 
 /** Reference: distinct users (of `keep`, default all) who bought each item before trainEnd, straight from the raw log. */
@@ -36,7 +46,9 @@ function trainBuyers(log, keep = () => true) {
 
 /** Reference AUC (Mann-Whitney, ties count one half), O(n²) on purpose. */
 function aucRef(y, p) {
-  let s = 0, pos = 0, neg = 0;
+  let s = 0,
+    pos = 0,
+    neg = 0;
   for (let i = 0; i < y.length; i++) {
     if (y[i] === 1) pos++;
     else neg++;
@@ -50,9 +62,13 @@ function aucRef(y, p) {
 function gaucRef(y, p, g) {
   const by = new Map();
   g.forEach((k, i) => (by.has(k) ? by.get(k).push(i) : by.set(k, [i])));
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (const idx of by.values()) {
-    const a = aucRef(idx.map((i) => y[i]), idx.map((i) => p[i]));
+    const a = aucRef(
+      idx.map((i) => y[i]),
+      idx.map((i) => p[i]),
+    );
     if (Number.isNaN(a)) continue;
     num += a * idx.length;
     den += idx.length;
@@ -66,7 +82,7 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
   const order = itemOrder(P);
   const buyers = trainBuyers(log);
 
-  it('the protocol\'s training events per item are the training users who bought it, i.e. its training positives', () => {
+  it("the protocol's training events per item are the training users who bought it, i.e. its training positives", () => {
     const counts = P.trainCount;
     assert.deepEqual(Array.from(counts), buyers);
     const positives = new Array(P.numItems).fill(0);
@@ -77,7 +93,13 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
     assert.ok(buyers.filter((c) => c > 0 && c < 5).length >= 10 && buyers.some((c) => c >= 20), JSON.stringify(buyers));
   });
 
-  for (const [longTailMax, trainUserFraction] of [[1, 1], [3, 1], [5, 1], [1000, 1], [5, 0.5]]) {
+  for (const [longTailMax, trainUserFraction] of [
+    [1, 1],
+    [3, 1],
+    [5, 1],
+    [1000, 1],
+    [5, 0.5],
+  ]) {
     it(`puts each test and validation sample in cold / warm / long-tail by its target (longTailMax ${longTailMax}, trainUserFraction ${trainUserFraction})`, () => {
       // At a fraction < 1 the slices follow the training events that fraction keeps.
       const Pf = trainUserFraction === 1 ? P : buildProtocol(log, { split: SPLIT, negatives: 3, historyLength: 4, seed: 5, trainUserFraction });
@@ -106,7 +128,7 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
     });
   }
 
-  it('scores every slice like a plain AUC / GAUC over that slice\'s samples (ties included)', () => {
+  it("scores every slice like a plain AUC / GAUC over that slice's samples (ties included)", () => {
     const counts = P.trainCount;
     const s = toRankSamples(P.test, P, order);
     const cls = sliceClasses(s, order, counts, 5);
@@ -118,7 +140,9 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
     for (const slice of SLICES) {
       const rows = [];
       for (let i = 0; i < s.size; i++) if (member[slice](cls[i])) rows.push(i);
-      const y = rows.map((i) => s.label[i]), p = rows.map((i) => probs[i]), grp = rows.map((i) => s.group[i]);
+      const y = rows.map((i) => s.label[i]),
+        p = rows.map((i) => probs[i]),
+        grp = rows.map((i) => s.group[i]);
       // Both NaN where no request of the slice has both classes (the cold slice here: a cold
       // positive's negatives are mostly warm items).
       const same = (a, b) => (Number.isNaN(a) && Number.isNaN(b)) || Math.abs(a - b) < 1e-9;
@@ -157,22 +181,31 @@ describe('pipeline evaluation: long-tail slice and paired differences', () => {
   for (const seeds of [[4], [1, 2, 3], Array.from({ length: 17 }, (_, i) => i + 1)]) {
     it(`paired differences are the per-seed qarm − variant, mean and sample std (${seeds.length} seed${seeds.length > 1 ? 's' : ''})`, () => {
       const g = new q.Generator(seeds.length);
-      const variants = { id: aggregateRuns(fakeRuns(seeds, 0, g)), qarm: aggregateRuns(fakeRuns(seeds, 0.01, g)), 'id+aligned': aggregateRuns(fakeRuns(seeds, 0.012, g)) };
+      const variants = {
+        id: aggregateRuns(fakeRuns(seeds, 0, g)),
+        qarm: aggregateRuns(fakeRuns(seeds, 0.01, g)),
+        'id+aligned': aggregateRuns(fakeRuns(seeds, 0.012, g)),
+      };
       const paired = pairedDifferences(variants);
       assert.deepEqual(Object.keys(paired).sort(), ['id', 'id+aligned']);
-      for (const v of ['id', 'id+aligned']) for (const s of SLICES) for (const metric of ['auc', 'gauc']) {
-        const d = [];
-        for (let k = 0; k < seeds.length; k++) d.push(variants.qarm[s][metric].values[k] - variants[v][s][metric].values[k]);
-        let sum = 0;
-        for (const x of d) sum += x;
-        const mean = sum / d.length;
-        let ss = 0;
-        for (const x of d) ss += (x - mean) * (x - mean);
-        const std = d.length > 1 ? Math.sqrt(ss / (d.length - 1)) : 0;
-        const got = paired[v][s][metric];
-        assert.deepEqual(got.values, d, `${v}.${s}.${metric} values`);
-        assert.ok(Math.abs(got.mean - mean) < 1e-12 && Math.abs(got.std - std) < 1e-12, `${v}.${s}.${metric}: ${got.mean} ± ${got.std} vs ${mean} ± ${std}`);
-      }
+      for (const v of ['id', 'id+aligned'])
+        for (const s of SLICES)
+          for (const metric of ['auc', 'gauc']) {
+            const d = [];
+            for (let k = 0; k < seeds.length; k++) d.push(variants.qarm[s][metric].values[k] - variants[v][s][metric].values[k]);
+            let sum = 0;
+            for (const x of d) sum += x;
+            const mean = sum / d.length;
+            let ss = 0;
+            for (const x of d) ss += (x - mean) * (x - mean);
+            const std = d.length > 1 ? Math.sqrt(ss / (d.length - 1)) : 0;
+            const got = paired[v][s][metric];
+            assert.deepEqual(got.values, d, `${v}.${s}.${metric} values`);
+            assert.ok(
+              Math.abs(got.mean - mean) < 1e-12 && Math.abs(got.std - std) < 1e-12,
+              `${v}.${s}.${metric}: ${got.mean} ± ${got.std} vs ${mean} ± ${std}`,
+            );
+          }
       assert.equal(paired.id.all.logloss, undefined, 'only AUC and GAUC are paired');
       const table = pairedTable(paired);
       assert.equal(table.split('\n').length, 4);

@@ -9,7 +9,10 @@ const DAY = 86400;
 /** A random purchase log in which some items sell only late (cold) and some users only late. */
 function makeLog({ users = 40, items = 30, baskets = 300, days = 100, seed = 5 } = {}) {
   const g = new q.Generator(seed);
-  const user = [], item = [], time = [], basket = [];
+  const user = [],
+    item = [],
+    time = [],
+    basket = [];
   for (let b = 0; b < baskets; b++) {
     const t = 1e9 + Math.floor(g.uniform() * days * DAY);
     // Users 30.. appear only after the training cut: they must map to the OOV user row.
@@ -20,13 +23,19 @@ function makeLog({ users = 40, items = 30, baskets = 300, days = 100, seed = 5 }
       let it = g.int(items);
       // Items 0..7 only sell after the training cut (cold), so cold and warm ids interleave.
       if (it < 8 && t < 1e9 + 60 * DAY) it += 8;
-      user.push(u); item.push(it); time.push(t); basket.push(b);
+      user.push(u);
+      item.push(it);
+      time.push(t);
+      basket.push(b);
     }
   }
   return {
-    numUsers: users, numItems: items,
-    user: Int32Array.from(user), item: Int32Array.from(item),
-    time: Float64Array.from(time), basket: Int32Array.from(basket),
+    numUsers: users,
+    numItems: items,
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    time: Float64Array.from(time),
+    basket: Int32Array.from(basket),
   };
 }
 
@@ -36,7 +45,8 @@ const P = buildProtocol(makeLog(), { split: SPLIT, negatives: 3, historyLength: 
 
 /** Reference order: warm items sorted by their vocabulary id, then cold items in index order. */
 function orderRef(p) {
-  const warm = [], cold = [];
+  const warm = [],
+    cold = [];
   for (let i = 0; i < p.numItems; i++) (p.itemVocab[i] > 0 ? warm : cold).push(i);
   warm.sort((a, b) => p.itemVocab[a] - p.itemVocab[b]);
   const itemAt = [...warm, ...cold];
@@ -50,10 +60,16 @@ describe('pipeline features: protocol samples -> ranker samples', () => {
 
   it('the protocol has warm and cold items interleaved and users without training events (the cases the mapping must handle)', () => {
     assert.ok(P.numWarmItems > 0 && P.numWarmItems < P.numItems);
-    assert.ok([...P.itemVocab.subarray(0, 8)].every((v) => v === 0), 'items 0..7 are cold');
+    assert.ok(
+      [...P.itemVocab.subarray(0, 8)].every((v) => v === 0),
+      'items 0..7 are cold',
+    );
     assert.ok(P.numTrainUsers < P.numUsers);
     const evalUsers = [...P.test.user, ...P.validation.user];
-    assert.ok(evalUsers.some((u) => P.userVocab[u] === 0), 'some evaluated user has no training events');
+    assert.ok(
+      evalUsers.some((u) => P.userVocab[u] === 0),
+      'some evaluated user has no training events',
+    );
   });
 
   it('itemOrder puts warm items first in vocabulary order, then cold items in dataset order; rankId and itemAt are inverse', () => {
@@ -99,7 +115,10 @@ describe('pipeline features: protocol samples -> ranker samples', () => {
           assert.equal(s.group[i], set.group[i]);
           const g = set.group[i];
           const events = [...set.hist.subarray(set.histOffsets[g], set.histOffsets[g + 1])];
-          const recent = events.reverse().slice(0, h).map((it) => ref.rankId.get(it));
+          const recent = events
+            .reverse()
+            .slice(0, h)
+            .map((it) => ref.rankId.get(it));
           assert.equal(s.historyLength[i], recent.length);
           const row = [...s.history.subarray(i * h, (i + 1) * h)];
           assert.deepEqual(row, [...recent, ...new Array(h - recent.length).fill(-1)], `history of sample ${i} (H=${h})`);
@@ -124,14 +143,18 @@ describe('pipeline features: protocol samples -> ranker samples', () => {
       const b = toRankSamples(set, P, order, { negativeFraction: frac, seed: 4 });
       assert.deepEqual(a, b, 'same seed, same samples');
       // Reference: walk the full samples in order, matching each kept sample to the next equal one.
-      let j = 0, kept = 0;
+      let j = 0,
+        kept = 0;
       for (let i = 0; i < a.size; i++) {
         while (j < full.size && !(full.user[j] === a.user[i] && full.item[j] === a.item[i] && full.group[j] === a.group[i] && full.label[j] === a.label[i])) {
           assert.notEqual(full.label[j], 1, `positive sample ${j} was dropped at fraction ${frac}`);
           j++;
         }
         assert.ok(j < full.size, 'every kept sample comes from the split, in order');
-        assert.deepEqual([...a.history.subarray(i * a.maxHistory, (i + 1) * a.maxHistory)], [...full.history.subarray(j * a.maxHistory, (j + 1) * a.maxHistory)]);
+        assert.deepEqual(
+          [...a.history.subarray(i * a.maxHistory, (i + 1) * a.maxHistory)],
+          [...full.history.subarray(j * a.maxHistory, (j + 1) * a.maxHistory)],
+        );
         if (a.label[i] === 0) kept++;
         j++;
       }

@@ -10,7 +10,10 @@ const DAY = 86400;
 /** A random purchase log: baskets of 1..5 items at one time per basket, repeats included. */
 function makeLog({ users = 60, items = 50, baskets = 400, days = 100, seed = 3 } = {}) {
   const g = new q.Generator(seed);
-  const user = [], item = [], time = [], basket = [];
+  const user = [],
+    item = [],
+    time = [],
+    basket = [];
   for (let b = 0; b < baskets; b++) {
     const u = g.int(users);
     const t = 1e9 + Math.floor(g.uniform() * days * DAY);
@@ -20,13 +23,19 @@ function makeLog({ users = 60, items = 50, baskets = 400, days = 100, seed = 3 }
       const it = Math.min(items - 1, Math.floor(items * Math.pow(g.uniform(), 1.5)));
       // Late items: the top 10 ids only sell in the last 30 days.
       const itemId = it >= items - 10 && t < 1e9 + (days - 30) * DAY ? it - 10 : it;
-      user.push(u); item.push(itemId); time.push(t); basket.push(b);
+      user.push(u);
+      item.push(itemId);
+      time.push(t);
+      basket.push(b);
     }
   }
   return {
-    numUsers: users, numItems: items,
-    user: Int32Array.from(user), item: Int32Array.from(item),
-    time: Float64Array.from(time), basket: Int32Array.from(basket),
+    numUsers: users,
+    numItems: items,
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    time: Float64Array.from(time),
+    basket: Int32Array.from(basket),
   };
 }
 
@@ -53,12 +62,16 @@ function gaucRef(labels, scores, groups, mask) {
     if (!by.has(groups[i])) by.set(groups[i], []);
     by.get(groups[i]).push(i);
   }
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (const idx of by.values()) {
-    let pos = 0, neg = 0, s = 0;
-    for (const i of idx) for (const j of idx) {
-      if (labels[i] === 1 && labels[j] === 0) s += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
-    }
+    let pos = 0,
+      neg = 0,
+      s = 0;
+    for (const i of idx)
+      for (const j of idx) {
+        if (labels[i] === 1 && labels[j] === 0) s += scores[i] > scores[j] ? 1 : scores[i] === scores[j] ? 0.5 : 0;
+      }
     for (const i of idx) labels[i] === 1 ? pos++ : neg++;
     if (pos === 0 || neg === 0) continue;
     num += idx.length * (s / (pos * neg));
@@ -87,17 +100,24 @@ function checkNegatives(log, P, periodOfRaw, k) {
     if (!raw.has(log.user[j])) raw.set(log.user[j], []);
     raw.get(log.user[j]).push({ it: log.item[j], t: log.time[j] });
   }
-  let later = 0, checked = 0;
+  let later = 0,
+    checked = 0;
   [P.train, P.validation, P.test].forEach((s, p) => {
     let i = 0;
     while (i < s.size) {
       assert.equal(s.label[i], 1, 'a positive opens each run');
-      const u = s.user[i], t = s.groupTime[s.group[i]];
+      const u = s.user[i],
+        t = s.groupTime[s.group[i]];
       let j = i + 1;
       while (j < s.size && s.label[j] === 0) j++;
       const negs = Array.from(s.item.subarray(i + 1, j));
       for (let x = i + 1; x < j; x++) assert.equal(s.group[x], s.group[i]);
-      const owned = new Set(raw.get(u).filter((e) => e.t <= t).map((e) => e.it));
+      const owned = new Set(
+        raw
+          .get(u)
+          .filter((e) => e.t <= t)
+          .map((e) => e.it),
+      );
       const allowed = [...pools[p]].filter((it) => !owned.has(it));
       assert.equal(negs.length, Math.min(k, allowed.length), 'min(k, allowed) negatives');
       assert.equal(new Set(negs).size, negs.length, 'distinct');
@@ -128,7 +148,10 @@ describe('pipeline protocol', () => {
       const p = period(t);
       if (p === 0 || trainUsers.has(Number(key.split(',')[0]))) expected[p]++;
     }
-    assert.deepEqual(sets.map((s) => s.positives), expected);
+    assert.deepEqual(
+      sets.map((s) => s.positives),
+      expected,
+    );
     assert.ok(expected[1] > 0 && expected[2] > 0, 'fixture has validation and test events');
     sets.forEach((s, p) => {
       for (let i = 0; i < s.size; i++) {
@@ -161,7 +184,10 @@ describe('pipeline protocol', () => {
         const g = s.group[i];
         const t = s.groupTime[g];
         const hist = Array.from(s.hist.subarray(s.histOffsets[g], s.histOffsets[g + 1]));
-        const earlier = perUser.get(s.user[i]).filter((e) => e.t < t).map((e) => e.it);
+        const earlier = perUser
+          .get(s.user[i])
+          .filter((e) => e.t < t)
+          .map((e) => e.it);
         assert.deepEqual(hist, earlier.slice(Math.max(0, earlier.length - 5)));
         // No item of the sample's own basket in its history.
         if (s.label[i] === 1) assert.ok(!hist.includes(s.item[i]), 'target not in its own history');
@@ -178,8 +204,13 @@ describe('pipeline protocol', () => {
       assert.equal(P.warm[it], warm.has(it) ? 1 : 0);
       assert.equal(P.itemVocab[it] > 0, warm.has(it));
     }
-    const ids = Array.from(P.itemVocab).filter((v) => v > 0).sort((a, b) => a - b);
-    assert.deepEqual(ids, Array.from({ length: warm.size }, (_, k) => k + 1));
+    const ids = Array.from(P.itemVocab)
+      .filter((v) => v > 0)
+      .sort((a, b) => a - b);
+    assert.deepEqual(
+      ids,
+      Array.from({ length: warm.size }, (_, k) => k + 1),
+    );
     assert.ok(P.stats.coldItemsInTest > 0, 'fixture has cold items in test');
     for (const k of P.trainInteractions) assert.equal(period(log.time[k]), 0);
   });
@@ -229,7 +260,8 @@ describe('pipeline protocol', () => {
     it('takes training samples, warm items, vocabularies, trainCount and trainInteractions from kept users only', () => {
       runs.forEach((R, r) => {
         const kept = R.trainKeptUsers;
-        let keptTrainUsers = 0, droppedTrainUsers = 0;
+        let keptTrainUsers = 0,
+          droppedTrainUsers = 0;
         const trainUsers = new Set();
         for (const [key, { t }] of fp) if (period(t) === 0) trainUsers.add(Number(key.split(',')[0]));
         for (const u of trainUsers) kept[u] ? keptTrainUsers++ : droppedTrainUsers++;
@@ -239,7 +271,10 @@ describe('pipeline protocol', () => {
         const expectPos = [];
         for (const [key, { t }] of fp) {
           const [u, it] = key.split(',').map(Number);
-          if (period(t) === 0 && kept[u]) { count[it]++; expectPos.push(key); }
+          if (period(t) === 0 && kept[u]) {
+            count[it]++;
+            expectPos.push(key);
+          }
         }
         const gotPos = [];
         for (let i = 0; i < R.train.size; i++) {

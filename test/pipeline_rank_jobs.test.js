@@ -13,8 +13,14 @@ describe('pipeline rank jobs', function () {
     const numItems = 301;
     const { items, samples } = synthetic(1500, { numItems, numUsers: 50, codebookSizes: [7, 5], maxHistory: 6, seed: 3 });
     const split = (a, b) => ({
-      size: b - a, maxHistory: 6, user: samples.user.slice(a, b), item: samples.item.slice(a, b), label: samples.label.slice(a, b),
-      history: samples.history.slice(a * 6, b * 6), historyLength: samples.historyLength.slice(a, b), group: samples.user.slice(a, b),
+      size: b - a,
+      maxHistory: 6,
+      user: samples.user.slice(a, b),
+      item: samples.item.slice(a, b),
+      label: samples.label.slice(a, b),
+      history: samples.history.slice(a * 6, b * 6),
+      historyLength: samples.historyLength.slice(a, b),
+      group: samples.user.slice(a, b),
     });
     const dense = new Float32Array(numItems * 3).map((_, i) => Math.sin(i));
     const vq = new Int32Array(numItems * 2).map((_, i) => (i * 7) % 200);
@@ -22,19 +28,38 @@ describe('pipeline rank jobs', function () {
     const specs = [VARIANT_SPECS.id, VARIANT_SPECS['id+content'], VARIANT_SPECS.qarm];
     const test = split(1200, 1500);
     const ctx = {
-      numUsers: 50, numWarm: 250, train: split(0, 1000), validation: split(1000, 1200), test,
-      warmValidation: new Uint8Array(200).fill(1), warmTest: Uint8Array.from(test.item, (i) => (i < 250 ? 1 : 0)),
+      numUsers: 50,
+      numWarm: 250,
+      train: split(0, 1000),
+      validation: split(1000, 1200),
+      test,
+      warmValidation: new Uint8Array(200).fill(1),
+      warmTest: Uint8Array.from(test.item, (i) => (i < 250 ? 1 : 0)),
       items: (s) => ({ numItems, ...(s.dense ? { dense: all.dense } : {}), ...(s.rq ? { rq: all.rq } : {}), ...(s.vq ? { vq: all.vq } : {}) }),
     };
-    const ranker = { embeddingDim: 4, hidden: [8], attentionHidden: [4], batchSize: 128, lr: 5e-3, weightDecay: 0, maxEpochs: 2, patience: 1, trainNegativeFraction: 1 };
+    const ranker = {
+      embeddingDim: 4,
+      hidden: [8],
+      attentionHidden: [4],
+      batchSize: 128,
+      lr: 5e-3,
+      weightDecay: 0,
+      maxEpochs: 2,
+      patience: 1,
+      trainNegativeFraction: 1,
+    };
     const jobs = specs.flatMap((spec) => [1, 2].map((seed) => ({ spec, seed, ranker }))).map((j, id) => ({ id, ...j }));
-    const strip = (runs) => runs.map((r) => ({ seed: r.seed, test: r.test, validation: r.validation, bestEpoch: r.bestEpoch, curve: r.curve.map((c) => ({ ...c, seconds: 0 })) }));
+    const strip = (runs) =>
+      runs.map((r) => ({ seed: r.seed, test: r.test, validation: r.validation, bestEpoch: r.bestEpoch, curve: r.curve.map((c) => ({ ...c, seconds: 0 })) }));
     const seq = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 0, 1));
     const one = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 1, 2));
     const par = strip(await runRankJobs(jobs, ctx, specs, silentProgress, 2, 1));
     assert.deepEqual(par, seq);
     assert.deepEqual(one, seq);
-    assert.deepEqual(seq.map((r) => r.seed), [1, 2, 1, 2, 1, 2]);
+    assert.deepEqual(
+      seq.map((r) => r.seed),
+      [1, 2, 1, 2, 1, 2],
+    );
     // Different variants really differ (the comparison is not vacuous).
     assert.notDeepEqual(seq[0].test, seq[4].test);
 
@@ -46,6 +71,9 @@ describe('pipeline rank jobs', function () {
     const fseq = strip(await runRankJobs(qjobs, fctx, specs, silentProgress, 0, 1));
     const fpar = strip(await runRankJobs(qjobs, fctx, specs, silentProgress, 2, 1));
     assert.deepEqual(fpar, fseq);
-    assert.notDeepEqual(fseq.map((r) => r.test), seq.slice(4).map((r) => r.test));
+    assert.notDeepEqual(
+      fseq.map((r) => r.test),
+      seq.slice(4).map((r) => r.test),
+    );
   });
 });

@@ -16,12 +16,28 @@ describe('pipeline results and report', () => {
 
   it('aggregates per-seed runs into variants.<name>.<slice>.<metric>.mean/std', () => {
     const r = fakeResults();
-    for (const v of VARIANTS) for (const s of SLICES) for (const m of METRICS) {
-      const st = r.variants[v][s][m];
-      assert.equal(st.values.length, 3);
-      assert.ok(Math.abs(st.mean - st.values.reduce((a, b) => a + b) / 3) < 1e-12);
-    }
-    const one = aggregateRuns([{ seed: 1, test: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, longtail: { auc: 0.75, gauc: 0.7, logloss: 0.5 }, cold: { auc: 0.5, gauc: 0.5, logloss: 1 } }, validation: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, cold: { auc: 1, gauc: 1, logloss: 0 } }, curve: [], bestEpoch: 1, seconds: 1 }]);
+    for (const v of VARIANTS)
+      for (const s of SLICES)
+        for (const m of METRICS) {
+          const st = r.variants[v][s][m];
+          assert.equal(st.values.length, 3);
+          assert.ok(Math.abs(st.mean - st.values.reduce((a, b) => a + b) / 3) < 1e-12);
+        }
+    const one = aggregateRuns([
+      {
+        seed: 1,
+        test: {
+          all: { auc: 1, gauc: 1, logloss: 0 },
+          warm: { auc: 1, gauc: 1, logloss: 0 },
+          longtail: { auc: 0.75, gauc: 0.7, logloss: 0.5 },
+          cold: { auc: 0.5, gauc: 0.5, logloss: 1 },
+        },
+        validation: { all: { auc: 1, gauc: 1, logloss: 0 }, warm: { auc: 1, gauc: 1, logloss: 0 }, cold: { auc: 1, gauc: 1, logloss: 0 } },
+        curve: [],
+        bestEpoch: 1,
+        seconds: 1,
+      },
+    ]);
     assert.equal(one.cold.auc.mean, 0.5);
     assert.equal(one.longtail.gauc.mean, 0.7);
     // A run scored before the long-tail slice existed: NaN there, the other slices intact.
@@ -51,7 +67,10 @@ describe('pipeline results and report', () => {
       pairCounts: { cooccurrence: 32620, swing: 26104 },
       encoder: { modalities: ['glove', 'chargram'], seconds: 9.15, cached: [] },
       bestEpoch: 3,
-      history: [{ epoch: 1, loss: 5.6889, validation: 0.0777 }, { epoch: 2, loss: 5.41, validation: 0.081 }],
+      history: [
+        { epoch: 1, loss: 5.6889, validation: 0.0777 },
+        { epoch: 2, loss: 5.41, validation: 0.081 },
+      ],
       futureField: { note: 'a <field> this version does not know' },
     });
     const html = renderReport(r);
@@ -136,15 +155,24 @@ describe('pipeline results and report', () => {
 
   it('chart legends wrap long names onto extra rows instead of overlapping them', () => {
     const names = ['id', 'id+content', 'id+aligned', 'id+rq-raw', 'qarm', 'id+random-codes', 'qarm-unaligned'];
-    for (const [chart, width] of [[lineChart, 360], [barChart, 420], [lineChart, 1400]]) {
-      const svg = chart === lineChart
-        ? lineChart({ title: 't', series: names.map((n, i) => ({ name: n, x: [1, 2], y: [i, i + 1] })), width, height: 240 })
-        : barChart({ title: 't', groups: ['all'], series: names.map((n, i) => ({ name: n, values: [0.5 + 0.01 * i] })), width, height: 240 });
+    for (const [chart, width] of [
+      [lineChart, 360],
+      [barChart, 420],
+      [lineChart, 1400],
+    ]) {
+      const svg =
+        chart === lineChart
+          ? lineChart({ title: 't', series: names.map((n, i) => ({ name: n, x: [1, 2], y: [i, i + 1] })), width, height: 240 })
+          : barChart({ title: 't', groups: ['all'], series: names.map((n, i) => ({ name: n, values: [0.5 + 0.01 * i] })), width, height: 240 });
       const entries = [...svg.matchAll(/<text x="([0-9.]+)" y="([0-9.]+)" class="lg">([^<]+)<\/text>/g)].map((m) => ({ x: +m[1], y: +m[2], n: m[3] }));
-      assert.deepEqual(entries.map((e) => e.n), names);
+      assert.deepEqual(
+        entries.map((e) => e.n),
+        names,
+      );
       // At least 6 px per character of the 11 px font between neighbours in a row, and no entry past the right edge.
       for (let i = 1; i < entries.length; i++) {
-        if (entries[i].y === entries[i - 1].y) assert.ok(entries[i].x - entries[i - 1].x >= 14 + 6 * entries[i - 1].n.length, `${entries[i - 1].n} overlaps ${entries[i].n}`);
+        if (entries[i].y === entries[i - 1].y)
+          assert.ok(entries[i].x - entries[i - 1].x >= 14 + 6 * entries[i - 1].n.length, `${entries[i - 1].n} overlaps ${entries[i].n}`);
         else assert.ok(entries[i].y > entries[i - 1].y && entries[i].x < entries[i - 1].x, 'a new row below');
       }
       for (const e of entries) assert.ok(e.x + 6 * e.n.length <= width, `${e.n} inside the chart`);

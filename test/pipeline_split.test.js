@@ -16,7 +16,10 @@ const DAY = 86400;
  */
 function awkwardLog({ users = 17, items = 23, baskets = 150, days = 12, seed = 5 } = {}) {
   const g = new q.Generator(seed);
-  const user = [], item = [], time = [], basket = [];
+  const user = [],
+    item = [],
+    time = [],
+    basket = [];
   for (let b = 0; b < baskets; b++) {
     // Skewed users: low ids are heavy, high ids light (some end up with 1-2 events).
     const u = Math.min(users - 1, Math.floor(users * Math.pow(g.uniform(), 2)));
@@ -25,20 +28,38 @@ function awkwardLog({ users = 17, items = 23, baskets = 150, days = 12, seed = 5
     const size = 1 + g.int(4);
     for (let j = 0; j < size; j++) {
       const it = g.int(items);
-      user.push(u); item.push(it); time.push(t); basket.push(key);
-      if (g.uniform() < 0.1) { user.push(u); item.push(it); time.push(t); basket.push(key); } // the same row twice
+      user.push(u);
+      item.push(it);
+      time.push(t);
+      basket.push(key);
+      if (g.uniform() < 0.1) {
+        user.push(u);
+        item.push(it);
+        time.push(t);
+        basket.push(key);
+      } // the same row twice
     }
   }
   // A user with exactly one and one with exactly two events, and one with 3 events at one time.
-  const add = (u, it, t, b) => { user.push(u); item.push(it); time.push(1e9 + t * DAY); basket.push(b); };
+  const add = (u, it, t, b) => {
+    user.push(u);
+    item.push(it);
+    time.push(1e9 + t * DAY);
+    basket.push(b);
+  };
   add(users, 0, 1, -1);
-  add(users + 1, 1, 1, -1); add(users + 1, 2, 2, -1);
-  add(users + 2, 3, 4, 9999); add(users + 2, 4, 4, 9999); add(users + 2, 5, 4, 9999);
+  add(users + 1, 1, 1, -1);
+  add(users + 1, 2, 2, -1);
+  add(users + 2, 3, 4, 9999);
+  add(users + 2, 4, 4, 9999);
+  add(users + 2, 5, 4, 9999);
   return {
     numUsers: users + 4, // the last user has no events at all
     numItems: items,
-    user: Int32Array.from(user), item: Int32Array.from(item),
-    time: Float64Array.from(time), basket: Int32Array.from(basket),
+    user: Int32Array.from(user),
+    item: Int32Array.from(item),
+    time: Float64Array.from(time),
+    basket: Int32Array.from(basket),
   };
 }
 
@@ -73,7 +94,10 @@ function refCut(times, vShare, tShare) {
     else groups.push({ t, c: 1 });
   }
   if (m < 3 || groups.length < 3) return [Infinity, Infinity];
-  const best = (cands, target) => cands.reduce((a, b) => (Math.abs(b.size - target) < Math.abs(a.size - target) || (Math.abs(b.size - target) === Math.abs(a.size - target) && b.size < a.size) ? b : a));
+  const best = (cands, target) =>
+    cands.reduce((a, b) =>
+      Math.abs(b.size - target) < Math.abs(a.size - target) || (Math.abs(b.size - target) === Math.abs(a.size - target) && b.size < a.size) ? b : a,
+    );
   const suffix = (from, to) => groups.slice(from, to).reduce((s, x) => s + x.c, 0);
   const tests = [];
   for (let j = 2; j < groups.length; j++) tests.push({ j, size: suffix(j, groups.length) });
@@ -97,16 +121,24 @@ function checkNegatives(log, P, periodOfRaw, k) {
     if (p === 0 && !P.trainKeptUsers[u]) continue;
     pools[p].add(log.item[j]);
   }
-  let later = 0, short = 0, checked = 0;
+  let later = 0,
+    short = 0,
+    checked = 0;
   [P.train, P.validation, P.test].forEach((s, p) => {
     let i = 0;
     while (i < s.size) {
       assert.equal(s.label[i], 1);
-      const u = s.user[i], t = s.groupTime[s.group[i]];
+      const u = s.user[i],
+        t = s.groupTime[s.group[i]];
       let j = i + 1;
       while (j < s.size && s.label[j] === 0) j++;
       const negs = Array.from(s.item.subarray(i + 1, j));
-      const owned = new Set(raw.get(u).filter((e) => e.t <= t).map((e) => e.it));
+      const owned = new Set(
+        raw
+          .get(u)
+          .filter((e) => e.t <= t)
+          .map((e) => e.it),
+      );
       const allowed = [...pools[p]].filter((it) => !owned.has(it));
       assert.equal(negs.length, Math.min(k, allowed.length), 'min(k, allowed) negatives');
       if (allowed.length < k) short++;
@@ -125,7 +157,12 @@ function checkNegatives(log, P, periodOfRaw, k) {
 
 describe('pipeline split modes', () => {
   describe('per-user split', () => {
-    for (const [users, baskets, seed] of [[1, 9, 1], [3, 40, 2], [17, 150, 5], [40, 700, 9]]) {
+    for (const [users, baskets, seed] of [
+      [1, 9, 1],
+      [3, 40, 2],
+      [17, 150, 5],
+      [40, 700, 9],
+    ]) {
       describe(`${users} users, ${baskets} baskets`, () => {
         const log = awkwardLog({ users, baskets, seed, items: users === 1 ? 7 : 23 });
         const shares = { validationShare: 0.1, testShare: 0.2 };
@@ -169,7 +206,10 @@ describe('pipeline split modes', () => {
         it('assigns positives, raw interactions (repeats too) and warm items by the user cuts', () => {
           const expect = [[], [], []];
           const trainUsers = new Set();
-          for (const [key, t] of first) { const u = Number(key.split(',')[0]); if (periodRef(u, t) === 0) trainUsers.add(u); }
+          for (const [key, t] of first) {
+            const u = Number(key.split(',')[0]);
+            if (periodRef(u, t) === 0) trainUsers.add(u);
+          }
           for (const [key, t] of first) {
             const u = Number(key.split(',')[0]);
             const p = periodRef(u, t);
@@ -229,7 +269,8 @@ describe('pipeline split modes', () => {
       const opts = { split: { mode: 'per-user' }, negatives: 3, seed: 2 };
       const full = buildProtocol(log, opts);
       const part = buildProtocol(log, { ...opts, trainUserFraction: 0.4 });
-      for (const name of ['validation', 'test']) for (const f of ['user', 'item', 'label', 'group', 'hist', 'histOffsets', 'groupTime']) assert.deepEqual(part[name][f], full[name][f], `${name}.${f}`);
+      for (const name of ['validation', 'test'])
+        for (const f of ['user', 'item', 'label', 'group', 'hist', 'histOffsets', 'groupTime']) assert.deepEqual(part[name][f], full[name][f], `${name}.${f}`);
       assert.ok(part.train.size < full.train.size);
       assert.deepEqual(part.cuts, full.cuts);
     });
@@ -278,7 +319,12 @@ describe('pipeline split modes', () => {
         }
         assert.deepEqual(Array.from(f.periodInteractions[p]), idx);
       }
-      checkNegatives(log, buildProtocol(log, { negatives: 3, split: { trainFraction: 0.3, testFraction: 0.6 } }), (_u, t) => (t < f.split.trainEnd ? 0 : t < f.split.testStart ? 1 : 2), 3);
+      checkNegatives(
+        log,
+        buildProtocol(log, { negatives: 3, split: { trainFraction: 0.3, testFraction: 0.6 } }),
+        (_u, t) => (t < f.split.trainEnd ? 0 : t < f.split.testStart ? 1 : 2),
+        3,
+      );
     });
 
     it('gives the bundled data the periods of its fixed dates with the default fractions', async function () {

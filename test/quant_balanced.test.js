@@ -10,11 +10,12 @@ import { buildRQ } from '../dist/pipeline/code_tables.js';
 /** Float64 squared distances [n, k] and each row's centroids nearest first (ties: lower index). */
 function distances(x, c, n, k, D) {
   const full = new Float64Array(n * k);
-  for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) {
-    let s = 0;
-    for (let t = 0; t < D; t++) s += (x[i * D + t] - c[j * D + t]) ** 2;
-    full[i * k + j] = Math.fround(s);
-  }
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < k; j++) {
+      let s = 0;
+      for (let t = 0; t < D; t++) s += (x[i * D + t] - c[j * D + t]) ** 2;
+      full[i * k + j] = Math.fround(s);
+    }
   const order = new Int32Array(n * k);
   const dist = new Float32Array(n * k);
   for (let i = 0; i < n; i++) {
@@ -52,7 +53,15 @@ describe('quant: balanced k-means', function () {
   it('balancedAssign respects the capacity and is never worse than the naive greedy (awkward sizes, ties)', () => {
     const D = 3;
     let strictlyBetter = 0;
-    for (const [n, k, seed] of [[1, 1, 1], [3, 2, 2], [17, 5, 3], [17, 17, 4], [1000, 64, 5], [1000, 3, 6], [255, 16, 7]]) {
+    for (const [n, k, seed] of [
+      [1, 1, 1],
+      [3, 2, 2],
+      [17, 5, 3],
+      [17, 17, 4],
+      [1000, 64, 5],
+      [1000, 3, 6],
+      [255, 16, 7],
+    ]) {
       const x = randArray(n * D, seed);
       if (n >= 17) for (let i = 0; i < 5; i++) x.set(x.subarray(0, D), (i + 1) * D); // duplicate points: tied distances
       const c = randArray(k * D, seed + 100);
@@ -68,7 +77,7 @@ describe('quant: balanced k-means', function () {
         obj += full[i * k + r.assign[i]];
       }
       assert.ok(Math.max(...size) <= cap, `n ${n} k ${k}: sizes ${Math.max(...size)} > ${cap}`);
-      assert.ok(Math.abs(obj - r.objective) <= 1e-9 * Math.max(1, obj), 'objective is the assignment\'s sum');
+      assert.ok(Math.abs(obj - r.objective) <= 1e-9 * Math.max(1, obj), "objective is the assignment's sum");
       const naive = naiveGreedy(full, n, k, cap);
       assert.ok(r.objective <= naive + 1e-9 * naive, `n ${n} k ${k}: ${r.objective} > naive ${naive}`);
       if (r.objective < naive * (1 - 1e-6)) strictlyBetter++;
@@ -82,7 +91,9 @@ describe('quant: balanced k-means', function () {
   });
 
   it('kmeans({ balanced }) caps every cluster at ceil(n / k), reports the constrained objective, and is the same at any thread count', () => {
-    const N = 1003, D = 4, k = 16;
+    const N = 1003,
+      D = 4,
+      k = 16;
     const xa = skewed(N, D, 3);
     const x = q.tensor(xa, [N, D]);
     const plain = q.kmeans(x, { k, iterations: 6, seed: 2 });
@@ -116,7 +127,8 @@ describe('quant: balanced k-means', function () {
   });
 
   it('RQKMeans({ balanced }) keeps the capped fit codes (the flag is saved and loaded); unbalanced fit codes are the encoding', () => {
-    const N = 600, D = 5;
+    const N = 600,
+      D = 5;
     const x = q.tensor(skewed(N, D, 4), [N, D]);
     const rq = new q.RQKMeans({ levels: 3, codebookSize: [8, 7, 16], iterations: 5, seed: 1, balanced: true }).fit(x);
     [8, 7, 16].forEach((K, l) => {
@@ -140,7 +152,8 @@ describe('quant: balanced k-means', function () {
   });
 
   it("the pipeline's balanced RQ codes cap each level's warm buckets and raise utilisation/perplexity on skewed data", () => {
-    const n = 700, D = 6;
+    const n = 700,
+      D = 6;
     const x = skewed(n, D, 5);
     const warm = Uint8Array.from({ length: n }, (_, i) => (i % 7 === 6 ? 0 : 1));
     const W = warm.reduce((a, b) => a + b, 0);

@@ -28,7 +28,9 @@ function sqDist(a, i, b, j, D) {
 describe('quant: kmeans', () => {
   // Centroids against Lloyd's algorithm in float64: test/quant_ref.test.js.
   it('never increases the objective; assignments are the nearest centroids and inertia their float64 sum', () => {
-    const N = 1500, D = 7, k = 12;
+    const N = 1500,
+      D = 7,
+      k = 12;
     const x = randArray(N * D, 41);
     for (const init of ['kmeans++', 'random']) {
       const r = q.kmeans(q.tensor(x, [N, D]), { k, iterations: 15, seed: 3, init });
@@ -36,7 +38,8 @@ describe('quant: kmeans', () => {
       for (let i = 1; i < r.history.length; i++) {
         assert.ok(r.history[i] <= r.history[i - 1] * (1 + 1e-6), `${init}: objective rose at ${i}: ${r.history[i - 1]} -> ${r.history[i]}`);
       }
-      const c = r.centroids.toTypedArray(), a = r.assignments.toTypedArray();
+      const c = r.centroids.toTypedArray(),
+        a = r.assignments.toTypedArray();
       assert.deepEqual(r.centroids.shape, [k, D]);
       let inertia = 0;
       for (let i = 0; i < N; i++) {
@@ -50,7 +53,8 @@ describe('quant: kmeans', () => {
   });
 
   it('k-means++ (exact for k <= 16, batched rounds above) starts from distinct data rows', () => {
-    const N = 500, D = 3;
+    const N = 500,
+      D = 3;
     const x = randArray(N * D, 61);
     const rowsOf = new Map();
     for (let i = 0; i < N; i++) rowsOf.set(Array.from(x.subarray(i * D, i * D + D)).join(), i);
@@ -68,7 +72,8 @@ describe('quant: kmeans', () => {
     }
     // D² sampling beats uniform sampling on clustered data (averaged over seeds)
     const { x: bx } = blobs(3000, 30, 4, 5);
-    let pp = 0, rnd = 0;
+    let pp = 0,
+      rnd = 0;
     for (let s = 0; s < 4; s++) {
       pp += q.kmeans(q.tensor(bx, [3000, 4]), { k: 30, iterations: 0, seed: s }).inertia;
       rnd += q.kmeans(q.tensor(bx, [3000, 4]), { k: 30, iterations: 0, seed: s, init: 'random' }).inertia;
@@ -77,14 +82,17 @@ describe('quant: kmeans', () => {
   });
 
   it('native centroid update equals the float64 mean of assigned rows, empty clusters untouched', () => {
-    const N = 1003, D = 5, k = 9;
+    const N = 1003,
+      D = 5,
+      k = 9;
     const x = randArray(N * D, 5);
     const assign = new Int32Array(N);
     const g = new q.Generator(9);
     for (let i = 0; i < N; i++) assign[i] = g.int(k - 1); // cluster k-1 stays empty
     const cent = q.full([k, D], 7);
     const counts = q.runKernel('kmeansUpdate', { x: q.tensor(x, [N, D]), assignments: q.tensor(assign), centroids: cent });
-    const c = cent.toTypedArray(), cnt = counts.toTypedArray();
+    const c = cent.toTypedArray(),
+      cnt = counts.toTypedArray();
     for (let j = 0; j < k; j++) {
       const members = [...assign.keys()].filter((i) => assign[i] === j);
       assert.equal(cnt[j], members.length);
@@ -95,11 +103,17 @@ describe('quant: kmeans', () => {
     }
     const badAssign = Int32Array.from(assign);
     badAssign[3] = k;
-    assertThrowsTyped(() => q.runKernel('kmeansUpdate', { x: q.tensor(x, [N, D]), assignments: q.tensor(badAssign), centroids: cent }), q.IndexError, 'assignments');
+    assertThrowsTyped(
+      () => q.runKernel('kmeansUpdate', { x: q.tensor(x, [N, D]), assignments: q.tensor(badAssign), centroids: cent }),
+      q.IndexError,
+      'assignments',
+    );
   });
 
   it('splits empty clusters (FAISS rule) so none stays empty', () => {
-    const N = 400, D = 4, k = 6;
+    const N = 400,
+      D = 4,
+      k = 6;
     const x = randArray(N * D, 8);
     const init = new Float32Array(k * D);
     init.set(x.subarray(0, (k - 2) * D));
@@ -111,7 +125,9 @@ describe('quant: kmeans', () => {
   });
 
   it('subsamples with maxPointsPerCentroid and is identical with 1 and 2 threads', () => {
-    const N = 3000, D = 6, k = 10;
+    const N = 3000,
+      D = 6,
+      k = 10;
     const x = q.tensor(randArray(N * D, 77), [N, D]);
     const before = q.numThreads();
     try {
@@ -146,7 +162,8 @@ describe('quant: kmeans', () => {
 });
 
 describe('quant: RQKMeans', () => {
-  const N = 1200, D = 12;
+  const N = 1200,
+    D = 12;
   const x = randArray(N * D, 90);
   it('reconstruction error decreases with each level; encode/decode agree with a reference', () => {
     const rq = new q.RQKMeans({ levels: 3, codebookSize: [16, 8, 8], iterations: 10, seed: 2 }).fit(q.tensor(x, [N, D]));
@@ -158,7 +175,8 @@ describe('quant: RQKMeans', () => {
     // reference greedy residual encoding in float64
     const cbs = rq.codebooks.map((c) => c.toTypedArray());
     const ca = codes.toTypedArray();
-    let err = 0, tot = 0;
+    let err = 0,
+      tot = 0;
     for (let i = 0; i < N; i++) {
       const r = Array.from(x.subarray(i * D, i * D + D));
       for (let l = 0; l < 3; l++) {
@@ -217,7 +235,9 @@ describe('quant: RQKMeans', () => {
 
 describe('quant: VQ codes and code tooling', () => {
   it('vqCodes returns the k nearest pool items, excluding the item itself', () => {
-    const P = 60, D = 6, k = 5;
+    const P = 60,
+      D = 6,
+      k = 5;
     const pool = randArray(P * D, 3);
     const codes = q.vqCodes(q.tensor(pool, [P, D]), q.tensor(pool, [P, D]), { k, excludeSelf: true, metric: 'l2' });
     assert.deepEqual(codes.shape, [P, k]);

@@ -25,14 +25,21 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
   });
 
   it('clusterSums: counts and float64 row sums in row order (empty clusters, duplicates, N = 1 .. 1000+)', () => {
-    for (const [N, D, K] of [[1, 1, 1], [3, 2, 5], [17, 7, 4], [1000, 9, 40], [1031, 3, 1]]) {
+    for (const [N, D, K] of [
+      [1, 1, 1],
+      [3, 2, 5],
+      [17, 7, 4],
+      [1000, 9, 40],
+      [1031, 3, 1],
+    ]) {
       const x = randArray(N * D, N + D, 1000); // large magnitudes: float32 sums would round
       for (let j = 0; j < D && N > 2; j++) x[2 * D + j] = x[j]; // rows 0 and 2 coincide
       const assign = randInts(N, Math.max(1, K - 2), K); // the last clusters stay empty
       const { counts, sums } = q.runKernel('clusterSums', { x: q.tensor(x, [N, D]), assignments: q.tensor(assign, [N], 'int32') }, { K });
       assert.deepEqual(counts.shape, [K]);
       assert.deepEqual(sums.shape, [K, D, 2]);
-      const cnt = new Int32Array(K), ref = new Float64Array(K * D);
+      const cnt = new Int32Array(K),
+        ref = new Float64Array(K * D);
       for (let i = 0; i < N; i++) {
         cnt[assign[i]]++;
         for (let j = 0; j < D; j++) ref[assign[i] * D + j] += x[i * D + j];
@@ -46,7 +53,12 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
   });
 
   it('centroidsFromSums: float32(sum · (1 / count)) for non-empty clusters, empty ones untouched', () => {
-    for (const [K, D] of [[1, 1], [3, 5], [17, 3], [300, 16]]) {
+    for (const [K, D] of [
+      [1, 1],
+      [3, 5],
+      [17, 3],
+      [300, 16],
+    ]) {
       const sums = Array.from(randArray(K * D, K, 100), (v, i) => v / 3 + i * 1e-9);
       const counts = randInts(K, 7, K + 1); // 0 (empty) .. 6
       const cent = randArray(K * D, K + 2);
@@ -73,7 +85,8 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
       }
       if (counts[cj] < 2) continue;
       for (let j = 0; j < D; j++) {
-        const v = c[cj * D + j], e = 1 / 1024;
+        const v = c[cj * D + j],
+          e = 1 / 1024;
         c[ci * D + j] = j % 2 === 0 ? v * (1 + e) : v * (1 - e);
         c[cj * D + j] = j % 2 === 0 ? v * (1 - e) : v * (1 + e);
       }
@@ -86,8 +99,12 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
 
   it('splitEmptyClusters: FAISS splits from the seeded stream, counts updated, stream advanced, splits added', () => {
     const cases = [
-      [1, 1, [1]], [3, 2, [3, 0, 0]], [3, 2, [1, 1, 1]], [5, 3, [0, 1, 1, 0, 1]], // nothing to split (sizes < 2)
-      [17, 4, [0, 40, 0, 0, 3, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 9, 0]], [40, 7, null],
+      [1, 1, [1]],
+      [3, 2, [3, 0, 0]],
+      [3, 2, [1, 1, 1]],
+      [5, 3, [0, 1, 1, 0, 1]], // nothing to split (sizes < 2)
+      [17, 4, [0, 40, 0, 0, 3, 0, 1, 0, 0, 2, 0, 0, 0, 0, 0, 9, 0]],
+      [40, 7, null],
     ];
     for (const [K, D, given] of cases) {
       const counts = given ? Int32Array.from(given) : randInts(K, 4, K); // many empty
@@ -99,7 +116,8 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
       const ct = q.tensor(counts.slice(), [K], 'int32');
       const splits = q.tensor([5], [1], 'int32');
       q.runKernel('splitEmptyClusters', { centroids: c, counts: ct, rng, splits }, { n });
-      const refC = cent.slice(), refCounts = counts.slice();
+      const refC = cent.slice(),
+        refCounts = counts.slice();
       const s = splitRef(refC, refCounts, K, D, n, g);
       assert.deepEqual([...bitsOf(c.toTypedArray())], [...bitsOf(refC)], `K=${K}`);
       assert.deepEqual([...ct.toTypedArray()], [...refCounts]);
@@ -137,7 +155,14 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
   }
 
   it('dsquaredRound: D² draws of distinct unchosen rows (ties, zero distances, the all-equal fallback)', () => {
-    for (const [n, m, kind] of [[1, 1, 'zero'], [3, 2, 'normal'], [17, 5, 'ties'], [17, 16, 'ties'], [40, 6, 'zero'], [1000, 16, 'normal']]) {
+    for (const [n, m, kind] of [
+      [1, 1, 'zero'],
+      [3, 2, 'normal'],
+      [17, 5, 'ties'],
+      [17, 16, 'ties'],
+      [40, 6, 'zero'],
+      [1000, 16, 'normal'],
+    ]) {
       const dist = kind === 'zero' ? new Float32Array(n) : kind === 'ties' ? Float32Array.from(randInts(n, 3, n), (v) => v) : randArray(n, n).map((v) => v * v);
       const minD = Float32Array.from(randArray(n, n + 1), (v, i) => (i % 4 === 0 ? Infinity : v * v));
       const chosen = Int32Array.from({ length: n }, (_, i) => (i % 5 === 1 ? 1 : 0));
@@ -151,8 +176,13 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
       }
       const md = q.tensor(minD.slice(), [n]);
       const ch = q.tensor(chosen.slice(), [n], 'int32');
-      const picked = q.runKernel('dsquaredRound', { distances: q.tensor(dist, [n, 1]), minDist: md, chosen: ch, round: q.tensor(round, [round.length], 'int32'), rng }, { m: Math.min(m, n) });
-      const refMin = Float64Array.from(minD), refChosen = chosen.slice();
+      const picked = q.runKernel(
+        'dsquaredRound',
+        { distances: q.tensor(dist, [n, 1]), minDist: md, chosen: ch, round: q.tensor(round, [round.length], 'int32'), rng },
+        { m: Math.min(m, n) },
+      );
+      const refMin = Float64Array.from(minD),
+        refChosen = chosen.slice();
       const ref = roundRef(dist, refMin, refChosen, round, Math.min(m, n), g);
       assert.deepEqual([...picked.toTypedArray()], ref, `n=${n} m=${m} ${kind}`);
       assert.deepEqual([...md.toTypedArray()], [...Float32Array.from(refMin)]);
@@ -168,8 +198,9 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
       const out = f64Tensor([7, 7, 7]);
       q.runKernel('sumF64', { x: q.tensor(x), out }, { slot: 1, square: false });
       q.runKernel('sumF64', { x: q.tensor(x), out }, { slot: 2, square: true });
-      let s = 0, s2 = 0;
-      for (const v of x) (s += v), (s2 += v * v);
+      let s = 0,
+        s2 = 0;
+      for (const v of x) ((s += v), (s2 += v * v));
       assert.deepEqual([...f64(out)], [7, s, s2]);
     }
     const out = f64Tensor([0, 0]);
@@ -180,7 +211,12 @@ describe('k-means kernels (CPU) against plain-JS references', () => {
 
   it('balancedAssign kernel: the capacity-constrained assignment and its objective in its slot', async () => {
     const { balancedAssign } = await import('../dist/quant/balanced.js');
-    for (const [n, k] of [[1, 1], [3, 3], [17, 4], [1000, 16]]) {
+    for (const [n, k] of [
+      [1, 1],
+      [3, 3],
+      [17, 4],
+      [1000, 16],
+    ]) {
       const x = q.tensor(randArray(n * 3, n), [n, 3]);
       for (const row of [1, 2]) if (n > row) x.toTypedArray().copyWithin(row * 3, 0, 3); // duplicate rows
       const c = q.tensor(randArray(k * 3, k + 9), [k, 3]);

@@ -12,11 +12,15 @@ function lloyd(x, N, D, init, k, iterations) {
   const assignAll = () => {
     let total = 0;
     for (let i = 0; i < N; i++) {
-      let best = 0, bestD = Infinity;
+      let best = 0,
+        bestD = Infinity;
       for (let j = 0; j < k; j++) {
         let s = 0;
         for (let t = 0; t < D; t++) s += (x[i * D + t] - c[j * D + t]) ** 2;
-        if (s < bestD) { bestD = s; best = j; }
+        if (s < bestD) {
+          bestD = s;
+          best = j;
+        }
       }
       assign[i] = best;
       total += bestD;
@@ -26,13 +30,17 @@ function lloyd(x, N, D, init, k, iterations) {
   let empties = 0;
   for (let it = 0; it < iterations; it++) {
     history.push(assignAll());
-    const sums = new Float64Array(k * D), counts = new Int32Array(k);
+    const sums = new Float64Array(k * D),
+      counts = new Int32Array(k);
     for (let i = 0; i < N; i++) {
       counts[assign[i]]++;
       for (let t = 0; t < D; t++) sums[assign[i] * D + t] += x[i * D + t];
     }
     for (let j = 0; j < k; j++) {
-      if (counts[j] === 0) { empties++; continue; }
+      if (counts[j] === 0) {
+        empties++;
+        continue;
+      }
       for (let t = 0; t < D; t++) c[j * D + t] = sums[j * D + t] / counts[j];
     }
   }
@@ -52,7 +60,18 @@ describe('quant: kmeans against Lloyd in float64', () => {
     [1000, 5, 17, 12, () => randArray(5000, 4)],
     [255, 33, 8, 6, () => randArray(255 * 33, 5, 10)],
     // Duplicated rows (ties between points, exact means): 40 rows drawn from 6 distinct ones.
-    [40, 4, 4, 8, () => { const base = randArray(24, 6); const x = new Float32Array(160); for (let i = 0; i < 40; i++) x.set(base.subarray((i * 7 % 6) * 4, (i * 7 % 6) * 4 + 4), i * 4); return x; }],
+    [
+      40,
+      4,
+      4,
+      8,
+      () => {
+        const base = randArray(24, 6);
+        const x = new Float32Array(160);
+        for (let i = 0; i < 40; i++) x.set(base.subarray(((i * 7) % 6) * 4, ((i * 7) % 6) * 4 + 4), i * 4);
+        return x;
+      },
+    ],
   ];
   for (const [N, D, k, iterations, data] of cases) {
     it(`N=${N} D=${D} k=${k}: objective per iteration, centroids, assignments and inertia`, () => {
@@ -75,7 +94,8 @@ describe('quant: kmeans against Lloyd in float64', () => {
   it('the library keeps an empty cluster from the reference only by splitting it', () => {
     // A centroid far from every point empties at once: Lloyd keeps it, the library splits it
     // (FAISS rule), so its centroid moves into the data and no cluster ends empty.
-    const N = 60, D = 2;
+    const N = 60,
+      D = 2;
     const x = randArray(N * D, 8);
     const init = Float32Array.from([...x.subarray(0, 2), ...x.subarray(2, 4), 1e3, 1e3]);
     const ref = lloyd(x, N, D, init, 3, 5);
@@ -84,6 +104,9 @@ describe('quant: kmeans against Lloyd in float64', () => {
     assert.ok(r.splits > 0);
     const counts = [0, 0, 0];
     for (const a of r.assignments.toTypedArray()) counts[a]++;
-    assert.ok(counts.every((n) => n > 0), `cluster sizes ${counts}`);
+    assert.ok(
+      counts.every((n) => n > 0),
+      `cluster sizes ${counts}`,
+    );
   });
 });

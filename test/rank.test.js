@@ -21,8 +21,12 @@ describe('metrics', () => {
   it('auc equals a pair count, and the one-sort rank sum bit for bit, on awkward sizes with ties', () => {
     // Reference 1: P(pos > neg) + ½ P(tie) by counting every pair (float64).
     const pairs = (y, s) => {
-      let w = 0, np = 0, nn = 0;
-      for (let i = 0; i < y.length; i++) if (y[i] === 1) np++; else nn++;
+      let w = 0,
+        np = 0,
+        nn = 0;
+      for (let i = 0; i < y.length; i++)
+        if (y[i] === 1) np++;
+        else nn++;
       for (let i = 0; i < y.length; i++) {
         if (y[i] !== 1) continue;
         for (let j = 0; j < y.length; j++) if (y[j] === 0) w += s[i] > s[j] ? 1 : s[i] === s[j] ? 0.5 : 0;
@@ -33,22 +37,27 @@ describe('metrics', () => {
     const oneSort = (y, s) => {
       const n = y.length;
       const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => s[a] - s[b] || a - b);
-      let pos = 0, sum = 0;
-      for (let i = 0; i < n; ) {
+      let pos = 0,
+        sum = 0;
+      for (let i = 0; i < n;) {
         let j = i + 1;
         while (j < n && s[order[j]] === s[order[i]]) j++;
-        for (let k = i; k < j; k++) if (y[order[k]] === 1) { pos++; sum += (i + 1 + j) / 2; }
+        for (let k = i; k < j; k++)
+          if (y[order[k]] === 1) {
+            pos++;
+            sum += (i + 1 + j) / 2;
+          }
         i = j;
       }
       return (sum - (pos * (pos + 1)) / 2) / (pos * (n - pos));
     };
     let seed = 7;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    const rnd = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296;
     for (const n of [2, 3, 17, 1000, 4099]) {
       for (const levels of [2, 5, 1e9]) {
         const y = Array.from({ length: n }, (_, i) => (i < 2 ? i : rnd() < 0.3 ? 1 : 0)); // both classes
         const s = new Float32Array(n).map(() => Math.floor(rnd() * levels) / levels - (levels === 5 ? 0 : 0.5));
-        if (n > 3) s[1] = -0, s[2] = 0; // -0 and +0 tie
+        if (n > 3) ((s[1] = -0), (s[2] = 0)); // -0 and +0 tie
         assert.equal(metrics.auc(y, s), oneSort(y, s), `n=${n} levels=${levels}`);
         assertClose([metrics.auc(y, s)], [pairs(y, s)], { rtol: 1e-12, atol: 0 });
       }
@@ -129,7 +138,10 @@ describe('ranker', function () {
       vq: { codes: new Int32Array(N * 5).map(() => g.int(300) - 1), k: 5, poolSize: 300 },
       dense: { values: new Float32Array(N * 6).map(() => g.normal()), dim: 6 },
     };
-    const batch = rank.gatherSamples(train, [...Array(1100).keys()].map((i) => (i * 7) % train.size));
+    const batch = rank.gatherSamples(
+      train,
+      [...Array(1100).keys()].map((i) => (i * 7) % train.size),
+    );
     batch.historyLength[3] = 0; // an empty history
     const run = (poison) => {
       setPoisonUninitialized(poison);
@@ -140,7 +152,12 @@ describe('ranker', function () {
         const grads = r.parameters().map((p) => (p.grad.toDense ? p.grad.toDense() : p.grad).toTypedArray());
         const a = q.tensor(randArray(17 * 3, 1), [17, 3]);
         const b = q.tensor(randArray(3 * 1031, 2), [3, 1031]);
-        const ops = [q.matmul(a, b), q.matmul(q.zeros([1200, 0]), q.zeros([0, 2])), q.relu(q.matmul(a, b)), q.mul(q.matmul(a, b), q.tensor(randArray(1031, 3), [1, 1031]))];
+        const ops = [
+          q.matmul(a, b),
+          q.matmul(q.zeros([1200, 0]), q.zeros([0, 2])),
+          q.relu(q.matmul(a, b)),
+          q.mul(q.matmul(a, b), q.tensor(randArray(1031, 3), [1, 1031])),
+        ];
         return [logits.toTypedArray(), ...grads, ...ops.map((t) => t.toTypedArray())];
       } finally {
         setPoisonUninitialized(false);
@@ -203,15 +220,28 @@ describe('ranker', function () {
     const L = items.rq.levels;
     const vq = new Int32Array(N * 4).map(() => g.int(50));
     const dense = new Float32Array(N * 3).map(() => g.normal());
-    const twice = (a) => { const o = new a.constructor(2 * a.length); o.set(a); o.set(a, a.length); return o; };
+    const twice = (a) => {
+      const o = new a.constructor(2 * a.length);
+      o.set(a);
+      o.set(a, a.length);
+      return o;
+    };
     const one = { ...items, vq: { codes: vq, k: 4, poolSize: 50 }, dense: { values: dense, dim: 3 } };
-    const two = { numItems: 2 * N, rq: { ...items.rq, codes: twice(items.rq.codes) }, vq: { ...one.vq, codes: twice(vq) }, dense: { values: twice(dense), dim: 3 } };
+    const two = {
+      numItems: 2 * N,
+      rq: { ...items.rq, codes: twice(items.rq.codes) },
+      vq: { ...one.vq, codes: twice(vq) },
+      dense: { values: twice(dense), dim: 3 },
+    };
     const c = cfg({ vq: true, dense: true, historyCodes: true }, { numItemIds: N });
     const r = new rank.Ranker(c, one);
     const ref = new rank.Ranker(c, two);
     r.parameters().forEach((p, i) => assert.deepEqual(ref.parameters()[i].toTypedArray(), p.toTypedArray(), `same init ${i}`));
     assert.equal(L, 2);
-    const batch = rank.gatherSamples(train, [...Array(17).keys()].map((i) => 7 * i));
+    const batch = rank.gatherSamples(
+      train,
+      [...Array(17).keys()].map((i) => 7 * i),
+    );
     const H = batch.maxHistory;
     const dropTargetIds = new Uint8Array(17).map((_, b) => (b % 3 === 0 ? 1 : 0));
     const dropHistoryIds = new Uint8Array(17 * H).map((_, i) => ((i * 5) % 7 === 0 ? 1 : 0)); // also sets padded slots: ignored
@@ -233,7 +263,10 @@ describe('ranker', function () {
     assert.deepEqual(dropped.logits, want.logits);
     assert.deepEqual(dropped.item, want.item);
     const oovGrad = dropped.item.subarray(N * 8, N * 8 + 8);
-    assert.ok(oovGrad.some((v) => v !== 0), 'the OOV row gets a gradient');
+    assert.ok(
+      oovGrad.some((v) => v !== 0),
+      'the OOV row gets a gradient',
+    );
     // No drop at all (zero masks) is the plain forward, bit for bit; dropping changes the logits.
     const plain = grads(r, batch);
     assert.deepEqual(grads(r, batch, { dropTargetIds: new Uint8Array(17), dropHistoryIds: new Uint8Array(17 * H) }).logits, plain.logits);
@@ -255,7 +288,10 @@ describe('ranker', function () {
         const r = new rank.Ranker(cfg({ historyCodes: true }), items);
         if (spy) {
           const forward = r.forward.bind(r);
-          r.forward = (b, o) => { if (r.training) spy(b, o); return forward(b, o); };
+          r.forward = (b, o) => {
+            if (r.training) spy(b, o);
+            return forward(b, o);
+          };
         }
         await rank.trainRanker(r, small, val, { ...opts, ...extra });
         return r.parameters().map((p) => Float32Array.from(p.toTypedArray()));
@@ -266,16 +302,25 @@ describe('ranker', function () {
     const base = await run({});
     const zero = await run({ itemIdDropout: 0, historyIdDropout: 0 });
     zero.forEach((a, i) => assert.deepEqual(a, base[i], `p = 0, param ${i}`));
-    let targets = 0, dropped = 0, slots = 0, slotsDropped = 0;
+    let targets = 0,
+      dropped = 0,
+      slots = 0,
+      slotsDropped = 0;
     const seen = [];
     const spy = (b, o) => {
       assert.equal(o.dropTargetIds.length, b.size);
-      for (const v of o.dropTargetIds) { targets++; dropped += v; }
+      for (const v of o.dropTargetIds) {
+        targets++;
+        dropped += v;
+      }
       for (let s = 0; s < b.size; s++) {
         for (let h = 0; h < b.maxHistory; h++) {
           const v = o.dropHistoryIds[s * b.maxHistory + h];
           if (h >= b.historyLength[s]) assert.equal(v, 0, 'padding is never dropped');
-          else { slots++; slotsDropped += v; }
+          else {
+            slots++;
+            slotsDropped += v;
+          }
         }
       }
       seen.push(o.dropTargetIds);
@@ -309,7 +354,13 @@ describe('ranker', function () {
       const opts = { epochs: 3, batchSize: 200, lr: 3e-3, seed: 4, patience: 5 };
       const full = new rank.Ranker(cfg({}), items);
       let calls = 0;
-      const r0 = await rank.trainRanker(full, small, valid, { ...opts, onProgress: (p) => { calls++; assert.ok(p.samplesPerSecond > 0); } });
+      const r0 = await rank.trainRanker(full, small, valid, {
+        ...opts,
+        onProgress: (p) => {
+          calls++;
+          assert.ok(p.samplesPerSecond > 0);
+        },
+      });
       assert.equal(calls, 30);
       assert.equal(r0.history.length, 3);
       // The kept weights' validation scores come back bit-identical to scoring them afresh.
@@ -326,7 +377,10 @@ describe('ranker', function () {
       assert.equal(r2.history.length, 3);
       if (r2.bestEpoch >= 2) assert.deepEqual(r2.bestProbs, b.predict(valid));
       else assert.equal(r2.bestProbs, undefined); // its epoch ran before the resume
-      assert.deepEqual(r2.history.map((h) => h.auc), r0.history.map((h) => h.auc));
+      assert.deepEqual(
+        r2.history.map((h) => h.auc),
+        r0.history.map((h) => h.auc),
+      );
       b.parameters().forEach((p, i) => assert.deepEqual(p.toTypedArray(), full.parameters()[i].toTypedArray(), `param ${i}`));
       writeFileSync(ckpt, 'QARMCKP1garbage');
       await assert.rejects(rank.trainRanker(new rank.Ranker(cfg({}), items), small, valid, { ...opts, checkpointPath: ckpt }), q.IOError);

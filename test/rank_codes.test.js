@@ -83,14 +83,16 @@ describe('ranker code features', function () {
   it('a code or prefix no item below vocabItems has reads the zero row (-1), and is counted', () => {
     const sizes = [4, 6, 3];
     const L = 3;
-    const N = 300, V = 6;
+    const N = 300,
+      V = 6;
     const codes = randomCodes(N, sizes, 8);
     for (const mode of ['prefix', 'levels']) {
       const r = rank.codeRows({ codes, levels: L, codebookSize: sizes }, N, { mode, tableSize: 20, hashSeed: 3, vocabItems: V });
       const full = rank.codeRows({ codes, levels: L, codebookSize: sizes }, N, { mode, tableSize: 20, hashSeed: 3, vocabItems: N });
-      const seen = mode === 'prefix'
-        ? seenPrefixes(codes, L, V)
-        : Array.from({ length: L }, (_, l) => new Set(Array.from({ length: V }, (_, i) => String(codes[i * L + l]))));
+      const seen =
+        mode === 'prefix'
+          ? seenPrefixes(codes, L, V)
+          : Array.from({ length: L }, (_, l) => new Set(Array.from({ length: V }, (_, i) => String(codes[i * L + l]))));
       const unseen = [0, 0, 0];
       for (let i = 0; i < N; i++) {
         for (let p = 0; p < L; p++) {
@@ -101,15 +103,24 @@ describe('ranker code features', function () {
         }
       }
       assert.deepEqual(r.unseen, unseen, mode);
-      assert.ok(unseen.some((u) => u > 20), `${mode}: the test has unseen entries (${unseen})`);
+      assert.ok(
+        unseen.some((u) => u > 20),
+        `${mode}: the test has unseen entries (${unseen})`,
+      );
     }
   });
 
   // A tiny ranker with every code feature on, against a float64 forward written from its definition.
-  const N = 60, V = 40, U = 9, d = 4, H = 5, B = 9;
+  const N = 60,
+    V = 40,
+    U = 9,
+    d = 4,
+    H = 5,
+    B = 9;
   const sizes = [3, 4, 5];
   const L = sizes.length;
-  const k = 4, pool = 30;
+  const k = 4,
+    pool = 30;
   function fixture(shape = sizes) {
     const g = new q.Generator(21);
     const L = shape.length;
@@ -119,8 +130,13 @@ describe('ranker code features', function () {
     const vq = new Int32Array(N * k).map(() => (g.uniform() < 0.15 ? -1 : g.int(pool)));
     const items = { numItems: N, rq: { codes, levels: L, codebookSize: shape }, vq: { codes: vq, k, poolSize: pool, poolItems } };
     const s = {
-      size: B, maxHistory: H, user: new Int32Array(B), item: new Int32Array(B), label: new Float32Array(B),
-      history: new Int32Array(B * H).fill(-1), historyLength: new Int32Array(B),
+      size: B,
+      maxHistory: H,
+      user: new Int32Array(B),
+      item: new Int32Array(B),
+      label: new Float32Array(B),
+      history: new Int32Array(B * H).fill(-1),
+      historyLength: new Int32Array(B),
     };
     for (let b = 0; b < B; b++) {
       s.user[b] = g.int(U);
@@ -141,7 +157,10 @@ describe('ranker code features', function () {
   function reference(r, items, s, opts = {}) {
     const { levels: L, codebookSize: sizes } = items.rq;
     const f64 = (t) => Float64Array.from(t.toTypedArray());
-    const user = f64(r.user.weight), item = f64(r.item.weight), tabs = r.rq.map((e) => f64(e.weight)), vqT = f64(r.vq.weight);
+    const user = f64(r.user.weight),
+      item = f64(r.item.weight),
+      tabs = r.rq.map((e) => f64(e.weight)),
+      vqT = f64(r.vq.weight);
     const { codes } = items.rq;
     const { codes: vq, poolItems } = items.vq;
     const seen = seenPrefixes(codes, L, V);
@@ -153,28 +172,43 @@ describe('ranker code features', function () {
       for (let l = 0; l <= p; l++) x = x * sizes[l] + codes[id * L + l];
       return x;
     };
-    const codeVecs = (id, dropN) => Array.from({ length: L }, (_, p) =>
-      p >= L - dropN || (id >= V && !seen[p].has(tupleKey(codes, L, id, p))) ? zeros() : row(tabs[p], prefixRow(id, p)));
+    const codeVecs = (id, dropN) =>
+      Array.from({ length: L }, (_, p) => (p >= L - dropN || (id >= V && !seen[p].has(tupleKey(codes, L, id, p))) ? zeros() : row(tabs[p], prefixRow(id, p))));
     const bag = (id) => {
       const c = Array.from(vq.subarray(id * k, (id + 1) * k)).filter((x) => x >= 0);
-      return c.length ? c.map((x) => row(vqT, x)).reduce(add).map((x) => x / c.length) : zeros();
+      return c.length
+        ? c
+            .map((x) => row(vqT, x))
+            .reduce(add)
+            .map((x) => x / c.length)
+        : zeros();
     };
     const rep = (id, dropId, dropN) => [...row(item, id >= V || dropId ? V : id), ...codeVecs(id, dropN).reduce(add), ...bag(id)];
     const lin = (layer, x) => {
-      const W = f64(layer.weight), bias = f64(layer.bias);
+      const W = f64(layer.weight),
+        bias = f64(layer.bias);
       return Array.from(bias, (b0, o) => x.reduce((acc, xi, i) => acc + W[o * x.length + i] * xi, b0));
     };
     const [a1, a2] = r.attention.layers;
-    const score = (qv, kv) => lin(a2, lin(a1, [...qv, ...kv, ...qv.map((x, j) => x - kv[j]), ...qv.map((x, j) => x * kv[j])]).map((x) => 1 / (1 + Math.exp(-x))))[0];
+    const score = (qv, kv) =>
+      lin(
+        a2,
+        lin(a1, [...qv, ...kv, ...qv.map((x, j) => x - kv[j]), ...qv.map((x, j) => x * kv[j])]).map((x) => 1 / (1 + Math.exp(-x))),
+      )[0];
     const out = [];
     const counts = [];
     for (let b = 0; b < B; b++) {
       const t = s.item[b];
-      const dropId = opts.dropTargetIds?.[b] ?? 0, dropN = opts.dropTargetLevels?.[b] ?? 0;
+      const dropId = opts.dropTargetIds?.[b] ?? 0,
+        dropN = opts.dropTargetLevels?.[b] ?? 0;
       const qv = rep(t, dropId, dropN);
       const K = qv.length;
       const pooled = [0, 1, 2, 3].map(() => new Array(K).fill(0));
-      const near = new Set(Array.from(vq.subarray(t * k, (t + 1) * k)).filter((p) => p >= 0).map((p) => poolItems[p]));
+      const near = new Set(
+        Array.from(vq.subarray(t * k, (t + 1) * k))
+          .filter((p) => p >= 0)
+          .map((p) => poolItems[p]),
+      );
       const c = [0, 0, 0];
       for (let h = 0; h < s.historyLength[b]; h++) {
         const id = s.history[b * H + h];
@@ -202,35 +236,53 @@ describe('ranker code features', function () {
     return { logits: out, counts };
   }
 
-  const config = { numUsers: U, numItemIds: V, embeddingDim: d, attentionHidden: [5], hidden: [6], codeMode: 'prefix', prefixTableSize: 1000, countNorm: 'scaled', seed: 4 };
+  const config = {
+    numUsers: U,
+    numItemIds: V,
+    embeddingDim: d,
+    attentionHidden: [5],
+    hidden: [6],
+    codeMode: 'prefix',
+    prefixTableSize: 1000,
+    countNorm: 'scaled',
+    seed: 4,
+  };
   const features = { rq: true, vq: true, history: true, historyCodes: true, cross: true, vqHistory: true, vqCross: true, dense: false };
 
-  for (const shape of [sizes, [2, 3, 2, 3, 2, 2]]) it(`forward with prefix tables (${shape.length} levels), VQ bags in the history, the VQ cross feature and scaled counts matches a float64 reference`, () => {
-    const L = shape.length;
-    const { items, s } = fixture(shape);
-    const r = new rank.Ranker({ ...config, features }, items);
-    assert.equal(r.keyDim, 3 * d);
-    assert.equal(r.inputDim, 2 * d + L * d + d + 4 * 3 * d + 3);
-    const ref = reference(r, items, s);
-    assert.ok(ref.counts.some((c) => c[2] > 0) && ref.counts.some((c, b) => c[2] < s.historyLength[b]), 'the VQ cross set is neither empty nor everything');
-    assert.ok(ref.counts.some((c) => c[1] > 0), 'some level-1+2 matches');
-    assertClose(r.forward(s).toTypedArray(), ref.logits, { rtol: 1e-4, atol: 1e-5, msg: 'logits' });
-    // Code dropout and id dropout of the targets (levels 0..L; L drops every code).
-    const dropTargetIds = Uint8Array.from({ length: B }, (_, b) => (b % 3 === 1 ? 1 : 0));
-    const dropTargetLevels = Uint8Array.from({ length: B }, (_, b) => b % (L + 1));
-    const dropped = reference(r, items, s, { dropTargetIds, dropTargetLevels });
-    assertClose(r.forward(s, { dropTargetIds, dropTargetLevels }).toTypedArray(), dropped.logits, { rtol: 1e-4, atol: 1e-5, msg: 'dropped' });
-    assert.notDeepEqual(dropped.logits, ref.logits);
-    assertThrowsTyped(() => r.forward(s, { dropTargetLevels: new Uint8Array(B - 1) }), q.ShapeError, 'dropTargetLevels');
-    assertThrowsTyped(() => r.forward(s, { dropTargetLevels: new Uint8Array(B).fill(L + 1) }), q.ValueError, 'dropTargetLevels');
-    // The mapping is read, not assumed: other pool items change the VQ cross feature.
-    const shifted = { ...items, vq: { ...items.vq, poolItems: items.vq.poolItems.map((x) => (x + 1) % N) } };
-    const r2 = new rank.Ranker({ ...config, features }, shifted);
-    assertClose(r2.forward(s).toTypedArray(), reference(r2, shifted, s).logits, { rtol: 1e-4, atol: 1e-5, msg: 'shifted pool' });
-    assertThrowsTyped(() => new rank.Ranker({ ...config, features }, { ...items, vq: { ...items.vq, poolItems: new Int32Array(pool).fill(N) } }), q.IndexError, 'poolItems');
-    assertThrowsTyped(() => new rank.Ranker({ ...config, codeMode: 'ngram', features }, items), q.ValueError, 'codeMode');
-    assertThrowsTyped(() => new rank.Ranker({ ...config, countNorm: 'raw', features }, items), q.ValueError, 'countNorm');
-  });
+  for (const shape of [sizes, [2, 3, 2, 3, 2, 2]])
+    it(`forward with prefix tables (${shape.length} levels), VQ bags in the history, the VQ cross feature and scaled counts matches a float64 reference`, () => {
+      const L = shape.length;
+      const { items, s } = fixture(shape);
+      const r = new rank.Ranker({ ...config, features }, items);
+      assert.equal(r.keyDim, 3 * d);
+      assert.equal(r.inputDim, 2 * d + L * d + d + 4 * 3 * d + 3);
+      const ref = reference(r, items, s);
+      assert.ok(ref.counts.some((c) => c[2] > 0) && ref.counts.some((c, b) => c[2] < s.historyLength[b]), 'the VQ cross set is neither empty nor everything');
+      assert.ok(
+        ref.counts.some((c) => c[1] > 0),
+        'some level-1+2 matches',
+      );
+      assertClose(r.forward(s).toTypedArray(), ref.logits, { rtol: 1e-4, atol: 1e-5, msg: 'logits' });
+      // Code dropout and id dropout of the targets (levels 0..L; L drops every code).
+      const dropTargetIds = Uint8Array.from({ length: B }, (_, b) => (b % 3 === 1 ? 1 : 0));
+      const dropTargetLevels = Uint8Array.from({ length: B }, (_, b) => b % (L + 1));
+      const dropped = reference(r, items, s, { dropTargetIds, dropTargetLevels });
+      assertClose(r.forward(s, { dropTargetIds, dropTargetLevels }).toTypedArray(), dropped.logits, { rtol: 1e-4, atol: 1e-5, msg: 'dropped' });
+      assert.notDeepEqual(dropped.logits, ref.logits);
+      assertThrowsTyped(() => r.forward(s, { dropTargetLevels: new Uint8Array(B - 1) }), q.ShapeError, 'dropTargetLevels');
+      assertThrowsTyped(() => r.forward(s, { dropTargetLevels: new Uint8Array(B).fill(L + 1) }), q.ValueError, 'dropTargetLevels');
+      // The mapping is read, not assumed: other pool items change the VQ cross feature.
+      const shifted = { ...items, vq: { ...items.vq, poolItems: items.vq.poolItems.map((x) => (x + 1) % N) } };
+      const r2 = new rank.Ranker({ ...config, features }, shifted);
+      assertClose(r2.forward(s).toTypedArray(), reference(r2, shifted, s).logits, { rtol: 1e-4, atol: 1e-5, msg: 'shifted pool' });
+      assertThrowsTyped(
+        () => new rank.Ranker({ ...config, features }, { ...items, vq: { ...items.vq, poolItems: new Int32Array(pool).fill(N) } }),
+        q.IndexError,
+        'poolItems',
+      );
+      assertThrowsTyped(() => new rank.Ranker({ ...config, codeMode: 'ngram', features }, items), q.ValueError, 'codeMode');
+      assertThrowsTyped(() => new rank.Ranker({ ...config, countNorm: 'raw', features }, items), q.ValueError, 'countNorm');
+    });
 
   it('gradients of the VQ table (target bag, history bags, VQ cross) and the prefix tables match finite differences', () => {
     const { items, s } = fixture();
@@ -277,8 +329,13 @@ describe('ranker code features', function () {
     const noVq = { numItems: N, rq: items.rq };
     const r = new rank.Ranker({ ...config, features: { rq: true, history: true, historyCodes: true, cross: true } }, noVq);
     const one = (target) => ({
-      size: 1, maxHistory: H, user: Int32Array.of(2), item: Int32Array.of(target), label: Float32Array.of(1),
-      history: Int32Array.of(3, 17, 3, -1, -1), historyLength: Int32Array.of(3),
+      size: 1,
+      maxHistory: H,
+      user: Int32Array.of(2),
+      item: Int32Array.of(target),
+      label: Float32Array.of(1),
+      history: Int32Array.of(3, 17, 3, -1, -1),
+      historyLength: Int32Array.of(3),
     });
     // The history items share level 1 and 2 codes with neither or both alike, so the cross sets agree.
     const same = [3, 17].every((h) => (codes[h * L] === codes[cold * L]) === (codes[h * L] === codes[warm * L]));
@@ -318,8 +375,19 @@ describe('ranker code features', function () {
     const { items: base, samples } = rank.synthetic(1600, { seed: 3, numItems: 400, codebookSizes: [8, 4, 3] });
     const g = new q.Generator(6);
     const items = { ...base, vq: { codes: Int32Array.from({ length: 400 * 5 }, () => g.int(300)), k: 5, poolSize: 300 } };
-    const tr = rank.sliceSamples(samples, 0, 1200), va = rank.sliceSamples(samples, 1200, 1600);
-    const c = { numUsers: 2000, numItemIds: 300, embeddingDim: 4, hidden: [8], attentionHidden: [4], codeMode: 'prefix', prefixTableSize: 20, seed: 1, features: { vqHistory: true, vqCross: true } };
+    const tr = rank.sliceSamples(samples, 0, 1200),
+      va = rank.sliceSamples(samples, 1200, 1600);
+    const c = {
+      numUsers: 2000,
+      numItemIds: 300,
+      embeddingDim: 4,
+      hidden: [8],
+      attentionHidden: [4],
+      codeMode: 'prefix',
+      prefixTableSize: 20,
+      seed: 1,
+      features: { vqHistory: true, vqCross: true },
+    };
     const run = async (codeDropout, threads = 1) => {
       const prev = q.numThreads();
       q.setNumThreads(threads);
@@ -334,7 +402,13 @@ describe('ranker code features', function () {
     const a = await run(true);
     (await run(true, 2)).forEach((p, i) => assert.deepEqual(p, a[i], `param ${i}`));
     const off = await run(false);
-    assert.ok(off.some((p, i) => p.some((v, j) => v !== a[i][j])), 'code dropout changes training');
-    await assert.rejects(rank.trainRanker(new rank.Ranker(c, items), tr, va, { codeDropout: 'yes' }), (e) => e instanceof q.ValueError && /codeDropout/.test(e.message));
+    assert.ok(
+      off.some((p, i) => p.some((v, j) => v !== a[i][j])),
+      'code dropout changes training',
+    );
+    await assert.rejects(
+      rank.trainRanker(new rank.Ranker(c, items), tr, va, { codeDropout: 'yes' }),
+      (e) => e instanceof q.ValueError && /codeDropout/.test(e.message),
+    );
   });
 });

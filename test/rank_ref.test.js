@@ -35,7 +35,8 @@ function tinyBatch(H, numUsers) {
   const g = new q.Generator(12);
   const B = 9;
   const s = {
-    size: B, maxHistory: H,
+    size: B,
+    maxHistory: H,
     user: Int32Array.from({ length: B }, (_, b) => (b === 4 ? numUsers + 3 : b % numUsers)),
     item: Int32Array.from({ length: B }, (_, b) => (b * 5) % 13),
     label: new Float32Array(B),
@@ -57,14 +58,18 @@ function randomise(model, seed) {
   }
 }
 
-const row = (t, r) => { const d = t.shape[1]; return Array.from(t.toTypedArray().subarray(r * d, (r + 1) * d)); };
+const row = (t, r) => {
+  const d = t.shape[1];
+  return Array.from(t.toTypedArray().subarray(r * d, (r + 1) * d));
+};
 const addv = (a, b) => a.map((v, i) => v + b[i]);
 const scale = (a, s) => a.map((v) => v * s);
 const zeros = (n) => new Array(n).fill(0);
 
 /** y = W x + b for a Linear layer (weight [out, in]). */
 function linear(layer, x) {
-  const W = layer.weight.toTypedArray(), b = layer.bias ? layer.bias.toTypedArray() : null;
+  const W = layer.weight.toTypedArray(),
+    b = layer.bias ? layer.bias.toTypedArray() : null;
   const [out, inF] = layer.weight.shape;
   assert.equal(x.length, inF);
   return Array.from({ length: out }, (_, o) => {
@@ -110,7 +115,10 @@ function referenceLogits(model, items, s) {
       const [l1, ...rest] = model.attention.layers;
       const scores = keys.map((k) => {
         let h = linear(l1, [...qv, ...k, ...qv.map((v, i) => v - k[i]), ...qv.map((v, i) => v * k[i])]).map(act);
-        rest.forEach((layer, i) => { h = linear(layer, h); if (i < rest.length - 1) h = h.map(act); });
+        rest.forEach((layer, i) => {
+          h = linear(layer, h);
+          if (i < rest.length - 1) h = h.map(act);
+        });
         return h[0];
       });
       const pool = (take) => keys.reduce((acc, k, h) => (take(h) ? addv(acc, scale(k, scores[h])) : acc), zeros(K));
@@ -125,7 +133,10 @@ function referenceLogits(model, items, s) {
     assert.equal(x.length, model.inputDim, 'reference tower input width');
     // Tower: ReLU MLP with a linear output.
     let h = x;
-    model.tower.layers.forEach((layer, i) => { h = linear(layer, h); if (i < model.tower.layers.length - 1) h = h.map((v) => Math.max(0, v)); });
+    model.tower.layers.forEach((layer, i) => {
+      h = linear(layer, h);
+      if (i < model.tower.layers.length - 1) h = h.map((v) => Math.max(0, v));
+    });
     out.push(h[0]);
   }
   return out;
@@ -151,7 +162,11 @@ describe('rank: forward pass against a float64 reference', () => {
         const ref = referenceLogits(model, itemFeatures, s);
         assertClose(got, ref, { rtol: 1e-4, atol: 1e-4, msg: `${title}, H=${H}` });
         // predict() is the sigmoid of the same logits.
-        assertClose(model.predict(s), ref.map((v) => 1 / (1 + Math.exp(-v))), { rtol: 1e-4, atol: 1e-5, msg: `${title} predict, H=${H}` });
+        assertClose(
+          model.predict(s),
+          ref.map((v) => 1 / (1 + Math.exp(-v))),
+          { rtol: 1e-4, atol: 1e-5, msg: `${title} predict, H=${H}` },
+        );
       }
     });
   }

@@ -23,11 +23,14 @@ export function broadcast2(f, a, sa, b, sb) {
     if (d !== pb[i] && d !== 1 && pb[i] !== 1) throw new Error('not broadcastable');
     return d === 1 ? pb[i] : d;
   });
-  const ta = stridesOf(pa), tb = stridesOf(pb), to = stridesOf(so);
+  const ta = stridesOf(pa),
+    tb = stridesOf(pb),
+    to = stridesOf(so);
   const n = sizeOf(so);
   const out = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    let ia = 0, ib = 0;
+    let ia = 0,
+      ib = 0;
     for (let d = 0; d < rank; d++) {
       const c = Math.floor(k / to[d]) % so[d];
       if (pa[d] !== 1) ia += c * ta[d];
@@ -54,7 +57,8 @@ export function gemm(ta, tb, M, N, K, alpha, A, B, beta, C) {
 /** Sum over the axes of x (shape), keeping them as 1. */
 export function sumAxes(x, shape, axes) {
   const outShape = shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const so = stridesOf(outShape), sx = stridesOf(shape);
+  const so = stridesOf(outShape),
+    sx = stridesOf(shape);
   const out = new Float64Array(sizeOf(outShape));
   for (let k = 0; k < x.length; k++) {
     let o = 0;
@@ -75,12 +79,14 @@ function rowsOf(x, cols, f) {
 }
 
 export function logsumexpRows(x, cols) {
-  return Float64Array.from(rowsOf(x, cols, (row) => {
-    if (row.some(Number.isNaN)) return NaN;
-    const m = Math.max(...row);
-    if (!Number.isFinite(m)) return m;
-    return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
-  }));
+  return Float64Array.from(
+    rowsOf(x, cols, (row) => {
+      if (row.some(Number.isNaN)) return NaN;
+      const m = Math.max(...row);
+      if (!Number.isFinite(m)) return m;
+      return m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    }),
+  );
 }
 
 export function softmaxRows(x, cols) {
@@ -105,11 +111,13 @@ export function l2NormalizeRows(x, cols, eps = 1e-12) {
 
 /** First index of the max (min); a NaN wins at its first position. */
 export function argRows(x, cols, isMax) {
-  return Int32Array.from(rowsOf(x, cols, (row) => {
-    const nan = row.findIndex(Number.isNaN);
-    if (nan >= 0) return nan;
-    let best = 0;
-    for (let j = 1; j < row.length; j++) if (isMax ? row[j] > row[best] : row[j] < row[best]) best = j;
-    return best;
-  }));
+  return Int32Array.from(
+    rowsOf(x, cols, (row) => {
+      const nan = row.findIndex(Number.isNaN);
+      if (nan >= 0) return nan;
+      let best = 0;
+      for (let j = 1; j < row.length; j++) if (isMax ? row[j] > row[best] : row[j] < row[best]) best = j;
+      return best;
+    }),
+  );
 }

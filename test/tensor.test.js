@@ -8,9 +8,19 @@ describe('tensor facade', () => {
     assert.equal(t.dtype, 'float32');
     assert.equal(t.device, 'cpu');
     assert.equal(t.toTypedArray(), data);
-    const n = q.tensor([[1, 2], [3, 4]], undefined, 'int32');
+    const n = q.tensor(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      undefined,
+      'int32',
+    );
     assert.ok(n.toTypedArray() instanceof Int32Array);
-    assert.deepEqual(n.toArray(), [[1, 2], [3, 4]]);
+    assert.deepEqual(n.toArray(), [
+      [1, 2],
+      [3, 4],
+    ]);
   });
 
   it('creates zeros, ones, full, arange', () => {

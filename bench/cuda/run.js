@@ -28,14 +28,17 @@ if (!q.cuda.isAvailable()) {
 }
 const { addon } = cudaRuntime;
 const info = q.cuda.deviceInfo();
-console.log(`GPU: ${info.name} (sm_${info.computeCapability.replace('.', '')}, ${info.multiprocessors} SMs, ${(info.totalBytes / 2 ** 30).toFixed(0)} GiB); GEMM: ${q.cuda.gemmBackend()}`);
+console.log(
+  `GPU: ${info.name} (sm_${info.computeCapability.replace('.', '')}, ${info.multiprocessors} SMs, ${(info.totalBytes / 2 ** 30).toFixed(0)} GiB); GEMM: ${q.cuda.gemmBackend()}`,
+);
 
 /** Median wall time (ms) of fn, device work included. */
 function timeGpu(fn, reps = 5, warmup = 1) {
   // Results are dropped (tidy returns nothing), so repeated runs do not pile up memory.
-  const run = () => q.tidy(() => {
-    fn();
-  });
+  const run = () =>
+    q.tidy(() => {
+      fn();
+    });
   for (let i = 0; i < warmup; i++) run();
   q.cuda.synchronize();
   const ts = [];
@@ -54,7 +57,11 @@ function uniform(n, seed) {
   const a = new Float32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     a[i] = s / 4294967296 - 0.5;
   }
   return a;
@@ -63,7 +70,11 @@ function ints(n, hi, seed) {
   const a = new Int32Array(n);
   let s = seed >>> 0 || 1;
   for (let i = 0; i < n; i++) {
-    s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0;
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
     a[i] = s % hi;
   }
   return a;
@@ -89,7 +100,8 @@ section('device copy', () => {
   const bytes = (quick ? 256 : 1024) * 2 ** 20;
   const a = q.runKernel('fill', {}, { shape: [bytes / 4], value: 1, device: 'cuda' });
   const b = q.runKernel('fill', {}, { shape: [bytes / 4], value: 0, device: 'cuda' });
-  const pa = a.storage().ptr, pb = b.storage().ptr;
+  const pa = a.storage().ptr,
+    pb = b.storage().ptr;
   const ms = timeGpu(() => addon.copy(pb, pa, bytes), 10, 2);
   copyGBs = (2 * bytes) / (ms / 1000) / 1e9; // read + write
   a.dispose();
@@ -100,7 +112,9 @@ section('device copy', () => {
 
 // 2. Scatter-add (embedding backward).
 section('scatter-add', () => {
-  const R = 1 << 20, dim = 64, n = (quick ? 1 : 4) << 20;
+  const R = 1 << 20,
+    dim = 64,
+    n = (quick ? 1 : 4) << 20;
   const target = q.runKernel('fill', {}, { shape: [R, dim], value: 0, device: 'cuda' });
   const src = q.runKernel('fill', {}, { shape: [n, dim], value: 0.5, device: 'cuda' });
   const idxHost = ints(n, R, 7);
@@ -112,7 +126,12 @@ section('scatter-add', () => {
     const ms = timeGpu(() => q.runKernel('scatterAddRows', { target, indices: idx, source: src }), 5, 1);
     q.cuda.configure(prev);
     const gbs = bytes / (ms / 1000) / 1e9;
-    record({ measure: `scatter-add ${mode}: ${n >> 20}M rows x ${dim} into ${R >> 20}M`, value: +gbs.toFixed(0), unit: 'GB/s', vs: `${((100 * gbs) / copyGBs).toFixed(0)} % of copy (goal >= 60 %)` });
+    record({
+      measure: `scatter-add ${mode}: ${n >> 20}M rows x ${dim} into ${R >> 20}M`,
+      value: +gbs.toFixed(0),
+      unit: 'GB/s',
+      vs: `${((100 * gbs) / copyGBs).toFixed(0)} % of copy (goal >= 60 %)`,
+    });
     json[`scatter_${mode}_GBs`] = gbs;
   }
   // Context: the same random rows read by a gather (no atomics, no sort): the practical ceiling
@@ -120,7 +139,12 @@ section('scatter-add', () => {
   const gms = timeGpu(() => q.runKernel('gatherRows', { table: target, indices: idx }), 5, 1);
   const gbytes = 2 * n * dim * 4 + n * 4;
   const ggbs = gbytes / (gms / 1000) / 1e9;
-  record({ measure: `gather ${n >> 20}M random rows x ${dim} (same ids; context)`, value: +ggbs.toFixed(0), unit: 'GB/s', vs: `${((100 * ggbs) / copyGBs).toFixed(0)} % of copy` });
+  record({
+    measure: `gather ${n >> 20}M random rows x ${dim} (same ids; context)`,
+    value: +ggbs.toFixed(0),
+    unit: 'GB/s',
+    vs: `${((100 * ggbs) / copyGBs).toFixed(0)} % of copy`,
+  });
   json.gather_GBs = ggbs;
   target.dispose();
   src.dispose();
@@ -133,17 +157,28 @@ const flop = 2 * NN.N * NN.K * NN.D;
 const tflops = (ms) => flop / (ms / 1000) / 1e12;
 const qarmNearest = {};
 section('nearest', () => {
-  const xh = uniform(NN.N * NN.D, 11), ch = uniform(NN.K * NN.D, 12);
+  const xh = uniform(NN.N * NN.D, 11),
+    ch = uniform(NN.K * NN.D, 12);
   const x = q.tensor(xh, [NN.N, NN.D]).to('cuda');
   const c = q.tensor(ch, [NN.K, NN.D]).to('cuda');
-  for (const [variant, k] of [['fp32', 1], ['tf32', 1], ['fp32', 25], ['tf32', 25]]) {
+  for (const [variant, k] of [
+    ['fp32', 1],
+    ['tf32', 1],
+    ['fp32', 25],
+    ['tf32', 25],
+  ]) {
     section(`nearest ${variant} k=${k}`, () => {
       const prev = q.cuda.configure({ nearest: variant });
       const ms = timeGpu(() => q.nearest(x, c, { k }), NN.reps, 1);
       q.cuda.configure(prev);
       qarmNearest[`${variant}_k${k}`] = ms;
       json[`nearest_${variant}_k${k}_ms`] = ms;
-      record({ measure: `nearest ${variant} k=${k} (N=${NN.N}, K=${NN.K}, D=${NN.D})`, value: +tflops(ms).toFixed(1), unit: 'TFLOP/s', vs: `${ms.toFixed(1)} ms` });
+      record({
+        measure: `nearest ${variant} k=${k} (N=${NN.N}, K=${NN.K}, D=${NN.D})`,
+        value: +tflops(ms).toFixed(1),
+        unit: 'TFLOP/s',
+        vs: `${ms.toFixed(1)} ms`,
+      });
     });
   }
   // Spot check against the CPU on the first rows (exactness of the fast paths).
@@ -164,14 +199,23 @@ section('nearest', () => {
   // Unfused baseline with qarm's own kernels: GEMM into an N-chunk x K block, then argmin.
   section('unfused gemm+argmin', () => {
     const ct = q.transpose(c);
-    const ms = timeGpu(() => {
-      for (let r0 = 0; r0 < NN.N; r0 += NN.chunk) {
-        q.tidy(() => q.argmin(q.matmul(q.slice(x, 0, r0, Math.min(NN.chunk, NN.N - r0)), ct)));
-      }
-    }, NN.reps, 1);
+    const ms = timeGpu(
+      () => {
+        for (let r0 = 0; r0 < NN.N; r0 += NN.chunk) {
+          q.tidy(() => q.argmin(q.matmul(q.slice(x, 0, r0, Math.min(NN.chunk, NN.N - r0)), ct)));
+        }
+      },
+      NN.reps,
+      1,
+    );
     ct.dispose();
     json.unfused_ms = ms;
-    record({ measure: `qarm unfused ${q.cuda.gemmBackend()} GEMM + argmin (chunks of ${NN.chunk})`, value: +tflops(ms).toFixed(1), unit: 'TFLOP/s', vs: `fused fp32 k=1 is ${(ms / qarmNearest.fp32_k1).toFixed(2)}x faster` });
+    record({
+      measure: `qarm unfused ${q.cuda.gemmBackend()} GEMM + argmin (chunks of ${NN.chunk})`,
+      value: +tflops(ms).toFixed(1),
+      unit: 'TFLOP/s',
+      vs: `fused fp32 k=1 is ${(ms / qarmNearest.fp32_k1).toFixed(2)}x faster`,
+    });
   });
   x.dispose();
   c.dispose();
@@ -187,12 +231,24 @@ section('ranker step', () => {
     t.requiresGrad = true;
     return t;
   };
-  const emb = p(uniform(V * E, 1).map((v) => v * 0.1), [V, E]);
-  const w1 = p(uniform(F * E * H1, 2).map((v) => v * 0.1), [F * E, H1]);
+  const emb = p(
+    uniform(V * E, 1).map((v) => v * 0.1),
+    [V, E],
+  );
+  const w1 = p(
+    uniform(F * E * H1, 2).map((v) => v * 0.1),
+    [F * E, H1],
+  );
   const b1 = p(new Float32Array(H1), [H1]);
-  const w2 = p(uniform(H1 * H2, 3).map((v) => v * 0.1), [H1, H2]);
+  const w2 = p(
+    uniform(H1 * H2, 3).map((v) => v * 0.1),
+    [H1, H2],
+  );
   const b2 = p(new Float32Array(H2), [H2]);
-  const w3 = p(uniform(H2, 4).map((v) => v * 0.1), [H2, 1]);
+  const w3 = p(
+    uniform(H2, 4).map((v) => v * 0.1),
+    [H2, 1],
+  );
   const ids = q.tensor(ints(B * F, V, 5), [B * F], 'int32').to('cuda');
   const y = q.tensor(Float32Array.from(ints(B, 2, 6)), [B, 1]).to('cuda');
   const opt = new q.optim.Adam([emb, w1, b1, w2, b2, w3], { lr: 1e-3 });
@@ -208,7 +264,12 @@ section('ranker step', () => {
   };
   qarmStepMs = timeGpu(step, RK.reps, 3);
   json.ranker_step_ms = qarmStepMs;
-  record({ measure: `ranker step qarm cuda (B=${B}, ${F}x${E} ids of ${V}, MLP ${F * E}-${H1}-${H2}-1, Adam)`, value: +qarmStepMs.toFixed(2), unit: 'ms', vs: '' });
+  record({
+    measure: `ranker step qarm cuda (B=${B}, ${F}x${E} ids of ${V}, MLP ${F * E}-${H1}-${H2}-1, Adam)`,
+    value: +qarmStepMs.toFixed(2),
+    unit: 'ms',
+    vs: '',
+  });
 });
 
 // PyTorch peer on the same GPU (our cached device memory is returned to the driver first).
@@ -220,11 +281,17 @@ section('pytorch peer', () => {
     record({ measure: 'PyTorch on this GPU', value: 'missing', unit: '', vs: peer.missing });
     return;
   }
-  const cmp = (label, ours, theirs) => record({ measure: label, value: +tflops(theirs).toFixed(1), unit: 'TFLOP/s', vs: ours ? `qarm ${(theirs / ours).toFixed(2)}x faster (goal >= 2x)` : '' });
+  const cmp = (label, ours, theirs) =>
+    record({ measure: label, value: +tflops(theirs).toFixed(1), unit: 'TFLOP/s', vs: ours ? `qarm ${(theirs / ours).toFixed(2)}x faster (goal >= 2x)` : '' });
   cmp(`PyTorch ${peer.torch} fp32 addmm + argmin`, qarmNearest.fp32_k1, peer.nearest_fp32_k1_ms);
   cmp(`PyTorch TF32 addmm + argmin (vs qarm tf32)`, qarmNearest.tf32_k1, peer.nearest_tf32_k1_ms);
   cmp(`PyTorch fp32 addmm + topk(25)`, qarmNearest.fp32_k25, peer.nearest_fp32_k25_ms);
-  record({ measure: 'ranker step PyTorch (same shapes)', value: +peer.ranker_step_ms.toFixed(2), unit: 'ms', vs: `qarm ${(peer.ranker_step_ms / qarmStepMs).toFixed(2)}x PyTorch speed` });
+  record({
+    measure: 'ranker step PyTorch (same shapes)',
+    value: +peer.ranker_step_ms.toFixed(2),
+    unit: 'ms',
+    vs: `qarm ${(peer.ranker_step_ms / qarmStepMs).toFixed(2)}x PyTorch speed`,
+  });
 });
 
 const table = markdownTable(rows);

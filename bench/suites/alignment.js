@@ -9,12 +9,29 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import os from 'node:os';
 import * as q from '../../dist/index.js';
-import { contentEmbeddings, pairKeys, filterPairs, pairRecall, embeddingScorer, tableScorer, cachedScorer, mixedScorer, trainAligner,
-  eventsBetween, minePairs, cooccurrence, cosineNormalize, itemUserCounts } from '../../dist/align/index.js';
+import {
+  contentEmbeddings,
+  pairKeys,
+  filterPairs,
+  pairRecall,
+  embeddingScorer,
+  tableScorer,
+  cachedScorer,
+  mixedScorer,
+  trainAligner,
+  eventsBetween,
+  minePairs,
+  cooccurrence,
+  cosineNormalize,
+  itemUserCounts,
+} from '../../dist/align/index.js';
 import { machineLine, markdownTable } from '../lib/peers.js';
 
 const quick = process.argv.includes('--quick');
-const load0 = os.loadavg().map((x) => x.toFixed(1)).join(' ');
+const load0 = os
+  .loadavg()
+  .map((x) => x.toFixed(1))
+  .join(' ');
 const t00 = performance.now();
 const lap = (m) => console.log(`[${((performance.now() - t00) / 1000).toFixed(1)} s] ${m}`);
 const SPLIT = (process.env.ALIGN_SPLIT ?? '2011-09-01,2011-10-15').split(',');
@@ -60,8 +77,16 @@ const sets = {
 };
 const vNew = filterPairs(vPairs, (a, b) => !trainKeys.has(key(a, b)));
 const vCold = filterPairs(vPairs, (a, b) => !seenItem[a] || !seenItem[b]);
-console.log('pairs', { ...Object.fromEntries(Object.entries(mined.byMiner).map(([k, v]) => [k, v.a.length])), union: mined.pairs.a.length,
-  valid: vPairs.a.length, validNew: vNew.a.length, validCold: vCold.a.length, testAll: sets.all.a.length, testNew: sets.new.a.length, testCold: sets.cold.a.length });
+console.log('pairs', {
+  ...Object.fromEntries(Object.entries(mined.byMiner).map(([k, v]) => [k, v.a.length])),
+  union: mined.pairs.a.length,
+  valid: vPairs.a.length,
+  validNew: vNew.a.length,
+  validCold: vCold.a.length,
+  testAll: sets.all.a.length,
+  testNew: sets.new.a.length,
+  testCold: sets.cold.a.length,
+});
 
 const behaviour = tableScorer(cosineNormalize(cooccurrence(train, n), itemUserCounts(train, n)));
 const rawScorer = cachedScorer(embeddingScorer(rawNorm, n, D), n);
@@ -76,8 +101,7 @@ addRow('behaviour-only (train co-occurrence cosine)', evalScorer(behaviour));
 const EPOCHS = quick ? 3 : Number(process.env.ALIGN_EPOCHS ?? 8);
 // Weights w of the aligned part in the retrieval space [sqrt(w) aligned, sqrt(1-w) raw] (trainAligner's default grid).
 const MIXES = [1, 0.9, 0.8, 0.7, 0.6];
-const base = { dims: 64, hidden: [512], batchSize: 512, lr: 2e-3, epochs: EPOCHS, seed: 0, contentMix: [1],
-  log: (m) => lap(m) };
+const base = { dims: 64, hidden: [512], batchSize: 512, lr: 2e-3, epochs: EPOCHS, seed: 0, contentMix: [1], log: (m) => lap(m) };
 // One training trajectory per configuration (no early stopping inside: every epoch is kept).
 // After every epoch the projector is scored on the validation pair sets for every mix weight,
 // so each stopping rule can pick its (epoch, w) from validation only; test recall is computed
@@ -87,20 +111,34 @@ const trajectories = [];
 function trajectory(label, extra, isDefault, trainPairs = mined.pairs) {
   const traj = [];
   const res = trainAligner(content, trainPairs, {
-    ...base, ...extra,
+    ...base,
+    ...extra,
     onEpoch: (epoch, _model, project) => {
       const z = project();
       const zs = cachedScorer(embeddingScorer(z.toTypedArray(), n, z.shape[1]), n);
       const val = {};
       for (const w of MIXES) {
         const sc = mixedScorer(zs, rawScorer, w);
-        val[w] = { all: pairRecall(sc, n, vPairs, { ks: [50] }).recall[50], new: pairRecall(sc, n, vNew, { ks: [50] }).recall[50], cold: pairRecall(sc, n, vCold, { ks: [50] }).recall[50] };
+        val[w] = {
+          all: pairRecall(sc, n, vPairs, { ks: [50] }).recall[50],
+          new: pairRecall(sc, n, vNew, { ks: [50] }).recall[50],
+          cold: pairRecall(sc, n, vCold, { ks: [50] }).recall[50],
+        };
       }
       const wAll = MIXES.reduce((b, w) => (val[w].all > val[b].all ? w : b), MIXES[0]);
-      const row = { epoch, val, wAll, scorer: (w) => mixedScorer(zs, rawScorer, w), test: evalScorer(zs), testMix: evalScorer(mixedScorer(zs, rawScorer, wAll)) };
+      const row = {
+        epoch,
+        val,
+        wAll,
+        scorer: (w) => mixedScorer(zs, rawScorer, w),
+        test: evalScorer(zs),
+        testMix: evalScorer(mixedScorer(zs, rawScorer, wAll)),
+      };
       z.dispose();
       traj.push(row);
-      lap(`${label} epoch ${epoch}: val R@50 all ${val[1].all.toFixed(4)} new ${val[1].new.toFixed(4)} cold ${val[1].cold.toFixed(4)}; mixed (w ${wAll}) all ${val[wAll].all.toFixed(4)} | test R@10 all ${row.test.all[10].toFixed(4)} cold ${row.test.cold[10].toFixed(4)}; mixed all ${row.testMix.all[10].toFixed(4)} cold ${row.testMix.cold[10].toFixed(4)}`);
+      lap(
+        `${label} epoch ${epoch}: val R@50 all ${val[1].all.toFixed(4)} new ${val[1].new.toFixed(4)} cold ${val[1].cold.toFixed(4)}; mixed (w ${wAll}) all ${val[wAll].all.toFixed(4)} | test R@10 all ${row.test.all[10].toFixed(4)} cold ${row.test.cold[10].toFixed(4)}; mixed all ${row.testMix.all[10].toFixed(4)} cold ${row.testMix.cold[10].toFixed(4)}`,
+      );
     },
   });
   times.push([label, res.history.reduce((t, h) => t + h.seconds, 0), traj.length - 1]);
@@ -118,21 +156,32 @@ function trajectory(label, extra, isDefault, trainPairs = mined.pairs) {
   for (const set of ['new', 'all']) {
     const p = pick(set, MIXES);
     const r = p.w === 1 ? p.row.test : p.w === p.row.wAll ? p.row.testMix : evalScorer(p.row.scorer(p.w));
-    addRow(`${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' && isDefault ? ' **[default]**' : ''}`, r);
+    addRow(
+      `${label} ⊕ raw (w ${p.w}), epoch and w chosen on ${set === 'all' ? 'all validation pairs' : 'validation pairs not mined from training'} (epoch ${p.row.epoch})${set === 'all' && isDefault ? ' **[default]**' : ''}`,
+      r,
+    );
     if (set === 'all' && p.w !== 1) addRow(`${label} alone (${64 * (extra.ensemble ?? 1)}-d) at that epoch (${p.row.epoch})`, p.row.test);
   }
   writeResults();
 }
 function writeResults() {
-const header = ['space', 'all R@10', 'all R@50', 'new R@10', 'new R@50', 'cold R@10', 'cold R@50'];
-const table = markdownTable(rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))));
-console.log(table);
-const counts = Object.entries(mined.byMiner).map(([k, v]) => `${k} ${v.a.length}`).join(', ');
-const fmt = (t) => new Date(t * 1000).toISOString().slice(0, 10);
-const md = `# Item alignment: Recall@K of held-out behaviour pairs (${ds.name})
+  const header = ['space', 'all R@10', 'all R@50', 'new R@10', 'new R@50', 'cold R@10', 'cold R@50'];
+  const table = markdownTable(rows.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i]]))));
+  console.log(table);
+  const counts = Object.entries(mined.byMiner)
+    .map(([k, v]) => `${k} ${v.a.length}`)
+    .join(', ');
+  const fmt = (t) => new Date(t * 1000).toISOString().slice(0, 10);
+  const md = `# Item alignment: Recall@K of held-out behaviour pairs (${ds.name})
 
-Command: \`${['ALIGN_DATA', 'ALIGN_SPLIT', 'ALIGN_OUT', 'ALIGN_EPOCHS', 'ALIGN_CONFIGS'].filter((k) => process.env[k]).map((k) => `${k}=${process.env[k]}`).join(' ')} node bench/suites/alignment.js${quick ? ' --quick' : ''}\`
-Machine: ${machineLine()}; load average at start ${load0}, at end ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} (shared with other engineers' jobs: wall times are noisy, recall is deterministic).
+Command: \`${['ALIGN_DATA', 'ALIGN_SPLIT', 'ALIGN_OUT', 'ALIGN_EPOCHS', 'ALIGN_CONFIGS']
+    .filter((k) => process.env[k])
+    .map((k) => `${k}=${process.env[k]}`)
+    .join(' ')} node bench/suites/alignment.js${quick ? ' --quick' : ''}\`
+Machine: ${machineLine()}; load average at start ${load0}, at end ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} (shared with other engineers' jobs: wall times are noisy, recall is deterministic).
 
 Split: train < ${fmt(T1)} <= validation < ${fmt(T2)} <= test (${train.length} / ${valid.length} / ${test.length} events).
 Items: ${n} (${n - seenItem.reduce((s, x) => s + x, 0)} without training events = cold).
@@ -152,8 +201,8 @@ ${trajectories.map(([nm, tr]) => `${nm}:\n\n` + markdownTable(tr.map((r) => ({ e
 
 Aligner training wall times (excluding the per-epoch scoring of the pair sets): ${times.map(([nm, s, ep]) => `${nm}: ${s.toFixed(0)} s for ${ep} epochs`).join('; ')}.
 `;
-mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
-writeFileSync(new URL(`../results/${OUT}`, import.meta.url), md);
+  mkdirSync(new URL('../results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL(`../results/${OUT}`, import.meta.url), md);
 }
 // Configurations (ALIGN_CONFIGS, default: lib/align's defaults 'h512-t0.2-e3'), '-'-separated
 // fields: hN = hidden layer width N, tX = temperature X, eM = ensemble of M projectors.
@@ -161,6 +210,9 @@ const DEFAULT = { h: 512, t: 0.2, e: 3 };
 for (const c of (process.env.ALIGN_CONFIGS ?? (quick ? 'h512-t0.2-e1' : 'h512-t0.2-e3')).split(',')) {
   const f = { ...DEFAULT, ...Object.fromEntries(c.split('-').map((x) => [x[0], Number(x.slice(1))])) };
   if (![f.h, f.t, f.e].every((v) => v > 0)) throw new Error(`bad ALIGN_CONFIGS entry '${c}'`);
-  trajectory(`aligned (h ${f.h}, tau ${f.t}${f.e > 1 ? `, ensemble ${f.e}` : ''})`, { hidden: [f.h], temperature: f.t, ensemble: f.e },
-    f.h === DEFAULT.h && f.t === DEFAULT.t && f.e === DEFAULT.e);
+  trajectory(
+    `aligned (h ${f.h}, tau ${f.t}${f.e > 1 ? `, ensemble ${f.e}` : ''})`,
+    { hidden: [f.h], temperature: f.t, ensemble: f.e },
+    f.h === DEFAULT.h && f.t === DEFAULT.t && f.e === DEFAULT.e,
+  );
 }

@@ -8,7 +8,10 @@ import * as q from '../../dist/index.js';
 import { machineLine, markdownTable, runPeer, timeMs } from '../lib/peers.js';
 const load0 = os.loadavg()[0];
 
-const R = 1_000_000, D = 64, B = 65_536, reps = 15;
+const R = 1_000_000,
+  D = 64,
+  B = 65_536,
+  reps = 15;
 const threads = q.numThreads();
 const g = new q.Generator(0);
 
@@ -21,7 +24,8 @@ function indices(kind) {
 // Copy bandwidth: 256 MiB copied between two buffers (median of 7), counting read + write bytes
 // (a single-threaded copy: the floor it gives is for a one-stream copy of the same bytes).
 const big = 64 << 20;
-const a = new Float32Array(big).fill(1), b = new Float32Array(big);
+const a = new Float32Array(big).fill(1),
+  b = new Float32Array(big);
 const copyMs = timeMs(() => b.set(a), { reps: 7, warmup: 2 });
 const copyGBs = (2 * big * 4) / (copyMs / 1e3) / 1e9;
 console.log(`copy bandwidth ${copyGBs.toFixed(1)} GB/s (read+write), threads ${threads}`);

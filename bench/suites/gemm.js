@@ -60,7 +60,11 @@ for (const threads of [1, 2]) {
   for (const shape of SHAPES) {
     const [M, N, K, ta, tb] = shape;
     const flops = 2 * M * N * K;
-    const mine = [], theirs = [], ratios = [], mineCpu = [], theirsCpu = [];
+    const mine = [],
+      theirs = [],
+      ratios = [],
+      mineCpu = [],
+      theirsCpu = [];
     const pairs = flops > 4e9 ? Math.max(5, PAIRS >> 1) : PAIRS;
     for (let i = 0; i < pairs; i++) {
       const o = await self.request({ shape });
@@ -87,7 +91,9 @@ for (const threads of [1, 2]) {
       'qarm GFLOP/s per core (CPU time)': flops / median(mineCpu) / 1e9,
       'OpenBLAS GFLOP/s per core (CPU time)': peer ? flops / median(theirsCpu) / 1e9 : 'missing',
     });
-    console.log(`  ${rows[rows.length - 1]['M×N×K']} t=${threads}: ${rows[rows.length - 1]['qarm GFLOP/s'].toFixed(1)} vs ${peer ? rows[rows.length - 1]['OpenBLAS GFLOP/s'].toFixed(1) : '-'}`);
+    console.log(
+      `  ${rows[rows.length - 1]['M×N×K']} t=${threads}: ${rows[rows.length - 1]['qarm GFLOP/s'].toFixed(1)} vs ${peer ? rows[rows.length - 1]['OpenBLAS GFLOP/s'].toFixed(1) : '-'}`,
+    );
   }
   peer?.close();
   self.close();

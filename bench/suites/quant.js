@@ -24,7 +24,11 @@ for (const N of Ns) for (const K of Ks) for (const D of Ds) for (const k of ks) 
 for (const K of Ks) for (const k of ks) search.push({ N: 20000, K, D: 64, k, metric: 'ip' });
 const kmeansCfgs = quick
   ? [{ N: 20000, K: 256, D: 64, iters: 10 }]
-  : [{ N: 20000, K: 256, D: 64, iters: 10 }, { N: 200000, K: 1024, D: 64, iters: 10 }, { N: 200000, K: 256, D: 256, iters: 10 }];
+  : [
+      { N: 20000, K: 256, D: 64, iters: 10 },
+      { N: 200000, K: 1024, D: 64, iters: 10 },
+      { N: 200000, K: 256, D: 256, iters: 10 },
+    ];
 for (const s of search) s.reps = 2 * s.N * s.K * s.D > 1e11 ? 1 : 3;
 
 // Data: x is a Gaussian mixture (so k-means has structure), codebooks are N(0, 1) rows.
@@ -76,7 +80,8 @@ function best(fn, reps) {
 
 // GEMM peak of qarm's matmul in this run.
 const G = 2048;
-const ga = q.randn([G, G], { seed: 1 }), gb = q.randn([G, G], { seed: 2 });
+const ga = q.randn([G, G], { seed: 1 }),
+  gb = q.randn([G, G], { seed: 2 });
 const gemmT = best(() => q.matmul(ga, gb).dispose(), 5);
 const gemmPeak = (2 * G * G * G) / gemmT.ms / 1e6;
 const gemmCpu = (2 * G * G * G) / gemmT.cpu / 1e6;
@@ -89,7 +94,8 @@ if (peer.gemm) console.log(`numpy sgemm ${G}^3: ${peer.gemm.gflops.toFixed(1)} G
 
 const rows = [];
 search.forEach((s) => {
-  const x = X.get(`${s.N}_${s.D}`), c = CB.get(`${s.K}_${s.D}`);
+  const x = X.get(`${s.N}_${s.D}`),
+    c = CB.get(`${s.K}_${s.D}`);
   const pr = peer.missing ? null : runPeer('faiss_quant.py', ['faiss', 'numpy'], { threads, dir, search: [s] }, threads);
   const f = pr && pr.search ? pr.search[0] : null;
   const { ms, cpu } = best(() => {
@@ -105,15 +111,28 @@ search.forEach((s) => {
     agree = `${mine.reduce((a, v, j) => a + (v === f.I0[j] ? 1 : 0), 0)}/64`;
   }
   const row = {
-    metric: s.metric, N: s.N, K: s.K, D: s.D, k: s.k,
-    'qarm ms': ms, 'qarm GFLOP/s': gf, 'qarm GFLOP/cpu-s': gfCpu, '% qarm GEMM': (100 * gf) / gemmPeak,
+    metric: s.metric,
+    N: s.N,
+    K: s.K,
+    D: s.D,
+    k: s.k,
+    'qarm ms': ms,
+    'qarm GFLOP/s': gf,
+    'qarm GFLOP/cpu-s': gfCpu,
+    '% qarm GEMM': (100 * gf) / gemmPeak,
     '% qarm GEMM (cpu-s)': (100 * gfCpu) / gemmCpu,
     '% numpy GEMM': peer.gemm ? (100 * gf) / peer.gemm.gflops : NaN,
-    'FAISS ms': f ? f.ms : NaN, 'FAISS GFLOP/s': f ? (2 * s.N * s.K * s.D) / f.ms / 1e6 : NaN,
-    'speedup vs FAISS': f ? f.ms / ms : NaN, 'top-1 agree': agree,
+    'FAISS ms': f ? f.ms : NaN,
+    'FAISS GFLOP/s': f ? (2 * s.N * s.K * s.D) / f.ms / 1e6 : NaN,
+    'speedup vs FAISS': f ? f.ms / ms : NaN,
+    'top-1 agree': agree,
   };
   rows.push(row);
-  console.log(Object.values(row).map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v)).join('\t'));
+  console.log(
+    Object.values(row)
+      .map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v))
+      .join('\t'),
+  );
 });
 
 const kmRows = [];
@@ -132,15 +151,27 @@ kmeansCfgs.forEach((cfg) => {
   fin.distances.dispose();
   const lloyd = (ms - finalMs) / cfg.iters;
   const row = {
-    N: cfg.N, K: cfg.K, D: cfg.D, iters: cfg.iters,
-    'qarm ms/iter (all)': ms / cfg.iters, 'qarm ms/iter (Lloyd)': lloyd, 'FAISS ms/iter': f ? f.msPerIter : NaN,
-    'speedup (all)': f ? f.msPerIter / (ms / cfg.iters) : NaN, 'speedup (Lloyd)': f ? f.msPerIter / lloyd : NaN,
-    'qarm final obj': res.history[res.history.length - 1], 'FAISS final obj': f ? f.obj[f.obj.length - 1] : NaN,
-    'qarm inertia (all rows)': res.inertia, 'FAISS inertia (all rows)': f ? f.inertia : NaN,
+    N: cfg.N,
+    K: cfg.K,
+    D: cfg.D,
+    iters: cfg.iters,
+    'qarm ms/iter (all)': ms / cfg.iters,
+    'qarm ms/iter (Lloyd)': lloyd,
+    'FAISS ms/iter': f ? f.msPerIter : NaN,
+    'speedup (all)': f ? f.msPerIter / (ms / cfg.iters) : NaN,
+    'speedup (Lloyd)': f ? f.msPerIter / lloyd : NaN,
+    'qarm final obj': res.history[res.history.length - 1],
+    'FAISS final obj': f ? f.obj[f.obj.length - 1] : NaN,
+    'qarm inertia (all rows)': res.inertia,
+    'FAISS inertia (all rows)': f ? f.inertia : NaN,
     'inertia diff %': f ? (100 * (res.inertia - f.inertia)) / f.inertia : NaN,
   };
   kmRows.push(row);
-  console.log(Object.values(row).map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v)).join('\t'));
+  console.log(
+    Object.values(row)
+      .map((v) => (typeof v === 'number' && !Number.isInteger(v) ? v.toFixed(2) : v))
+      .join('\t'),
+  );
 });
 fs.rmSync(dir, { recursive: true, force: true });
 

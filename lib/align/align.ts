@@ -80,14 +80,20 @@ export function filterPairs(p: ItemPairs, keep: (a: number, b: number) => boolea
  * The content embedding of a dataset: its `.npy` modalities (alphabetical) and the text
  * encoders, fused by concatenating L2-normalised parts.
  */
-export async function contentEmbeddings(ds: Dataset, opts: EncodeOptions = {}): Promise<{ content: Tensor; modalities: string[]; seconds: number; cached: string[] }> {
+export async function contentEmbeddings(
+  ds: Dataset,
+  opts: EncodeOptions = {},
+): Promise<{ content: Tensor; modalities: string[]; seconds: number; cached: string[] }> {
   const names = Object.keys(ds.embeddings).sort();
   const parts = names.map((m) => ds.embeddings[m]);
   const t0 = performance.now();
   let cached: string[] = [];
   const hasText = ds.items.some((it) => it.text.trim() !== '');
   if (hasText && !(opts.modalities && opts.modalities.length === 0)) {
-    const enc = await encodeTexts(ds.items.map((it) => it.text), opts);
+    const enc = await encodeTexts(
+      ds.items.map((it) => it.text),
+      opts,
+    );
     for (const m of enc.modalities) {
       parts.push(enc.parts[m]);
       names.push(m);
@@ -105,7 +111,10 @@ function quantileTime(ds: Dataset, q: number): number {
 }
 
 /** The training and validation events of dataset input: explicit, or split at `trainUntil`/`validUntil`. */
-function alignEvents(ds: Dataset, opts: AlignOptions): { train: readonly Interaction[]; valid: readonly Interaction[]; split?: { trainUntil: number; validUntil: number } } {
+function alignEvents(
+  ds: Dataset,
+  opts: AlignOptions,
+): { train: readonly Interaction[]; valid: readonly Interaction[]; split?: { trainUntil: number; validUntil: number } } {
   const explicit = opts.trainEvents !== undefined || opts.validationEvents !== undefined;
   if (explicit) {
     if (opts.trainEvents === undefined || opts.validationEvents === undefined) {
@@ -117,7 +126,10 @@ function alignEvents(ds: Dataset, opts: AlignOptions): { train: readonly Interac
     }
     if (opts.trainEvents.length === 0) throw new ValueError('trainEvents: no training events', 'trainEvents');
     const n = ds.items.length;
-    for (const [name, ev] of [['trainEvents', opts.trainEvents], ['validationEvents', opts.validationEvents]] as const) {
+    for (const [name, ev] of [
+      ['trainEvents', opts.trainEvents],
+      ['validationEvents', opts.validationEvents],
+    ] as const) {
       for (let k = 0; k < ev.length; k++) {
         if (!(ev[k].item >= 0 && ev[k].item < n)) throw new IndexError(`${name}: event ${k} names item ${ev[k].item}, outside [0, ${n})`, name);
       }

@@ -331,7 +331,8 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   }
   const mixes = opts.contentMix ?? D.contentMix;
   if (mixes.length === 0 || mixes.some((w) => !(w > 0 && w <= 1))) throw new ValueError("argument 'contentMix' must list weights in (0, 1]", 'contentMix');
-  const val = opts.validation && opts.validation.a.length ? samplePairs(opts.validation, opts.maxValidationPairs ?? D.maxValidationPairs, new Generator(seed + 2)) : null;
+  const val =
+    opts.validation && opts.validation.a.length ? samplePairs(opts.validation, opts.maxValidationPairs ?? D.maxValidationPairs, new Generator(seed + 2)) : null;
   // The content part of the mixed space never changes: its score rows are computed once.
   const contentScorer = mixes.some((w) => w < 1) ? cachedScorer(embeddingScorer(xn, n, din), n) : null;
   const evaluate = (): { r: number; w: number } => {
@@ -357,7 +358,9 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   let bestState = snapshot();
   let bad = 0;
   const history: AlignEpoch[] = [];
-  log(`aligner: ${pairs.a.length} pairs, ${n} items, ${din} -> ${dims}${members > 1 ? ` x ${members} projectors` : ''}, epoch 0 validation R@${K} ${best.toFixed(4)}`);
+  log(
+    `aligner: ${pairs.a.length} pairs, ${n} items, ${din} -> ${dims}${members > 1 ? ` x ${members} projectors` : ''}, epoch 0 validation R@${K} ${best.toFixed(4)}`,
+  );
   opts.onEpoch?.(0, model, project);
   // One epoch of one projector: its own shuffle, full batches only.
   const trainEpoch = ({ model: m, optim, g, order }: (typeof team)[number]): { lossSum: number; steps: number } => {
@@ -422,7 +425,9 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
     const { r: v, w } = evaluate();
     const rec: AlignEpoch = { epoch, loss: lossSum / Math.max(steps, 1), validation: v, mixWeight: w, seconds: (performance.now() - te) / 1000 };
     history.push(rec);
-    log(`aligner: epoch ${epoch} loss ${rec.loss.toFixed(4)} validation R@${K} ${v.toFixed(4)}${mixes.length > 1 ? ` (mix w ${w})` : ''} (${rec.seconds.toFixed(1)} s)`);
+    log(
+      `aligner: epoch ${epoch} loss ${rec.loss.toFixed(4)} validation R@${K} ${v.toFixed(4)}${mixes.length > 1 ? ` (mix w ${w})` : ''} (${rec.seconds.toFixed(1)} s)`,
+    );
     let stop = false;
     if (!val) bestEpoch = epoch;
     else if (v > best) {

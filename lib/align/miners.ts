@@ -110,7 +110,10 @@ export function swingScores(users: Interaction[][], nItems: number, opts: SwingO
   for (const evs of users) {
     const last = new Map<number, number>();
     evs.forEach((e, k) => last.set(e.item, k));
-    const recent = [...last.entries()].sort((a, b) => b[1] - a[1]).slice(0, maxItems).map(([i]) => i);
+    const recent = [...last.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, maxItems)
+      .map(([i]) => i);
     userItems.push(Int32Array.from(recent).sort());
   }
   const nu = userItems.length;

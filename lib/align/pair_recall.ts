@@ -92,7 +92,8 @@ export function mixedScorer(a: Scorer, b: Scorer, w: number): Scorer {
  * `w · cos_a + (1 − w) · cos_b`. `a`: row-major `[n, da]`, `b`: `[n, db]`.
  */
 export function mixSpaces(a: Float32Array, da: number, b: Float32Array, db: number, n: number, w: number): Float32Array {
-  if (a.length !== n * da || b.length !== n * db) throw new ValueError(`mixSpaces(): want ${n}x${da} and ${n}x${db} values, got ${a.length} and ${b.length}`, 'a');
+  if (a.length !== n * da || b.length !== n * db)
+    throw new ValueError(`mixSpaces(): want ${n}x${da} and ${n}x${db} values, got ${a.length} and ${b.length}`, 'a');
   if (!(w >= 0 && w <= 1)) throw new ValueError(`argument 'w' must be in [0, 1], got ${w}`, 'w');
   const d = da + db;
   const out = new Float32Array(n * d);

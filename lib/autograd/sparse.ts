@@ -48,10 +48,14 @@ export class RowSparseGrad {
    */
   coalesce(): RowSparseGrad {
     if (this.coalesced) return this;
-    const [idx, values] = runKernel('coalesceRows', { indices: this.indices, source: this.values }, {
-      rows: this.denseShape[0],
-      rowShape: this.denseShape.slice(1),
-    });
+    const [idx, values] = runKernel(
+      'coalesceRows',
+      { indices: this.indices, source: this.values },
+      {
+        rows: this.denseShape[0],
+        rowShape: this.denseShape.slice(1),
+      },
+    );
     return new RowSparseGrad(idx, values, this.denseShape, true);
   }
 

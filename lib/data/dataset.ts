@@ -216,7 +216,10 @@ class InteractionRows {
   readonly users: string[] = [];
   readonly baskets: string[] = [];
   readonly interactions: Interaction[] = [];
-  constructor(private readonly itemIndex: Map<string, number>, private readonly itemsFile: string) {}
+  constructor(
+    private readonly itemIndex: Map<string, number>,
+    private readonly itemsFile: string,
+  ) {}
 
   /** `time` is seconds, or text for {@link parseTimestamp}; `basket` null when the table has none. */
   add(userText: string, itemText: string, time: number | string, basketText: string | null, where: string): void {
@@ -306,7 +309,11 @@ async function readItemsParquet(path: string): Promise<{ items: Item[]; itemInde
 }
 
 /** Reads and validates `interactions.parquet` against the item index, one row group at a time. */
-async function readInteractionsParquet(path: string, itemIndex: Map<string, number>, itemsFile: string): Promise<{ users: string[]; baskets: string[]; interactions: Interaction[] }> {
+async function readInteractionsParquet(
+  path: string,
+  itemIndex: Map<string, number>,
+  itemsFile: string,
+): Promise<{ users: string[]; baskets: string[]; interactions: Interaction[] }> {
   const file = basename(path);
   const t = await openParquet(path);
   const hasBasket = t.columns.includes('basket');
@@ -324,14 +331,17 @@ async function readInteractionsParquet(path: string, itemIndex: Map<string, numb
 /** `.npy` files of `dir` by modality: `<m>.npy` alone, or the shards `<m>-00000.npy`, ... in order. */
 function embeddingFiles(dir: string): [string, string[]][] {
   const groups = new Map<string, string[]>();
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.npy')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.npy'))
+    .sort()) {
     const m = /^(.+)-(\d{5})\.npy$/.exec(f);
     const name = m ? m[1] : f.slice(0, -4);
     if (!groups.has(name)) groups.set(name, []);
     groups.get(name)!.push(f);
   }
   for (const [name, files] of groups) {
-    if (files.length > 1 && files.includes(`${name}.npy`)) throw new IOError(`${dir}: both ${name}.npy and its shards ${name}-NNNNN.npy exist; keep one`, 'embeddings');
+    if (files.length > 1 && files.includes(`${name}.npy`))
+      throw new IOError(`${dir}: both ${name}.npy and its shards ${name}-NNNNN.npy exist; keep one`, 'embeddings');
     if (files[0] === `${name}.npy`) continue;
     files.forEach((f, i) => {
       const want = `${name}-${String(i).padStart(5, '0')}.npy`;
@@ -355,7 +365,8 @@ export function readEmbeddings(dir: string, nItems: number, itemsFile = 'items.c
       const shape = t.shape;
       if (t.dtype !== 'float32') throw new ValueError(`${f}: embeddings must be float32, got ${t.dtype}`, 'embeddings');
       if (shape.length !== 2) throw new ValueError(`${f}: embeddings must be 2-D [items, D], got [${shape.join(', ')}]`, 'embeddings');
-      if (parts.length && shape[1] !== parts[0].shape[1]) throw new ValueError(`${f}: has ${shape[1]} columns but ${files[0]} has ${parts[0].shape[1]}`, 'embeddings');
+      if (parts.length && shape[1] !== parts[0].shape[1])
+        throw new ValueError(`${f}: has ${shape[1]} columns but ${files[0]} has ${parts[0].shape[1]}`, 'embeddings');
       const data = t.toTypedArray();
       const d = shape[1];
       for (let i = 0; i < data.length; i++) {
@@ -369,7 +380,10 @@ export function readEmbeddings(dir: string, nItems: number, itemsFile = 'items.c
     }
     const what = files.length > 1 ? `${files[0]} … ${files[files.length - 1]}` : files[0];
     if (rows !== nItems) {
-      throw new ValueError(`${what}: ${files.length > 1 ? 'have' : 'has'} ${rows} rows but ${itemsFile} has ${nItems} items (rows must follow ${itemsFile})`, 'embeddings');
+      throw new ValueError(
+        `${what}: ${files.length > 1 ? 'have' : 'has'} ${rows} rows but ${itemsFile} has ${nItems} items (rows must follow ${itemsFile})`,
+        'embeddings',
+      );
     }
     out[name] = parts.length === 1 ? parts[0] : concatRows(parts);
   }

@@ -81,7 +81,15 @@ function fits(e: SchemaElement, kind: ColumnKind): boolean {
   const logical = e.logical_type?.type;
   const conv = e.converted_type;
   const isString = e.type === 'BYTE_ARRAY' && (!logical || logical === 'STRING' || logical === 'ENUM') && (!conv || conv === 'UTF8' || conv === 'ENUM');
-  const timeLike = logical === 'TIMESTAMP' || logical === 'DATE' || logical === 'TIME' || conv === 'DATE' || conv === 'TIMESTAMP_MILLIS' || conv === 'TIMESTAMP_MICROS' || conv === 'TIME_MILLIS' || conv === 'TIME_MICROS';
+  const timeLike =
+    logical === 'TIMESTAMP' ||
+    logical === 'DATE' ||
+    logical === 'TIME' ||
+    conv === 'DATE' ||
+    conv === 'TIMESTAMP_MILLIS' ||
+    conv === 'TIMESTAMP_MICROS' ||
+    conv === 'TIME_MILLIS' ||
+    conv === 'TIME_MICROS';
   const isInt = (e.type === 'INT32' || e.type === 'INT64') && !timeLike && logical !== 'DECIMAL' && conv !== 'DECIMAL';
   if (kind === 'id') return isString || isInt;
   if (kind === 'text') return isString;
@@ -117,14 +125,18 @@ export function checkColumns(t: ParquetTable, kinds: Record<string, ColumnKind>,
     if (child.children.length || child.element.repetition_type === 'REPEATED') {
       throw new ValueError(`${t.file}: column '${name}' is nested (a list, map or struct); it must hold ${KIND_TEXT[kind]}`, 'file');
     }
-    if (!fits(child.element, kind)) throw new ValueError(`${t.file}: column '${name}' has type ${typeName(child.element)}; it must hold ${KIND_TEXT[kind]}`, 'file');
+    if (!fits(child.element, kind))
+      throw new ValueError(`${t.file}: column '${name}' has type ${typeName(child.element)}; it must hold ${KIND_TEXT[kind]}`, 'file');
   }
   for (const g of t.metadata.row_groups) {
     for (const c of g.columns) {
       const md = c.meta_data;
       if (!md || !(md.path_in_schema[0] in kinds)) continue;
       if (!CODECS.has(md.codec)) {
-        throw new IOError(`${t.file}: column '${md.path_in_schema.join('.')}' is compressed with ${md.codec}, which this reader cannot decode here (use ${[...CODECS].join(', ')})`, 'file');
+        throw new IOError(
+          `${t.file}: column '${md.path_in_schema.join('.')}' is compressed with ${md.codec}, which this reader cannot decode here (use ${[...CODECS].join(', ')})`,
+          'file',
+        );
       }
     }
   }

@@ -44,7 +44,10 @@ export class TargetAttention extends Module {
   readonly activation: 'sigmoid' | 'relu';
   readonly normalize: 'none' | 'softmax';
   readonly fused: boolean;
-  constructor(readonly dim: number, opts: TargetAttentionOptions = {}) {
+  constructor(
+    readonly dim: number,
+    opts: TargetAttentionOptions = {},
+  ) {
     super();
     if (!Number.isInteger(dim) || dim <= 0) throw new ValueError(`argument 'dim' must be a positive integer, got ${dim}`, 'dim');
     const hidden = opts.hidden ?? [36];
@@ -82,7 +85,10 @@ export class TargetAttention extends Module {
     }
     const W = first.weight;
     const A = first.outFeatures;
-    const wq = slice(W, 1, 0, D), wk = slice(W, 1, D, D), wd = slice(W, 1, 2 * D, D), wp = slice(W, 1, 3 * D, D);
+    const wq = slice(W, 1, 0, D),
+      wk = slice(W, 1, D, D),
+      wd = slice(W, 1, 2 * D, D),
+      wp = slice(W, 1, 3 * D, D);
     const qTerm = add(matmul(query, add(wq, wd), { transB: true }), first.bias!); // [B, A]
     const k2 = reshape(keys, [B * H, D]);
     const qk = reshape(mul(reshape(query, [B, 1, D]), keys), [B * H, D]);
@@ -178,7 +184,6 @@ export class TargetAttention extends Module {
     });
     return this.forwardPacked(rep, B, H, list);
   }
-
 }
 
 /** float32 [B, H] masks (any shape of B·H entries) side by side as [B, M, H], by the concat kernel. */

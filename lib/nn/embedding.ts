@@ -36,7 +36,11 @@ function idTensor(ids: Tensor | Int32Array, name: string): Tensor {
 abstract class Table extends Module {
   readonly weight: Tensor;
   readonly oov: boolean;
-  constructor(readonly numEmbeddings: number, readonly embeddingDim: number, opts: EmbeddingOptions) {
+  constructor(
+    readonly numEmbeddings: number,
+    readonly embeddingDim: number,
+    opts: EmbeddingOptions,
+  ) {
     super();
     checkPositive('numEmbeddings', numEmbeddings);
     checkPositive('embeddingDim', embeddingDim);

@@ -25,9 +25,16 @@ export interface LinearOptions {
 export class Linear extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  constructor(readonly inFeatures: number, readonly outFeatures: number, opts: LinearOptions = {}) {
+  constructor(
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+    opts: LinearOptions = {},
+  ) {
     super();
-    for (const [n, v] of [['inFeatures', inFeatures], ['outFeatures', outFeatures]] as const) {
+    for (const [n, v] of [
+      ['inFeatures', inFeatures],
+      ['outFeatures', outFeatures],
+    ] as const) {
       if (!Number.isInteger(v) || v <= 0) throw new ValueError(`argument '${n}' must be a positive integer, got ${v}`, n);
     }
     const g = opts.generator ?? new Generator(opts.seed ?? 0);
@@ -42,7 +49,10 @@ export class Linear extends Module {
 
   forward(x: Tensor): Tensor {
     if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
-      throw new ShapeError(`Linear(${this.inFeatures}, ${this.outFeatures}): argument 'x' has shape [${x.shape.join(', ')}], last axis must be ${this.inFeatures}`, 'x');
+      throw new ShapeError(
+        `Linear(${this.inFeatures}, ${this.outFeatures}): argument 'x' has shape [${x.shape.join(', ')}], last axis must be ${this.inFeatures}`,
+        'x',
+      );
     }
     // reshape (not view) keeps a 1-D input on the tape.
     const x2 = x.rank === 1 ? reshape(x, [1, this.inFeatures]) : x;

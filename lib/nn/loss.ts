@@ -44,22 +44,25 @@ function bceOnCpu(logits: Tensor, labels: Tensor | Float32Array, reduction: stri
     per[i] = l;
     total += l;
   }
-  const out = reduction === 'none'
-    ? Tensor.fromArray(per, logits.shape, 'float32')
-    : Tensor.fromArray(new Float32Array([reduction === 'mean' ? total / x.length : total]), [], 'float32');
+  const out =
+    reduction === 'none'
+      ? Tensor.fromArray(per, logits.shape, 'float32')
+      : Tensor.fromArray(new Float32Array([reduction === 'mean' ? total / x.length : total]), [], 'float32');
   const yCopy = Float32Array.from(y);
-  return record('bceWithLogits', out, [logits], (dy) => runAsKernel(() => {
-    const d = dy.f32();
-    const g = new Float32Array(x.length);
-    const scale = reduction === 'mean' ? 1 / x.length : 1;
-    for (let i = 0; i < x.length; i++) {
-      const xi = x[i];
-      // σ(x) computed without overflow on either side.
-      const s = xi >= 0 ? 1 / (1 + Math.exp(-xi)) : Math.exp(xi) / (1 + Math.exp(xi));
-      g[i] = (s - yCopy[i]) * scale * (reduction === 'none' ? d[i] : d[0]);
-    }
-    return [Tensor.fromArray(g, logits.shape, 'float32')];
-  }));
+  return record('bceWithLogits', out, [logits], (dy) =>
+    runAsKernel(() => {
+      const d = dy.f32();
+      const g = new Float32Array(x.length);
+      const scale = reduction === 'mean' ? 1 / x.length : 1;
+      for (let i = 0; i < x.length; i++) {
+        const xi = x[i];
+        // σ(x) computed without overflow on either side.
+        const s = xi >= 0 ? 1 / (1 + Math.exp(-xi)) : Math.exp(xi) / (1 + Math.exp(xi));
+        g[i] = (s - yCopy[i]) * scale * (reduction === 'none' ? d[i] : d[0]);
+      }
+      return [Tensor.fromArray(g, logits.shape, 'float32')];
+    }),
+  );
 }
 
 /**

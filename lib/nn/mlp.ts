@@ -26,7 +26,10 @@ export class MLP extends Module {
   readonly layers: Linear[];
   private readonly act: (x: Tensor) => Tensor;
   private readonly activateLast: boolean;
-  constructor(readonly sizes: readonly number[], opts: MLPOptions = {}) {
+  constructor(
+    readonly sizes: readonly number[],
+    opts: MLPOptions = {},
+  ) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2) throw new ValueError("argument 'sizes' needs at least [in, out]", 'sizes');
     const act = opts.activation ?? 'relu';

@@ -80,7 +80,8 @@ export function buildRQ(
     resid.set(x.subarray(i * dim, (i + 1) * dim));
     for (let l = 0; l < L; l++) {
       const B = books[l];
-      let best = -1, bestD = Infinity;
+      let best = -1,
+        bestD = Infinity;
       for (let c = 0; c < sizes[l]; c++) {
         if (!used[l][c]) continue;
         let d2 = 0;
@@ -88,7 +89,10 @@ export function buildRQ(
           const t = resid[j] - B[c * dim + j];
           d2 += t * t;
         }
-        if (d2 < bestD) { bestD = d2; best = c; }
+        if (d2 < bestD) {
+          bestD = d2;
+          best = c;
+        }
       }
       if (best !== codes[i * L + l]) backedOff[l]++;
       codes[i * L + l] = best;
@@ -133,7 +137,12 @@ export function codeSummary(
   order.forEach((r, i) => reordered.set(codes.subarray(r * L, (r + 1) * L), i * L));
   let numWarm = 0;
   for (const w of warm) numWarm += w;
-  const pr = codeRows({ codes: reordered, levels: L, codebookSize: sizes }, n, { mode: 'prefix', tableSize: prefixTableSize, hashSeed: 0, vocabItems: numWarm });
+  const pr = codeRows({ codes: reordered, levels: L, codebookSize: sizes }, n, {
+    mode: 'prefix',
+    tableSize: prefixTableSize,
+    hashSeed: 0,
+    vocabItems: numWarm,
+  });
   return {
     name,
     levels: L,
@@ -152,7 +161,8 @@ export function codeSummary(
 /** VQ codes: each item's top-k nearest warm pool items (cosine), itself excluded. */
 export function buildVQ(name: string, x: Float32Array, dim: number, warm: Uint8Array, k: number): VQTable {
   const n = warm.length;
-  const warmRows: number[] = [], coldRows: number[] = [];
+  const warmRows: number[] = [],
+    coldRows: number[] = [];
   for (let i = 0; i < n; i++) (warm[i] ? warmRows : coldRows).push(i);
   const W = warmRows.length;
   const kk = Math.min(k, W - 1);

@@ -39,13 +39,24 @@ type RunFlags = CommonFlags & { seeds?: number[]; variants?: string[]; ablations
 function configFrom(o: RunFlags): RunConfig {
   const file: ConfigFile | undefined = o.config ? readConfigFile(o.config) : undefined;
   const flags: ConfigFile & { quick?: boolean } = validateConfig(
-    Object.fromEntries(Object.entries({ data: o.data, out: o.out, seeds: o.seeds, variants: o.variants, threads: o.threads, workers: o.workers, trainFractions: o.trainFraction }).filter(([, v]) => v !== undefined)),
+    Object.fromEntries(
+      Object.entries({
+        data: o.data,
+        out: o.out,
+        seeds: o.seeds,
+        variants: o.variants,
+        threads: o.threads,
+        workers: o.workers,
+        trainFractions: o.trainFraction,
+      }).filter(([, v]) => v !== undefined),
+    ),
     'command line',
   );
   if (o.ablations) flags.ablations = [...ABLATIONS];
   flags.quick = o.quick;
   const cfg = resolveConfig(file, flags);
-  for (const v of [...cfg.variants, ...cfg.ablations]) if (!VARIANT_SPECS[v]) throw new ValueError(`unknown variant '${v}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variants');
+  for (const v of [...cfg.variants, ...cfg.ablations])
+    if (!VARIANT_SPECS[v]) throw new ValueError(`unknown variant '${v}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variants');
   return cfg;
 }
 
@@ -87,7 +98,9 @@ export async function alignCommand(o: CommonFlags): Promise<void> {
     trainEvents,
     validationEvents,
   });
-  process.stdout.write(`${JSON.stringify({ pairCounts: report.pairCounts, bestEpoch: report.bestEpoch, bestValidation: report.bestValidation, seconds: report.seconds }, null, 2)}\nwrote ${out}/aligned.npy, align.json\n`);
+  process.stdout.write(
+    `${JSON.stringify({ pairCounts: report.pairCounts, bestEpoch: report.bestEpoch, bestValidation: report.bestValidation, seconds: report.seconds }, null, 2)}\nwrote ${out}/aligned.npy, align.json\n`,
+  );
 }
 
 /** Flags of `qarm quantize` that fit codebooks (meaningless with `--codebooks`). */
@@ -118,7 +131,11 @@ export async function quantizeCommand(o: {
   const flag = (k: string): string => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
   if (o.codebooks) {
     const fit = QUANTIZE_FIT_FLAGS.filter((k) => given.has(k));
-    if (fit.length) throw new ValueError(`${flag(fit[0])} fits codebooks, but --codebooks fits nothing (it encodes with the saved ones); drop ${fit.map(flag).join(', ')}`, fit[0]);
+    if (fit.length)
+      throw new ValueError(
+        `${flag(fit[0])} fits codebooks, but --codebooks fits nothing (it encodes with the saved ones); drop ${fit.map(flag).join(', ')}`,
+        fit[0],
+      );
     const { encodeShardCommand } = await import('./encode_shard.js');
     const r = encodeShardCommand({ ...o, codebooks: o.codebooks });
     process.stdout.write(`rows ${r.rowOffset}..${r.rowOffset + r.rows} encoded; wrote ${r.files.map((f) => join(o.out, f)).join(', ')}\n`);
@@ -130,7 +147,8 @@ export async function quantizeCommand(o: {
   if (o.threads) setNumThreads(o.threads);
   if (!existsSync(o.input)) throw new IOError(`--input ${o.input} does not exist`, 'input');
   const x = readNpy(o.input);
-  if (x.dtype !== 'float32' || x.rank !== 2) throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${x.dtype} [${x.shape.join(', ')}]`, 'input');
+  if (x.dtype !== 'float32' || x.rank !== 2)
+    throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${x.dtype} [${x.shape.join(', ')}]`, 'input');
   const [n, d] = x.shape;
   if (n < o.codebookSize) throw new ValueError(`--input has ${n} rows, fewer than --codebook-size ${o.codebookSize}`, 'codebookSize');
   const out = prepareOutDir(o.out);
@@ -169,10 +187,18 @@ export async function quantizeCommand(o: {
     rq: { numLevels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed, ...st, relativeErrorAfterFit: rq.relativeError },
     vq,
     seconds: (Date.now() - t0) / 1000,
-    files: ['rq_codes.npy (int32 [N, levels])', 'rq.safetensors (codebooks; RQKMeans.load)', ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)', 'vq.safetensors (VQ pool: embeddings and row numbers)'] : []), 'stats.json'],
+    files: [
+      'rq_codes.npy (int32 [N, levels])',
+      'rq.safetensors (codebooks; RQKMeans.load)',
+      ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)', 'vq.safetensors (VQ pool: embeddings and row numbers)'] : []),
+      'stats.json',
+    ],
   };
   writeJson(join(out, 'stats.json'), { worldSize: 1, ...summary });
-  const lines = st.levels.map((l, i) => `  level ${i + 1}: used ${l.used}/${o.codebookSize} (${(100 * l.utilisation).toFixed(1)} %), perplexity ${l.perplexity.toFixed(1)}${l.relativeError !== undefined ? `, relative error ${l.relativeError.toFixed(4)}` : ''}`);
+  const lines = st.levels.map(
+    (l, i) =>
+      `  level ${i + 1}: used ${l.used}/${o.codebookSize} (${(100 * l.utilisation).toFixed(1)} %), perplexity ${l.perplexity.toFixed(1)}${l.relativeError !== undefined ? `, relative error ${l.relativeError.toFixed(4)}` : ''}`,
+  );
   process.stdout.write(
     `RQ codes: ${n} x ${o.levels} levels\n${lines.join('\n')}\n  collision rate ${(100 * st.collisionRate).toFixed(2)} %, largest bucket ${st.largestBucket}, ${st.uniqueTuples} distinct tuples\n` +
       (vq ? `VQ codes: ${n} x ${o.vqK} from a pool of ${vq.poolSize}\n` : '') +
@@ -191,7 +217,9 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '), { saveModels: true });
   // worldSize: the design contract (every output JSON records it); `qarm eval` ignores it.
   writeJson(join(out, 'config.json'), { ...cfg, worldSize: 1 });
-  process.stdout.write(`\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`);
+  process.stdout.write(
+    `\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`,
+  );
 }
 
 /**

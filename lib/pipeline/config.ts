@@ -145,7 +145,8 @@ export function validateConfig(value: unknown, source = 'config'): ConfigFile {
   if (r.data.variants) {
     const known = new Set<string>([...VARIANTS]);
     const bad = r.data.variants.filter((v) => !known.has(v));
-    if (bad.length) throw new ValueError(`${source}: invalid configuration: variants: unknown variant(s) ${bad.join(', ')} (known: ${[...known].join(', ')})`, 'config');
+    if (bad.length)
+      throw new ValueError(`${source}: invalid configuration: variants: unknown variant(s) ${bad.join(', ')} (known: ${[...known].join(', ')})`, 'config');
   }
   return r.data;
 }
@@ -208,7 +209,10 @@ export function resolveConfig(file: ConfigFile | undefined, flags: ConfigFile & 
 function checkCodeSpace(c: RunConfig): void {
   const mix = c.align.contentMix;
   if (c.codes.space === 'mixed' && Array.isArray(mix) && mix.length > 0 && mix.every((w) => w === 1)) {
-    throw new ValueError("invalid configuration: codes.space 'mixed' needs align.contentMix to list a weight below 1 (with [1] the mixed space is the aligned space; set codes.space 'aligned' for codes from the aligner's output alone)", 'config');
+    throw new ValueError(
+      "invalid configuration: codes.space 'mixed' needs align.contentMix to list a weight below 1 (with [1] the mixed space is the aligned space; set codes.space 'aligned' for codes from the aligner's output alone)",
+      'config',
+    );
   }
 }
 

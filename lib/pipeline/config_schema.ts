@@ -66,10 +66,20 @@ export const PairsSchema = z.strictObject({
   cap: int(1).optional(),
   minScore: z.number().finite().optional(),
   cooccurrence: z
-    .strictObject({ sameBasket: z.boolean().optional(), window: z.number().min(0).optional(), count: z.enum(countKinds).optional(), maxBasket: int(1).optional() })
+    .strictObject({
+      sameBasket: z.boolean().optional(),
+      window: z.number().min(0).optional(),
+      count: z.enum(countKinds).optional(),
+      maxBasket: int(1).optional(),
+    })
     .optional(),
   swing: z
-    .strictObject({ alpha: z.number().positive().optional(), userWeight: z.boolean().optional(), userAlpha: z.number().min(0).optional(), maxItemsPerUser: int(1).optional() })
+    .strictObject({
+      alpha: z.number().positive().optional(),
+      userWeight: z.boolean().optional(),
+      userAlpha: z.number().min(0).optional(),
+      maxItemsPerUser: int(1).optional(),
+    })
     .optional(),
   user2item: z.strictObject({ historyLength: int(1).optional() }).optional(),
 });

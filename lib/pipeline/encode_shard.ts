@@ -40,7 +40,8 @@ export function encodeShardCommand(o: EncodeShardFlags, env: NodeJS.ProcessEnv =
   if (!existsSync(o.input)) throw new IOError(`--input ${o.input} does not exist`, 'input');
   const cb = loadCodebooks(o.codebooks);
   const { dtype, shape } = readNpyHeader(o.input, 'input');
-  if (dtype !== 'float32' || shape.length !== 2) throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${dtype} [${shape.join(', ')}]`, 'input');
+  if (dtype !== 'float32' || shape.length !== 2)
+    throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${dtype} [${shape.join(', ')}]`, 'input');
   const [n, d] = shape;
   if (d !== cb.dim) throw new ValueError(`--input ${o.input} has dim ${d}, the codebooks have ${cb.dim}`, 'input');
   if (cb.vq) checkPoolInput(cb.vq.pool, n, d, 'input');

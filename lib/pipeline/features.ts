@@ -79,7 +79,8 @@ export function toRankSamples(set: SampleSet, p: Protocol, order: ItemOrder, opt
     out.label[j] = set.label[i];
     const g = set.group[i];
     out.group![j] = g;
-    const a = set.histOffsets[g], b = set.histOffsets[g + 1];
+    const a = set.histOffsets[g],
+      b = set.histOffsets[g + 1];
     const len = Math.min(H, b - a);
     out.historyLength[j] = len;
     // Most recent first: the protocol stores oldest first.

@@ -48,7 +48,8 @@ export function checkDataDir(dir: string | null): void {
   if (!st.isDirectory()) throw new IOError(`--data ${d} is not a folder (expected interactions.csv and items.csv inside)`, 'data');
   for (const t of ['interactions', 'items']) {
     const [csv, ...others] = datasetTableFiles(t);
-    if (![csv, ...others].some((f) => existsSync(join(d, f)))) throw new IOError(`dataset folder ${d} has no ${csv} (or ${others.join(', ')}); see README, "Bring your own data"`, 'data');
+    if (![csv, ...others].some((f) => existsSync(join(d, f))))
+      throw new IOError(`dataset folder ${d} has no ${csv} (or ${others.join(', ')}); see README, "Bring your own data"`, 'data');
   }
 }
 

@@ -161,10 +161,14 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     userFraction: opts.userFraction ?? 1,
     trainUserFraction: opts.trainUserFraction ?? 1,
   };
-  if (!Number.isInteger(options.negatives) || options.negatives < 0) throw new ValueError(`negatives: expected an integer >= 0, got ${options.negatives}`, 'negatives');
-  if (!Number.isInteger(options.historyLength) || options.historyLength < 1) throw new ValueError(`historyLength: expected an integer >= 1, got ${options.historyLength}`, 'historyLength');
-  if (!(options.userFraction > 0 && options.userFraction <= 1)) throw new ValueError(`userFraction: must be in (0, 1], got ${options.userFraction}`, 'userFraction');
-  if (!(options.trainUserFraction > 0 && options.trainUserFraction <= 1)) throw new ValueError(`trainUserFraction: must be in (0, 1], got ${options.trainUserFraction}`, 'trainUserFraction');
+  if (!Number.isInteger(options.negatives) || options.negatives < 0)
+    throw new ValueError(`negatives: expected an integer >= 0, got ${options.negatives}`, 'negatives');
+  if (!Number.isInteger(options.historyLength) || options.historyLength < 1)
+    throw new ValueError(`historyLength: expected an integer >= 1, got ${options.historyLength}`, 'historyLength');
+  if (!(options.userFraction > 0 && options.userFraction <= 1))
+    throw new ValueError(`userFraction: must be in (0, 1], got ${options.userFraction}`, 'userFraction');
+  if (!(options.trainUserFraction > 0 && options.trainUserFraction <= 1))
+    throw new ValueError(`trainUserFraction: must be in (0, 1], got ${options.trainUserFraction}`, 'trainUserFraction');
   if (n === 0) throw new ValueError('interactions: the log is empty', 'interactions');
 
   // Optional user subsample (quick runs).
@@ -182,7 +186,8 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
     for (let u = 0; u < log.numUsers; u++) if (g.uniform() >= options.trainUserFraction) trainKeep[u] = 0;
   }
 
-  let first = Infinity, last = -Infinity;
+  let first = Infinity,
+    last = -Infinity;
   for (let i = 0; i < n; i++) {
     if (!keepUser[log.user[i]]) continue;
     const t = log.time[i];
@@ -325,7 +330,8 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
       coldItemsInTest++;
     }
   }
-  let usersKept = 0, trainTestUsers = 0;
+  let usersKept = 0,
+    trainTestUsers = 0;
   for (let u = 0; u < log.numUsers; u++) {
     usersKept += keepUser[u];
     trainTestUsers += trainUser[u] & testUser[u];
@@ -445,7 +451,11 @@ class SetBuilder {
 
 function checkLog(log: InteractionLog): number {
   const n = log.user.length;
-  for (const [name, a] of [['item', log.item], ['time', log.time], ['basket', log.basket]] as const) {
+  for (const [name, a] of [
+    ['item', log.item],
+    ['time', log.time],
+    ['basket', log.basket],
+  ] as const) {
     if (a.length !== n) throw new ShapeError(`${name}: expected ${n} entries (as many as user), got ${a.length}`, name);
   }
   if (!Number.isInteger(log.numUsers) || log.numUsers < 0) throw new ValueError(`numUsers: expected an integer >= 0, got ${log.numUsers}`, 'numUsers');

@@ -110,13 +110,18 @@ export function resolveSplit(opts: SplitOptions, eventTimes: Float64Array, first
     if (!(v > 0 && v < 1)) throw new ValueError(`split.${name}: must be in (0, 1), got ${v}`, `split.${name}`);
     return eventTimes[Math.min(E - 1, Math.max(0, Math.round(v * E)))];
   };
-  const trainEnd = opts.trainEnd !== undefined ? parseTimePoint(opts.trainEnd, 'split.trainEnd') : quantile(opts.trainFraction, DEFAULT_FRACTIONS.train, 'trainFraction');
-  const testStart = opts.testStart !== undefined ? parseTimePoint(opts.testStart, 'split.testStart') : quantile(opts.testFraction, DEFAULT_FRACTIONS.test, 'testFraction');
+  const trainEnd =
+    opts.trainEnd !== undefined ? parseTimePoint(opts.trainEnd, 'split.trainEnd') : quantile(opts.trainFraction, DEFAULT_FRACTIONS.train, 'trainFraction');
+  const testStart =
+    opts.testStart !== undefined ? parseTimePoint(opts.testStart, 'split.testStart') : quantile(opts.testFraction, DEFAULT_FRACTIONS.test, 'testFraction');
   if (!(trainEnd < testStart)) {
     throw new ValueError(`split: trainEnd (${iso(trainEnd)}) must be before testStart (${iso(testStart)})`, 'split');
   }
   if (!(trainEnd > first) || !(testStart <= last)) {
-    throw new ValueError(`split: periods fall outside the data (${iso(first)} .. ${iso(last)}); trainEnd ${iso(trainEnd)}, testStart ${iso(testStart)}`, 'split');
+    throw new ValueError(
+      `split: periods fall outside the data (${iso(first)} .. ${iso(last)}); trainEnd ${iso(trainEnd)}, testStart ${iso(testStart)}`,
+      'split',
+    );
   }
   const source = opts.trainEnd !== undefined && opts.testStart !== undefined ? 'dates' : 'fractions';
   return { mode: 'time', trainEnd, testStart, source };
@@ -174,7 +179,13 @@ export function userCut(times: ArrayLike<number>, shares: { validation: number; 
  * Cuts for every user. `user`/`time` index events sorted by (user, time); users without events,
  * or for whom `active` is 0, train only.
  */
-export function perUserCuts(numUsers: number, events: Int32Array, user: Int32Array, time: Float64Array, shares: { validation: number; test: number }): UserCuts {
+export function perUserCuts(
+  numUsers: number,
+  events: Int32Array,
+  user: Int32Array,
+  time: Float64Array,
+  shares: { validation: number; test: number },
+): UserCuts {
   const trainEnd = new Float64Array(numUsers).fill(Infinity);
   const testStart = new Float64Array(numUsers).fill(Infinity);
   let start = 0;

@@ -94,7 +94,14 @@ function weight(s: VariantSpec): number {
  * above, which this thread cannot), each with `threadsPerWorker` kernel threads, take the jobs
  * longest first.
  */
-export async function runRankJobs(jobs: RankJob[], ctx: RankContext, specs: VariantSpec[], progress: Progress, workers: number, threadsPerWorker: number): Promise<SeedRun[]> {
+export async function runRankJobs(
+  jobs: RankJob[],
+  ctx: RankContext,
+  specs: VariantSpec[],
+  progress: Progress,
+  workers: number,
+  threadsPerWorker: number,
+): Promise<SeedRun[]> {
   if (workers <= 0 || jobs.length === 0) {
     const out: SeedRun[] = [];
     for (const j of jobs) out.push(await trainVariant(j.spec, ctx, j.ranker, j.seed, progress, j.checkpointPath));

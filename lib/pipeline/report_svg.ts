@@ -49,7 +49,8 @@ export interface BarChartInput {
 
 /** Grouped vertical bars with optional ± error whiskers and a legend. */
 export function barChart(c: BarChartInput): string {
-  const W = c.width ?? 720, H = c.height ?? 320;
+  const W = c.width ?? 720,
+    H = c.height ?? 320;
   const m = { l: 56, r: 12, t: 28, b: 56 };
   const all: number[] = [];
   for (const s of c.series) s.values.forEach((v, i) => Number.isFinite(v) && all.push(v - (s.errors?.[i] ?? 0), v + (s.errors?.[i] ?? 0)));
@@ -60,7 +61,8 @@ export function barChart(c: BarChartInput): string {
   if (!(hi > lo)) hi = lo + 1;
   const tk = ticks(lo, hi);
   lo = Math.min(lo, tk[0]);
-  const pw = W - m.l - m.r, ph = H - m.t - m.b;
+  const pw = W - m.l - m.r,
+    ph = H - m.t - m.b;
   const y = (v: number): number => m.t + ph - ((v - lo) / (hi - lo)) * ph;
   const gw = pw / Math.max(1, c.groups.length);
   const bw = (gw * 0.8) / Math.max(1, c.series.length);
@@ -80,7 +82,9 @@ export function barChart(c: BarChartInput): string {
       if (!Number.isFinite(v)) return;
       const x = gx + si * bw;
       const top = y(Math.max(v, lo));
-      parts.push(`<rect x="${num(x)}" y="${num(top)}" width="${num(bw * 0.92)}" height="${num(m.t + ph - top)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${s.name} / ${g}: ${v}`)}</title></rect>`);
+      parts.push(
+        `<rect x="${num(x)}" y="${num(top)}" width="${num(bw * 0.92)}" height="${num(m.t + ph - top)}" fill="${PALETTE[si % PALETTE.length]}"><title>${esc(`${s.name} / ${g}: ${v}`)}</title></rect>`,
+      );
       const e = s.errors?.[gi];
       if (e && Number.isFinite(e) && e > 0) {
         const cx = x + bw * 0.46;
@@ -92,7 +96,12 @@ export function barChart(c: BarChartInput): string {
     });
   });
   parts.push(`<line x1="${m.l}" x2="${W - m.r}" y1="${m.t + ph}" y2="${m.t + ph}" class="axis"/>`);
-  const lg = legend(c.series.map((s) => s.name), m.l, H - 18, W - m.l - m.r);
+  const lg = legend(
+    c.series.map((s) => s.name),
+    m.l,
+    H - 18,
+    W - m.l - m.r,
+  );
   parts.push(lg.svg);
   return svg(W, H + lg.extra, parts);
 }
@@ -111,22 +120,31 @@ export interface LineChartInput {
 
 /** Line chart with markers, shared axes and a legend. */
 export function lineChart(c: LineChartInput): string {
-  const W = c.width ?? 360, H = c.height ?? 240;
+  const W = c.width ?? 360,
+    H = c.height ?? 240;
   const m = { l: 52, r: 10, t: 26, b: 56 };
-  const xs: number[] = [], ys: number[] = [];
+  const xs: number[] = [],
+    ys: number[] = [];
   const err = (s: LineChartInput['series'][number], i: number): number => {
     const e = s.errors?.[i];
     return e !== undefined && Number.isFinite(e) && e > 0 ? e : 0;
   };
-  for (const s of c.series) s.x.forEach((x, i) => Number.isFinite(x) && Number.isFinite(s.y[i]) && (xs.push(x), ys.push(s.y[i] - err(s, i), s.y[i] + err(s, i))));
+  for (const s of c.series)
+    s.x.forEach((x, i) => Number.isFinite(x) && Number.isFinite(s.y[i]) && (xs.push(x), ys.push(s.y[i] - err(s, i), s.y[i] + err(s, i))));
   const x0 = xs.length ? Math.min(...xs) : 0;
   let x1 = xs.length ? Math.max(...xs) : 1;
-  let y0 = ys.length ? Math.min(...ys) : 0, y1 = ys.length ? Math.max(...ys) : 1;
+  let y0 = ys.length ? Math.min(...ys) : 0,
+    y1 = ys.length ? Math.max(...ys) : 1;
   if (!(x1 > x0)) x1 = x0 + 1;
-  if (!(y1 > y0)) { y0 -= 0.5; y1 += 0.5; }
+  if (!(y1 > y0)) {
+    y0 -= 0.5;
+    y1 += 0.5;
+  }
   const pad = (y1 - y0) * 0.08;
-  y0 -= pad; y1 += pad;
-  const pw = W - m.l - m.r, ph = H - m.t - m.b;
+  y0 -= pad;
+  y1 += pad;
+  const pw = W - m.l - m.r,
+    ph = H - m.t - m.b;
   const px = (v: number): number => m.l + ((v - x0) / (x1 - x0)) * pw;
   const py = (v: number): number => m.t + ph - ((v - y0) / (y1 - y0)) * ph;
   const parts: string[] = [];
@@ -149,12 +167,23 @@ export function lineChart(c: LineChartInput): string {
     const d = pts.map(([a, b], i) => `${i ? 'L' : 'M'}${num(px(a))} ${num(py(b))}`).join('');
     parts.push(`<path d="${d}" fill="none" stroke="${color}" stroke-width="2"${s.dashed ? ' stroke-dasharray="5 3"' : ''}/>`);
     for (const [a, b, e] of pts) {
-      if (e > 0) parts.push(`<path d="M${num(px(a))} ${num(py(b - e))}V${num(py(b + e))}M${num(px(a) - 3)} ${num(py(b - e))}h6M${num(px(a) - 3)} ${num(py(b + e))}h6" stroke="${color}" stroke-width="1.2" fill="none"/>`);
-      parts.push(`<circle cx="${num(px(a))}" cy="${num(py(b))}" r="2.5" fill="${color}"><title>${esc(`${s.name}: ${a}, ${b}${e > 0 ? ` ± ${e}` : ''}`)}</title></circle>`);
+      if (e > 0)
+        parts.push(
+          `<path d="M${num(px(a))} ${num(py(b - e))}V${num(py(b + e))}M${num(px(a) - 3)} ${num(py(b - e))}h6M${num(px(a) - 3)} ${num(py(b + e))}h6" stroke="${color}" stroke-width="1.2" fill="none"/>`,
+        );
+      parts.push(
+        `<circle cx="${num(px(a))}" cy="${num(py(b))}" r="2.5" fill="${color}"><title>${esc(`${s.name}: ${a}, ${b}${e > 0 ? ` ± ${e}` : ''}`)}</title></circle>`,
+      );
     }
   });
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" class="frame"/>`);
-  const lg = legend(c.series.map((s) => s.name), m.l, H - 12, W - m.l - m.r, c.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]));
+  const lg = legend(
+    c.series.map((s) => s.name),
+    m.l,
+    H - 12,
+    W - m.l - m.r,
+    c.series.map((s, i) => s.color ?? PALETTE[i % PALETTE.length]),
+  );
   parts.push(lg.svg);
   return svg(W, H + lg.extra, parts);
 }
@@ -171,7 +200,8 @@ const LEGEND_ROW_PX = 14;
 function legend(names: string[], x: number, y: number, width: number, colors?: string[]): { svg: string; extra: number } {
   const out: string[] = [];
   const shown = names.map((n, i) => ({ n, c: colors?.[i] ?? PALETTE[i % PALETTE.length] })).filter((e) => e.n !== '');
-  let lx = x, ly = y;
+  let lx = x,
+    ly = y;
   for (const { n, c } of shown) {
     const w = Math.max(60, 14 + n.length * LEGEND_CHAR_PX + 12);
     if (lx > x && lx + w > x + width) {

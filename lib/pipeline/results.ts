@@ -183,8 +183,13 @@ export function pairedDifferences(variants: Record<string, VariantMetrics>, refe
     for (const s of SLICES) {
       out[name][s] = {} as Record<PairedMetricName, Stat>;
       for (const m of PAIRED_METRICS) {
-        const a = ref[s]?.[m]?.values ?? [], b = v[s]?.[m]?.values ?? [];
-        if (a.length !== b.length) throw new ShapeError(`variants: ${reference} has ${a.length} seeds on ${s} ${m}, ${name} has ${b.length}; paired differences need the same seeds`, 'variants');
+        const a = ref[s]?.[m]?.values ?? [],
+          b = v[s]?.[m]?.values ?? [];
+        if (a.length !== b.length)
+          throw new ShapeError(
+            `variants: ${reference} has ${a.length} seeds on ${s} ${m}, ${name} has ${b.length}; paired differences need the same seeds`,
+            'variants',
+          );
         out[name][s][m] = stat(a.map((x, i) => x - b[i]));
       }
     }

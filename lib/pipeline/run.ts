@@ -120,7 +120,9 @@ async function runPoint(
   progress.log(
     `protocol: ${P.stats.events} first-purchase events; train ${P.train.size} / validation ${P.validation.size} / test ${P.test.size} samples; ` +
       `${P.numWarmItems} warm items, ${P.stats.coldItemsInTest} cold items in test; ${P.stats.trainTestUsers} users with training and test events; ` +
-      (P.split.mode === 'time' ? `split ${P.stats.splitDates.trainEnd} / ${P.stats.splitDates.testStart}` : `per-user split (validation ${P.split.validationShare}, test ${P.split.testShare})`),
+      (P.split.mode === 'time'
+        ? `split ${P.stats.splitDates.trainEnd} / ${P.stats.splitDates.testStart}`
+        : `per-user split (validation ${P.split.validationShare}, test ${P.split.testShare})`),
   );
   for (const w of P.stats.warnings) progress.log(`warning: ${w}`);
   if (P.validation.positives === 0 || P.test.positives === 0) {
@@ -132,7 +134,11 @@ async function runPoint(
   // Ranker samples, shared by all variants.
   t = Date.now();
   const order = prep.order;
-  const train = toRankSamples(P.train, P, order, { maxHistory: protocolCfg.historyLength, negativeFraction: cfg.ranker.trainNegativeFraction, seed: protocolCfg.seed });
+  const train = toRankSamples(P.train, P, order, {
+    maxHistory: protocolCfg.historyLength,
+    negativeFraction: cfg.ranker.trainNegativeFraction,
+    seed: protocolCfg.seed,
+  });
   const validation = toRankSamples(P.validation, P, order);
   const test = toRankSamples(P.test, P, order);
   const longTailMax = cfg.evaluation.longTailMax;
@@ -152,9 +158,9 @@ async function runPoint(
   lap('samples', t);
 
   t = Date.now();
-  const jobs: RankJob[] = specs.flatMap((spec) =>
-    cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: checkpoint?.(spec, seed) })),
-  ).map((j, id) => ({ id, ...j }));
+  const jobs: RankJob[] = specs
+    .flatMap((spec) => cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: checkpoint?.(spec, seed) })))
+    .map((j, id) => ({ id, ...j }));
   const threads = cfg.threads ?? numThreads();
   const workers = Math.max(1, Math.min(cfg.workers, jobs.length));
   progress.log(`ranking: ${jobs.length} training${jobs.length === 1 ? '' : 's'} on ${workers} worker thread${workers === 1 ? '' : 's'}`);
@@ -176,7 +182,13 @@ function testMetrics(runs: Record<string, SeedRun[]>, names: string[]): Record<s
 }
 
 /** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
-export async function runExperiment(cfg: RunConfig, outDir: string, progress: Progress, command = 'qarm run', opts: { saveModels?: boolean } = {}): Promise<RunOutput> {
+export async function runExperiment(
+  cfg: RunConfig,
+  outDir: string,
+  progress: Progress,
+  command = 'qarm run',
+  opts: { saveModels?: boolean } = {},
+): Promise<RunOutput> {
   const t0 = Date.now();
   const loadStart = loadavg();
   const timings: Record<string, number> = {};
@@ -188,7 +200,15 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
   const ds = await loadData(cfg.data, { skipEmbeddings: !cfg.content.useDatasetEmbeddings });
   timings.load = (Date.now() - t) / 1000;
 
-  const main = await runPoint(ds, cfg, cfg.protocol, specs, progress, timings, opts.saveModels ? (spec, seed) => join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined);
+  const main = await runPoint(
+    ds,
+    cfg,
+    cfg.protocol,
+    specs,
+    progress,
+    timings,
+    opts.saveModels ? (spec, seed) => join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined,
+  );
   const { P, prep, runs, workers } = main;
 
   if (opts.saveModels) saveModelTables(outDir, specs, main.ctx, cfg.seeds);
@@ -208,7 +228,14 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     command,
     wallSeconds,
     timings,
-    machine: { cpus: cpus().length, threads: numThreads(), rankWorkers: workers, loadAverage: { start: loadStart, end: loadavg() }, node: process.version, platform: `${process.platform}-${process.arch}` },
+    machine: {
+      cpus: cpus().length,
+      threads: numThreads(),
+      rankWorkers: workers,
+      loadAverage: { start: loadStart, end: loadavg() },
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+    },
     dataset: { name: ds.name, dir: ds.dir, ...P.stats },
     config: cfg,
     seeds: cfg.seeds,
@@ -223,12 +250,20 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
     notes: [
       `Slices: a sample is warm/cold by its target item (cold = no training-period event); long-tail = warm with fewer than ${cfg.evaluation.longTailMax} training events (training users who bought it). GAUC groups = requests (one user basket and its negatives).`,
       'Paired differences: per seed, qarm minus the variant on the same split and seed; mean ± sample std over seeds.',
-      ...(curve ? ['Data-efficiency curve: at each fraction the aligner, codes and ranker see that share of the training users (same validation and test); warm / long-tail / cold follow that fraction\'s training events. Ablations are not rerun per fraction.'] : []),
+      ...(curve
+        ? [
+            "Data-efficiency curve: at each fraction the aligner, codes and ranker see that share of the training users (same validation and test); warm / long-tail / cold follow that fraction's training events. Ablations are not rerun per fraction.",
+          ]
+        : []),
       'Cold items whose RQ code at some level is used by no training item are re-encoded over the used codes only (back-off to the nearest trained code); VQ slots naming pool items no training item uses are left empty.',
-      cfg.quick ? 'Quick run: a fraction of the users and tiny models; a smoke test, not a result.' : 'Hyperparameters were chosen on the validation split only.',
+      cfg.quick
+        ? 'Quick run: a fraction of the users and tiny models; a smoke test, not a result.'
+        : 'Hyperparameters were chosen on the validation split only.',
     ],
   } as Results;
-  const table = [summaryTable(variants, ['auc', 'gauc', 'logloss']), ...(paired ? [pairedTable(paired)] : []), ...(curve ? [curveTable(curve)] : [])].join('\n\n');
+  const table = [summaryTable(variants, ['auc', 'gauc', 'logloss']), ...(paired ? [pairedTable(paired)] : []), ...(curve ? [curveTable(curve)] : [])].join(
+    '\n\n',
+  );
   const resultsFile = join(outDir, 'results.json');
   const reportFile = join(outDir, 'report.html');
   writeJson(resultsFile, results);
@@ -241,7 +276,13 @@ export async function runExperiment(cfg: RunConfig, outDir: string, progress: Pr
  * `cfg.variants` × seed) at each share of the training users in `cfg.trainFractions`; the share
  * the main run used is the main run itself. Its wall time goes to `timings.curve`.
  */
-async function dataEfficiencyCurve(ds: Dataset, cfg: RunConfig, main: PointRun, progress: Progress, timings: Record<string, number>): Promise<CurveFractionResult[]> {
+async function dataEfficiencyCurve(
+  ds: Dataset,
+  cfg: RunConfig,
+  main: PointRun,
+  progress: Progress,
+  timings: Record<string, number>,
+): Promise<CurveFractionResult[]> {
   const t0 = Date.now();
   const mainFraction = cfg.protocol.trainUserFraction;
   const specs = cfg.variants.map((v) => VARIANT_SPECS[v]);
@@ -271,7 +312,14 @@ async function dataEfficiencyCurve(ds: Dataset, cfg: RunConfig, main: PointRun, 
 }
 
 /** Content, pairs, alignment and codes: built once, only those the chosen variants need. */
-export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: VariantSpec[], progress: Progress, timings: Record<string, number>): Promise<Prepared> {
+export async function prepare(
+  ds: Dataset,
+  P: Protocol,
+  cfg: RunConfig,
+  specs: VariantSpec[],
+  progress: Progress,
+  timings: Record<string, number>,
+): Promise<Prepared> {
   const needAligned = specs.some((s) => s.dense === 'aligned' || s.rq === 'aligned' || s.vq === 'aligned');
   const needContent = specs.some((s) => s.dense || (s.rq && s.rq !== 'random') || (s.vq && s.vq !== 'random'));
   const order = itemOrder(P);
@@ -288,7 +336,12 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
     const task = progress.task('content + alignment', 1);
     const out = await align(ds, {
       ...cfg.align,
-      encoders: { modalities: cfg.content.modalities, lexicalDims: cfg.content.lexicalDims, cacheDir: cfg.content.cache ? undefined : false, log: (m: string) => progress.log(m) },
+      encoders: {
+        modalities: cfg.content.modalities,
+        lexicalDims: cfg.content.lexicalDims,
+        cacheDir: cfg.content.cache ? undefined : false,
+        log: (m: string) => progress.log(m),
+      },
       mining: cfg.pairs,
       trainEvents,
       validationEvents,
@@ -304,7 +357,25 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
     task.done(`${content.dim}-d content (${out.encoder.modalities.join('+')}), ${out.pairCounts.union} training pairs, aligner best epoch ${out.bestEpoch}`);
     timings.align = (Date.now() - t) / 1000;
     t = Date.now();
-    alignment = { recall: heldOutRecall(P, trainEvents, testEvents, out.pairs, content, aligned, codeSpace.space === 'mixed' ? codeSpace : null, cfg.pairs, cfg.recallPairs), pairCounts: out.pairCounts, encoder: out.encoder, bestEpoch: out.bestEpoch, mixWeight: out.mixWeight, history: out.history, seconds: out.seconds };
+    alignment = {
+      recall: heldOutRecall(
+        P,
+        trainEvents,
+        testEvents,
+        out.pairs,
+        content,
+        aligned,
+        codeSpace.space === 'mixed' ? codeSpace : null,
+        cfg.pairs,
+        cfg.recallPairs,
+      ),
+      pairCounts: out.pairCounts,
+      encoder: out.encoder,
+      bestEpoch: out.bestEpoch,
+      mixWeight: out.mixWeight,
+      history: out.history,
+      seconds: out.seconds,
+    };
     timings.recall = (Date.now() - t) / 1000;
     out.content.dispose();
     out.embeddings.dispose();
@@ -313,7 +384,14 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   void needAligned;
   t = Date.now();
   const c = cfg.codes;
-  const rqOpts = { levels: c.rqLevels, codebookSize: c.rqCodebookSize, iterations: c.iterations, seed: c.seed, prefixTableSize: c.features.prefixTableSize, balanced: c.rqBalanced };
+  const rqOpts = {
+    levels: c.rqLevels,
+    codebookSize: c.rqCodebookSize,
+    iterations: c.iterations,
+    seed: c.seed,
+    prefixTableSize: c.features.prefixTableSize,
+    balanced: c.rqBalanced,
+  };
   const prep: Prepared = { ds, P, order, content, aligned, codeSpace, alignment };
   const cs = codeSpace;
   const csName = cs.mixWeight < 1 ? `aligned ⊕ content, w ${cs.mixWeight}` : 'aligned';
@@ -323,7 +401,13 @@ export async function prepare(ds: Dataset, P: Protocol, cfg: RunConfig, specs: V
   if (specs.some((s) => s.vq === 'raw')) prep.vqRaw = buildVQ('vq (raw content)', content.values, content.dim, P.warm, c.vqK);
   if (specs.some((s) => s.rq === 'random' || s.vq === 'random')) {
     // qarm's shape (levels, sizes, VQ k over the warm pool); its own seed, fixed across runs.
-    const r = buildRandomCodes(P.warm, { levels: c.rqLevels, codebookSize: c.rqCodebookSize, k: c.vqK, seed: c.seed + 1000003, prefixTableSize: c.features.prefixTableSize });
+    const r = buildRandomCodes(P.warm, {
+      levels: c.rqLevels,
+      codebookSize: c.rqCodebookSize,
+      k: c.vqK,
+      seed: c.seed + 1000003,
+      prefixTableSize: c.features.prefixTableSize,
+    });
     prep.rqRandom = r.rq;
     prep.vqRandom = r.vq;
   }
@@ -377,12 +461,17 @@ function heldOutRecall(
     const a = pairRecall(ali, n, pairs).recall;
     const b = pairRecall(beh, n, pairs).recall;
     const m = mix ? pairRecall(mix, n, pairs).recall : null;
-    for (const k of [10, 50]) rows.push({ set: `${name} (${pairs.a.length} of ${full.a.length} pairs)`, k, raw: r[k], aligned: a[k], ...(m ? { mixed: m[k] } : {}), behaviour: b[k] });
+    for (const k of [10, 50])
+      rows.push({ set: `${name} (${pairs.a.length} of ${full.a.length} pairs)`, k, raw: r[k], aligned: a[k], ...(m ? { mixed: m[k] } : {}), behaviour: b[k] });
   }
   return rows;
 }
 
-function samplePairs(p: { a: Int32Array; b: Int32Array; score: Float32Array }, max: number, seed: number): { a: Int32Array; b: Int32Array; score: Float32Array } {
+function samplePairs(
+  p: { a: Int32Array; b: Int32Array; score: Float32Array },
+  max: number,
+  seed: number,
+): { a: Int32Array; b: Int32Array; score: Float32Array } {
   if (p.a.length <= max) return p;
   const idx = Int32Array.from({ length: p.a.length }, (_, i) => i);
   new Generator(seed).shuffle(idx);

@@ -46,9 +46,15 @@ function fromEnv(env: NodeJS.ProcessEnv): { index: number; count?: number; sourc
  *   outside [0, count) or a non-integer value.
  */
 export function resolveShard(flags: { shardIndex?: number; numShards?: number }, env: NodeJS.ProcessEnv = process.env): ShardSpec {
-  for (const [k, v] of [['shardIndex', flags.shardIndex], ['numShards', flags.numShards]] as const) {
+  for (const [k, v] of [
+    ['shardIndex', flags.shardIndex],
+    ['numShards', flags.numShards],
+  ] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < (k === 'numShards' ? 1 : 0))) {
-      throw new ValueError(`--${k === 'numShards' ? 'num-shards' : 'shard-index'} must be ${k === 'numShards' ? 'a positive' : 'a non-negative'} integer, got ${v}`, k);
+      throw new ValueError(
+        `--${k === 'numShards' ? 'num-shards' : 'shard-index'} must be ${k === 'numShards' ? 'a positive' : 'a non-negative'} integer, got ${v}`,
+        k,
+      );
     }
   }
   const e = flags.shardIndex === undefined || flags.numShards === undefined ? fromEnv(env) : undefined;
@@ -60,8 +66,13 @@ export function resolveShard(flags: { shardIndex?: number; numShards?: number },
     throw new ValueError(`--num-shards is required: ${why}`, 'numShards');
   }
   const idx = index ?? 0;
-  if (index === undefined && count > 1) throw new ValueError(`--shard-index is required with --num-shards ${count} (or run as a Kubernetes Indexed Job / Slurm array task)`, 'shardIndex');
-  if (idx >= count) throw new ValueError(`shard index ${idx}${e && flags.shardIndex === undefined ? ` (from ${e.source})` : ''} must be smaller than the number of shards ${count}`, 'shardIndex');
+  if (index === undefined && count > 1)
+    throw new ValueError(`--shard-index is required with --num-shards ${count} (or run as a Kubernetes Indexed Job / Slurm array task)`, 'shardIndex');
+  if (idx >= count)
+    throw new ValueError(
+      `shard index ${idx}${e && flags.shardIndex === undefined ? ` (from ${e.source})` : ''} must be smaller than the number of shards ${count}`,
+      'shardIndex',
+    );
   return { index: idx, count, source: flags.shardIndex !== undefined ? 'flags' : (e?.source ?? 'flags') };
 }
 

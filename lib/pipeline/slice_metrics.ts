@@ -25,7 +25,8 @@ export const SLICE_CLASS = { cold: 0, warm: 1, longtail: 2 } as const;
  */
 export function sliceClasses(s: RankSamples, order: ItemOrder, trainCount: Int32Array, longTailMax: number): Uint8Array {
   if (!Number.isInteger(longTailMax) || longTailMax < 1) throw new ValueError(`longTailMax: expected an integer >= 1, got ${longTailMax}`, 'longTailMax');
-  if (trainCount.length !== order.itemAt.length) throw new ValueError(`trainCount: expected ${order.itemAt.length} entries (one per item), got ${trainCount.length}`, 'trainCount');
+  if (trainCount.length !== order.itemAt.length)
+    throw new ValueError(`trainCount: expected ${order.itemAt.length} entries (one per item), got ${trainCount.length}`, 'trainCount');
   const out = new Uint8Array(s.size);
   for (let i = 0; i < s.size; i++) {
     const r = s.item[i];
@@ -49,7 +50,9 @@ export function sliceMetrics(s: RankSamples, probs: Float32Array | Float64Array,
   for (const slice of SLICES) {
     const rows: number[] = [];
     for (let i = 0; i < s.size; i++) if (inSlice(classes[i], slice)) rows.push(i);
-    const y = new Float32Array(rows.length), p = new Float64Array(rows.length), g = new Int32Array(rows.length);
+    const y = new Float32Array(rows.length),
+      p = new Float64Array(rows.length),
+      g = new Int32Array(rows.length);
     rows.forEach((r, k) => {
       y[k] = s.label[r];
       p[k] = probs[r];

@@ -62,7 +62,14 @@ export function variantRanker(
  * `checkpointPath`: the trainer writes an atomic, resumable checkpoint there after every epoch
  * (an existing one is resumed), which `qarm train` keeps as the model file.
  */
-export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: RunConfig['ranker'], seed: number, progress: Progress, checkpointPath?: string): Promise<SeedRun> {
+export async function trainVariant(
+  spec: VariantSpec,
+  ctx: RankContext,
+  cfg: RunConfig['ranker'],
+  seed: number,
+  progress: Progress,
+  checkpointPath?: string,
+): Promise<SeedRun> {
   const t0 = Date.now();
   const ranker = variantRanker(spec, ctx.numUsers, ctx.numWarm, ctx.items(spec), cfg, seed, ctx.codeFeatures);
   const batches = Math.ceil(ctx.train.size / cfg.batchSize);
@@ -80,7 +87,11 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
     codeDropout: ctx.codeFeatures?.codeDropout ?? false,
     seed,
     checkpointPath,
-    onProgress: (p) => task.update(p.epoch * batches + p.batch, `epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)}${Number.isFinite(lastVal) ? ` val auc ${lastVal.toFixed(4)}` : ''}`),
+    onProgress: (p) =>
+      task.update(
+        p.epoch * batches + p.batch,
+        `epoch ${p.epoch + 1} loss ${p.loss.toFixed(4)}${Number.isFinite(lastVal) ? ` val auc ${lastVal.toFixed(4)}` : ''}`,
+      ),
     onEpoch: (s) => {
       lastVal = s.auc;
     },
@@ -92,7 +103,9 @@ export async function trainVariant(spec: VariantSpec, ctx: RankContext, cfg: Run
   const test = sliceMetrics(ctx.test, testProbs, ctx.warmTest);
   ranker.dispose?.();
   const seconds = (Date.now() - t0) / 1000;
-  task.done(`best epoch ${res.bestEpoch + 1}, val auc ${res.bestAuc.toFixed(4)}, test auc ${test.all.auc.toFixed(4)} / cold ${test.cold.auc.toFixed(4)}, ${seconds.toFixed(1)} s`);
+  task.done(
+    `best epoch ${res.bestEpoch + 1}, val auc ${res.bestAuc.toFixed(4)}, test auc ${test.all.auc.toFixed(4)} / cold ${test.cold.auc.toFixed(4)}, ${seconds.toFixed(1)} s`,
+  );
   return {
     seed,
     test,

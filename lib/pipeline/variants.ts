@@ -23,10 +23,28 @@ export const VARIANT_SPECS: Record<string, VariantSpec> = {
   id: { name: 'id', description: 'user id, item id, history of item ids with target attention' },
   'id+content': { name: 'id+content', description: 'id + frozen raw content embedding through a trainable projection (the cascade paradigm)', dense: 'raw' },
   'id+aligned': { name: 'id+aligned', description: 'id + frozen aligned embedding through a trainable projection', dense: 'aligned' },
-  'id+rq-raw': { name: 'id+rq-raw', description: 'id + trainable RQ codes built from unaligned content (target and history, with cross features)', rq: 'raw', cross: true },
-  qarm: { name: 'qarm', description: 'id + trainable VQ and RQ codes from aligned embeddings (mixed with content by default, codes.space), code-match cross features over the history', rq: 'aligned', vq: 'aligned', cross: true },
+  'id+rq-raw': {
+    name: 'id+rq-raw',
+    description: 'id + trainable RQ codes built from unaligned content (target and history, with cross features)',
+    rq: 'raw',
+    cross: true,
+  },
+  qarm: {
+    name: 'qarm',
+    description:
+      'id + trainable VQ and RQ codes from aligned embeddings (mixed with content by default, codes.space), code-match cross features over the history',
+    rq: 'aligned',
+    vq: 'aligned',
+    cross: true,
+  },
   // The hashing control of Singh et al. (RecSys 2024): qarm's tables and features, codes without meaning.
-  'id+random-codes': { name: 'id+random-codes', description: "qarm's tables and features with codes of the same shape drawn at random per item (same capacity, no semantics)", rq: 'random', vq: 'random', cross: true },
+  'id+random-codes': {
+    name: 'id+random-codes',
+    description: "qarm's tables and features with codes of the same shape drawn at random per item (same capacity, no semantics)",
+    rq: 'random',
+    vq: 'random',
+    cross: true,
+  },
   // Ablations of qarm.
   'qarm-unaligned': { name: 'qarm-unaligned', description: 'qarm with codes from raw content (alignment off)', rq: 'raw', vq: 'raw', cross: true },
   'qarm-rq-only': { name: 'qarm-rq-only', description: 'qarm without VQ codes', rq: 'aligned', cross: true },

@@ -27,11 +27,15 @@ export interface VqPool {
 
 /** Writes a VQ pool atomically. */
 export function saveVqPool(path: string, p: VqPool): void {
-  writeSafetensors(path, { pool: p.pool, rows: Tensor.fromArray(p.rows, [p.rows.length], 'int32') }, {
-    format: VQ_POOL_FORMAT,
-    version: VQ_POOL_VERSION,
-    config: JSON.stringify({ k: p.k, metric: 'cosine', inputRows: p.inputRows }),
-  });
+  writeSafetensors(
+    path,
+    { pool: p.pool, rows: Tensor.fromArray(p.rows, [p.rows.length], 'int32') },
+    {
+      format: VQ_POOL_FORMAT,
+      version: VQ_POOL_VERSION,
+      config: JSON.stringify({ k: p.k, metric: 'cosine', inputRows: p.inputRows }),
+    },
+  );
 }
 
 /**
@@ -79,7 +83,8 @@ export function loadVqPool(file: string, arg = 'codebooks'): VqPool {
   } catch (e) {
     throw new IOError(`--${arg}: ${(e as Error).message}`, arg);
   }
-  if (content.metadata.format !== VQ_POOL_FORMAT) throw new IOError(`--${arg} ${file}: not a qarm VQ pool (format ${JSON.stringify(content.metadata.format)})`, arg);
+  if (content.metadata.format !== VQ_POOL_FORMAT)
+    throw new IOError(`--${arg} ${file}: not a qarm VQ pool (format ${JSON.stringify(content.metadata.format)})`, arg);
   return vqPoolFrom(file, content.tensors, content.metadata, arg);
 }
 
@@ -110,6 +115,9 @@ export function vqCodesOfRows(x: Tensor, rowOffset: number, p: Pick<VqPool, 'poo
 export function checkPoolInput(p: VqPool, inputRows: number, dim: number, arg: string): void {
   if (p.pool.shape[1] !== dim) throw new ValueError(`--${arg} has dim ${dim}, the VQ pool has ${p.pool.shape[1]}`, arg);
   if (inputRows !== p.inputRows) {
-    throw new ValueError(`--${arg} has ${inputRows} rows, but the VQ pool's codes name rows of a ${p.inputRows}-row input (encode the catalogue the pool came from)`, arg);
+    throw new ValueError(
+      `--${arg} has ${inputRows} rows, but the VQ pool's codes name rows of a ${p.inputRows}-row input (encode the catalogue the pool came from)`,
+      arg,
+    );
   }
 }

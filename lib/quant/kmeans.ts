@@ -123,7 +123,8 @@ export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
   const { k, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256, balanced = false } = opts ?? ({} as KMeansOptions);
   if (typeof balanced !== 'boolean') throw new ValueError(`argument 'balanced' must be a boolean, got ${String(balanced)}`, 'balanced');
   if (!Number.isInteger(k) || k < 1 || k > n) throw new ValueError(`argument 'k' must be an integer in [1, ${n}] (rows of x), got ${k}`, 'k');
-  if (!Number.isInteger(iterations) || iterations < 0) throw new ValueError(`argument 'iterations' must be a non-negative integer, got ${iterations}`, 'iterations');
+  if (!Number.isInteger(iterations) || iterations < 0)
+    throw new ValueError(`argument 'iterations' must be a non-negative integer, got ${iterations}`, 'iterations');
   if (!Number.isInteger(maxPointsPerCentroid) || maxPointsPerCentroid < 0) {
     throw new ValueError(`argument 'maxPointsPerCentroid' must be a non-negative integer, got ${maxPointsPerCentroid}`, 'maxPointsPerCentroid');
   }

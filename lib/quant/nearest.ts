@@ -27,7 +27,10 @@ export interface NearestResult {
 const METRICS: readonly Metric[] = ['l2', 'ip', 'cosine'];
 
 function check(x: Tensor, codebook: Tensor, opts: NearestOptions): { k: number; metric: Metric } {
-  for (const [name, t] of [['x', x], ['codebook', codebook]] as const) {
+  for (const [name, t] of [
+    ['x', x],
+    ['codebook', codebook],
+  ] as const) {
     if (!(t instanceof Tensor)) throw new ValueError(`argument '${name}' must be a Tensor`, name);
     if (t.dtype !== 'float32') throw new DTypeError(`argument '${name}' must be float32, got ${t.dtype}`, name);
     if (t.rank !== 2) throw new ShapeError(`argument '${name}' must be 2-D [rows, dim], got [${t.shape.join(', ')}]`, name);

@@ -62,7 +62,15 @@ export class RQKMeans {
   relativeError: number[] = [];
 
   constructor(opts: RQKMeansOptions) {
-    const { levels, codebookSize, iterations = 25, seed = 0, init = 'kmeans++', maxPointsPerCentroid = 256, balanced = false } = opts ?? ({} as RQKMeansOptions);
+    const {
+      levels,
+      codebookSize,
+      iterations = 25,
+      seed = 0,
+      init = 'kmeans++',
+      maxPointsPerCentroid = 256,
+      balanced = false,
+    } = opts ?? ({} as RQKMeansOptions);
     if (typeof balanced !== 'boolean') throw new ValueError(`argument 'balanced' must be a boolean, got ${String(balanced)}`, 'balanced');
     if (!Number.isInteger(levels) || levels < 1) throw new ValueError(`argument 'levels' must be a positive integer, got ${levels}`, 'levels');
     const sizes = Array.isArray(codebookSize) ? codebookSize.slice() : new Array<number>(levels).fill(codebookSize);
@@ -102,8 +110,12 @@ export class RQKMeans {
     const errors: number[] = [];
     for (let l = 0; l < this.levels; l++) {
       const km = kmeans(residual, {
-        k: this.codebookSizes[l], iterations: this.iterations, seed: this.seed + l, init: this.init,
-        maxPointsPerCentroid: this.maxPointsPerCentroid, balanced: this.balanced,
+        k: this.codebookSizes[l],
+        iterations: this.iterations,
+        seed: this.seed + l,
+        init: this.init,
+        maxPointsPerCentroid: this.maxPointsPerCentroid,
+        balanced: this.balanced,
       } satisfies KMeansOptions);
       this.codebooks.push(km.centroids);
       columns.push(km.assignments.view([n, 1]));
@@ -170,8 +182,15 @@ export class RQKMeans {
       format: RQ_FORMAT,
       version: RQ_VERSION,
       config: JSON.stringify({
-        levels: this.levels, codebookSize: this.codebookSizes, dim: this.dim, iterations: this.iterations,
-        seed: this.seed, init: this.init, maxPointsPerCentroid: this.maxPointsPerCentroid, balanced: this.balanced, relativeError: this.relativeError,
+        levels: this.levels,
+        codebookSize: this.codebookSizes,
+        dim: this.dim,
+        iterations: this.iterations,
+        seed: this.seed,
+        init: this.init,
+        maxPointsPerCentroid: this.maxPointsPerCentroid,
+        balanced: this.balanced,
+        relativeError: this.relativeError,
       }),
     });
   }
@@ -180,7 +199,17 @@ export class RQKMeans {
   static load(path: string): RQKMeans {
     const { tensors, metadata } = readSafetensors(path);
     if (metadata.format !== RQ_FORMAT) throw new IOError(`'${path}' is not a qarm RQKMeans file (format ${JSON.stringify(metadata.format)})`, 'path');
-    let cfg: { levels: number; codebookSize: number[]; dim: number; iterations: number; seed: number; init: 'kmeans++' | 'random'; maxPointsPerCentroid: number; balanced?: boolean; relativeError?: number[] };
+    let cfg: {
+      levels: number;
+      codebookSize: number[];
+      dim: number;
+      iterations: number;
+      seed: number;
+      init: 'kmeans++' | 'random';
+      maxPointsPerCentroid: number;
+      balanced?: boolean;
+      relativeError?: number[];
+    };
     try {
       cfg = JSON.parse(metadata.config ?? '');
     } catch {

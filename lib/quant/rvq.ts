@@ -320,10 +320,18 @@ export class ResidualVQ extends Module {
       runKernel('emaF64Update', { state: this.usageT[l], x: counts }, { decay: this.decay });
       if (this.ema) runKernel('vqEmaUpdate', { codebook, ...ema, counts, sums }, { decay: this.decay, eps: this.eps });
       if (this.deadCodeThreshold > 0) {
-        runKernel('deadCodeRestart', {
-          codebook, usage: this.usageT[l], residual: res.levelInputs[l], rng: this.rng(codebook), restarts: this.restartsT[l],
-          ...(this.ema ? ema : {}),
-        }, { threshold: this.deadCodeThreshold });
+        runKernel(
+          'deadCodeRestart',
+          {
+            codebook,
+            usage: this.usageT[l],
+            residual: res.levelInputs[l],
+            rng: this.rng(codebook),
+            restarts: this.restartsT[l],
+            ...(this.ema ? ema : {}),
+          },
+          { threshold: this.deadCodeThreshold },
+        );
       }
       counts.dispose();
       sums.dispose();

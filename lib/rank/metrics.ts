@@ -56,7 +56,7 @@ function aucOf(y: ArrayLike<number>, s: ArrayLike<number>, rows: Int32Array | nu
   ns.sort();
   let rankSumPos = 0;
   let done = 0; // samples ranked so far
-  for (let i = 0, j = 0; i < pos || j < neg; ) {
+  for (let i = 0, j = 0; i < pos || j < neg;) {
     const v = j >= neg || (i < pos && ps[i] <= ns[j]) ? ps[i] : ns[j];
     let tp = 0;
     let tn = 0;

@@ -92,7 +92,10 @@ export function validateItemFeatures(items: ItemFeatures): void {
     for (let i = 0; i < codes.length; i++) {
       const c = codes[i];
       if (c < 0 || c >= sizes[i % levels]) {
-        throw new IndexError(`argument 'items.rq.codes': code ${c} of item ${Math.floor(i / levels)} level ${i % levels} is outside [0, ${sizes[i % levels]})`, 'items.rq.codes');
+        throw new IndexError(
+          `argument 'items.rq.codes': code ${c} of item ${Math.floor(i / levels)} level ${i % levels} is outside [0, ${sizes[i % levels]})`,
+          'items.rq.codes',
+        );
       }
     }
   }
@@ -100,13 +103,16 @@ export function validateItemFeatures(items: ItemFeatures): void {
     const { codes, k, poolSize } = items.vq;
     posInt('items.vq.k', k);
     posInt('items.vq.poolSize', poolSize);
-    if (!(codes instanceof Int32Array) || codes.length !== N * k) throw new ShapeError(`argument 'items.vq.codes' must be an Int32Array of ${N}x${k}`, 'items.vq.codes');
+    if (!(codes instanceof Int32Array) || codes.length !== N * k)
+      throw new ShapeError(`argument 'items.vq.codes' must be an Int32Array of ${N}x${k}`, 'items.vq.codes');
     for (let i = 0; i < codes.length; i++) {
-      if (codes[i] < -1 || codes[i] >= poolSize) throw new IndexError(`argument 'items.vq.codes': code ${codes[i]} at ${i} is outside [-1, ${poolSize})`, 'items.vq.codes');
+      if (codes[i] < -1 || codes[i] >= poolSize)
+        throw new IndexError(`argument 'items.vq.codes': code ${codes[i]} at ${i} is outside [-1, ${poolSize})`, 'items.vq.codes');
     }
     const pi = items.vq.poolItems;
     if (pi !== undefined) {
-      if (!(pi instanceof Int32Array) || pi.length !== poolSize) throw new ShapeError(`argument 'items.vq.poolItems' must be an Int32Array of ${poolSize} entries`, 'items.vq.poolItems');
+      if (!(pi instanceof Int32Array) || pi.length !== poolSize)
+        throw new ShapeError(`argument 'items.vq.poolItems' must be an Int32Array of ${poolSize} entries`, 'items.vq.poolItems');
       for (let i = 0; i < poolSize; i++) {
         if (pi[i] < 0 || pi[i] >= N) throw new IndexError(`argument 'items.vq.poolItems': item ${pi[i]} at ${i} is outside [0, ${N})`, 'items.vq.poolItems');
       }
@@ -129,18 +135,24 @@ export function validateSamples(s: RankSamples, numItems: number, name = 'sample
   if (!Number.isInteger(n) || n < 0) throw new ValueError(`argument '${name}.size' must be a non-negative integer`, `${name}.size`);
   if (!Number.isInteger(H) || H < 0) throw new ValueError(`argument '${name}.maxHistory' must be a non-negative integer`, `${name}.maxHistory`);
   const lens: [string, ArrayLike<number>, number][] = [
-    ['user', s.user, n], ['item', s.item, n], ['label', s.label, n], ['history', s.history, n * H], ['historyLength', s.historyLength, n],
+    ['user', s.user, n],
+    ['item', s.item, n],
+    ['label', s.label, n],
+    ['history', s.history, n * H],
+    ['historyLength', s.historyLength, n],
   ];
   for (const [k, a, len] of lens) {
     if (!a || a.length !== len) throw new ShapeError(`argument '${name}.${k}' must have ${len} entries, got ${a ? a.length : 'none'}`, `${name}.${k}`);
   }
   for (let i = 0; i < n; i++) {
-    if (s.item[i] < 0 || s.item[i] >= numItems) throw new IndexError(`argument '${name}.item': id ${s.item[i]} at ${i} is outside the item table [0, ${numItems})`, `${name}.item`);
+    if (s.item[i] < 0 || s.item[i] >= numItems)
+      throw new IndexError(`argument '${name}.item': id ${s.item[i]} at ${i} is outside the item table [0, ${numItems})`, `${name}.item`);
     const L = s.historyLength[i];
     if (!(L >= 0 && L <= H)) throw new ValueError(`argument '${name}.historyLength': ${L} at ${i} is outside [0, ${H}]`, `${name}.historyLength`);
     for (let h = 0; h < L; h++) {
       const v = s.history[i * H + h];
-      if (v < 0 || v >= numItems) throw new IndexError(`argument '${name}.history': id ${v} of sample ${i} is outside the item table [0, ${numItems})`, `${name}.history`);
+      if (v < 0 || v >= numItems)
+        throw new IndexError(`argument '${name}.history': id ${v} of sample ${i} is outside the item table [0, ${numItems})`, `${name}.history`);
     }
   }
 }
@@ -185,7 +197,15 @@ export class Ranker extends Module {
       vqCross: f.vqCross ?? false,
       dense: f.dense ?? !!items.dense,
     };
-    for (const [k, need] of [['rq', 'rq'], ['historyCodes', 'rq'], ['cross', 'rq'], ['vq', 'vq'], ['vqHistory', 'vq'], ['vqCross', 'vq'], ['dense', 'dense']] as const) {
+    for (const [k, need] of [
+      ['rq', 'rq'],
+      ['historyCodes', 'rq'],
+      ['cross', 'rq'],
+      ['vq', 'vq'],
+      ['vqHistory', 'vq'],
+      ['vqCross', 'vq'],
+      ['dense', 'dense'],
+    ] as const) {
       if (features[k] && !items[need]) throw new ValueError(`feature '${k}' needs 'items.${need}'`, `features.${k}`);
     }
     if (features.cross && items.rq!.levels < 2) throw new ValueError("feature 'cross' needs at least 2 RQ levels", 'features.cross');
@@ -203,8 +223,10 @@ export class Ranker extends Module {
       countNorm: config.countNorm ?? D.countNorm,
       seed: config.seed ?? D.seed,
     };
-    if (this.config.codeMode !== 'levels' && this.config.codeMode !== 'prefix') throw new ValueError(`argument 'codeMode' must be 'levels' or 'prefix', got ${String(this.config.codeMode)}`, 'codeMode');
-    if (this.config.countNorm !== 'log1p' && this.config.countNorm !== 'scaled') throw new ValueError(`argument 'countNorm' must be 'log1p' or 'scaled', got ${String(this.config.countNorm)}`, 'countNorm');
+    if (this.config.codeMode !== 'levels' && this.config.codeMode !== 'prefix')
+      throw new ValueError(`argument 'codeMode' must be 'levels' or 'prefix', got ${String(this.config.codeMode)}`, 'codeMode');
+    if (this.config.countNorm !== 'log1p' && this.config.countNorm !== 'scaled')
+      throw new ValueError(`argument 'countNorm' must be 'log1p' or 'scaled', got ${String(this.config.countNorm)}`, 'countNorm');
     if (!Number.isInteger(this.config.prefixHashSeed)) throw new ValueError(`argument 'prefixHashSeed' must be an integer`, 'prefixHashSeed');
     this.items = items;
     const g = new Generator(this.config.seed);
@@ -216,7 +238,10 @@ export class Ranker extends Module {
     }
     if (items.rq && (features.rq || features.historyCodes)) {
       this.codes = codeRows(items.rq, items.numItems, {
-        mode: this.config.codeMode, tableSize: this.config.prefixTableSize, hashSeed: this.config.prefixHashSeed, vocabItems: this.config.numItemIds,
+        mode: this.config.codeMode,
+        tableSize: this.config.prefixTableSize,
+        hashSeed: this.config.prefixHashSeed,
+        vocabItems: this.config.numItemIds,
       });
       for (const size of this.codes.tableSizes) this.rq.push(new Embedding(size, d, { generator: g }));
     }
@@ -356,7 +381,10 @@ export class Ranker extends Module {
 
   /** Checks the id-dropout masks of `opts` against a batch of B samples with H history slots. */
   private checkDropMasks(opts: ForwardOptions, B: number, H: number): void {
-    for (const [k, len] of [['dropTargetIds', B], ['dropHistoryIds', B * H]] as const) {
+    for (const [k, len] of [
+      ['dropTargetIds', B],
+      ['dropHistoryIds', B * H],
+    ] as const) {
       const m = opts[k];
       if (m === undefined) continue;
       if (!(m instanceof Uint8Array) || m.length !== len) throw new ShapeError(`argument '${k}' must be a Uint8Array of ${len} entries`, k);
@@ -364,9 +392,11 @@ export class Ranker extends Module {
     }
     const m = opts.dropTargetLevels;
     if (m !== undefined) {
-      if (!(m instanceof Uint8Array) || m.length !== B) throw new ShapeError(`argument 'dropTargetLevels' must be a Uint8Array of ${B} entries`, 'dropTargetLevels');
+      if (!(m instanceof Uint8Array) || m.length !== B)
+        throw new ShapeError(`argument 'dropTargetLevels' must be a Uint8Array of ${B} entries`, 'dropTargetLevels');
       const L = this.codes?.levels ?? 0;
-      for (let b = 0; b < B; b++) if (m[b] > L) throw new ValueError(`argument 'dropTargetLevels': ${m[b]} at ${b} is above the ${L} code levels`, 'dropTargetLevels');
+      for (let b = 0; b < B; b++)
+        if (m[b] > L) throw new ValueError(`argument 'dropTargetLevels': ${m[b]} at ${b} is above the ${L} code levels`, 'dropTargetLevels');
     }
   }
 
@@ -432,7 +462,14 @@ export class Ranker extends Module {
         targetCodes = this.levelCodes(batch.item);
         if (dropLevels) this.dropLevels(targetCodes, dropLevels);
       }
-      parts.push(embeddingLookupMulti(this.rq.map((e) => e.weight), targetCodes, this.rq.map((_, l) => l), 'rq'));
+      parts.push(
+        embeddingLookupMulti(
+          this.rq.map((e) => e.weight),
+          targetCodes,
+          this.rq.map((_, l) => l),
+          'rq',
+        ),
+      );
     }
     if (this.vq && f.vq) parts.push(this.vq.forwardPadded(this.vqIds(batch.item), this.items.vq!.k));
     if (this.dense) {
@@ -468,14 +505,26 @@ export class Ranker extends Module {
    * (columns 0 and 1): history items sharing the target's level-1 code, and its level-1+2
    * prefix. Matched on the items' codes themselves, whatever rows they read.
    */
-  private codeMatch(batch: RankSamples, all: Int32Array, masks: Float32Array, M: number, m0: number, counts: Float32Array, nc: number, scale: (c: number) => number): void {
+  private codeMatch(
+    batch: RankSamples,
+    all: Int32Array,
+    masks: Float32Array,
+    M: number,
+    m0: number,
+    counts: Float32Array,
+    nc: number,
+    scale: (c: number) => number,
+  ): void {
     const { codes, levels: L } = this.items.rq!;
     const B = batch.size;
     const H = batch.maxHistory;
     for (let b = 0; b < B; b++) {
-      const t1 = codes[all[b] * L], t2 = codes[all[b] * L + 1];
-      const m1 = (b * M + m0) * H, m12 = m1 + H;
-      let c1 = 0, c12 = 0;
+      const t1 = codes[all[b] * L],
+        t2 = codes[all[b] * L + 1];
+      const m1 = (b * M + m0) * H,
+        m12 = m1 + H;
+      let c1 = 0,
+        c12 = 0;
       for (let h = 0, o = B + b * H; h < batch.historyLength[b]; h++) {
         const ci = all[o + h] * L;
         if (codes[ci] === t1) {
@@ -497,7 +546,16 @@ export class Ranker extends Module {
    * items that are among the target's VQ codes, pool entries mapped to item ids by
    * `items.vq.poolItems`. A stamp per item keeps it O(k + H) per sample.
    */
-  private vqMatch(batch: RankSamples, masks: Float32Array, M: number, m: number, counts: Float32Array, nc: number, col: number, scale: (c: number) => number): void {
+  private vqMatch(
+    batch: RankSamples,
+    masks: Float32Array,
+    M: number,
+    m: number,
+    counts: Float32Array,
+    nc: number,
+    col: number,
+    scale: (c: number) => number,
+  ): void {
     const { codes, k, poolItems } = this.items.vq!;
     const B = batch.size;
     const H = batch.maxHistory;

@@ -26,9 +26,13 @@ export function synthetic(n: number, opts: SyntheticOptions = {}): { items: Item
   const byCode: number[][] = Array.from({ length: codebookSizes[0] }, () => []);
   for (let i = 0; i < numItems; i++) byCode[codes[i * L]].push(i);
   const s: RankSamples = {
-    size: n, maxHistory: H,
-    user: new Int32Array(n), item: new Int32Array(n), label: new Float32Array(n),
-    history: new Int32Array(n * H).fill(-1), historyLength: new Int32Array(n),
+    size: n,
+    maxHistory: H,
+    user: new Int32Array(n),
+    item: new Int32Array(n),
+    label: new Float32Array(n),
+    history: new Int32Array(n * H).fill(-1),
+    historyLength: new Int32Array(n),
   };
   for (let k = 0; k < n; k++) {
     s.user[k] = g.int(numUsers);

@@ -117,7 +117,6 @@ function dropoutRate(name: string, p: number | undefined): number {
   return p;
 }
 
-
 /**
  * The item-id dropout masks of one training batch (see {@link TrainOptions.itemIdDropout}):
  * drawn from a generator of their own, seeded by (seed, epoch, batch index), so they neither
@@ -126,7 +125,15 @@ function dropoutRate(name: string, p: number | undefined): number {
  * to drop, uniform in 0..codeLevels−1. Exported for tests.
  * @internal
  */
-export function idDropMasks(batch: RankSamples, pTarget: number, pHistory: number, seed: number, epoch: number, batchIndex: number, codeLevels = 0): ForwardOptions {
+export function idDropMasks(
+  batch: RankSamples,
+  pTarget: number,
+  pHistory: number,
+  seed: number,
+  epoch: number,
+  batchIndex: number,
+  codeLevels = 0,
+): ForwardOptions {
   // A tag keeps this stream apart from the shuffle's Generator(seed * 1000003 + epoch).
   const s = fmix32(fmix32(fmix32((Math.trunc(seed) ^ Math.trunc(seed / 0x100000000) ^ 0x1d0d40f) >>> 0) ^ epoch) ^ batchIndex);
   const g = new Generator(s);
@@ -207,10 +214,12 @@ function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
     names.push(n);
     tensors.push(p.readHost() as Float32Array);
   }
-  opts.forEach((o, i) => stateTensors(o).forEach((t, j) => {
-    names.push(`opt${i}.${j}`);
-    tensors.push(t.readHost() as Float32Array);
-  }));
+  opts.forEach((o, i) =>
+    stateTensors(o).forEach((t, j) => {
+      names.push(`opt${i}.${j}`);
+      tensors.push(t.readHost() as Float32Array);
+    }),
+  );
   best.forEach((b, i) => {
     names.push(`best.${i}`);
     tensors.push(b);
@@ -231,7 +240,8 @@ function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
  */
 function readCheckpoint(path: string): { header: Header; buf: Buffer; offsets: number[] } {
   const buf = readFileChecked(path);
-  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1') throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
+  if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1')
+    throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
   const len = buf.readUInt32LE(8);
   if (12 + len > buf.length) throw new IOError(`checkpoint '${path}' is truncated`, 'checkpointPath');
   let header: Header;
@@ -286,15 +296,19 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   if (!(o.lr > 0)) throw new ValueError(`argument 'lr' must be positive, got ${o.lr}`, 'lr');
   const pTarget = dropoutRate('itemIdDropout', o.itemIdDropout);
   const pHistory = dropoutRate('historyIdDropout', o.historyIdDropout);
-  if (o.codeDropout !== undefined && typeof o.codeDropout !== 'boolean') throw new ValueError(`argument 'codeDropout' must be a boolean, got ${String(o.codeDropout)}`, 'codeDropout');
+  if (o.codeDropout !== undefined && typeof o.codeDropout !== 'boolean')
+    throw new ValueError(`argument 'codeDropout' must be a boolean, got ${String(o.codeDropout)}`, 'codeDropout');
   const codeLevels = o.codeDropout ? ranker.codeLevels : 0;
-  if ((pTarget > 0 || pHistory > 0) && !ranker.config.oov) throw new ValueError("item-id dropout needs a ranker with 'oov' (dropped ids use the OOV row)", 'itemIdDropout');
-  if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad') throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
+  if ((pTarget > 0 || pHistory > 0) && !ranker.config.oov)
+    throw new ValueError("item-id dropout needs a ranker with 'oov' (dropped ids use the OOV row)", 'itemIdDropout');
+  if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad')
+    throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
   if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
   const { sparse, dense } = ranker.parameterGroups();
-  const sparseOpt = o.sparseOptimizer === 'adagrad'
-    ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? adagradSparseLr, weightDecay: o.weightDecay })
-    : new SparseAdam(sparse, { lr: o.sparseLr ?? o.lr, weightDecay: o.weightDecay });
+  const sparseOpt =
+    o.sparseOptimizer === 'adagrad'
+      ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? adagradSparseLr, weightDecay: o.weightDecay })
+      : new SparseAdam(sparse, { lr: o.sparseLr ?? o.lr, weightDecay: o.weightDecay });
   const denseOpt = new SparseAdam(dense, { lr: o.lr, weightDecay: o.weightDecay });
   const opts: Optimizer[] = [sparseOpt, denseOpt];
   const params = ranker.parameters();
@@ -338,7 +352,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
       lossSum += loss * batch.size;
       if (o.onProgress) {
         const secs = (Date.now() - t0) / 1000;
-        o.onProgress({ epoch, batch: bi + 1, batches, loss, samplesPerSecond: (Math.min(train.size, (bi + 1) * o.batchSize)) / Math.max(secs, 1e-6) });
+        o.onProgress({ epoch, batch: bi + 1, batches, loss, samplesPerSecond: Math.min(train.size, (bi + 1) * o.batchSize) / Math.max(secs, 1e-6) });
       }
       // Yield to the event loop between batches so callers stay responsive.
       if (bi % 16 === 15) await new Promise((r) => setImmediate(r));

@@ -41,7 +41,10 @@ export function hasKernel(name: string, device: Device): boolean {
 /** Names of the kernels registered on `device`, sorted. */
 export function kernelNames(device: Device): string[] {
   const suffix = `@${device}`;
-  return [...registry.keys()].filter((k) => k.endsWith(suffix)).map((k) => k.slice(0, -suffix.length)).sort();
+  return [...registry.keys()]
+    .filter((k) => k.endsWith(suffix))
+    .map((k) => k.slice(0, -suffix.length))
+    .sort();
 }
 
 /** Device shared by all inputs; throws naming the first input that differs or is disposed. */

@@ -25,7 +25,8 @@ export function balancedAssign(order: Int32Array, dist: Float32Array, n: number,
   for (let i = 0; i < n * k; i++) full[Math.floor(i / k) * k + order[i]] = dist[i];
   const a = improve(globalGreedy(order, dist, n, k, cap), order, full, n, k, cap);
   const b = improve(indexGreedy(order, n, k, cap), order, full, n, k, cap);
-  const oa = objective(a, full, k), ob = objective(b, full, k);
+  const oa = objective(a, full, k),
+    ob = objective(b, full, k);
   return ob < oa ? { assign: b, objective: ob } : { assign: a, objective: oa };
 }
 
@@ -59,14 +60,16 @@ function globalGreedy(order: Int32Array, dist: Float32Array, n: number, k: numbe
   const heap = new Int32Array(n);
   let len = 0;
   const less = (p: number, q: number): boolean => {
-    const dp = dist[p * k + rank[p]], dq = dist[q * k + rank[q]];
+    const dp = dist[p * k + rank[p]],
+      dq = dist[q * k + rank[q]];
     if (dp !== dq) return dp < dq;
     if (p !== q) return p < q;
     return false;
   };
   const down = (i: number): void => {
     for (;;) {
-      const l = 2 * i + 1, r = l + 1;
+      const l = 2 * i + 1,
+        r = l + 1;
       let m = i;
       if (l < len && less(heap[l], heap[m])) m = l;
       if (r < len && less(heap[r], heap[m])) m = r;
@@ -138,7 +141,8 @@ function improve(assign: Int32Array, order: Int32Array, full: Float32Array, n: n
           break;
         }
         // The member of b whose swap with i lowers the objective most (ties: the first found).
-        let best = -1, bestGain = 0;
+        let best = -1,
+          bestGain = 0;
         for (const j of members[b]) {
           const g = gainI + full[j * k + b] - full[j * k + a];
           if (g > bestGain) {

@@ -96,7 +96,11 @@ export interface KernelTable {
   indexAdd: KernelSignature<{ target: Tensor; indices: Tensor; source: Tensor }, { argName?: string }, Tensor>;
 
   // ---- dense optimizers, in place on param and state; → param ----
-  sgdUpdate: KernelSignature<{ param: Tensor; grad: Tensor; velocity?: Tensor }, { lr: number; momentum: number; weightDecay: number; nesterov: boolean }, Tensor>;
+  sgdUpdate: KernelSignature<
+    { param: Tensor; grad: Tensor; velocity?: Tensor },
+    { lr: number; momentum: number; weightDecay: number; nesterov: boolean },
+    Tensor
+  >;
   adamUpdate: KernelSignature<{ param: Tensor; grad: Tensor; m: Tensor; v: Tensor }, AdamKernelAttrs, Tensor>;
 
   // ---- quantisation ----
@@ -167,12 +171,24 @@ export interface KernelTable {
 
   // ---- embedding tables: row-sparse gradients, bags, sparse optimizers ----
   /** → [unique ascending rows, summed source rows of each]. */
-  coalesceRows: KernelSignature<{ indices: Tensor; source: Tensor }, { argName?: string; rows: number; rowShape: number[]; skipNegative?: boolean }, [Tensor, Tensor]>;
+  coalesceRows: KernelSignature<
+    { indices: Tensor; source: Tensor },
+    { argName?: string; rows: number; rowShape: number[]; skipNegative?: boolean },
+    [Tensor, Tensor]
+  >;
   bagPool: KernelSignature<{ table: Tensor; values: Tensor; offsets: Tensor; weights?: Tensor }, { argName?: string; mean: boolean }, Tensor>;
   /** → coalesced row-sparse gradient of the table. */
-  bagBackward: KernelSignature<{ values: Tensor; offsets: Tensor; weights?: Tensor; dy: Tensor }, { argName?: string; rows: number; rowShape: number[]; mean: boolean }, [Tensor, Tensor]>;
+  bagBackward: KernelSignature<
+    { values: Tensor; offsets: Tensor; weights?: Tensor; dy: Tensor },
+    { argName?: string; rows: number; rowShape: number[]; mean: boolean },
+    [Tensor, Tensor]
+  >;
   sparseAdamUpdate: KernelSignature<{ param: Tensor; m: Tensor; v: Tensor; indices: Tensor; grad: Tensor }, AdamKernelAttrs, Tensor>;
-  rowwiseAdagradUpdate: KernelSignature<{ param: Tensor; state: Tensor; indices: Tensor; grad: Tensor }, { lr: number; eps: number; weightDecay: number }, Tensor>;
+  rowwiseAdagradUpdate: KernelSignature<
+    { param: Tensor; state: Tensor; indices: Tensor; grad: Tensor },
+    { lr: number; eps: number; weightDecay: number },
+    Tensor
+  >;
   /** Block g of each row sums the tables of group g at their host ids (negative: padding). */
   tbeLookup: KernelSignature<Record<string, Tensor>, { argName?: string; ids: Int32Array[]; group: number[]; G: number; n: number; dim: number }, Tensor>;
   /** Coalesced gradient of one table from its column block of a [n, stride] gradient. */
@@ -191,7 +207,11 @@ export interface KernelTable {
     [Tensor | null, Tensor | null, Tensor, Tensor, Tensor, Tensor]
   >;
   /** Target attention over packed [queries; keys] rows → pooled [B, M·K]. */
-  dinAttentionPool: KernelSignature<{ rep: Tensor; masks: Tensor } & DinKernelWeights, { B: number; H: number; activation: 'sigmoid' | 'relu'; cache?: KernelCache }, Tensor>;
+  dinAttentionPool: KernelSignature<
+    { rep: Tensor; masks: Tensor } & DinKernelWeights,
+    { B: number; H: number; activation: 'sigmoid' | 'relu'; cache?: KernelCache },
+    Tensor
+  >;
   /** → [drep, dW1, db1, dw2, db2]. */
   dinAttentionPoolBackward: KernelSignature<
     { rep: Tensor; masks: Tensor; dpooled: Tensor } & DinKernelWeights,

@@ -14,22 +14,36 @@ export interface NativeAddon {
   setNumThreads(n: number): number;
   getIsa(): { current: string; best: string; vectorWidth: number };
   setIsa(isa: string): string;
-  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number,
-    a: Float32Array, b: Float32Array, beta: number, out: Float32Array): void;
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    M: number,
+    N: number,
+    K: number,
+    alpha: number,
+    a: Float32Array,
+    b: Float32Array,
+    beta: number,
+    out: Float32Array,
+  ): void;
   unary(op: number, x: Float32Array, out: Float32Array, n: number): void;
-  binary(op: number, a: Float32Array, aStrides: readonly number[], b: Float32Array, bStrides: readonly number[],
-    out: Float32Array, shape: readonly number[]): void;
+  binary(
+    op: number,
+    a: Float32Array,
+    aStrides: readonly number[],
+    b: Float32Array,
+    bStrides: readonly number[],
+    out: Float32Array,
+    shape: readonly number[],
+  ): void;
   axpby(alpha: number, x: Float32Array, beta: number, y: Float32Array, n: number): void;
   reduceSum(x: Float32Array, out: Float32Array, outer: number, len: number, inner: number): void;
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   logsumexpRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
-  l2NormalizeRows(x: Float32Array, out: Float32Array, norms: Float32Array | null, rows: number,
-    cols: number, eps: number): void;
+  l2NormalizeRows(x: Float32Array, out: Float32Array, norms: Float32Array | null, rows: number, cols: number, eps: number): void;
   argReduceRows(x: Float32Array, out: Int32Array, rows: number, cols: number, isMax: boolean): void;
-  gatherRows(table: Float32Array, rows: number, dim: number, indices: Int32Array, out: Float32Array,
-    argName?: string): void;
-  scatterAddRows(target: Float32Array, rows: number, dim: number, indices: Int32Array,
-    source: Float32Array, argName?: string): void;
+  gatherRows(table: Float32Array, rows: number, dim: number, indices: Int32Array, out: Float32Array, argName?: string): void;
+  scatterAddRows(target: Float32Array, rows: number, dim: number, indices: Int32Array, source: Float32Array, argName?: string): void;
 }
 
 const require = createRequire(import.meta.url);

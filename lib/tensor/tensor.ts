@@ -183,7 +183,10 @@ export class Tensor {
     this.checkDType(dtype, argument);
     const s = this.storage(argument);
     if (!(s instanceof CpuStorage)) {
-      throw new DeviceError(`argument '${argument}' lives on ${s.device}: its memory is not host memory (copy it with readHost() or move it with to('cpu'))`, argument);
+      throw new DeviceError(
+        `argument '${argument}' lives on ${s.device}: its memory is not host memory (copy it with readHost() or move it with to('cpu'))`,
+        argument,
+      );
     }
     return s.data;
   }

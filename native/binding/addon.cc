@@ -19,8 +19,9 @@ namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding;
   configure_malloc();
-  for (Register r : {register_runtime, register_ops, register_embedding, register_optim, register_attention, register_columns,
-                     register_quant, register_dist}) r(env, exports);
+  for (Register r : {register_runtime, register_ops, register_embedding, register_optim, register_attention,
+                     register_columns, register_quant, register_dist})
+    r(env, exports);
   return exports;
 }
 }  // namespace

@@ -17,18 +17,14 @@ namespace qarm::binding {
 
 [[noreturn]] void fail(ErrorCode code, const std::string& message);
 
-Napi::Float32Array f32(const Napi::CallbackInfo& info, size_t i, const char* name,
-                       int64_t min_length);
-Napi::Int32Array i32(const Napi::CallbackInfo& info, size_t i, const char* name,
-                     int64_t min_length);
+Napi::Float32Array f32(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min_length);
+Napi::Int32Array i32(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t min_length);
 // An integer argument within [lo, hi].
-int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo,
-                int64_t hi);
+int64_t integer(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi);
 double number(const Napi::CallbackInfo& info, size_t i, const char* name);
 bool boolean(const Napi::CallbackInfo& info, size_t i, const char* name);
 // An array of integers (shape or strides), each within [lo, hi].
-std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* name,
-                              int64_t lo, int64_t hi);
+std::vector<int64_t> int_list(const Napi::CallbackInfo& info, size_t i, const char* name, int64_t lo, int64_t hi);
 // The string at i, or `fallback` when it is not a string (optional argument names).
 std::string str_arg(const Napi::CallbackInfo& info, size_t i, const char* fallback);
 // Whether an optional argument was given (not null/undefined).
@@ -40,8 +36,7 @@ constexpr int64_t kMaxDim = std::numeric_limits<int32_t>::max();
 int64_t checked_mul(int64_t a, int64_t b, const char* what);
 // Largest element offset a strided view over `shape` reaches, plus one (0 for an empty
 // shape); overflow-checked, so an absurd stride fails the length check instead of wrapping.
-int64_t strided_extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides,
-                       const char* what);
+int64_t strided_extent(const std::vector<int64_t>& shape, const std::vector<int64_t>& strides, const char* what);
 
 // Op codes (native/common/op_codes.h): unary/binary ops by number, the metric by name.
 UnaryOp unary_op_arg(const Napi::CallbackInfo& info, size_t i);

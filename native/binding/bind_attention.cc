@@ -83,7 +83,8 @@ Napi::Value DinScoresBackward(const Napi::CallbackInfo& info) {
 // dinAttentionPool(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, pooled, keep?) → the backward cache when keep
 Napi::Value DinAttentionPool(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
+    int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim),
+            K = integer(info, 3, "K", 1, kMaxDim);
     int64_t M = integer(info, 5, "M", 1, kMaxDim), A = integer(info, 11, "A", 1, kMaxDim);
     int act = static_cast<int>(integer(info, 10, "act", 0, 1));
     auto rep = f32(info, 0, "rep", checked_mul(B + checked_mul(B, H, "rep"), K, "rep"));
@@ -97,16 +98,18 @@ Napi::Value DinAttentionPool(const Napi::CallbackInfo& info) {
     const bool keep = present(info, 13) && boolean(info, 13, "keep");
     Napi::Float32Array cache;
     if (keep) cache = Napi::Float32Array::New(info.Env(), static_cast<size_t>(din_attention_pool_cache_size(B, H, A)));
-    din_attention_pool_forward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, pooled.Data(),
-                               keep ? cache.Data() : nullptr);
+    din_attention_pool_forward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A,
+                               pooled.Data(), keep ? cache.Data() : nullptr);
     return keep ? static_cast<Napi::Value>(cache) : info.Env().Undefined();
   });
 }
 
-// dinAttentionPoolBackward(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, dpooled, drep|null, dW1, db1, dw2, db2, cache?)
+// dinAttentionPoolBackward(rep, B, H, K, masks, M, W1, b1, w2, b2, act, A, dpooled, drep|null, dW1, db1, dw2, db2,
+// cache?)
 Napi::Value DinAttentionPoolBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim), K = integer(info, 3, "K", 1, kMaxDim);
+    int64_t B = integer(info, 1, "B", 0, kMaxDim), H = integer(info, 2, "H", 0, kMaxDim),
+            K = integer(info, 3, "K", 1, kMaxDim);
     int64_t M = integer(info, 5, "M", 1, kMaxDim), A = integer(info, 11, "A", 1, kMaxDim);
     int act = static_cast<int>(integer(info, 10, "act", 0, 1));
     int64_t nrep = checked_mul(B + checked_mul(B, H, "rep"), K, "rep");
@@ -122,9 +125,10 @@ Napi::Value DinAttentionPoolBackward(const Napi::CallbackInfo& info) {
     auto db1 = f32(info, 15, "db1", A);
     auto dw2 = f32(info, 16, "dw2", A);
     auto db2 = f32(info, 17, "db2", 1);
-    const float* cache = present(info, 18) ? f32(info, 18, "cache", din_attention_pool_cache_size(B, H, A)).Data() : nullptr;
-    din_attention_pool_backward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A, dp.Data(), drep,
-                                dW1.Data(), db1.Data(), dw2.Data(), db2.Data(), cache);
+    const float* cache =
+        present(info, 18) ? f32(info, 18, "cache", din_attention_pool_cache_size(B, H, A)).Data() : nullptr;
+    din_attention_pool_backward(rep.Data(), B, H, K, masks.Data(), M, W1.Data(), b1.Data(), w2.Data(), b2, act, A,
+                                dp.Data(), drep, dW1.Data(), db1.Data(), dw2.Data(), db2.Data(), cache);
     return info.Env().Undefined();
   });
 }

@@ -61,9 +61,9 @@ Napi::Value MpiAllgatherv(const Napi::CallbackInfo& info) {
     for (size_t r = 0; r < size; ++r) {
       const int64_t c = cnt[r], d = dsp[r];
       if (c < 0 || d < 0 || d + c > recv_len)
-        fail(ErrorCode::Index, "argument 'counts'/'displs': rank " + std::to_string(r) + " block [" + std::to_string(d) +
-                                   ", " + std::to_string(d + c) + ") is outside recv (" + std::to_string(recv_len) +
-                                   " bytes)");
+        fail(ErrorCode::Index, "argument 'counts'/'displs': rank " + std::to_string(r) + " block [" +
+                                   std::to_string(d) + ", " + std::to_string(d + c) + ") is outside recv (" +
+                                   std::to_string(recv_len) + " bytes)");
     }
     const int32_t own = cnt[world.rank];
     if (static_cast<int64_t>(send.ByteLength()) != own)
@@ -80,7 +80,8 @@ Napi::Value MpiBcast(const Napi::CallbackInfo& info) {
     auto buf = bytes(info, 0, "buf");
     int64_t root = integer(info, 1, "root", 0, qarm::dist::mpi_info().size - 1);
     if (static_cast<int64_t>(buf.ByteLength()) > kMaxInt)
-      fail(ErrorCode::Shape, "argument 'buf' has " + std::to_string(buf.ByteLength()) + " bytes, more than one MPI call moves");
+      fail(ErrorCode::Shape,
+           "argument 'buf' has " + std::to_string(buf.ByteLength()) + " bytes, more than one MPI call moves");
     qarm::dist::mpi_bcast(buf.Data(), static_cast<int>(buf.ByteLength()), static_cast<int>(root));
     return info.Env().Undefined();
   });

@@ -14,8 +14,8 @@ namespace qarm::binding {
 namespace {
 
 // [uniqueRows Int32Array, summedRows Float32Array] from a plan and its reduction.
-Napi::Value plan_result(Napi::Env env, const RowPlan& plan, int64_t dim, const float* src,
-                        const int32_t* src_row, const float* weight) {
+Napi::Value plan_result(Napi::Env env, const RowPlan& plan, int64_t dim, const float* src, const int32_t* src_row,
+                        const float* weight) {
   const size_t U = plan.uniq.size();
   auto uniq = Napi::Int32Array::New(env, U);
   if (U) std::memcpy(uniq.Data(), plan.uniq.data(), U * sizeof(int32_t));
@@ -28,8 +28,8 @@ Napi::Value plan_result(Napi::Env env, const RowPlan& plan, int64_t dim, const f
 }
 
 // As plan_result for a small table: the sums go through a dense per-row buffer instead.
-Napi::Value dense_result(Napi::Env env, const int32_t* idx, int64_t n, int64_t rows, const float* src,
-                         int64_t dim, int64_t stride, bool skip_negative, const char* arg) {
+Napi::Value dense_result(Napi::Env env, const int32_t* idx, int64_t n, int64_t rows, const float* src, int64_t dim,
+                         int64_t stride, bool skip_negative, const char* arg) {
   std::vector<float> acc(static_cast<size_t>(rows * dim), 0.f);
   std::vector<uint8_t> touched(static_cast<size_t>(rows), 0);
   const int64_t U = sum_rows_dense(idx, n, rows, src, dim, stride, skip_negative, arg, acc.data(), touched.data());
@@ -79,7 +79,8 @@ Napi::Value CoalesceRows(const Napi::CallbackInfo& info) {
     auto idx = i32(info, 0, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
     auto src = f32(info, 3, "source", checked_mul(n, dim, "source"));
-    if (prefer_dense_sum(n, rows, dim)) return dense_result(info.Env(), idx.Data(), n, rows, src.Data(), dim, dim, skip, name.c_str());
+    if (prefer_dense_sum(n, rows, dim))
+      return dense_result(info.Env(), idx.Data(), n, rows, src.Data(), dim, dim, skip, name.c_str());
     RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), skip);
     return plan_result(info.Env(), plan, dim, src.Data(), nullptr, nullptr);
   });
@@ -98,7 +99,8 @@ Napi::Value TbeForward(const Napi::CallbackInfo& info) {
     int64_t G = integer(info, 4, "G", 1, 1 << 20);
     int64_t n = integer(info, 5, "n", 0, kMaxDim), dim = integer(info, 6, "dim", 1, kMaxDim);
     std::string name = str_arg(info, 8, "ids");
-    if (static_cast<int>(iArr.Length()) != T || static_cast<int>(rowsV.size()) != T || static_cast<int>(groupV.size()) != T)
+    if (static_cast<int>(iArr.Length()) != T || static_cast<int>(rowsV.size()) != T ||
+        static_cast<int>(groupV.size()) != T)
       fail(ErrorCode::Shape, "arguments 'tables', 'rows', 'ids' and 'group' must have one entry per table");
     std::vector<const float*> tp(static_cast<size_t>(T));
     std::vector<const int32_t*> ip(static_cast<size_t>(T));
@@ -121,7 +123,8 @@ Napi::Value TbeForward(const Napi::CallbackInfo& info) {
       gp[t] = static_cast<int32_t>(groupV[t]);
     }
     auto out = f32(info, 7, "out", checked_mul(n, checked_mul(G, dim, "out"), "out"));
-    tbe_forward(tp.data(), rowsV.data(), ip.data(), gp.data(), T, static_cast<int>(G), n, dim, out.Data(), name.c_str());
+    tbe_forward(tp.data(), rowsV.data(), ip.data(), gp.data(), T, static_cast<int>(G), n, dim, out.Data(),
+                name.c_str());
     return info.Env().Undefined();
   });
 }
@@ -136,7 +139,8 @@ Napi::Value CoalesceStrided(const Napi::CallbackInfo& info) {
     auto idx = i32(info, 0, name.c_str(), 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
     auto src = f32(info, 3, "source", checked_mul(n, stride, "source"));
-    if (prefer_dense_sum(n, rows, dim)) return dense_result(info.Env(), idx.Data(), n, rows, src.Data() + off, dim, stride, true, name.c_str());
+    if (prefer_dense_sum(n, rows, dim))
+      return dense_result(info.Env(), idx.Data(), n, rows, src.Data() + off, dim, stride, true, name.c_str());
     RowPlan plan = plan_rows(idx.Data(), n, rows, name.c_str(), true);
     const size_t U = plan.uniq.size();
     auto uniq = Napi::Int32Array::New(info.Env(), U);
@@ -163,8 +167,7 @@ Napi::Value BagPool(const Napi::CallbackInfo& info) {
     const float* w = present(info, 5) ? f32(info, 5, "weights", nv).Data() : nullptr;
     bool mean = boolean(info, 6, "mean");
     auto out = f32(info, 7, "out", checked_mul(nbags, dim, "out"));
-    bag_pool(table.Data(), rows, dim, values.Data(), nv, offsets.Data(), nbags, w, mean, out.Data(),
-             name.c_str());
+    bag_pool(table.Data(), rows, dim, values.Data(), nv, offsets.Data(), nbags, w, mean, out.Data(), name.c_str());
     return info.Env().Undefined();
   });
 }

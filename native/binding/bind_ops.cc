@@ -54,8 +54,7 @@ Napi::Value Binary(const Napi::CallbackInfo& info) {
     auto a = f32(info, 1, "a", total ? strided_extent(shape, as, "a") : 0);
     auto b = f32(info, 3, "b", total ? strided_extent(shape, bs, "b") : 0);
     auto out = f32(info, 5, "out", total);
-    binary(op, a.Data(), as.data(), b.Data(), bs.data(), out.Data(), shape.data(),
-           static_cast<int>(shape.size()));
+    binary(op, a.Data(), as.data(), b.Data(), bs.data(), out.Data(), shape.data(), static_cast<int>(shape.size()));
     return info.Env().Undefined();
   });
 }
@@ -101,8 +100,7 @@ Napi::Value L2NormalizeRows(const Napi::CallbackInfo& info) {
     auto x = f32(info, 0, "x", checked_mul(rows, cols, "x"));
     auto y = f32(info, 1, "out", checked_mul(rows, cols, "out"));
     float* norms = nullptr;
-    if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined())
-      norms = f32(info, 2, "norms", rows).Data();
+    if (info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined()) norms = f32(info, 2, "norms", rows).Data();
     l2_normalize_rows(x.Data(), y.Data(), norms, rows, cols, eps);
     return info.Env().Undefined();
   });

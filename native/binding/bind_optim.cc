@@ -21,9 +21,12 @@ Napi::Value SparseAdam(const Napi::CallbackInfo& info) {
     auto idx = i32(info, 5, "indices", 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
     auto g = f32(info, 6, "grad", checked_mul(n, dim, "grad"));
-    AdamHyper h{static_cast<float>(number(info, 7, "lr")), static_cast<float>(number(info, 8, "beta1")),
-                static_cast<float>(number(info, 9, "beta2")), static_cast<float>(number(info, 10, "eps")),
-                static_cast<float>(number(info, 11, "weightDecay")), boolean(info, 12, "decoupled"),
+    AdamHyper h{static_cast<float>(number(info, 7, "lr")),
+                static_cast<float>(number(info, 8, "beta1")),
+                static_cast<float>(number(info, 9, "beta2")),
+                static_cast<float>(number(info, 10, "eps")),
+                static_cast<float>(number(info, 11, "weightDecay")),
+                boolean(info, 12, "decoupled"),
                 integer(info, 13, "step", 1, std::numeric_limits<int64_t>::max() / 2)};
     sparse_adam(p.Data(), m.Data(), v.Data(), rows, dim, idx.Data(), n, g.Data(), h, "indices");
     return info.Env().Undefined();
@@ -39,9 +42,9 @@ Napi::Value RowwiseAdagrad(const Napi::CallbackInfo& info) {
     auto idx = i32(info, 4, "indices", 0);
     int64_t n = static_cast<int64_t>(idx.ElementLength());
     auto g = f32(info, 5, "grad", checked_mul(n, dim, "grad"));
-    rowwise_adagrad(p.Data(), s.Data(), rows, dim, idx.Data(), n, g.Data(),
-                    static_cast<float>(number(info, 6, "lr")), static_cast<float>(number(info, 7, "eps")),
-                    static_cast<float>(number(info, 8, "weightDecay")), "indices");
+    rowwise_adagrad(p.Data(), s.Data(), rows, dim, idx.Data(), n, g.Data(), static_cast<float>(number(info, 6, "lr")),
+                    static_cast<float>(number(info, 7, "eps")), static_cast<float>(number(info, 8, "weightDecay")),
+                    "indices");
     return info.Env().Undefined();
   });
 }

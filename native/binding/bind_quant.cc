@@ -70,9 +70,7 @@ class NearestWorker : public Napi::AsyncWorker {
     }
   }
   void OnOK() override { deferred_.Resolve(Env().Undefined()); }
-  void OnError(const Napi::Error& e) override {
-    deferred_.Reject(to_js_error(Env(), code_, e.Message()).Value());
-  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(to_js_error(Env(), code_, e.Message()).Value()); }
 
  private:
   Napi::Promise::Deferred deferred_;
@@ -171,11 +169,13 @@ Napi::Value VqScatterAddScaled(const Napi::CallbackInfo& info) {
 // rvqSteBackward(gradOut|null, rows|null, levels, nd, scale, gradX)
 Napi::Value RvqSteBackward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    int64_t levels = integer(info, 2, "levels", 0, kMaxDim), nd = integer(info, 3, "nd", 0, std::numeric_limits<int64_t>::max() / 8);
+    int64_t levels = integer(info, 2, "levels", 0, kMaxDim),
+            nd = integer(info, 3, "nd", 0, std::numeric_limits<int64_t>::max() / 8);
     const float* go = nullptr;
     const float* rows = nullptr;
     if (!info[0].IsNull() && !info[0].IsUndefined()) go = f32(info, 0, "gradOut", nd).Data();
-    if (!info[1].IsNull() && !info[1].IsUndefined()) rows = f32(info, 1, "rows", checked_mul(levels, nd, "rows")).Data();
+    if (!info[1].IsNull() && !info[1].IsUndefined())
+      rows = f32(info, 1, "rows", checked_mul(levels, nd, "rows")).Data();
     float scale = static_cast<float>(number(info, 4, "scale"));
     auto gx = f32(info, 5, "gradX", nd);
     rvq_ste_backward(go, rows, levels, nd, scale, gx.Data());

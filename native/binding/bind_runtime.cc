@@ -9,9 +9,7 @@
 namespace qarm::binding {
 namespace {
 
-Napi::Value NumThreads(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), num_threads());
-}
+Napi::Value NumThreads(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), num_threads()); }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
@@ -34,10 +32,14 @@ Napi::Value SetIsa(const Napi::CallbackInfo& info) {
       fail(ErrorCode::Value, "argument 'isa' must be 'generic', 'avx2' or 'avx512'");
     std::string s = info[0].As<Napi::String>();
     Isa want;
-    if (s == "generic") want = Isa::Generic;
-    else if (s == "avx2") want = Isa::Avx2;
-    else if (s == "avx512") want = Isa::Avx512;
-    else fail(ErrorCode::Value, "argument 'isa' must be 'generic', 'avx2' or 'avx512', got '" + s + "'");
+    if (s == "generic")
+      want = Isa::Generic;
+    else if (s == "avx2")
+      want = Isa::Avx2;
+    else if (s == "avx512")
+      want = Isa::Avx512;
+    else
+      fail(ErrorCode::Value, "argument 'isa' must be 'generic', 'avx2' or 'avx512', got '" + s + "'");
     return Napi::String::New(info.Env(), isa_name(set_isa(want)));
   });
 }

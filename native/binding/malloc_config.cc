@@ -32,7 +32,9 @@ void configure_malloc() {
   static std::once_flag once;
   std::call_once(once, [] {
     const char* tunables = std::getenv("GLIBC_TUNABLES");
-    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") || (tunables && (std::strstr(tunables, "mmap_threshold") || std::strstr(tunables, "trim_threshold")))) return;
+    if (std::getenv("MALLOC_MMAP_THRESHOLD_") || std::getenv("MALLOC_TRIM_THRESHOLD_") ||
+        (tunables && (std::strstr(tunables, "mmap_threshold") || std::strstr(tunables, "trim_threshold"))))
+      return;
     // Both together: setting the mmap threshold alone leaves the trim threshold to drift.
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
     mallopt(M_TRIM_THRESHOLD, 64 << 20);

@@ -10,8 +10,7 @@
 
 namespace qarm {
 
-void weighted_pool(const float* w, const float* k, float* out, int64_t B, int64_t M, int64_t H,
-                   int64_t D) {
+void weighted_pool(const float* w, const float* k, float* out, int64_t B, int64_t M, int64_t H, int64_t D) {
   const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(M * H * D, 1));
   parallel_for(B, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
@@ -31,8 +30,8 @@ void weighted_pool(const float* w, const float* k, float* out, int64_t B, int64_
   });
 }
 
-void weighted_pool_backward(const float* w, const float* k, const float* dout, float* dw,
-                            float* dk, int64_t B, int64_t M, int64_t H, int64_t D) {
+void weighted_pool_backward(const float* w, const float* k, const float* dout, float* dw, float* dk, int64_t B,
+                            int64_t M, int64_t H, int64_t D) {
   const int64_t grain = std::max<int64_t>(1, 4096 / std::max<int64_t>(M * H * D, 1));
   parallel_for(B, grain, [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
@@ -64,14 +63,13 @@ void weighted_pool_backward(const float* w, const float* k, const float* dout, f
 
 }  // namespace qarm
 
-QARM_ISA_DECLARE(void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K,
-                                     int64_t A, int64_t Ap, const float* w2, float b2, int act, float* zbuf,
-                                     float* scores))
+QARM_ISA_DECLARE(void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K, int64_t A,
+                                     int64_t Ap, const float* w2, float b2, int act, float* zbuf, float* scores))
 QARM_ISA_DECLARE(void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const float* wp,
                                      const float* wqd, const float* w2, const float* hidden, const float* ds, int act,
                                      int64_t H, int64_t K, int64_t A, int64_t Ap, int64_t Kp, float* g, float* dqt,
-                                     float* mtT, float* gqd, float* gkd, float* gwp, float* gb1, float* gw2,
-                                     float* gb2, float* dq, float* dk))
+                                     float* mtT, float* gqd, float* gkd, float* gwp, float* gb1, float* gw2, float* gb2,
+                                     float* dq, float* dk))
 
 namespace qarm {
 namespace {
@@ -94,7 +92,6 @@ int64_t active_slots(const float* mk, int64_t M, int64_t H) {
   }
   return len;
 }
-
 
 }  // namespace
 
@@ -122,8 +119,8 @@ struct DinWeights {
 };
 
 // qt = b1 + (Wq + Wd) q and mt = (Wk − Wd) + diag(q) Wp for one sample (padded to Ap).
-static void din_sample_terms(const DinWeights& w, const float* qb, const float* b1, int64_t K, int64_t A,
-                             float* qt, float* mt) {
+static void din_sample_terms(const DinWeights& w, const float* qb, const float* b1, int64_t K, int64_t A, float* qt,
+                             float* mt) {
   const int64_t Ap = w.Ap;
   for (int64_t a = 0; a < Ap; ++a) qt[a] = a < A ? b1[a] : 0.f;
   for (int64_t j = 0; j < K; ++j) {
@@ -135,25 +132,23 @@ static void din_sample_terms(const DinWeights& w, const float* qb, const float* 
   }
 }
 
-void din_scores_forward(const float* q, const float* k, const float* W1, const float* b1,
-                        const float* w2, float b2, int act, int64_t B, int64_t H, int64_t K,
-                        int64_t A, float* scores) {
+void din_scores_forward(const float* q, const float* k, const float* W1, const float* b1, const float* w2, float b2,
+                        int act, int64_t B, int64_t H, int64_t K, int64_t A, float* scores) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap;
   parallel_for(B, kDinBlock, [&](int64_t b0, int64_t b1_) {
     std::vector<float> mt(static_cast<size_t>(K * Ap)), qt(static_cast<size_t>(Ap)), z(static_cast<size_t>(H * Ap));
     for (int64_t b = b0; b < b1_; ++b) {
       din_sample_terms(w, q + b * K, b1, K, A, qt.data(), mt.data());
-      QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), b2, act,
-                                      z.data(), scores + b * H);
+      QARM_ISA_SELECT(din_fwd_sample)
+      (qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), b2, act, z.data(), scores + b * H);
     }
   });
 }
 
-void din_scores_backward(const float* q, const float* k, const float* W1, const float* b1,
-                         const float* w2, const float* dscores, int act, int64_t B,
-                         int64_t H, int64_t K, int64_t A, float* dq, float* dk, float* dW1,
-                         float* db1, float* dw2, float* db2) {
+void din_scores_backward(const float* q, const float* k, const float* W1, const float* b1, const float* w2,
+                         const float* dscores, int act, int64_t B, int64_t H, int64_t K, int64_t A, float* dq,
+                         float* dk, float* dW1, float* db1, float* dw2, float* db2) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap, Kp = (K + 15) / 16 * 16;
   const int64_t blocks = (B + kDinBlock - 1) / kDinBlock;
@@ -173,12 +168,12 @@ void din_scores_backward(const float* q, const float* k, const float* W1, const 
       float* gb2 = gw2 + Ap;
       for (int64_t b = c * kDinBlock; b < std::min(B, (c + 1) * kDinBlock); ++b) {
         din_sample_terms(w, q + b * K, b1, K, A, qt.data(), mt.data());
-        QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), 0.f, act,
-                                        hid.data(), nullptr);
-        QARM_ISA_SELECT(din_bwd_sample)(q + b * K, k + b * H * K, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(),
-                                        hid.data(), dscores + b * H, act, H, K, A, Ap, Kp, g.data(), dqt.data(),
-                                        mtT.data(), gqd, gkd, gwp, gb1, gw2, gb2, dq ? dq + b * K : nullptr,
-                                        dk ? dk + b * H * K : nullptr);
+        QARM_ISA_SELECT(din_fwd_sample)
+        (qt.data(), mt.data(), k + b * H * K, H, K, A, Ap, w.w2.data(), 0.f, act, hid.data(), nullptr);
+        QARM_ISA_SELECT(din_bwd_sample)
+        (q + b * K, k + b * H * K, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hid.data(), dscores + b * H,
+         act, H, K, A, Ap, Kp, g.data(), dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2, gb2,
+         dq ? dq + b * K : nullptr, dk ? dk + b * H * K : nullptr);
       }
     }
   });
@@ -210,13 +205,14 @@ void din_scores_backward(const float* q, const float* k, const float* W1, const 
 
 namespace qarm {
 
-void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_off, float* dst,
-                  int64_t dst_cols, int64_t dst_off, int64_t width) {
+void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_off, float* dst, int64_t dst_cols,
+                  int64_t dst_off, int64_t width) {
   if (width <= 0) return;
   const int64_t grain = std::max<int64_t>(1, (1 << 14) / width);
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r)
-      std::memcpy(dst + r * dst_cols + dst_off, src + r * src_cols + src_off, sizeof(float) * static_cast<size_t>(width));
+      std::memcpy(dst + r * dst_cols + dst_off, src + r * src_cols + src_off,
+                  sizeof(float) * static_cast<size_t>(width));
   });
 }
 
@@ -224,13 +220,11 @@ void copy_columns(const float* src, int64_t rows, int64_t src_cols, int64_t src_
 
 namespace qarm {
 
-int64_t din_attention_pool_cache_size(int64_t B, int64_t H, int64_t A) {
-  return B * H * ((A + 15) / 16 * 16 + 1);
-}
+int64_t din_attention_pool_cache_size(int64_t B, int64_t H, int64_t A) { return B * H * ((A + 15) / 16 * 16 + 1); }
 
-void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
-                                int64_t M, const float* W1, const float* b1, const float* w2, float b2,
-                                int act, int64_t A, float* pooled, float* cache) {
+void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks, int64_t M,
+                                const float* W1, const float* b1, const float* w2, float b2, int act, int64_t A,
+                                float* pooled, float* cache) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap;
   const float* keys = rep + B * K;
@@ -260,10 +254,10 @@ void din_attention_pool_forward(const float* rep, int64_t B, int64_t H, int64_t 
   });
 }
 
-void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks,
-                                 int64_t M, const float* W1, const float* b1, const float* w2, float b2,
-                                 int act, int64_t A, const float* dpooled, float* drep, float* dW1,
-                                 float* db1, float* dw2, float* db2, const float* cache) {
+void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t K, const float* masks, int64_t M,
+                                 const float* W1, const float* b1, const float* w2, float b2, int act, int64_t A,
+                                 const float* dpooled, float* drep, float* dW1, float* db1, float* dw2, float* db2,
+                                 const float* cache) {
   const DinWeights w(W1, w2, K, A);
   const int64_t Ap = w.Ap, Kp = (K + 15) / 16 * 16;
   const float* keys = rep + B * K;
@@ -273,7 +267,8 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
   parallel_for(blocks, 1, [&](int64_t c0, int64_t c1) {
     std::vector<float> g(static_cast<size_t>(H * Ap)), dqt(static_cast<size_t>(Ap)), mtT(static_cast<size_t>(Ap * Kp)),
         hid(static_cast<size_t>(H * Ap)), qt(static_cast<size_t>(Ap)), mt(static_cast<size_t>(K * Ap)),
-        sc(static_cast<size_t>(H)), ds(static_cast<size_t>(H)), dkb(static_cast<size_t>(H * K)), dqb(static_cast<size_t>(K));
+        sc(static_cast<size_t>(H)), ds(static_cast<size_t>(H)), dkb(static_cast<size_t>(H * K)),
+        dqb(static_cast<size_t>(K));
     for (int64_t c = c0; c < c1; ++c) {
       float* blk = acc.data() + c * per;
       float* gqd = blk;
@@ -300,7 +295,8 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
           sb = cache + B * H * Ap + b * H;
         } else {
           din_sample_terms(w, qb, b1, K, A, qt.data(), mt.data());
-          QARM_ISA_SELECT(din_fwd_sample)(qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
+          QARM_ISA_SELECT(din_fwd_sample)
+          (qt.data(), mt.data(), kb, Hb, K, A, Ap, w.w2.data(), b2, act, hid.data(), sc.data());
         }
         // d score[h] = Σ_m mask[m, h] <dpooled[m], key[h]>
         for (int64_t h = 0; h < Hb; ++h) {
@@ -316,9 +312,9 @@ void din_attention_pool_backward(const float* rep, int64_t B, int64_t H, int64_t
           }
           ds[h] = s;
         }
-        QARM_ISA_SELECT(din_bwd_sample)(qb, kb, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hb, ds.data(),
-                                        act, Hb, K, A, Ap, Kp, g.data(), dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2,
-                                        gb2, dqb.data(), dkb.data());
+        QARM_ISA_SELECT(din_bwd_sample)
+        (qb, kb, w.wkd.data(), w.wp.data(), w.wqd.data(), w.w2.data(), hb, ds.data(), act, Hb, K, A, Ap, Kp, g.data(),
+         dqt.data(), mtT.data(), gqd, gkd, gwp, gb1, gw2, gb2, dqb.data(), dkb.data());
         if (!drep) continue;
         std::memcpy(drep + b * K, dqb.data(), sizeof(float) * static_cast<size_t>(K));
         // The pooling's own term: d key[h] += Σ_m mask[m, h] score[h] dpooled[m].

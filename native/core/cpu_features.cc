@@ -10,9 +10,8 @@ namespace {
 Isa detect() {
 #if defined(QARM_X86)
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("fma"))
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("fma"))
     return Isa::Avx512;
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Isa::Avx2;
 #endif
@@ -23,9 +22,12 @@ Isa from_env(Isa best) {
   const char* env = std::getenv("QARM_ISA");
   if (!env) return best;
   Isa want = best;
-  if (!std::strcmp(env, "generic") || !std::strcmp(env, "scalar")) want = Isa::Generic;
-  else if (!std::strcmp(env, "avx2")) want = Isa::Avx2;
-  else if (!std::strcmp(env, "avx512")) want = Isa::Avx512;
+  if (!std::strcmp(env, "generic") || !std::strcmp(env, "scalar"))
+    want = Isa::Generic;
+  else if (!std::strcmp(env, "avx2"))
+    want = Isa::Avx2;
+  else if (!std::strcmp(env, "avx512"))
+    want = Isa::Avx512;
   return want < best ? want : best;
 }
 
@@ -52,9 +54,12 @@ Isa set_isa(Isa isa) {
 
 const char* isa_name(Isa isa) {
   switch (isa) {
-    case Isa::Avx512: return "avx512";
-    case Isa::Avx2: return "avx2";
-    default: return "generic";
+    case Isa::Avx512:
+      return "avx512";
+    case Isa::Avx2:
+      return "avx2";
+    default:
+      return "generic";
   }
 }
 

@@ -25,8 +25,8 @@ inline float stable_sigmoid(float v) {
 }
 
 template <class F>
-void broadcast_apply(const float* a, const int64_t* as, const float* b, const int64_t* bs,
-                     float* out, const int64_t* shape, int rank, F f) {
+void broadcast_apply(const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out,
+                     const int64_t* shape, int rank, F f) {
   int64_t total = 1;
   for (int d = 0; d < rank; ++d) total *= shape[d];
   if (total == 0) return;
@@ -70,21 +70,31 @@ void broadcast_apply(const float* a, const int64_t* as, const float* b, const in
 
 void unary(UnaryOp op, const float* x, float* y, int64_t n) {
   switch (op) {
-    case UnaryOp::Neg: return map1(x, y, n, [](float v) { return -v; });
-    case UnaryOp::Relu: return map1(x, y, n, [](float v) { return v > 0.f ? v : 0.f; });
-    case UnaryOp::ReluGrad: return map1(x, y, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
-    case UnaryOp::Sigmoid: return map1(x, y, n, stable_sigmoid);
-    case UnaryOp::Tanh: return map1(x, y, n, [](float v) { return std::tanh(v); });
-    case UnaryOp::Exp: return map1(x, y, n, [](float v) { return std::exp(v); });
-    case UnaryOp::Log: return map1(x, y, n, [](float v) { return std::log(v); });
-    case UnaryOp::Sqrt: return map1(x, y, n, [](float v) { return std::sqrt(v); });
-    case UnaryOp::Abs: return map1(x, y, n, [](float v) { return std::fabs(v); });
-    case UnaryOp::Square: return map1(x, y, n, [](float v) { return v * v; });
+    case UnaryOp::Neg:
+      return map1(x, y, n, [](float v) { return -v; });
+    case UnaryOp::Relu:
+      return map1(x, y, n, [](float v) { return v > 0.f ? v : 0.f; });
+    case UnaryOp::ReluGrad:
+      return map1(x, y, n, [](float v) { return v > 0.f ? 1.f : 0.f; });
+    case UnaryOp::Sigmoid:
+      return map1(x, y, n, stable_sigmoid);
+    case UnaryOp::Tanh:
+      return map1(x, y, n, [](float v) { return std::tanh(v); });
+    case UnaryOp::Exp:
+      return map1(x, y, n, [](float v) { return std::exp(v); });
+    case UnaryOp::Log:
+      return map1(x, y, n, [](float v) { return std::log(v); });
+    case UnaryOp::Sqrt:
+      return map1(x, y, n, [](float v) { return std::sqrt(v); });
+    case UnaryOp::Abs:
+      return map1(x, y, n, [](float v) { return std::fabs(v); });
+    case UnaryOp::Square:
+      return map1(x, y, n, [](float v) { return v * v; });
   }
 }
 
-void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
-            float* out, const int64_t* shape, int rank) {
+void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out,
+            const int64_t* shape, int rank) {
   switch (op) {
     case BinaryOp::Add:
       return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return x + y; });
@@ -95,20 +105,15 @@ void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, cons
     case BinaryOp::Div:
       return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return x / y; });
     case BinaryOp::Max:
-      return broadcast_apply(a, as, b, bs, out, shape, rank,
-                             [](float x, float y) { return x >= y ? x : y; });
+      return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return x >= y ? x : y; });
     case BinaryOp::Min:
-      return broadcast_apply(a, as, b, bs, out, shape, rank,
-                             [](float x, float y) { return x <= y ? x : y; });
+      return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return x <= y ? x : y; });
     case BinaryOp::Pow:
-      return broadcast_apply(a, as, b, bs, out, shape, rank,
-                             [](float x, float y) { return std::pow(x, y); });
+      return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return std::pow(x, y); });
     case BinaryOp::Ge:
-      return broadcast_apply(a, as, b, bs, out, shape, rank,
-                             [](float x, float y) { return x >= y ? 1.f : 0.f; });
+      return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return x >= y ? 1.f : 0.f; });
     case BinaryOp::Le:
-      return broadcast_apply(a, as, b, bs, out, shape, rank,
-                             [](float x, float y) { return x <= y ? 1.f : 0.f; });
+      return broadcast_apply(a, as, b, bs, out, shape, rank, [](float x, float y) { return x <= y ? 1.f : 0.f; });
   }
 }
 

@@ -17,9 +17,8 @@ namespace qarm {
 namespace {
 
 [[noreturn]] void bad_index(const char* arg, int64_t pos, int32_t v, int64_t rows) {
-  throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " + std::to_string(v) +
-                                    " at position " + std::to_string(pos) + " is outside [0, " +
-                                    std::to_string(rows) + ")");
+  throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " + std::to_string(v) + " at position " +
+                                    std::to_string(pos) + " is outside [0, " + std::to_string(rows) + ")");
 }
 
 // Rows per parallel chunk: about 16 KiB of floats, independent of the thread count.
@@ -92,8 +91,8 @@ RowPlan plan_rows(const int32_t* idx, int64_t n, int64_t rows, const char* arg, 
   return plan;
 }
 
-void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32_t* src_row,
-                 const float* weight, float* out) {
+void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32_t* src_row, const float* weight,
+                 float* out) {
   const int64_t U = static_cast<int64_t>(plan.uniq.size());
   parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
     for (int64_t u = b; u < e; ++u) {
@@ -102,15 +101,16 @@ void reduce_plan(const RowPlan& plan, const float* src, int64_t dim, const int32
       for (int64_t p = plan.start[u]; p < plan.start[u + 1]; ++p) {
         const int64_t i = plan.order[p];
         const float* s = src + (src_row ? static_cast<int64_t>(src_row[i]) : i) * dim;
-        if (weight) axpy_row(dst, s, weight[i], dim);
-        else add_row(dst, s, dim);
+        if (weight)
+          axpy_row(dst, s, weight[i], dim);
+        else
+          add_row(dst, s, dim);
       }
     }
   });
 }
 
-void reduce_plan_strided(const RowPlan& plan, const float* src, int64_t dim, int64_t src_stride,
-                         float* out) {
+void reduce_plan_strided(const RowPlan& plan, const float* src, int64_t dim, int64_t src_stride, float* out) {
   const int64_t U = static_cast<int64_t>(plan.uniq.size());
   parallel_for(U, row_grain(dim), [&](int64_t b, int64_t e) {
     for (int64_t u = b; u < e; ++u) {
@@ -126,9 +126,8 @@ bool prefer_dense_sum(int64_t n, int64_t rows, int64_t dim) {
   return rows <= n && rows * std::max<int64_t>(dim, 1) <= (1 << 16);
 }
 
-int64_t sum_rows_dense(const int32_t* idx, int64_t n, int64_t rows, const float* src, int64_t dim,
-                       int64_t src_stride, bool skip_negative, const char* arg, float* acc,
-                       uint8_t* touched) {
+int64_t sum_rows_dense(const int32_t* idx, int64_t n, int64_t rows, const float* src, int64_t dim, int64_t src_stride,
+                       bool skip_negative, const char* arg, float* acc, uint8_t* touched) {
   for (int64_t i = 0; i < n; ++i) {
     const int32_t v = idx[i];
     if (v < 0 && skip_negative) continue;
@@ -145,8 +144,8 @@ int64_t sum_rows_dense(const int32_t* idx, int64_t n, int64_t rows, const float*
   return distinct;
 }
 
-void compact_dense_rows(const float* acc, const uint8_t* touched, int64_t rows, int64_t dim,
-                        int32_t* uniq, float* out) {
+void compact_dense_rows(const float* acc, const uint8_t* touched, int64_t rows, int64_t dim, int32_t* uniq,
+                        float* out) {
   int64_t u = 0;
   for (int64_t r = 0; r < rows; ++r) {
     if (!touched[r]) continue;
@@ -156,9 +155,8 @@ void compact_dense_rows(const float* acc, const uint8_t* touched, int64_t rows, 
   }
 }
 
-void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t* const* ids,
-                 const int32_t* group, int T, int G, int64_t n, int64_t dim, float* out,
-                 const char* arg) {
+void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t* const* ids, const int32_t* group,
+                 int T, int G, int64_t n, int64_t dim, float* out, const char* arg) {
   for (int t = 0; t < T; ++t)
     for (int64_t i = 0; i < n; ++i)
       if (ids[t][i] >= rows[t])
@@ -179,8 +177,8 @@ void tbe_forward(const float* const* tables, const int64_t* rows, const int32_t*
   });
 }
 
-void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
-               const float* src, const char* arg) {
+void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, const float* src,
+               const char* arg) {
   for (int64_t i = 0; i < n; ++i)
     if (idx[i] < 0 || idx[i] >= rows) bad_index(arg, i, idx[i], rows);
   if (n == 0 || dim == 0) return;
@@ -243,23 +241,24 @@ void index_add(float* target, int64_t rows, int64_t dim, const int32_t* idx, int
   });
 }
 
-void gather_rows_padded(const float* table, int64_t rows, int64_t dim, const int32_t* idx,
-                        int64_t n, float* out, const char* arg) {
+void gather_rows_padded(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, float* out,
+                        const char* arg) {
   for (int64_t i = 0; i < n; ++i)
     if (idx[i] >= rows) bad_index(arg, i, idx[i], rows);
   parallel_for(n, row_grain(dim), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) {
       if (i + 4 < e && idx[i + 4] >= 0) prefetch(table + static_cast<int64_t>(idx[i + 4]) * dim);
       float* dst = out + i * dim;
-      if (idx[i] < 0) std::memset(dst, 0, sizeof(float) * static_cast<size_t>(dim));
-      else std::memcpy(dst, table + static_cast<int64_t>(idx[i]) * dim, sizeof(float) * static_cast<size_t>(dim));
+      if (idx[i] < 0)
+        std::memset(dst, 0, sizeof(float) * static_cast<size_t>(dim));
+      else
+        std::memcpy(dst, table + static_cast<int64_t>(idx[i]) * dim, sizeof(float) * static_cast<size_t>(dim));
     }
   });
 }
 
-void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv,
-              const int32_t* offsets, int64_t nbags, const float* weights, bool mean, float* out,
-              const char* arg) {
+void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* values, int64_t nv, const int32_t* offsets,
+              int64_t nbags, const float* weights, bool mean, float* out, const char* arg) {
   check_offsets(offsets, nbags, nv, "offsets");
   for (int64_t j = 0; j < nv; ++j)
     if (values[j] < 0 || values[j] >= rows) bad_index(arg, j, values[j], rows);
@@ -272,8 +271,10 @@ void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* valu
       for (int64_t j = s; j < e; ++j) {
         if (j + 2 < e) prefetch(table + static_cast<int64_t>(values[j + 2]) * dim);
         const float* row = table + static_cast<int64_t>(values[j]) * dim;
-        if (weights) axpy_row(dst, row, weights[j], dim);
-        else add_row(dst, row, dim);
+        if (weights)
+          axpy_row(dst, row, weights[j], dim);
+        else
+          add_row(dst, row, dim);
       }
       if (mean && e > s) {
         const float inv = 1.0f / static_cast<float>(e - s);
@@ -283,8 +284,8 @@ void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* valu
   });
 }
 
-void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights,
-                       bool mean, int32_t* bag_of, float* scale) {
+void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights, bool mean,
+                       int32_t* bag_of, float* scale) {
   check_offsets(offsets, nbags, nv, "offsets");
   for (int64_t b = 0; b < nbags; ++b) {
     const int64_t s = offsets[b], e = offsets[b + 1];
@@ -306,8 +307,8 @@ void check_coalesced(const int32_t* idx, int64_t n, int64_t rows, const char* ar
   }
 }
 
-void sparse_adam(float* param, float* m, float* v, int64_t rows, int64_t dim, const int32_t* idx,
-                 int64_t n, const float* grad, const AdamHyper& h, const char* arg) {
+void sparse_adam(float* param, float* m, float* v, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                 const float* grad, const AdamHyper& h, const char* arg) {
   check_coalesced(idx, n, rows, arg);
   const double bc1 = 1.0 - std::pow(static_cast<double>(h.beta1), static_cast<double>(h.step));
   const double bc2 = 1.0 - std::pow(static_cast<double>(h.beta2), static_cast<double>(h.step));
@@ -356,9 +357,8 @@ void sparse_adam(float* param, float* m, float* v, int64_t rows, int64_t dim, co
   });
 }
 
-void rowwise_adagrad(float* param, float* state, int64_t rows, int64_t dim, const int32_t* idx,
-                     int64_t n, const float* grad, float lr, float eps, float weight_decay,
-                     const char* arg) {
+void rowwise_adagrad(float* param, float* state, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
+                     const float* grad, float lr, float eps, float weight_decay, const char* arg) {
   check_coalesced(idx, n, rows, arg);
   parallel_for(n, row_grain(dim), [&](int64_t b, int64_t e) {
     std::vector<float> gbuf(static_cast<size_t>(dim));

@@ -19,13 +19,20 @@ class Error : public std::runtime_error {
 
 inline const char* error_code_name(ErrorCode c) {
   switch (c) {
-    case ErrorCode::Shape: return "ERR_QARM_SHAPE";
-    case ErrorCode::DType: return "ERR_QARM_DTYPE";
-    case ErrorCode::Device: return "ERR_QARM_DEVICE";
-    case ErrorCode::Index: return "ERR_QARM_INDEX";
-    case ErrorCode::Value: return "ERR_QARM_VALUE";
-    case ErrorCode::IO: return "ERR_QARM_IO";
-    case ErrorCode::Disposed: return "ERR_QARM_DISPOSED";
+    case ErrorCode::Shape:
+      return "ERR_QARM_SHAPE";
+    case ErrorCode::DType:
+      return "ERR_QARM_DTYPE";
+    case ErrorCode::Device:
+      return "ERR_QARM_DEVICE";
+    case ErrorCode::Index:
+      return "ERR_QARM_INDEX";
+    case ErrorCode::Value:
+      return "ERR_QARM_VALUE";
+    case ErrorCode::IO:
+      return "ERR_QARM_IO";
+    case ErrorCode::Disposed:
+      return "ERR_QARM_DISPOSED";
   }
   return "ERR_QARM";
 }

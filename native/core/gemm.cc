@@ -27,11 +27,11 @@ const GemmKernels& gemm_kernels() { return (QARM_ISA_SELECT(gemm_kernels_isa))()
 
 namespace {
 
-constexpr int64_t kKC = 256;                    // depth of one microkernel pass
-constexpr int64_t kPackedBBytes = 8 << 20;      // budget of the shared packed-B block
-constexpr int64_t kMaxTaskRows = 168;           // rows of A one task packs (168 = 12·14 = 28·6)
-constexpr int64_t kSerialFlops = 1 << 20;       // multiply-adds below which waking the pool costs more than it saves
-constexpr int64_t kDirectAMaxPanels = 2;        // tasks this narrow read A in place (no packing)
+constexpr int64_t kKC = 256;                // depth of one microkernel pass
+constexpr int64_t kPackedBBytes = 8 << 20;  // budget of the shared packed-B block
+constexpr int64_t kMaxTaskRows = 168;       // rows of A one task packs (168 = 12·14 = 28·6)
+constexpr int64_t kSerialFlops = 1 << 20;   // multiply-adds below which waking the pool costs more than it saves
+constexpr int64_t kDirectAMaxPanels = 2;    // tasks this narrow read A in place (no packing)
 
 // A 64-byte aligned scratch buffer owned by the calling thread, grown on demand.
 float* thread_scratch(std::vector<float>& buf, size_t n) {
@@ -50,7 +50,8 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
   parallel_for(M, grain, [&](int64_t r0, int64_t r1) {
     for (int64_t i = r0; i < r1; ++i) {
       float* c = C + i * ldc;
-      if (beta == 0.f) std::fill(c, c + N, 0.f);
+      if (beta == 0.f)
+        std::fill(c, c + N, 0.f);
       else
         for (int64_t j = 0; j < N; ++j) c[j] *= beta;
     }
@@ -59,9 +60,8 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
 
 }  // namespace
 
-void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
-           const float* A, int64_t lda, const float* B, int64_t ldb, float beta, float* C,
-           int64_t ldc) {
+void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (K <= 0 || alpha == 0.f) {
     // BLAS semantics: A and B are not read; beta == 0 overwrites C (even NaN) with zeros.
@@ -93,8 +93,8 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
     const int64_t n_panels = ceil_div(nc, NR);
     // Tasks: row groups of whole MR panels × column groups of whole NR panels. More than
     // one task per thread balances the pool; any split gives the same numbers.
-    int64_t tm = std::max(ceil_div(m_panels, max_task_panels),
-                          std::min<int64_t>(m_panels, threads > 1 ? 4 * threads : 1));
+    int64_t tm =
+        std::max(ceil_div(m_panels, max_task_panels), std::min<int64_t>(m_panels, threads > 1 ? 4 * threads : 1));
     int64_t tn = 1;
     if (threads > 1 && tm < 2 * threads) tn = std::min(n_panels, ceil_div(2 * threads, tm));
     const int64_t panels_per_tm = ceil_div(m_panels, tm);
@@ -110,11 +110,13 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
       auto pack_b = [&](int64_t p0, int64_t p1) {
         const int64_t j = jc + p0 * NR;
         const float* src = trans_b ? B + j * ldb + kb : B + kb * ldb + j;
-        kern.pack_b(trans_b, src, ldb, kbn, std::min(nc - p0 * NR, (p1 - p0) * NR),
-                    bpack + p0 * panel_stride, panel_stride);
+        kern.pack_b(trans_b, src, ldb, kbn, std::min(nc - p0 * NR, (p1 - p0) * NR), bpack + p0 * panel_stride,
+                    panel_stride);
       };
-      if (threads > 1) parallel_for(n_panels, pack_grain, pack_b);
-      else pack_b(0, n_panels);
+      if (threads > 1)
+        parallel_for(n_panels, pack_grain, pack_b);
+      else
+        pack_b(0, n_panels);
 
       auto task = [&](int64_t t) {
         const int64_t tmi = t / tn, tni = t % tn;
@@ -124,14 +126,11 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
         const int64_t i0 = ip0 * MR, rows = std::min(M, ip1 * MR) - i0;
         // Packing A pays off only when each packed panel meets several B panels.
         const bool direct = jp1 - jp0 <= kDirectAMaxPanels;
-        float* apack =
-            direct ? nullptr : thread_scratch(tls_a, static_cast<size_t>((ip1 - ip0) * MR * kKC));
+        float* apack = direct ? nullptr : thread_scratch(tls_a, static_cast<size_t>((ip1 - ip0) * MR * kKC));
         const int64_t a_rs = trans_a ? 1 : lda, a_ps = trans_a ? lda : 1;
         for (int64_t pc = kb; pc < kb + kbn; pc += kKC) {
           const int64_t kc = std::min(kKC, kb + kbn - pc);
-          if (!direct)
-            kern.pack_a(trans_a, trans_a ? A + pc * lda + i0 : A + i0 * lda + pc, lda, rows, kc,
-                        apack);
+          if (!direct) kern.pack_a(trans_a, trans_a ? A + pc * lda + i0 : A + i0 * lda + pc, lda, rows, kc, apack);
           const float beta_eff = pc == 0 ? beta : 1.f;
           for (int64_t jp = jp0; jp < jp1; ++jp) {
             const int64_t j = jc + jp * NR;
@@ -141,16 +140,16 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
               const int64_t i = ip * MR;
               const int m = static_cast<int>(std::min(MR, M - i));
               if (direct)
-                kern.micro_a_strided(kc, A + i * a_rs + pc * a_ps, a_rs, a_ps, bp,
-                                     C + i * ldc + j, ldc, m, n, alpha, beta_eff);
+                kern.micro_a_strided(kc, A + i * a_rs + pc * a_ps, a_rs, a_ps, bp, C + i * ldc + j, ldc, m, n, alpha,
+                                     beta_eff);
               else
-                kern.micro(kc, apack + (ip - ip0) * kc * MR, bp, C + i * ldc + j, ldc, m, n,
-                           alpha, beta_eff);
+                kern.micro(kc, apack + (ip - ip0) * kc * MR, bp, C + i * ldc + j, ldc, m, n, alpha, beta_eff);
             }
           }
         }
       };
-      if (threads > 1) parallel_chunks(tm * tn, task);
+      if (threads > 1)
+        parallel_chunks(tm * tn, task);
       else
         for (int64_t t = 0; t < tm * tn; ++t) task(t);
     }

@@ -33,18 +33,16 @@ struct GemmKernels {
   // Packs op(A)[0:m, 0:k] (op(A)(i, p) = trans ? A[p * lda + i] : A[i * lda + p]).
   void (*pack_a)(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, float* dst);
   // Packs op(B)[0:k, 0:n] (op(B)(p, j) = trans ? B[j * ldb + p] : B[p * ldb + j]).
-  void (*pack_b)(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst,
-                 int64_t panel_stride);
+  void (*pack_b)(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst, int64_t panel_stride);
   // One MR × NR tile: C[0:m, 0:n] = alpha * (A panel · B panel over kc) + beta * C.
-  void (*micro)(int64_t kc, const float* a_panel, const float* b_panel, float* C, int64_t ldc,
-                int m, int n, float alpha, float beta);
+  void (*micro)(int64_t kc, const float* a_panel, const float* b_panel, float* C, int64_t ldc, int m, int n,
+                float alpha, float beta);
   // The same tile with A read in place: element (r, p) at a[r * a_rs + p * a_ps] for
   // r < m (rows m..MR-1 are not read). Row-major op(A) is (a_rs = lda, a_ps = 1), a
   // transposed one (a_rs = 1, a_ps = lda). Bit-identical to pack_a + micro; faster when
   // each A element meets only a few B panels (packing would cost more than it saves).
-  void (*micro_a_strided)(int64_t kc, const float* a, int64_t a_rs, int64_t a_ps,
-                          const float* b_panel, float* C, int64_t ldc, int m, int n,
-                          float alpha, float beta);
+  void (*micro_a_strided)(int64_t kc, const float* a, int64_t a_rs, int64_t a_ps, const float* b_panel, float* C,
+                          int64_t ldc, int m, int n, float alpha, float beta);
 };
 
 // The kernels of the instruction set in force now (see cpu_features.h). Fetch once per

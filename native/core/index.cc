@@ -13,27 +13,25 @@ namespace qarm {
 void check_indices(const int32_t* idx, int64_t n, int64_t rows, const char* arg) {
   for (int64_t i = 0; i < n; ++i) {
     if (idx[i] < 0 || idx[i] >= rows) {
-      throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " +
-                                        std::to_string(idx[i]) + " at position " +
-                                        std::to_string(i) + " is outside [0, " +
+      throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " + std::to_string(idx[i]) +
+                                        " at position " + std::to_string(i) + " is outside [0, " +
                                         std::to_string(rows) + ")");
     }
   }
 }
 
-void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
-                 float* out, const char* arg) {
+void gather_rows(const float* table, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, float* out,
+                 const char* arg) {
   check_indices(idx, n, rows, arg);
   const int64_t grain = std::max<int64_t>(1, (1 << 14) / std::max<int64_t>(dim, 1));
   parallel_for(n, grain, [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i)
-      std::memcpy(out + i * dim, table + static_cast<int64_t>(idx[i]) * dim,
-                  sizeof(float) * static_cast<size_t>(dim));
+      std::memcpy(out + i * dim, table + static_cast<int64_t>(idx[i]) * dim, sizeof(float) * static_cast<size_t>(dim));
   });
 }
 
-void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n,
-                      const float* src, const char* arg) {
+void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* idx, int64_t n, const float* src,
+                      const char* arg) {
   check_indices(idx, n, rows, arg);
   if (n == 0 || dim == 0) return;
   // Positions grouped by target row, each group in increasing i: a stable sort of the
@@ -47,8 +45,7 @@ void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* i
     for (int64_t r = 0; r < rows; ++r) start[r + 1] += start[r];
     for (int64_t i = 0; i < n; ++i) order[start[idx[i]]++] = i;
   } else {
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int64_t x, int64_t y) { return idx[x] < idx[y]; });
+    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) { return idx[x] < idx[y]; });
   }
   // Runs of equal index: each run is one target row, owned by one task.
   std::vector<int64_t> run_start;

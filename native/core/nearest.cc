@@ -18,9 +18,9 @@ namespace qarm {
 constexpr double kTinyNorm2 = 1e-60;
 namespace {
 
-constexpr int64_t kRowBlock = 96;     // rows per work item (a multiple of the microkernel's 6)
+constexpr int64_t kRowBlock = 96;        // rows per work item (a multiple of the microkernel's 6)
 constexpr int64_t kBufBytes = 32 << 20;  // candidate buffers of one work item stay below this
-constexpr int64_t kMinItems = 8;      // below this many row blocks, split the codebook too
+constexpr int64_t kMinItems = 8;         // below this many row blocks, split the codebook too
 
 using Cand = NearestCand;
 
@@ -45,8 +45,8 @@ void check_finite(const float* a, int64_t rows, int64_t d, const char* name) {
   });
   for (int64_t r : bad)
     if (r >= 0)
-      throw Error(ErrorCode::Value, std::string("argument '") + name + "' holds NaN or Inf (row " +
-                                        std::to_string(r) + ")");
+      throw Error(ErrorCode::Value,
+                  std::string("argument '") + name + "' holds NaN or Inf (row " + std::to_string(r) + ")");
 }
 
 }  // namespace
@@ -57,15 +57,14 @@ float nearest_compact(NearestCand* buf, int32_t* count, int64_t k) {
   return buf[k - 1].key;
 }
 
-void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64_t d, int64_t k,
-                    Metric metric, int32_t* out_idx, float* out_dist, const char* x_name,
-                    const char* c_name) {
+void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64_t d, int64_t k, Metric metric,
+                    int32_t* out_idx, float* out_dist, const char* x_name, const char* c_name) {
   if (n <= 0) throw Error(ErrorCode::Value, std::string("argument '") + x_name + "' is empty (no rows)");
   if (kc <= 0) throw Error(ErrorCode::Value, std::string("argument '") + c_name + "' is empty (no rows)");
   if (d <= 0) throw Error(ErrorCode::Value, std::string("argument '") + x_name + "' has zero columns");
   if (k < 1 || k > kc)
-    throw Error(ErrorCode::Index, "argument 'k' must be in [1, " + std::to_string(kc) + "] (codebook rows), got " +
-                                      std::to_string(k));
+    throw Error(ErrorCode::Index,
+                "argument 'k' must be in [1, " + std::to_string(kc) + "] (codebook rows), got " + std::to_string(k));
   check_finite(x, n, d, x_name);
   check_finite(c, kc, d, c_name);
 
@@ -86,8 +85,14 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
           nn += static_cast<double>(row[j]) * row[j];
         }
         switch (metric) {
-          case Metric::L2: alpha[ci] = -2.f; beta[ci] = static_cast<float>(nn); break;
-          case Metric::IP: alpha[ci] = -1.f; beta[ci] = 0.f; break;
+          case Metric::L2:
+            alpha[ci] = -2.f;
+            beta[ci] = static_cast<float>(nn);
+            break;
+          case Metric::IP:
+            alpha[ci] = -1.f;
+            beta[ci] = 0.f;
+            break;
           case Metric::Cosine:
             // Norms below kTinyNorm count as zero vectors (cosine 0, distance 1): their
             // inverse would overflow float and turn the distance into NaN.
@@ -125,9 +130,14 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
     const float xinv = static_cast<float>(1.0 / std::sqrt(nn));
     for (auto& cd : cand) {
       switch (metric) {
-        case Metric::L2: cd.key = std::max(0.f, xn + cd.key); break;
-        case Metric::IP: break;
-        case Metric::Cosine: cd.key = 1.f + cd.key * xinv; break;
+        case Metric::L2:
+          cd.key = std::max(0.f, xn + cd.key);
+          break;
+        case Metric::IP:
+          break;
+        case Metric::Cosine:
+          cd.key = 1.f + cd.key * xinv;
+          break;
       }
     }
     std::sort(cand.begin(), cand.end(), cand_less);

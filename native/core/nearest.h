@@ -44,9 +44,8 @@ float nearest_compact(NearestCand* buf, int32_t* count, int64_t k);
 // Searches and writes indices [N,k] and distances [N,k], rows sorted ascending by distance,
 // ties to the lower index. Validates sizes, k and finiteness (throws qarm::Error naming the
 // argument). `x_name`/`c_name` name the arguments in errors.
-void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64_t d, int64_t k,
-                    Metric metric, int32_t* out_idx, float* out_dist, const char* x_name = "x",
-                    const char* c_name = "codebook");
+void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64_t d, int64_t k, Metric metric,
+                    int32_t* out_idx, float* out_dist, const char* x_name = "x", const char* c_name = "codebook");
 
 }  // namespace qarm
 
@@ -57,7 +56,6 @@ void nearest_search(const float* x, int64_t n, const float* c, int64_t kc, int64
 // pairs are appended and, when the buffer (cap >= 2k) is full, nearest_compact keeps the k
 // best and lowers thr[r]. At the end each row's buffer holds its k best (and possibly more).
 QARM_ISA_DECLARE(int64_t nearest_panel_width())
-QARM_ISA_DECLARE(void nearest_scan(const float* x, int64_t ldx, int64_t rows,
-                                   const ::qarm::NearestPanels& p, int64_t p_begin,
-                                   int64_t p_end, int64_t k, int64_t cap,
-                                   ::qarm::NearestCand* cand, int32_t* count, float* thr))
+QARM_ISA_DECLARE(void nearest_scan(const float* x, int64_t ldx, int64_t rows, const ::qarm::NearestPanels& p,
+                                   int64_t p_begin, int64_t p_end, int64_t k, int64_t cap, ::qarm::NearestCand* cand,
+                                   int32_t* count, float* thr))

@@ -13,14 +13,14 @@ namespace qarm {
 namespace {
 
 // Stable counting sort of row ids by code: order[start[c] .. start[c+1]) are c's rows, ascending.
-void group_by_code(const int32_t* codes, int64_t n, int64_t kc, const char* arg,
-                   std::vector<int64_t>& start, std::vector<int64_t>& order) {
+void group_by_code(const int32_t* codes, int64_t n, int64_t kc, const char* arg, std::vector<int64_t>& start,
+                   std::vector<int64_t>& order) {
   start.assign(static_cast<size_t>(kc + 1), 0);
   for (int64_t i = 0; i < n; ++i) {
     const int32_t c = codes[i];
     if (c < 0 || c >= kc)
-      throw Error(ErrorCode::Index, std::string("argument '") + arg + "' holds " + std::to_string(c) +
-                                        " at " + std::to_string(i) + ", outside [0, " + std::to_string(kc) + ")");
+      throw Error(ErrorCode::Index, std::string("argument '") + arg + "' holds " + std::to_string(c) + " at " +
+                                        std::to_string(i) + ", outside [0, " + std::to_string(kc) + ")");
     ++start[static_cast<size_t>(c) + 1];
   }
   for (int64_t c = 0; c < kc; ++c) start[c + 1] += start[c];
@@ -38,8 +38,8 @@ int64_t code_grain(int64_t n, int64_t kc, int64_t d) {
 
 }  // namespace
 
-void kmeans_update(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k,
-                   float* centroids, int32_t* counts) {
+void kmeans_update(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k, float* centroids,
+                   int32_t* counts) {
   std::vector<int64_t> start, order;
   group_by_code(assign, n, k, "assignments", start, order);
   parallel_for(k, code_grain(n, k, d), [&](int64_t cb, int64_t ce) {
@@ -59,8 +59,8 @@ void kmeans_update(const float* x, int64_t n, int64_t d, const int32_t* assign, 
   });
 }
 
-void cluster_sums(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k,
-                  int32_t* counts, double* sums) {
+void cluster_sums(const float* x, int64_t n, int64_t d, const int32_t* assign, int64_t k, int32_t* counts,
+                  double* sums) {
   std::vector<int64_t> start, order;
   group_by_code(assign, n, k, "assignments", start, order);
   parallel_for(k, code_grain(n, k, d), [&](int64_t cb, int64_t ce) {
@@ -76,8 +76,7 @@ void cluster_sums(const float* x, int64_t n, int64_t d, const int32_t* assign, i
   });
 }
 
-void centroids_from_sums(const double* sums, const int32_t* counts, int64_t k, int64_t d,
-                         float* centroids) {
+void centroids_from_sums(const double* sums, const int32_t* counts, int64_t k, int64_t d, float* centroids) {
   for (int64_t c = 0; c < k; ++c) {
     if (counts[c] <= 0) continue;
     const double inv = 1.0 / static_cast<double>(counts[c]);
@@ -85,12 +84,12 @@ void centroids_from_sums(const double* sums, const int32_t* counts, int64_t k, i
   }
 }
 
-double rvq_level_forward(const float* residual, const float* codebook, int64_t kc, int64_t d,
-                         const int32_t* codes, int64_t n, float* quantized, float* next) {
+double rvq_level_forward(const float* residual, const float* codebook, int64_t kc, int64_t d, const int32_t* codes,
+                         int64_t n, float* quantized, float* next) {
   for (int64_t i = 0; i < n; ++i)
     if (codes[i] < 0 || codes[i] >= kc)
-      throw Error(ErrorCode::Index, "argument 'codes' holds " + std::to_string(codes[i]) + " at " +
-                                        std::to_string(i) + ", outside [0, " + std::to_string(kc) + ")");
+      throw Error(ErrorCode::Index, "argument 'codes' holds " + std::to_string(codes[i]) + " at " + std::to_string(i) +
+                                        ", outside [0, " + std::to_string(kc) + ")");
   const int64_t grain = 256;
   std::vector<double> part(static_cast<size_t>((n + grain - 1) / grain), 0.0);
   parallel_for(n, grain, [&](int64_t b, int64_t e) {
@@ -113,8 +112,8 @@ double rvq_level_forward(const float* residual, const float* codebook, int64_t k
   return total;
 }
 
-void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* codes, int64_t n,
-                           const float* rows, float scale) {
+void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* codes, int64_t n, const float* rows,
+                           float scale) {
   std::vector<int64_t> start, order;
   group_by_code(codes, n, kc, "codes", start, order);
   parallel_for(kc, code_grain(n, kc, d), [&](int64_t cb, int64_t ce) {
@@ -128,8 +127,8 @@ void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* co
   });
 }
 
-void rvq_ste_backward(const float* grad_out, const float* rows, int64_t levels, int64_t nd,
-                      float scale, float* grad_x) {
+void rvq_ste_backward(const float* grad_out, const float* rows, int64_t levels, int64_t nd, float scale,
+                      float* grad_x) {
   parallel_for(nd, 16384, [&](int64_t b, int64_t e) {
     for (int64_t t = b; t < e; ++t) {
       float s = 0.f;
@@ -140,8 +139,7 @@ void rvq_ste_backward(const float* grad_out, const float* rows, int64_t levels, 
   });
 }
 
-void vq_code_sums(const float* x, int64_t n, int64_t d, const int32_t* codes, int64_t kc,
-                  float* counts, float* sums) {
+void vq_code_sums(const float* x, int64_t n, int64_t d, const int32_t* codes, int64_t kc, float* counts, float* sums) {
   std::vector<int64_t> start, order;
   group_by_code(codes, n, kc, "codes", start, order);
   parallel_for(kc, code_grain(n, kc, d), [&](int64_t cb, int64_t ce) {

@@ -71,8 +71,10 @@ void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols) {
       float m = -INFINITY;
       bool has_nan = false;
       for (int64_t j = 0; j < cols; ++j) {
-        if (std::isnan(xr[j])) has_nan = true;
-        else m = std::max(m, xr[j]);
+        if (std::isnan(xr[j]))
+          has_nan = true;
+        else
+          m = std::max(m, xr[j]);
       }
       // A NaN anywhere gives NaN; all -inf gives -inf; any +inf gives +inf.
       if (has_nan || std::isinf(m)) {
@@ -86,8 +88,7 @@ void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols) {
   });
 }
 
-void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols,
-                       float eps) {
+void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols, float eps) {
   const int64_t grain = std::max<int64_t>(1, kWork / std::max<int64_t>(cols, 1));
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {

@@ -13,8 +13,7 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
 void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols);
 
 // y[r, :] = x[r, :] / max(||x[r, :]||, eps); norms[r] = ||x[r, :]|| (norms may be null)
-void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols,
-                       float eps);
+void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols, float eps);
 
 // Index of the min (or max) per row; ties go to the lower index; a NaN wins (first NaN).
 void argreduce_rows(const float* x, int32_t* out, int64_t rows, int64_t cols, bool is_max);

@@ -13,8 +13,8 @@ namespace qarm::cuda {
 
 [[noreturn]] inline void throw_cuda(cudaError_t e, const char* what) {
   ErrorCode code = (e == cudaErrorMemoryAllocation) ? ErrorCode::Value : ErrorCode::Device;
-  throw Error(code, std::string("CUDA error in ") + what + ": " + cudaGetErrorName(e) + " (" +
-                        cudaGetErrorString(e) + ")");
+  throw Error(code,
+              std::string("CUDA error in ") + what + ": " + cudaGetErrorName(e) + " (" + cudaGetErrorString(e) + ")");
 }
 
 inline void check(cudaError_t e, const char* what) {

@@ -77,8 +77,7 @@ bool cublas_available() {
 bool cublas_sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
                   const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
   if (!cublas_available()) return false;
-  if (!fits_int(M) || !fits_int(N) || !fits_int(K) || !fits_int(lda) || !fits_int(ldb) || !fits_int(ldc))
-    return false;
+  if (!fits_int(M) || !fits_int(N) || !fits_int(K) || !fits_int(lda) || !fits_int(ldb) || !fits_int(ldc)) return false;
   int st = g.sgemm(g.handle, tb ? kOpT : kOpN, ta ? kOpT : kOpN, static_cast<int>(N), static_cast<int>(M),
                    static_cast<int>(K), &alpha, B, static_cast<int>(ldb < 1 ? 1 : ldb), A,
                    static_cast<int>(lda < 1 ? 1 : lda), &beta, C, static_cast<int>(ldc < 1 ? 1 : ldc));

@@ -57,8 +57,8 @@ struct Strides {
 };
 
 template <BinaryOp OP>
-__global__ void binary_kernel(const float* __restrict__ a, const float* __restrict__ b,
-                              float* __restrict__ out, int64_t n, Strides st) {
+__global__ void binary_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ out,
+                              int64_t n, Strides st) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int64_t rem = i, ao = 0, bo = 0;
     for (int d = st.rank - 1; d >= 0; --d) {
@@ -73,16 +73,18 @@ __global__ void binary_kernel(const float* __restrict__ a, const float* __restri
 
 // Same-shape contiguous fast path.
 template <BinaryOp OP>
-__global__ void binary_flat_kernel(const float* __restrict__ a, const float* __restrict__ b,
-                                   float* __restrict__ out, int64_t n) {
+__global__ void binary_flat_kernel(const float* __restrict__ a, const float* __restrict__ b, float* __restrict__ out,
+                                   int64_t n) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
     out[i] = apply_b<OP>(a[i], b[i]);
 }
 
 template <BinaryOp OP>
 void launch_binary(const float* a, const float* b, float* out, int64_t n, const Strides& st, bool flat) {
-  if (flat) binary_flat_kernel<OP><<<blocks_for(n, 256), 256>>>(a, b, out, n);
-  else binary_kernel<OP><<<blocks_for(n, 256), 256>>>(a, b, out, n, st);
+  if (flat)
+    binary_flat_kernel<OP><<<blocks_for(n, 256), 256>>>(a, b, out, n);
+  else
+    binary_kernel<OP><<<blocks_for(n, 256), 256>>>(a, b, out, n, st);
 }
 
 __global__ void axpby_kernel(float alpha, const float* __restrict__ x, float beta, float* __restrict__ y, int64_t n) {
@@ -92,7 +94,8 @@ __global__ void axpby_kernel(float alpha, const float* __restrict__ x, float bet
 
 template <class T>
 __global__ void fill_kernel(T* p, int64_t n, T v) {
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) p[i] = v;
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x)
+    p[i] = v;
 }
 
 // 32 x 32 tiles through shared memory (padded against bank conflicts), 32 x 8 threads.
@@ -116,23 +119,44 @@ void unary(UnaryOp op, const float* x, float* y, int64_t n) {
   if (n <= 0) return;
   unsigned g = blocks_for(n, 256);
   switch (op) {
-    case UnaryOp::Neg: unary_kernel<UnaryOp::Neg><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Relu: unary_kernel<UnaryOp::Relu><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Sigmoid: unary_kernel<UnaryOp::Sigmoid><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Tanh: unary_kernel<UnaryOp::Tanh><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Exp: unary_kernel<UnaryOp::Exp><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Log: unary_kernel<UnaryOp::Log><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Sqrt: unary_kernel<UnaryOp::Sqrt><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Abs: unary_kernel<UnaryOp::Abs><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::Square: unary_kernel<UnaryOp::Square><<<g, 256>>>(x, y, n); break;
-    case UnaryOp::ReluGrad: unary_kernel<UnaryOp::ReluGrad><<<g, 256>>>(x, y, n); break;
-    default: throw Error(ErrorCode::Value, "argument 'op': unknown unary op " + std::to_string(static_cast<int>(op)));
+    case UnaryOp::Neg:
+      unary_kernel<UnaryOp::Neg><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Relu:
+      unary_kernel<UnaryOp::Relu><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Sigmoid:
+      unary_kernel<UnaryOp::Sigmoid><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Tanh:
+      unary_kernel<UnaryOp::Tanh><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Exp:
+      unary_kernel<UnaryOp::Exp><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Log:
+      unary_kernel<UnaryOp::Log><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Sqrt:
+      unary_kernel<UnaryOp::Sqrt><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Abs:
+      unary_kernel<UnaryOp::Abs><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::Square:
+      unary_kernel<UnaryOp::Square><<<g, 256>>>(x, y, n);
+      break;
+    case UnaryOp::ReluGrad:
+      unary_kernel<UnaryOp::ReluGrad><<<g, 256>>>(x, y, n);
+      break;
+    default:
+      throw Error(ErrorCode::Value, "argument 'op': unknown unary op " + std::to_string(static_cast<int>(op)));
   }
   check_launch("unary");
 }
 
-void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs,
-            float* out, const int64_t* shape, int rank) {
+void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, const int64_t* bs, float* out,
+            const int64_t* shape, int rank) {
   if (rank > kMaxRank)
     throw Error(ErrorCode::Shape, "argument 'shape': CUDA binary ops support rank <= 8 after merging dimensions");
   Strides st{};
@@ -150,16 +174,35 @@ void binary(BinaryOp op, const float* a, const int64_t* as, const float* b, cons
   }
   if (n <= 0) return;
   switch (op) {
-    case BinaryOp::Add: launch_binary<BinaryOp::Add>(a, b, out, n, st, flat); break;
-    case BinaryOp::Sub: launch_binary<BinaryOp::Sub>(a, b, out, n, st, flat); break;
-    case BinaryOp::Mul: launch_binary<BinaryOp::Mul>(a, b, out, n, st, flat); break;
-    case BinaryOp::Div: launch_binary<BinaryOp::Div>(a, b, out, n, st, flat); break;
-    case BinaryOp::Max: launch_binary<BinaryOp::Max>(a, b, out, n, st, flat); break;
-    case BinaryOp::Min: launch_binary<BinaryOp::Min>(a, b, out, n, st, flat); break;
-    case BinaryOp::Pow: launch_binary<BinaryOp::Pow>(a, b, out, n, st, flat); break;
-    case BinaryOp::Ge: launch_binary<BinaryOp::Ge>(a, b, out, n, st, flat); break;
-    case BinaryOp::Le: launch_binary<BinaryOp::Le>(a, b, out, n, st, flat); break;
-    default: throw Error(ErrorCode::Value, "argument 'op': unknown binary op " + std::to_string(static_cast<int>(op)));
+    case BinaryOp::Add:
+      launch_binary<BinaryOp::Add>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Sub:
+      launch_binary<BinaryOp::Sub>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Mul:
+      launch_binary<BinaryOp::Mul>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Div:
+      launch_binary<BinaryOp::Div>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Max:
+      launch_binary<BinaryOp::Max>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Min:
+      launch_binary<BinaryOp::Min>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Pow:
+      launch_binary<BinaryOp::Pow>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Ge:
+      launch_binary<BinaryOp::Ge>(a, b, out, n, st, flat);
+      break;
+    case BinaryOp::Le:
+      launch_binary<BinaryOp::Le>(a, b, out, n, st, flat);
+      break;
+    default:
+      throw Error(ErrorCode::Value, "argument 'op': unknown binary op " + std::to_string(static_cast<int>(op)));
   }
   check_launch("binary");
 }

@@ -22,8 +22,9 @@ __global__ void validate_kernel(const int32_t* __restrict__ idx, int64_t n, int6
   }
 }
 
-__global__ void prepare_sort_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows, int32_t* __restrict__ keys,
-                                    int32_t* __restrict__ perm, int32_t* err, bool skip_negative) {
+__global__ void prepare_sort_kernel(const int32_t* __restrict__ idx, int64_t n, int64_t rows,
+                                    int32_t* __restrict__ keys, int32_t* __restrict__ perm, int32_t* err,
+                                    bool skip_negative) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     int32_t v = idx[i];
     if (v < 0 && skip_negative) {
@@ -37,8 +38,9 @@ __global__ void prepare_sort_kernel(const int32_t* __restrict__ idx, int64_t n, 
   }
 }
 
-__global__ void gather_kernel(const float* __restrict__ table, int64_t rows, int64_t dim, const int32_t* __restrict__ idx,
-                              int64_t n, float* __restrict__ out, int32_t* err, bool padded) {
+__global__ void gather_kernel(const float* __restrict__ table, int64_t rows, int64_t dim,
+                              const int32_t* __restrict__ idx, int64_t n, float* __restrict__ out, int32_t* err,
+                              bool padded) {
   const int64_t total = n * dim;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
     int64_t i = t / dim, d = t - i * dim;
@@ -52,8 +54,8 @@ __global__ void gather_kernel(const float* __restrict__ table, int64_t rows, int
   }
 }
 
-__global__ void atomic_scatter_kernel(float* __restrict__ target, int64_t dim, const int32_t* __restrict__ idx, int64_t n,
-                                      const float* __restrict__ src, const int32_t* err) {
+__global__ void atomic_scatter_kernel(float* __restrict__ target, int64_t dim, const int32_t* __restrict__ idx,
+                                      int64_t n, const float* __restrict__ src, const int32_t* err) {
   if (guard_failed(err)) return;
   // One warp per source row: no per-element index division, the row id is read once.
   const int lane = threadIdx.x & 31;
@@ -67,8 +69,8 @@ __global__ void atomic_scatter_kernel(float* __restrict__ target, int64_t dim, c
 
 // dim % 4 == 0 on sm_90+: 16-byte loads and vector reductions (red.global.add.v4.f32), a
 // quarter of the atomic operations.
-__global__ void atomic_scatter4_kernel(float* __restrict__ target, int64_t dim, const int32_t* __restrict__ idx, int64_t n,
-                                       const float* __restrict__ src, const int32_t* err) {
+__global__ void atomic_scatter4_kernel(float* __restrict__ target, int64_t dim, const int32_t* __restrict__ idx,
+                                       int64_t n, const float* __restrict__ src, const int32_t* err) {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
   if (guard_failed(err)) return;
   const int lane = threadIdx.x & 31;
@@ -140,7 +142,8 @@ SortedRows sort_rows(const int32_t* idx, int64_t n, int64_t rows, bool skip_nega
   check_launch("sort indices");
   size_t temp = 0;
   const int bits = bits_for(skip_negative ? rows + 1 : rows);
-  check(cub::DeviceRadixSort::SortPairs(nullptr, temp, keys_in, keys_out, perm_in, perm_out, static_cast<int>(n), 0, bits),
+  check(cub::DeviceRadixSort::SortPairs(nullptr, temp, keys_in, keys_out, perm_in, perm_out, static_cast<int>(n), 0,
+                                        bits),
         "radix sort (size query)");
   void* tmp = g_cub.get(temp ? temp : 1);
   check(cub::DeviceRadixSort::SortPairs(tmp, temp, keys_in, keys_out, perm_in, perm_out, static_cast<int>(n), 0, bits),
@@ -173,15 +176,21 @@ void scatter_add_rows(float* target, int64_t rows, int64_t dim, const int32_t* i
       check(cudaGetDevice(&dev), "cudaGetDevice");
       check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute");
       // Buffers come from cudaMalloc (256-byte aligned), so dim % 4 == 0 makes every row 16-byte aligned.
-      if (major >= 9 && dim % 4 == 0) atomic_scatter4_kernel<<<segment_blocks(n), 256>>>(target, dim, idx, n, src, error_word());
-      else atomic_scatter_kernel<<<segment_blocks(n), 256>>>(target, dim, idx, n, src, error_word());
+      if (major >= 9 && dim % 4 == 0)
+        atomic_scatter4_kernel<<<segment_blocks(n), 256>>>(target, dim, idx, n, src, error_word());
+      else
+        atomic_scatter_kernel<<<segment_blocks(n), 256>>>(target, dim, idx, n, src, error_word());
       check_launch("scatterAddRows");
     }
   } else {
     SortedRows s = sort_rows(idx, n, rows);
-    if (dim % 4 == 0 && dim >= 128) segment_scatter_vec_kernel<4><<<segment_blocks(n), 256>>>(s, dim, target, src, error_word());
-    else if (dim % 2 == 0 && dim >= 64) segment_scatter_vec_kernel<2><<<segment_blocks(n), 256>>>(s, dim, target, src, error_word());
-    else segment_sum_kernel<float, true, false, PlainSrc, int32_t><<<segment_blocks(n), 256>>>(s, dim, target, nullptr, error_word(), PlainSrc{src, dim});
+    if (dim % 4 == 0 && dim >= 128)
+      segment_scatter_vec_kernel<4><<<segment_blocks(n), 256>>>(s, dim, target, src, error_word());
+    else if (dim % 2 == 0 && dim >= 64)
+      segment_scatter_vec_kernel<2><<<segment_blocks(n), 256>>>(s, dim, target, src, error_word());
+    else
+      segment_sum_kernel<float, true, false, PlainSrc, int32_t>
+          <<<segment_blocks(n), 256>>>(s, dim, target, nullptr, error_word(), PlainSrc{src, dim});
     check_launch("scatterAddRows");
   }
   throw_if_bad(arg, idx, rows);

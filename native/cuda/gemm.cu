@@ -10,17 +10,17 @@
 namespace qarm::cuda {
 
 // From cublas_loader.cc: true when cuBLAS ran the product.
-bool cublas_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A,
-                  int64_t lda, const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+bool cublas_sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+                  const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
 namespace {
 
 constexpr int BM = 64, BN = 64, BK = 16;
 
-__global__ void __launch_bounds__(256) sgemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha,
-                                                    const float* __restrict__ A, int64_t lda,
-                                                    const float* __restrict__ B, int64_t ldb, float beta,
-                                                    float* __restrict__ C, int64_t ldc) {
+__global__ void __launch_bounds__(256)
+    sgemm_kernel(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* __restrict__ A,
+                 int64_t lda, const float* __restrict__ B, int64_t ldb, float beta, float* __restrict__ C,
+                 int64_t ldc) {
   __shared__ float As[BK][BM + 4];
   __shared__ float Bs[BK][BN + 4];
   const int tid = threadIdx.x, tx = tid & 15, ty = tid >> 4;
@@ -33,11 +33,23 @@ __global__ void __launch_bounds__(256) sgemm_kernel(bool ta, bool tb, int64_t M,
     for (int r = 0; r < 4; ++r) {
       int e = tid + r * 256;
       int mm, kk;
-      if (!ta) { mm = e / BK; kk = e % BK; } else { kk = e / BM; mm = e % BM; }
+      if (!ta) {
+        mm = e / BK;
+        kk = e % BK;
+      } else {
+        kk = e / BM;
+        mm = e % BM;
+      }
       int64_t gm = m0 + mm, gk = k0 + kk;
       As[kk][mm] = (gm < M && gk < K) ? (ta ? A[gk * lda + gm] : A[gm * lda + gk]) : 0.f;
       int nn;
-      if (!tb) { kk = e / BN; nn = e % BN; } else { nn = e / BK; kk = e % BK; }
+      if (!tb) {
+        kk = e / BN;
+        nn = e % BN;
+      } else {
+        nn = e / BK;
+        kk = e % BK;
+      }
       int64_t gn = n0 + nn;
       gk = k0 + kk;
       Bs[kk][nn] = (gn < N && gk < K) ? (tb ? B[gn * ldb + gk] : B[gk * ldb + gn]) : 0.f;
@@ -98,8 +110,8 @@ void sgemm_builtin(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alph
   check_launch("matmul");
 }
 
-void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
-           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+void sgemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda, const float* B,
+           int64_t ldb, float beta, float* C, int64_t ldc) {
   if (M <= 0 || N <= 0) return;
   if (!g_force_builtin && cublas_sgemm(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)) return;
   sgemm_builtin(ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

@@ -18,8 +18,8 @@ void kmeans_update(const float* x, int64_t N, int64_t D, const int32_t* assign, 
   memset_zero(counts, static_cast<size_t>(K) * sizeof(int32_t));
   if (N <= 0) return;
   SortedRows s = sort_rows(assign, N, K);
-  segment_sum_kernel<double, false, true, PlainSrc, int32_t><<<segment_blocks(N), 256>>>(s, D, centroids, counts, error_word(),
-                                                                       PlainSrc{x, D});
+  segment_sum_kernel<double, false, true, PlainSrc, int32_t>
+      <<<segment_blocks(N), 256>>>(s, D, centroids, counts, error_word(), PlainSrc{x, D});
   check_launch("kmeansUpdate");
   throw_if_bad("assignments", assign, K);
 }
@@ -52,8 +52,8 @@ __global__ void cluster_sums_kernel(SortedRows s, int64_t dim, const float* __re
   }
 }
 
-__global__ void centroids_from_sums_kernel(const double* __restrict__ sums, const int32_t* __restrict__ counts, int64_t K,
-                                           int64_t D, float* __restrict__ centroids) {
+__global__ void centroids_from_sums_kernel(const double* __restrict__ sums, const int32_t* __restrict__ counts,
+                                           int64_t K, int64_t D, float* __restrict__ centroids) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < K * D; t += stride) {
     const int32_t c = counts[t / D];
@@ -115,8 +115,10 @@ __global__ void dsquared_round_kernel(const float* dist, float* min_d, int32_t* 
       int64_t lo = 0, hi = N - 1;
       while (lo < hi) {
         const int64_t mid = (lo + hi) >> 1;
-        if (prefix[mid] > r) hi = mid;
-        else lo = mid + 1;
+        if (prefix[mid] > r)
+          hi = mid;
+        else
+          lo = mid + 1;
       }
       p = lo;
     } else {
@@ -168,8 +170,8 @@ void split_empty_clusters(float* centroids, int32_t* counts, int64_t K, int64_t 
   check_launch("splitEmptyClusters");
 }
 
-void dsquared_round(const float* distances, float* min_dist, int32_t* chosen, int64_t N, const int32_t* round, int64_t R,
-                    int32_t* rng, int64_t m, int32_t* out) {
+void dsquared_round(const float* distances, float* min_dist, int32_t* chosen, int64_t N, const int32_t* round,
+                    int64_t R, int32_t* rng, int64_t m, int32_t* out) {
   auto* prefix = static_cast<double*>(prefix_scratch.get(static_cast<size_t>(N > 0 ? N : 1) * sizeof(double)));
   dsquared_round_kernel<<<1, 1>>>(distances, min_dist, chosen, N, round, R, rng, m, out, prefix);
   check_launch("dsquaredRound");

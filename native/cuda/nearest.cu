@@ -18,7 +18,8 @@ namespace {
 // columns per tile (64 for TM = 4, 128 for TM = 8).
 constexpr int BK = 16;
 
-__global__ void norm_kernel(const float* __restrict__ v, int64_t rows, int64_t dim, bool inv, float* __restrict__ term) {
+__global__ void norm_kernel(const float* __restrict__ v, int64_t rows, int64_t dim, bool inv,
+                            float* __restrict__ term) {
   const int lane = threadIdx.x & 31;
   const int64_t nwarps = (int64_t(gridDim.x) * blockDim.x) >> 5;
   for (int64_t r = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) >> 5; r < rows; r += nwarps) {
@@ -52,10 +53,10 @@ __device__ __forceinline__ void load_slice(float (*tile)[16 * TM + 4], const flo
 // the 64 x 64 score tile must fit in shared memory). TM x TM accumulators per thread: TM = 8
 // (128 x 128 tiles) doubles the FMAs per shared-memory load, for the k = 1 kernel.
 template <int SLOTS, int TM>
-__global__ void __launch_bounds__(256) nearest_kernel(const float* __restrict__ x, int64_t N, int64_t D,
-                                                      const float* __restrict__ cb, int64_t K, int k, int metric,
-                                                      const float* __restrict__ cterm, const float* __restrict__ xterm,
-                                                      int32_t* __restrict__ out_idx, float* __restrict__ out_dist) {
+__global__ void __launch_bounds__(256)
+    nearest_kernel(const float* __restrict__ x, int64_t N, int64_t D, const float* __restrict__ cb, int64_t K, int k,
+                   int metric, const float* __restrict__ cterm, const float* __restrict__ xterm,
+                   int32_t* __restrict__ out_idx, float* __restrict__ out_dist) {
   constexpr int BM = 16 * TM, BN = 16 * TM;
   static_assert(SLOTS == 0 || TM == 4, "top-k lists are merged from 64 x 64 tiles");
   __shared__ float Xs[BK][BM + 4];
@@ -196,15 +197,18 @@ void check_finite(const float* v, int64_t n, const char* name) {
   check_launch("finiteness check");
   const int64_t pos = read_error_word();
   if (pos >= 0)
-    throw Error(ErrorCode::Value, std::string("argument '") + name + "' holds a non-finite value at element " +
-                                      std::to_string(pos));
+    throw Error(ErrorCode::Value,
+                std::string("argument '") + name + "' holds a non-finite value at element " + std::to_string(pos));
 }
 
 void check_nearest_args(int64_t N, int64_t K, int k) {
   if (K <= 0) throw Error(ErrorCode::Value, "argument 'codebook' must have at least one row");
   if (K > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'codebook' has more than 2^31-1 rows");
-  if (k < 1 || k > K) throw Error(ErrorCode::Value, "argument 'k' = " + std::to_string(k) + " must be in [1, " + std::to_string(K) + "]");
-  if (k > kMaxTopK) throw Error(ErrorCode::Value, "argument 'k' = " + std::to_string(k) + ": the CUDA kernels keep at most 128 neighbours per row");
+  if (k < 1 || k > K)
+    throw Error(ErrorCode::Value, "argument 'k' = " + std::to_string(k) + " must be in [1, " + std::to_string(K) + "]");
+  if (k > kMaxTopK)
+    throw Error(ErrorCode::Value,
+                "argument 'k' = " + std::to_string(k) + ": the CUDA kernels keep at most 128 neighbours per row");
   if ((N + 63) / 64 > INT32_MAX) throw Error(ErrorCode::Shape, "argument 'x' has too many rows");
 }
 
@@ -227,10 +231,14 @@ void nearest(const float* x, int64_t N, int64_t D, const float* cb, int64_t K, i
   const int m = static_cast<int>(metric);
   // k = 1 with many rows: 128 x 128 tiles (8 x 8 per thread); small N keeps 64-row blocks so
   // enough blocks exist to fill the GPU.
-  if (k == 1 && N >= 128 * 512) nearest_kernel<0, 8><<<grid128, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
-  else if (k == 1) nearest_kernel<0, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
-  else if (k <= 32) nearest_kernel<1, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
-  else nearest_kernel<4, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  if (k == 1 && N >= 128 * 512)
+    nearest_kernel<0, 8><<<grid128, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  else if (k == 1)
+    nearest_kernel<0, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  else if (k <= 32)
+    nearest_kernel<1, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
+  else
+    nearest_kernel<4, 4><<<grid64, 256>>>(x, N, D, cb, K, k, m, cterm, xterm, out_idx, out_dist);
   check_launch("nearest");
 }
 

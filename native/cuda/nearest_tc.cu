@@ -22,13 +22,13 @@ constexpr int64_t kChunkRows = 1 << 18;  // rows per pass, bounds the candidate 
 // operand tiles and the score tile share one shared-memory buffer (they are never live at
 // the same time; the barriers around the epilogue separate them).
 template <int SLOTS, int RF>
-__global__ void __launch_bounds__(256) candidates_kernel(const float* __restrict__ x, int64_t N, int64_t D,
-                                                         const float* __restrict__ cb, int64_t K, int C, int metric,
-                                                         const float* __restrict__ cterm, int32_t* __restrict__ cand) {
+__global__ void __launch_bounds__(256)
+    candidates_kernel(const float* __restrict__ x, int64_t N, int64_t D, const float* __restrict__ cb, int64_t K, int C,
+                      int metric, const float* __restrict__ cterm, int32_t* __restrict__ cand) {
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
   using namespace nvcuda;
-  constexpr int BMR = BM * RF;              // query rows per block
-  constexpr int ROWS_PER_WARP = BMR / 8;    // epilogue rows per warp
+  constexpr int BMR = BM * RF;            // query rows per block
+  constexpr int ROWS_PER_WARP = BMR / 8;  // epilogue rows per warp
   constexpr int OPERANDS = (BMR + BN) * LDT, SCORES = BMR * LDS;
   __shared__ __align__(128) float smem[OPERANDS > SCORES ? OPERANDS : SCORES];
   float* Xs = smem;
@@ -154,9 +154,12 @@ __global__ void rerank_kernel(const float* __restrict__ x, int64_t rows, int64_t
       }
       for (int o = 16; o > 0; o >>= 1) acc += __shfl_xor_sync(0xffffffffu, acc, o);
       float dist;
-      if (metric == static_cast<int>(Metric::L2)) dist = acc;
-      else if (metric == static_cast<int>(Metric::IP)) dist = -acc;
-      else dist = 1.f - acc * cterm[j] * xterm[row];
+      if (metric == static_cast<int>(Metric::L2))
+        dist = acc;
+      else if (metric == static_cast<int>(Metric::IP))
+        dist = -acc;
+      else
+        dist = 1.f - acc * cterm[j] * xterm[row];
       list.offer(lane == 0, dist, j, k, kth_v, kth_i);
     }
 #pragma unroll
@@ -171,13 +174,14 @@ __global__ void rerank_kernel(const float* __restrict__ x, int64_t rows, int64_t
 }
 
 template <int SLOTS, int RF>
-void run_chunk(const float* x, int64_t N, int64_t row0, int64_t rows, int64_t D, const float* cb, int64_t K, int k, int C,
-               int metric, const float* cterm, const float* xterm, int32_t* cand, int32_t* out_idx, float* out_dist) {
+void run_chunk(const float* x, int64_t N, int64_t row0, int64_t rows, int64_t D, const float* cb, int64_t K, int k,
+               int C, int metric, const float* cterm, const float* xterm, int32_t* cand, int32_t* out_idx,
+               float* out_dist) {
   const unsigned grid = static_cast<unsigned>((rows + BM * RF - 1) / (BM * RF));
   candidates_kernel<SLOTS, RF><<<grid, 256>>>(x + row0 * D, rows, D, cb, K, C, metric, cterm, cand);
   check_launch("nearest (tf32 candidates)");
   rerank_kernel<SLOTS><<<blocks_for(rows, 8, 65535LL * 8), 256>>>(x, rows, row0, D, cb, cand, C, k, metric, cterm,
-                                                                   xterm, out_idx, out_dist);
+                                                                  xterm, out_idx, out_dist);
   check_launch("nearest (re-rank)");
   (void)N;
 }
@@ -211,8 +215,10 @@ void nearest_tf32(const float* x, int64_t N, int64_t D, const float* cb, int64_t
   for (int64_t row0 = 0; row0 < N; row0 += chunk) {
     const int64_t rows = N - row0 < chunk ? N - row0 : chunk;
     // 128-row blocks (two row fragments per warp) when the lists are one register each.
-    if (C <= 32) run_chunk<1, 2>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
-    else run_chunk<4, 1>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
+    if (C <= 32)
+      run_chunk<1, 2>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
+    else
+      run_chunk<4, 1>(x, N, row0, rows, D, cb, K, k, C, m, cterm, xterm, cand, out_idx, out_dist);
   }
 }
 

@@ -22,14 +22,16 @@ __global__ void sgd_kernel(float* __restrict__ p, const float* __restrict__ g, f
 }
 
 __global__ void adam_kernel(float* __restrict__ p, const float* __restrict__ g, float* __restrict__ m,
-                            float* __restrict__ v, int64_t n, double lr, double b1, double b2, double eps,
-                            double wd, bool decoupled, double step_size, double sqrt_bc2) {
+                            float* __restrict__ v, int64_t n, double lr, double b1, double b2, double eps, double wd,
+                            bool decoupled, double step_size, double sqrt_bc2) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(gridDim.x) * blockDim.x) {
     double gi = g[i];
     float pi = p[i];
     if (wd != 0) {
-      if (decoupled) pi = static_cast<float>(pi - lr * wd * pi);
-      else gi += wd * pi;
+      if (decoupled)
+        pi = static_cast<float>(pi - lr * wd * pi);
+      else
+        gi += wd * pi;
     }
     float mi = static_cast<float>(b1 * m[i] + (1 - b1) * gi);
     float vi = static_cast<float>(b2 * v[i] + (1 - b2) * gi * gi);
@@ -48,8 +50,8 @@ void sgd_update(float* param, const float* grad, float* velocity, int64_t n, flo
   check_launch("sgdUpdate");
 }
 
-void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1,
-                 float beta2, float eps, float weight_decay, bool decoupled, int64_t step) {
+void adam_update(float* param, const float* grad, float* m, float* v, int64_t n, float lr, float beta1, float beta2,
+                 float eps, float weight_decay, bool decoupled, int64_t step) {
   if (n <= 0) return;
   const double bc1 = 1 - std::pow(static_cast<double>(beta1), static_cast<double>(step));
   const double bc2 = 1 - std::pow(static_cast<double>(beta2), static_cast<double>(step));

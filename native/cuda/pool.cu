@@ -7,8 +7,8 @@ namespace qarm::cuda {
 namespace {
 
 // out[b, m, j] = sum_h w[b, m, h] k[b, h, j]
-__global__ void pool_kernel(const float* __restrict__ w, const float* __restrict__ k, float* __restrict__ out, int64_t B,
-                            int64_t M, int64_t H, int64_t D) {
+__global__ void pool_kernel(const float* __restrict__ w, const float* __restrict__ k, float* __restrict__ out,
+                            int64_t B, int64_t M, int64_t H, int64_t D) {
   const int64_t total = B * M * D;
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
     const int64_t j = t % D, bm = t / D, b = bm / M;
@@ -44,8 +44,7 @@ __global__ void pool_dk_kernel(const float* __restrict__ w, const float* __restr
   for (int64_t t = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; t < total; t += int64_t(gridDim.x) * blockDim.x) {
     const int64_t j = t % D, bh = t / D, b = bh / H, h = bh % H;
     float acc = 0.f;
-    for (int64_t m = 0; m < M; ++m)
-      acc = __fadd_rn(acc, __fmul_rn(w[(b * M + m) * H + h], dout[(b * M + m) * D + j]));
+    for (int64_t m = 0; m < M; ++m) acc = __fadd_rn(acc, __fmul_rn(w[(b * M + m) * H + h], dout[(b * M + m) * D + j]));
     dk[t] = acc;
   }
 }
@@ -59,8 +58,8 @@ void weighted_pool(const float* w, const float* k, float* out, int64_t B, int64_
   check_launch("weightedPool");
 }
 
-void weighted_pool_backward(const float* w, const float* k, const float* dout, float* dw, float* dk, int64_t B, int64_t M,
-                            int64_t H, int64_t D) {
+void weighted_pool_backward(const float* w, const float* k, const float* dout, float* dw, float* dk, int64_t B,
+                            int64_t M, int64_t H, int64_t D) {
   if (dw && B * M * H > 0) {
     pool_dw_kernel<<<blocks_for(B * M * H, 256), 256>>>(k, dout, dw, B, M, H, D);
     check_launch("weightedPoolBackward");

@@ -64,8 +64,10 @@ __global__ void sum_inner_kernel(const float* __restrict__ x, float* __restrict_
     const float* xo = x + o * len * inner + i;
     double s = 0;
     for (int64_t l = l0; l < l1; ++l) s += xo[l * inner];
-    if (chunks == 1) out[o * inner + i] = static_cast<float>(s);
-    else partial[t] = s;
+    if (chunks == 1)
+      out[o * inner + i] = static_cast<float>(s);
+    else
+      partial[t] = s;
   }
 }
 
@@ -156,7 +158,8 @@ __device__ __forceinline__ bool arg_better(float v, int64_t j, float bv, int64_t
   return is_max ? v > bv : v < bv;
 }
 
-__global__ void argreduce_kernel(const float* __restrict__ x, int32_t* __restrict__ out, int64_t rows, int64_t cols, bool is_max) {
+__global__ void argreduce_kernel(const float* __restrict__ x, int32_t* __restrict__ out, int64_t rows, int64_t cols,
+                                 bool is_max) {
   int lane = threadIdx.x & 31;
   int64_t warp = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) >> 5;
   int64_t nwarps = (int64_t(gridDim.x) * blockDim.x) >> 5;
@@ -183,9 +186,7 @@ __global__ void argreduce_kernel(const float* __restrict__ x, int32_t* __restric
   }
 }
 
-unsigned warp_blocks(int64_t rows) {
-  return blocks_for(rows, kWarpsPerBlock, 65535LL * 8);
-}
+unsigned warp_blocks(int64_t rows) { return blocks_for(rows, kWarpsPerBlock, 65535LL * 8); }
 
 // Grow-only device scratch for two-pass reductions (freed never: a few MB at most).
 double* scratch_doubles(int64_t n) {
@@ -210,8 +211,10 @@ void reduce_sum(const float* x, float* out, int64_t outer, int64_t len, int64_t 
     return;
   }
   if (inner == 1) {
-    if (outer < 128 && len > 8192) sum_long_rows_kernel<<<static_cast<unsigned>(outer), 1024>>>(x, out, len);
-    else sum_rows_kernel<<<warp_blocks(outer), 32 * kWarpsPerBlock>>>(x, out, outer, len);
+    if (outer < 128 && len > 8192)
+      sum_long_rows_kernel<<<static_cast<unsigned>(outer), 1024>>>(x, out, len);
+    else
+      sum_rows_kernel<<<warp_blocks(outer), 32 * kWarpsPerBlock>>>(x, out, outer, len);
     check_launch("sumAxis");
     return;
   }

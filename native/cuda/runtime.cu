@@ -59,8 +59,7 @@ void copy_d2d(void* dst, const void* src, size_t bytes) {
 }
 void copy_2d(void* dst, size_t dpitch, const void* src, size_t spitch, size_t width, size_t height) {
   if (width && height)
-    check(cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height, cudaMemcpyDeviceToDevice, 0),
-          "2-D device copy");
+    check(cudaMemcpy2DAsync(dst, dpitch, src, spitch, width, height, cudaMemcpyDeviceToDevice, 0), "2-D device copy");
 }
 void memset_zero(void* p, size_t bytes) {
   if (bytes) check(cudaMemsetAsync(p, 0, bytes, 0), "cudaMemset");
@@ -86,9 +85,8 @@ int64_t read_error_word() {
 void raise_index_error(const char* arg, int64_t pos, const int32_t* idx, int64_t rows) {
   int32_t bad = 0;
   cudaMemcpy(&bad, idx + pos, sizeof(int32_t), cudaMemcpyDeviceToHost);
-  throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " + std::to_string(bad) +
-                                    " at position " + std::to_string(pos) + " is outside [0, " +
-                                    std::to_string(rows) + ")");
+  throw Error(ErrorCode::Index, std::string("argument '") + arg + "': index " + std::to_string(bad) + " at position " +
+                                    std::to_string(pos) + " is outside [0, " + std::to_string(rows) + ")");
 }
 
 void throw_if_bad(const char* arg, const int32_t* idx, int64_t rows) {

@@ -89,7 +89,7 @@ double rvq_level_forward(const float* residual, const float* codebook, int64_t k
   check_launch("rvqLevelForward");
   double* part = doubles(static_cast<size_t>(n) + 1);
   level_forward_kernel<<<blocks_for(n, 8, 65535LL * 8), 256>>>(residual, codebook, d, codes, n, quantized, next, part,
-                                                                error_word());
+                                                               error_word());
   check_launch("rvqLevelForward");
   sum_doubles_kernel<<<1, 1024>>>(part, n, part + n);
   check_launch("rvqLevelForward");
@@ -126,8 +126,8 @@ void vq_scatter_add_scaled(float* grad, int64_t kc, int64_t d, const int32_t* co
   if (n <= 0) return;
   SortedRows s = sort_rows(codes, n, kc);
   if (d > 0) {
-    segment_sum_kernel<float, true, false, ScaledSrc, int32_t><<<segment_blocks(n), 256>>>(
-        s, d, grad, nullptr, error_word(), ScaledSrc{rows, d, scale});
+    segment_sum_kernel<float, true, false, ScaledSrc, int32_t>
+        <<<segment_blocks(n), 256>>>(s, d, grad, nullptr, error_word(), ScaledSrc{rows, d, scale});
     check_launch("vqScatterAddScaled");
   }
   throw_if_bad("codes", codes, kc);
@@ -140,14 +140,13 @@ void rvq_ste_backward(const float* grad_out, const float* rows, int64_t levels, 
   check_launch("rvqSteBackward");
 }
 
-void vq_code_sums(const float* x, int64_t n, int64_t d, const int32_t* codes, int64_t kc, float* counts,
-                  float* sums) {
+void vq_code_sums(const float* x, int64_t n, int64_t d, const int32_t* codes, int64_t kc, float* counts, float* sums) {
   memset_zero(counts, static_cast<size_t>(kc) * sizeof(float));
   memset_zero(sums, static_cast<size_t>(kc * d) * sizeof(float));
   if (n <= 0) return;
   SortedRows s = sort_rows(codes, n, kc);
-  segment_sum_kernel<double, false, false, PlainSrc, float><<<segment_blocks(n), 256>>>(s, d, sums, counts,
-                                                                                         error_word(), PlainSrc{x, d});
+  segment_sum_kernel<double, false, false, PlainSrc, float>
+      <<<segment_blocks(n), 256>>>(s, d, sums, counts, error_word(), PlainSrc{x, d});
   check_launch("vqCodeSums");
   throw_if_bad("codes", codes, kc);
 }

@@ -31,8 +31,8 @@ __device__ __forceinline__ bool guard_failed(const int32_t* err) { return *err !
 // otherwise from zero; with kMean the stored value is the sum over the run length (k-means
 // centroids; rows without a run are left untouched). counts (nullable) gets run lengths.
 template <class Acc, bool kFromTarget, bool kMean, class Src, class CountT = int32_t>
-__global__ void segment_sum_kernel(SortedRows s, int64_t dim, float* __restrict__ target,
-                                   CountT* __restrict__ counts, const int32_t* __restrict__ err, Src src) {
+__global__ void segment_sum_kernel(SortedRows s, int64_t dim, float* __restrict__ target, CountT* __restrict__ counts,
+                                   const int32_t* __restrict__ err, Src src) {
   if (guard_failed(err)) return;
   const int lane = threadIdx.x & 31;
   const int64_t nwarps = (int64_t(gridDim.x) * blockDim.x) >> 5;

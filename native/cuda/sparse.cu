@@ -35,9 +35,10 @@ __global__ void run_flags_kernel(SortedRows s, int64_t rows, int32_t* __restrict
 }
 
 // One warp per sorted position; the warp at a run start writes that run's output row.
-__global__ void coalesce_kernel(SortedRows s, int64_t rows, const int32_t* __restrict__ pos, const float* __restrict__ src,
-                                int64_t dim, const int32_t* __restrict__ src_row, const float* __restrict__ weight,
-                                int32_t* __restrict__ uniq, float* __restrict__ values) {
+__global__ void coalesce_kernel(SortedRows s, int64_t rows, const int32_t* __restrict__ pos,
+                                const float* __restrict__ src, int64_t dim, const int32_t* __restrict__ src_row,
+                                const float* __restrict__ weight, int32_t* __restrict__ uniq,
+                                float* __restrict__ values) {
   const int lane = threadIdx.x & 31;
   const int64_t nwarps = (int64_t(gridDim.x) * blockDim.x) >> 5;
   for (int64_t p = (blockIdx.x * int64_t(blockDim.x) + threadIdx.x) >> 5; p < s.n; p += nwarps) {
@@ -60,8 +61,9 @@ __global__ void coalesce_kernel(SortedRows s, int64_t rows, const int32_t* __res
   }
 }
 
-__global__ void bag_weights_kernel(const int32_t* __restrict__ offsets, int64_t nbags, const float* __restrict__ weights,
-                                   bool mean, int32_t* __restrict__ bag_of, float* __restrict__ scale) {
+__global__ void bag_weights_kernel(const int32_t* __restrict__ offsets, int64_t nbags,
+                                   const float* __restrict__ weights, bool mean, int32_t* __restrict__ bag_of,
+                                   float* __restrict__ scale) {
   for (int64_t b = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; b < nbags; b += int64_t(gridDim.x) * blockDim.x) {
     const int64_t s = offsets[b], e = offsets[b + 1];
     const float inv = mean && e > s ? 1.0f / static_cast<float>(e - s) : 1.0f;
@@ -119,8 +121,10 @@ __global__ void sparse_adam_kernel(float* __restrict__ param, float* __restrict_
     float gj = grad[t];
     float p = param[r];
     if (wd != 0.f) {
-      if (decoupled) p = __fsub_rn(p, __fmul_rn(__fmul_rn(lr, wd), p));
-      else gj = __fadd_rn(gj, __fmul_rn(wd, p));
+      if (decoupled)
+        p = __fsub_rn(p, __fmul_rn(__fmul_rn(lr, wd), p));
+      else
+        gj = __fadd_rn(gj, __fmul_rn(wd, p));
     }
     const float mr = __fadd_rn(__fmul_rn(b1, m[r]), __fmul_rn(1.f - b1, gj));
     const float vr = __fadd_rn(__fmul_rn(b2, v[r]), __fmul_rn(__fmul_rn(1.f - b2, gj), gj));
@@ -132,8 +136,8 @@ __global__ void sparse_adam_kernel(float* __restrict__ param, float* __restrict_
 
 // One warp per coalesced row.
 __global__ void rowwise_adagrad_kernel(float* __restrict__ param, float* __restrict__ state, int64_t dim,
-                                       const int32_t* __restrict__ idx, int64_t n, const float* __restrict__ grad, float lr,
-                                       float eps, float wd, const int32_t* err) {
+                                       const int32_t* __restrict__ idx, int64_t n, const float* __restrict__ grad,
+                                       float lr, float eps, float wd, const int32_t* err) {
   if (guard_failed(err)) return;
   const int lane = threadIdx.x & 31;
   const int64_t nwarps = (int64_t(gridDim.x) * blockDim.x) >> 5;
@@ -163,7 +167,8 @@ void raise_coalesced_error(const char* arg, int64_t pos, const int32_t* idx, int
   copy_d2h(&v[1], idx + pos, sizeof(int32_t));
   if (v[1] < 0 || v[1] >= rows) raise_index_error(arg, pos, idx, rows);
   throw Error(ErrorCode::Value, std::string("argument '") + arg +
-                                    "' must be strictly ascending (a coalesced gradient), position " + std::to_string(pos));
+                                    "' must be strictly ascending (a coalesced gradient), position " +
+                                    std::to_string(pos));
 }
 
 void check_coalesced(const int32_t* idx, int64_t n, int64_t rows, const char* arg) {
@@ -180,7 +185,8 @@ void throw_if_not_coalesced(const int32_t* idx, int64_t rows, const char* arg) {
 
 }  // namespace
 
-int64_t coalesce_plan(const int32_t* idx, int64_t n, int64_t rows, bool skip_negative, const char* arg, int64_t* plan_id) {
+int64_t coalesce_plan(const int32_t* idx, int64_t n, int64_t rows, bool skip_negative, const char* arg,
+                      int64_t* plan_id) {
   g_plan = Plan{};
   g_plan.id = g_next_id++;
   g_plan.table_rows = rows;
@@ -208,7 +214,8 @@ int64_t coalesce_plan(const int32_t* idx, int64_t n, int64_t rows, bool skip_neg
 
 void coalesce_reduce(int64_t plan_id, const float* src, int64_t src_rows, int64_t dim, const int32_t* src_row,
                      const float* weight, int32_t* uniq, float* values) {
-  if (plan_id != g_plan.id) throw Error(ErrorCode::Value, "coalesce_reduce: the row plan is stale (another plan was made since)");
+  if (plan_id != g_plan.id)
+    throw Error(ErrorCode::Value, "coalesce_reduce: the row plan is stale (another plan was made since)");
   if (g_plan.U == 0) return;
   if (src_row) {
     reset_error_word();
@@ -221,8 +228,8 @@ void coalesce_reduce(int64_t plan_id, const float* src, int64_t src_rows, int64_
   check_launch("coalesce");
 }
 
-void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights, bool mean, int32_t* bag_of,
-                       float* scale) {
+void bag_value_weights(const int32_t* offsets, int64_t nbags, int64_t nv, const float* weights, bool mean,
+                       int32_t* bag_of, float* scale) {
   if (nbags <= 0 || nv <= 0) return;
   bag_weights_kernel<<<blocks_for(nbags, 128), 128>>>(offsets, nbags, weights, mean, bag_of, scale);
   check_launch("bag weights");
@@ -237,7 +244,7 @@ void bag_pool(const float* table, int64_t rows, int64_t dim, const int32_t* valu
   }
   if (nbags > 0 && dim > 0) {
     bag_pool_kernel<<<blocks_for(nbags, 8, 65535LL * 8), 256>>>(table, dim, values, offsets, nbags, weights, mean, out,
-                                                                 error_word());
+                                                                error_word());
     check_launch("bagPool");
   }
   throw_if_bad(arg, values, rows);
@@ -262,8 +269,8 @@ void rowwise_adagrad(float* param, float* state, int64_t rows, int64_t dim, cons
                      const float* grad, float lr, float eps, float weight_decay, const char* arg) {
   check_coalesced(idx, n, rows, arg);
   if (n > 0) {
-    rowwise_adagrad_kernel<<<blocks_for(n, 8, 65535LL * 8), 256>>>(param, state, dim, idx, n, grad, lr, eps, weight_decay,
-                                                                    error_word());
+    rowwise_adagrad_kernel<<<blocks_for(n, 8, 65535LL * 8), 256>>>(param, state, dim, idx, n, grad, lr, eps,
+                                                                   weight_decay, error_word());
     check_launch("rowwiseAdagradUpdate");
     throw_if_not_coalesced(idx, rows, arg);
   }

@@ -47,8 +47,8 @@ struct WarpList {
     int pos = 0;
 #pragma unroll
     for (int s = 0; s < SLOTS; ++s) pos += __popc(__ballot_sync(0xffffffffu, pair_less(v[s], i[s], val, idx)));
-    // Shift positions >= pos up by one, highest slot first so lane 31 of slot s - 1 is read
-    // before that slot changes.
+      // Shift positions >= pos up by one, highest slot first so lane 31 of slot s - 1 is read
+      // before that slot changes.
 #pragma unroll
     for (int s = SLOTS - 1; s >= 0; --s) {
       float up_v = __shfl_up_sync(0xffffffffu, v[s], 1);

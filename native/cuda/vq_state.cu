@@ -67,7 +67,8 @@ __global__ void dead_code_kernel(float* codebook, double* usage, int64_t K, int6
 
 __global__ void f32_to_f64_kernel(const float* x, int64_t n, double* out) {
   const int64_t stride = int64_t(gridDim.x) * blockDim.x;
-  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride) out[i] = static_cast<double>(x[i]);
+  for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += stride)
+    out[i] = static_cast<double>(x[i]);
 }
 
 DeviceScratch total_scratch;
@@ -80,8 +81,8 @@ void ema_f64_update(double* state, const float* x, int64_t n, double decay) {
   check_launch("emaF64Update");
 }
 
-void vq_ema_update(float* codebook, double* ema_counts, double* ema_sums, const float* counts, const float* sums, int64_t K,
-                   int64_t D, double decay, double eps) {
+void vq_ema_update(float* codebook, double* ema_counts, double* ema_sums, const float* counts, const float* sums,
+                   int64_t K, int64_t D, double decay, double eps) {
   if (K <= 0) return;
   auto* total = static_cast<double*>(total_scratch.get(sizeof(double)));
   ema_counts_kernel<<<1, 1>>>(ema_counts, counts, K, decay, total);
@@ -91,8 +92,8 @@ void vq_ema_update(float* codebook, double* ema_counts, double* ema_sums, const 
   check_launch("vqEmaUpdate");
 }
 
-void dead_code_restart(float* codebook, double* usage, int64_t K, int64_t D, const float* residual, int64_t n, int32_t* rng,
-                       int32_t* restarts, double threshold, double* ema_counts, double* ema_sums) {
+void dead_code_restart(float* codebook, double* usage, int64_t K, int64_t D, const float* residual, int64_t n,
+                       int32_t* rng, int32_t* restarts, double threshold, double* ema_counts, double* ema_sums) {
   dead_code_kernel<<<1, 1>>>(codebook, usage, K, D, residual, n, rng, restarts, threshold, ema_counts, ema_sums);
   check_launch("deadCodeRestart");
 }

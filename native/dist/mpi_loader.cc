@@ -82,7 +82,8 @@ T symbol(void* lib, const char* name, const std::string& library) {
 }
 
 void check(int rc, const char* call) {
-  if (rc != kSuccess) throw Error(ErrorCode::Device, std::string(call) + " failed with MPI error " + std::to_string(rc));
+  if (rc != kSuccess)
+    throw Error(ErrorCode::Device, std::string(call) + " failed with MPI error " + std::to_string(rc));
 }
 
 void check_thread(const char* call) {
@@ -118,7 +119,8 @@ Api resolve(void* lib, const std::string& library) {
 const MpiInfo& mpi_init(const std::string& library) {
   std::lock_guard<std::mutex> lock(g_mu);
   if (g.ready || g.finalized) {
-    if (g.finalized) throw Error(ErrorCode::Device, "MPI was finalized; it cannot be initialised again in this process");
+    if (g.finalized)
+      throw Error(ErrorCode::Device, "MPI was finalized; it cannot be initialised again in this process");
     return g.info;
   }
   dlerror();
@@ -131,8 +133,10 @@ const MpiInfo& mpi_init(const std::string& library) {
 
   std::string version(kVersionBuffer, '\0');
   int vlen = 0;
-  if (api.library_version(version.data(), &vlen) == kSuccess && vlen >= 0 && vlen < kVersionBuffer) version.resize(vlen);
-  else version.clear();
+  if (api.library_version(version.data(), &vlen) == kSuccess && vlen >= 0 && vlen < kVersionBuffer)
+    version.resize(vlen);
+  else
+    version.clear();
   while (!version.empty() && (version.back() == '\n' || version.back() == '\0')) version.pop_back();
 
   int already = 0;

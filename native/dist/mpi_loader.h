@@ -9,8 +9,8 @@ namespace qarm::dist {
 struct MpiInfo {
   int rank = 0;
   int size = 1;
-  std::string library;  // the name or path that was dlopen'ed
-  std::string version;  // MPI_Get_library_version's text
+  std::string library;     // the name or path that was dlopen'ed
+  std::string version;     // MPI_Get_library_version's text
   bool owns_init = false;  // we called MPI_Init_thread, so we finalize
 };
 

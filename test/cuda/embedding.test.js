@@ -6,7 +6,12 @@ describe('CUDA embedding kernels match the CPU', () => {
   requireGpu();
 
   it('RowSparseGrad.coalesce: unique ascending rows, sums bit-identical', () => {
-    for (const [rows, dim, n] of [[1, 1, 3], [17, 3, 255], [5000, 33, 40000], [100000, 8, 1000]]) {
+    for (const [rows, dim, n] of [
+      [1, 1, 3],
+      [17, 3, 255],
+      [5000, 33, 40000],
+      [100000, 8, 1000],
+    ]) {
       const idx = randInts(n, rows, n);
       const src = randArray(n * dim, 2);
       const c = new q.RowSparseGrad(q.tensor(idx), q.tensor(src, [n, dim]), [rows, dim]).coalesce();
@@ -17,7 +22,9 @@ describe('CUDA embedding kernels match the CPU', () => {
   });
 
   it('embeddingLookup (padded and not): forward and row-sparse backward', () => {
-    const rows = 300, dim = 16, n = 2000;
+    const rows = 300,
+      dim = 16,
+      n = 2000;
     const [ct, gt] = pair(randArray(rows * dim, 3), [rows, dim]);
     const idx = randInts(n, rows, 4);
     for (let i = 0; i < n; i += 7) idx[i] = -1;
@@ -31,11 +38,15 @@ describe('CUDA embedding kernels match the CPU', () => {
     q.sum(q.mul(yg, gw)).backward();
     same(gt.grad.indices, ct.grad.indices, { rtol: 0, atol: 0 });
     same(gt.grad.values, ct.grad.values, { rtol: 1e-6, atol: 1e-6 });
-    assert.throws(() => q.embeddingLookup(gt, gi), (e) => e instanceof q.IndexError && e.argument === 'indices');
+    assert.throws(
+      () => q.embeddingLookup(gt, gi),
+      (e) => e instanceof q.IndexError && e.argument === 'indices',
+    );
   });
 
   it('embeddingBag sum/mean/weighted: forward and backward; bad offsets are ValueErrors', () => {
-    const rows = 50, dim = 12;
+    const rows = 50,
+      dim = 12;
     const offsets = new Int32Array([0, 3, 3, 10, 11, 40]);
     const nv = 40;
     const [ct, gt] = pair(randArray(rows * dim, 6), [rows, dim]);
@@ -45,8 +56,10 @@ describe('CUDA embedding kernels match the CPU', () => {
     const [cdy, gdy] = pair(randArray(5 * dim, 9), [5, dim]);
     for (const opts of [{ mode: 'sum' }, { mode: 'mean' }, { mode: 'sum', weights: 'w' }]) {
       const o = (w) => (opts.weights ? { mode: 'sum', weights: w } : { mode: opts.mode });
-      const tc = q.tensor(host(ct), [rows, dim]); tc.requiresGrad = true;
-      const tg = tc.to('cuda'); tg.requiresGrad = true;
+      const tc = q.tensor(host(ct), [rows, dim]);
+      tc.requiresGrad = true;
+      const tg = tc.to('cuda');
+      tg.requiresGrad = true;
       const yc = q.embeddingBag(tc, cv, co, o(cw));
       const yg = q.embeddingBag(tg, gv, go, o(gw));
       same(yg, yc, { rtol: 1e-6, atol: 1e-6, msg: JSON.stringify(opts) });
@@ -56,11 +69,16 @@ describe('CUDA embedding kernels match the CPU', () => {
       same(tg.grad.values, tc.grad.values, { rtol: 1e-6, atol: 1e-6 });
     }
     const bad = q.tensor(new Int32Array([0, 5, 3, 10, 11, 40]), [6], 'int32').to('cuda');
-    assert.throws(() => q.embeddingBag(gt, gv, bad), (e) => e instanceof q.ValueError && e.argument === 'offsets');
+    assert.throws(
+      () => q.embeddingBag(gt, gv, bad),
+      (e) => e instanceof q.ValueError && e.argument === 'offsets',
+    );
   });
 
   it('SparseAdam and RowWiseAdagrad steps match the CPU', () => {
-    const rows = 400, dim = 24, n = 3000;
+    const rows = 400,
+      dim = 24,
+      n = 3000;
     const idx = randInts(n, rows, 10);
     const src = randArray(n * dim, 11);
     for (const Opt of [q.optim.SparseAdam, q.optim.RowWiseAdagrad]) {
@@ -87,13 +105,18 @@ describe('CUDA embedding kernels match the CPU', () => {
     }
     // Not coalesced -> ValueError; out of range -> IndexError (as on the CPU).
     const p = q.zeros([4, 2]).to('cuda');
-    const m = q.zeros([4, 2]).to('cuda'), v = q.zeros([4, 2]).to('cuda');
+    const m = q.zeros([4, 2]).to('cuda'),
+      v = q.zeros([4, 2]).to('cuda');
     const g = q.ones([2, 2]).to('cuda');
     const attrs = { lr: 0.1, beta1: 0.9, beta2: 0.99, eps: 1e-8, weightDecay: 0, decoupled: false, step: 1 };
-    assert.throws(() => q.runKernel('sparseAdamUpdate', { param: p, m, v, indices: q.tensor(new Int32Array([2, 1])).to('cuda'), grad: g }, attrs),
-      (e) => e instanceof q.ValueError && /strictly ascending/.test(e.message));
-    assert.throws(() => q.runKernel('sparseAdamUpdate', { param: p, m, v, indices: q.tensor(new Int32Array([1, 4])).to('cuda'), grad: g }, attrs),
-      (e) => e instanceof q.IndexError);
+    assert.throws(
+      () => q.runKernel('sparseAdamUpdate', { param: p, m, v, indices: q.tensor(new Int32Array([2, 1])).to('cuda'), grad: g }, attrs),
+      (e) => e instanceof q.ValueError && /strictly ascending/.test(e.message),
+    );
+    assert.throws(
+      () => q.runKernel('sparseAdamUpdate', { param: p, m, v, indices: q.tensor(new Int32Array([1, 4])).to('cuda'), grad: g }, attrs),
+      (e) => e instanceof q.IndexError,
+    );
     assert.deepEqual([...host(p)], new Array(8).fill(0));
   });
 
@@ -102,10 +125,12 @@ describe('CUDA embedding kernels match the CPU', () => {
     const wc = q.tensor(randArray(B * M * H, 13), [B, M, H]);
     const kc = q.tensor(randArray(B * H * D, 14), [B, H, D]);
     wc.requiresGrad = kc.requiresGrad = true;
-    const wg = wc.to('cuda'), kg = kc.to('cuda');
+    const wg = wc.to('cuda'),
+      kg = kc.to('cuda');
     wg.requiresGrad = kg.requiresGrad = true;
     const [cdy, gdy] = pair(randArray(B * M * D, 15), [B, M, D]);
-    const yc = q.weightedPool(wc, kc), yg = q.weightedPool(wg, kg);
+    const yc = q.weightedPool(wc, kc),
+      yg = q.weightedPool(wg, kg);
     same(yg, yc, { rtol: 1e-5, atol: 1e-6 });
     q.sum(q.mul(yc, cdy)).backward();
     q.sum(q.mul(yg, gdy)).backward();
@@ -135,7 +160,8 @@ describe('CUDA embedding kernels match the CPU', () => {
   });
 
   it('embeddingLookupMulti (table-batched lookup, grouped, padded) and its row-sparse gradients', () => {
-    const n = 300, d = 8;
+    const n = 300,
+      d = 8;
     const shapes = [50, 70, 9];
     const group = [0, 1, 0];
     const ids = shapes.map((r, i) => {
@@ -143,13 +169,16 @@ describe('CUDA embedding kernels match the CPU', () => {
       for (let j = i; j < n; j += 11) a[j] = -1;
       return a;
     });
-    const mk = (device) => shapes.map((r, i) => {
-      const t = q.tensor(randArray(r * d, 60 + i), [r, d]).to(device);
-      t.requiresGrad = true;
-      return t;
-    });
-    const tc = mk('cpu'), tg = mk('cuda');
-    const yc = q.embeddingLookupMulti(tc, ids, group), yg = q.embeddingLookupMulti(tg, ids, group);
+    const mk = (device) =>
+      shapes.map((r, i) => {
+        const t = q.tensor(randArray(r * d, 60 + i), [r, d]).to(device);
+        t.requiresGrad = true;
+        return t;
+      });
+    const tc = mk('cpu'),
+      tg = mk('cuda');
+    const yc = q.embeddingLookupMulti(tc, ids, group),
+      yg = q.embeddingLookupMulti(tg, ids, group);
     same(yg, yc, { rtol: 0, atol: 0 });
     const [cw, gw] = pair(randArray(n * 2 * d, 70), [n, 2 * d]);
     q.sum(q.mul(yc, cw)).backward();
@@ -160,7 +189,10 @@ describe('CUDA embedding kernels match the CPU', () => {
     });
     const bad = ids.map((a) => a.slice());
     bad[1][3] = 70;
-    assert.throws(() => q.embeddingLookupMulti(tg, bad, group), (e) => e instanceof q.IndexError && e.argument === 'ids[1]');
+    assert.throws(
+      () => q.embeddingLookupMulti(tg, bad, group),
+      (e) => e instanceof q.IndexError && e.argument === 'ids[1]',
+    );
   });
 
   it('dinAttentionPool (packed target attention) forward and backward', () => {

@@ -48,7 +48,10 @@ describe('CUDA memory', () => {
   it('mixing devices is a DeviceError naming the argument', () => {
     const a = q.tensor([1, 2, 3]);
     const b = a.to('cuda');
-    assert.throws(() => q.add(a, b), (e) => e instanceof q.DeviceError && e.argument === 'b');
+    assert.throws(
+      () => q.add(a, b),
+      (e) => e instanceof q.DeviceError && e.argument === 'b',
+    );
   });
 
   it('device info and GEMM backend are reported', () => {

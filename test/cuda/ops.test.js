@@ -16,12 +16,30 @@ describe('CUDA elementwise ops match the CPU', () => {
     });
   }
 
-  const shapes = [[[7], [7]], [[3, 1, 5], [1, 4, 5]], [[17, 255], [255]], [[1000, 3], [1000, 1]], [[2, 3, 4, 5, 6], [1, 3, 1, 5, 1]], [[0, 4], [4]]];
+  const shapes = [
+    [[7], [7]],
+    [
+      [3, 1, 5],
+      [1, 4, 5],
+    ],
+    [[17, 255], [255]],
+    [
+      [1000, 3],
+      [1000, 1],
+    ],
+    [
+      [2, 3, 4, 5, 6],
+      [1, 3, 1, 5, 1],
+    ],
+    [[0, 4], [4]],
+  ];
   for (const op of ['add', 'sub', 'mul', 'div', 'maximum', 'minimum', 'pow']) {
     it(`${op} with broadcasting`, () => {
       for (const [sa, sb] of shapes) {
-        const na = sa.reduce((p, d) => p * d, 1), nb = sb.reduce((p, d) => p * d, 1);
-        let a = randArray(na, 1), b = randArray(nb, 2);
+        const na = sa.reduce((p, d) => p * d, 1),
+          nb = sb.reduce((p, d) => p * d, 1);
+        let a = randArray(na, 1),
+          b = randArray(nb, 2);
         if (op === 'pow') a = a.map((v) => Math.abs(v) + 0.1);
         const [ca, ga] = pair(a, sa);
         const [cb, gb] = pair(b, sb);
@@ -33,17 +51,31 @@ describe('CUDA elementwise ops match the CPU', () => {
 
 describe('CUDA matmul matches the CPU (cuBLAS and the built-in kernel)', () => {
   requireGpu();
-  const dims = [[1, 1, 1], [3, 17, 5], [17, 255, 3], [129, 65, 257], [64, 64, 64], [1000, 7, 300]];
+  const dims = [
+    [1, 1, 1],
+    [3, 17, 5],
+    [17, 255, 3],
+    [129, 65, 257],
+    [64, 64, 64],
+    [1000, 7, 300],
+  ];
   for (const gemm of ['auto', 'builtin']) {
     it(`${gemm}: all transpositions`, () => {
       const prev = q.cuda.configure({ gemm });
       try {
         for (const [M, K, N] of dims) {
-          for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+          for (const [ta, tb] of [
+            [false, false],
+            [true, false],
+            [false, true],
+            [true, true],
+          ]) {
             const [ca, ga] = pair(randArray(M * K, M), ta ? [K, M] : [M, K]);
             const [cb, gb] = pair(randArray(K * N, N), tb ? [N, K] : [K, N]);
-            const A = ta ? q.transpose(ca) : ca, B = tb ? q.transpose(cb) : cb;
-            const GA = ta ? q.transpose(ga) : ga, GB = tb ? q.transpose(gb) : gb;
+            const A = ta ? q.transpose(ca) : ca,
+              B = tb ? q.transpose(cb) : cb;
+            const GA = ta ? q.transpose(ga) : ga,
+              GB = tb ? q.transpose(gb) : gb;
             same(q.matmul(GA, GB), q.matmul(A, B), { rtol: 1e-4, atol: 1e-4, msg: `${gemm} ${M}x${K}x${N} ${ta}${tb}` });
           }
         }
@@ -65,7 +97,13 @@ describe('CUDA reductions and row ops match the CPU', () => {
     }
   });
   it('softmax, logsumexp, l2Normalize, argmax/argmin (ties and NaN)', () => {
-    for (const [rows, cols] of [[1, 1], [3, 17], [255, 3], [17, 1000], [2, 70000]]) {
+    for (const [rows, cols] of [
+      [1, 1],
+      [3, 17],
+      [255, 3],
+      [17, 1000],
+      [2, 70000],
+    ]) {
       const [c, g] = pair(randArray(rows * cols, rows + cols, 4), [rows, cols]);
       same(q.softmax(g), q.softmax(c), { rtol: 1e-5, atol: 1e-7 });
       same(q.logsumexp(g), q.logsumexp(c), { rtol: 1e-6, atol: 1e-5 });
@@ -83,14 +121,24 @@ describe('CUDA reductions and row ops match the CPU', () => {
 describe('CUDA gather and scatter-add match the CPU', () => {
   requireGpu();
   it('gather with duplicates, awkward row widths', () => {
-    for (const [rows, dim, n] of [[1, 1, 5], [17, 3, 255], [1000, 64, 100003], [5, 0, 3]]) {
+    for (const [rows, dim, n] of [
+      [1, 1, 5],
+      [17, 3, 255],
+      [1000, 64, 100003],
+      [5, 0, 3],
+    ]) {
       const [ct, gt] = pair(randArray(rows * dim, rows), [rows, dim]);
       const [ci, gi] = pair(randInts(n, rows, n), [n], 'int32');
       same(q.gather(gt, gi), q.gather(ct, ci), { rtol: 0, atol: 0 });
     }
   });
   it('sorted scatter-add is bit-identical to the CPU; atomic is close', () => {
-    for (const [rows, dim, n] of [[1, 1, 5], [17, 3, 255], [1000, 64, 100003], [100000, 8, 1000]]) {
+    for (const [rows, dim, n] of [
+      [1, 1, 5],
+      [17, 3, 255],
+      [1000, 64, 100003],
+      [100000, 8, 1000],
+    ]) {
       const base = randArray(rows * dim, 9);
       const src = randArray(n * dim, 10);
       const idx = randInts(n, rows, 11);
@@ -112,11 +160,17 @@ describe('CUDA gather and scatter-add match the CPU', () => {
     const [, gS] = pair(randArray(12, 2), [4, 3]);
     for (const scatter of ['sorted', 'atomic']) {
       const prev = q.cuda.configure({ scatter });
-      assert.throws(() => q.runKernel('scatterAddRows', { target: gT, indices: gI, source: gS }), (e) => e instanceof q.IndexError && /position 2/.test(e.message));
+      assert.throws(
+        () => q.runKernel('scatterAddRows', { target: gT, indices: gI, source: gS }),
+        (e) => e instanceof q.IndexError && /position 2/.test(e.message),
+      );
       q.cuda.configure(prev);
     }
     assert.deepEqual(host(gT), before);
-    assert.throws(() => q.gather(gT, gI), (e) => e instanceof q.IndexError && e.argument === 'indices');
+    assert.throws(
+      () => q.gather(gT, gI),
+      (e) => e instanceof q.IndexError && e.argument === 'indices',
+    );
   });
 });
 
@@ -144,8 +198,15 @@ describe('CUDA shape ops, copies and fills match the CPU', () => {
   });
 
   it('concatColumns / sliceColumns (through autograd)', () => {
-    const parts = [[5, 3], [5, 1], [5, 7]].map(([r, c], i) => pair(randArray(r * c, 30 + i), [r, c]));
-    for (const [c, g] of parts) { c.requiresGrad = true; g.requiresGrad = true; }
+    const parts = [
+      [5, 3],
+      [5, 1],
+      [5, 7],
+    ].map(([r, c], i) => pair(randArray(r * c, 30 + i), [r, c]));
+    for (const [c, g] of parts) {
+      c.requiresGrad = true;
+      g.requiresGrad = true;
+    }
     const yc = q.concatLast(parts.map((p) => p[0]));
     const yg = q.concatLast(parts.map((p) => p[1]));
     same(yg, yc, { rtol: 0, atol: 0 });

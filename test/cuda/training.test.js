@@ -5,7 +5,11 @@ import { requireGpu, host, q, assertClose, randArray, randInts } from './gpu.js'
 describe('CUDA training step', () => {
   requireGpu();
   it('MLP + embedding gather + Adam: CUDA parameters track the CPU ones', () => {
-    const B = 64, V = 50, E = 8, H = 16, C = 3;
+    const B = 64,
+      V = 50,
+      E = 8,
+      H = 16,
+      C = 3;
     function build(device) {
       const emb = q.tensor(randArray(V * E, 1, 0.1), [V, E]).to(device);
       const w1 = q.tensor(randArray(E * H, 2, 0.3), [E, H]).to(device);
@@ -16,7 +20,9 @@ describe('CUDA training step', () => {
     }
     const ids = randInts(B, V, 4);
     const onehot = new Float32Array(B * C);
-    randInts(B, C, 5).forEach((c, i) => { onehot[i * C + c] = 1; });
+    randInts(B, C, 5).forEach((c, i) => {
+      onehot[i * C + c] = 1;
+    });
     function run(device) {
       const params = build(device);
       const [emb, w1, b1, w2] = params;
@@ -42,11 +48,15 @@ describe('CUDA training step', () => {
 
   it('nn.bceWithLogits on CUDA: same loss and gradient as the CPU (x = 0 and large |x| included)', () => {
     const x = randArray(1000, 21, 8);
-    x[0] = 0; x[1] = 80; x[2] = -80;
+    x[0] = 0;
+    x[1] = 80;
+    x[2] = -80;
     const y = Float32Array.from(randInts(1000, 2, 22));
     for (const reduction of ['mean', 'sum', 'none']) {
-      const xc = q.tensor(x, [10, 100]); xc.requiresGrad = true;
-      const xg = xc.to('cuda'); xg.requiresGrad = true;
+      const xc = q.tensor(x, [10, 100]);
+      xc.requiresGrad = true;
+      const xg = xc.to('cuda');
+      xg.requiresGrad = true;
       const lc = q.nn.bceWithLogits(xc, y, { reduction });
       const lg = q.nn.bceWithLogits(xg, q.tensor(y, [10, 100]).to('cuda'), { reduction });
       assertClose(host(lg), host(lc), { rtol: 1e-5, atol: 1e-5, msg: reduction });

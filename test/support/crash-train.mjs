@@ -9,9 +9,16 @@ const valid = q.rank.synthetic(1024, { numItems: 150000, numUsers: 300, seed: 8 
 const ranker = new q.rank.Ranker({ numUsers: 300, embeddingDim: 16, hidden: [16], seed: 3 }, items);
 const trained = [];
 const result = await q.rank.trainRanker(ranker, samples, valid, {
-  epochs: 4, batchSize: 512, seed: 5, patience: 10,
-  onProgress: (p) => { if (!trained.includes(p.epoch)) trained.push(p.epoch); },
+  epochs: 4,
+  batchSize: 512,
+  seed: 5,
+  patience: 10,
+  onProgress: (p) => {
+    if (!trained.includes(p.epoch)) trained.push(p.epoch);
+  },
   ...(checkpointPath && checkpointPath !== '-' ? { checkpointPath } : {}),
 });
 const m = q.rank.evaluate(ranker, valid);
-process.stdout.write(JSON.stringify({ auc: m.auc, gauc: m.gauc, logloss: m.logloss, history: result.history.map((h) => [h.epoch, h.loss, h.auc]), trained }) + '\n');
+process.stdout.write(
+  JSON.stringify({ auc: m.auc, gauc: m.gauc, logloss: m.logloss, history: result.history.map((h) => [h.epoch, h.loss, h.auc]), trained }) + '\n',
+);

@@ -44,12 +44,7 @@ export function data(dtype, name, rank, n) {
 export const REDUCE_SIZES = [0, 1, 3, 17, 1000, 4099];
 
 /** allGather lengths per rank: some empty, some equal, some different by rank. */
-export const GATHER_LENGTHS = [
-  (r) => r + 1,
-  (r) => (r === 0 ? 0 : 17),
-  (r) => 1000 + 13 * r,
-  (r) => (r === 1 ? 5 : 0),
-];
+export const GATHER_LENGTHS = [(r) => r + 1, (r) => (r === 0 ? 0 : 17), (r) => 1000 + 13 * r, (r) => (r === 1 ? 5 : 0)];
 
 export const BROADCAST_LENGTH = 1003;
 

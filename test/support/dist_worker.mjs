@@ -97,7 +97,14 @@ expectError('rootsDiffer', () => dist.broadcast(new Float64Array(2), rank));
   expectError('nativeRecvShort', () => native.mpiAllgatherv(new Uint8Array(4), new Uint8Array(4 * size - 1), counts, displs));
   expectError('nativeCountsShort', () => native.mpiAllgatherv(new Uint8Array(4), new Uint8Array(4 * size), counts.subarray(1), displs.subarray(1)));
   expectError('nativeSendLength', () => native.mpiAllgatherv(new Uint8Array(5), new Uint8Array(4 * size), counts, displs));
-  expectError('nativeNegative', () => native.mpiAllgatherv(new Uint8Array(4), new Uint8Array(4 * size), counts, Int32Array.from(displs, (d) => d - 4)));
+  expectError('nativeNegative', () =>
+    native.mpiAllgatherv(
+      new Uint8Array(4),
+      new Uint8Array(4 * size),
+      counts,
+      Int32Array.from(displs, (d) => d - 4),
+    ),
+  );
   expectError('nativeRoot', () => native.mpiBcast(new Uint8Array(4), size));
   expectError('nativeNotBytes', () => native.mpiBcast(new Float32Array(1), 0));
 }

@@ -87,7 +87,10 @@ export function swing(events, nItems, opts = {}) {
   for (const evs of byUser(events)) {
     const last = new Map();
     evs.forEach((e, k) => last.set(e.item, k));
-    const recent = [...last.entries()].sort((a, b) => b[1] - a[1]).slice(0, maxItems).map(([i]) => i);
+    const recent = [...last.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, maxItems)
+      .map(([i]) => i);
     userItems.push(Int32Array.from(recent).sort());
   }
   const w = userItems.map((s) => (useWeight ? 1 / Math.sqrt(s.length + userAlpha) : 1));
@@ -147,7 +150,7 @@ export function user2item(events, nItems, similarity, opts = {}) {
         let bestS = 0;
         for (let c = cand.length - 1; c >= 0; c--) {
           const s = cand[c] === t ? 0 : (similarity[t].get(cand[c]) ?? 0);
-          if (s > bestS) (bestS = s), (best = cand[c]);
+          if (s > bestS) ((bestS = s), (best = cand[c]));
         }
         if (best >= 0) acc.add(best, t, 1);
       }
@@ -170,32 +173,39 @@ export function selectPairs(table, opts = {}) {
   const n = table.length;
   const cand = new Map();
   table.forEach((m, i) => {
-    const best = [...m.entries()].filter(([, s]) => s > minScore).sort((x, y) => y[1] - x[1] || x[0] - y[0]).slice(0, topN);
+    const best = [...m.entries()]
+      .filter(([, s]) => s > minScore)
+      .sort((x, y) => y[1] - x[1] || x[0] - y[0])
+      .slice(0, topN);
     for (const [j, s] of best) cand.set(i < j ? i * n + j : j * n + i, s);
   });
   const sorted = [...cand.entries()].sort((x, y) => y[1] - x[1] || x[0] - y[0]);
   const used = new Int32Array(n);
-  const a = [], b = [], sc = [];
+  const a = [],
+    b = [],
+    sc = [];
   for (const [key, s] of sorted) {
     const i = Math.floor(key / n);
     const j = key - i * n;
     if (used[i] >= cap || used[j] >= cap) continue;
-    used[i]++, used[j]++;
-    a.push(i), b.push(j), sc.push(s);
+    (used[i]++, used[j]++);
+    (a.push(i), b.push(j), sc.push(s));
   }
   return { a: Int32Array.from(a), b: Int32Array.from(b), score: Float32Array.from(sc) };
 }
 
 function unionPairs(sets, nItems) {
   const seen = new Set();
-  const a = [], b = [], sc = [];
+  const a = [],
+    b = [],
+    sc = [];
   for (const p of sets) {
     for (let k = 0; k < p.a.length; k++) {
       const i = Math.min(p.a[k], p.b[k]);
       const j = Math.max(p.a[k], p.b[k]);
       if (i === j || seen.has(i * nItems + j)) continue;
       seen.add(i * nItems + j);
-      a.push(i), b.push(j), sc.push(p.score[k]);
+      (a.push(i), b.push(j), sc.push(p.score[k]));
     }
   }
   return { a: Int32Array.from(a), b: Int32Array.from(b), score: Float32Array.from(sc) };
@@ -227,7 +237,7 @@ export function pairRecall(scorer, n, pairs, ks = [10, 50]) {
     if (!l) targets.set(qi, (l = []));
     l.push(t);
   };
-  for (let k = 0; k < pairs.a.length; k++) push(pairs.a[k], pairs.b[k]), push(pairs.b[k], pairs.a[k]);
+  for (let k = 0; k < pairs.a.length; k++) (push(pairs.a[k], pairs.b[k]), push(pairs.b[k], pairs.a[k]));
   const hits = new Float64Array(ks.length);
   for (const qi of [...targets.keys()].sort((x, y) => x - y)) {
     const row = scorer(Int32Array.of(qi));
@@ -247,7 +257,8 @@ export function pairRecall(scorer, n, pairs, ks = [10, 50]) {
     sorted[qi] = -Infinity;
     sorted.sort();
     for (const t of ts) {
-      let lo = 0, hi = n;
+      let lo = 0,
+        hi = n;
       while (lo < hi) {
         const mid = (lo + hi) >> 1;
         if (sorted[mid] < row[t]) lo = mid + 1;

@@ -24,12 +24,16 @@ function asTensors(a: TensorLike, b: TensorLike): [Tensor, Tensor, boolean, bool
 /** Forward of a broadcasting binary op, without gradient. @internal */
 export function binaryForward(op: BinaryName, a: Tensor, b: Tensor): Tensor {
   const shape = broadcastShapes(a.shape, b.shape);
-  return runKernel('binary', { a, b }, {
-    op,
-    shape,
-    aStrides: broadcastStrides(a.shape, shape),
-    bStrides: broadcastStrides(b.shape, shape),
-  });
+  return runKernel(
+    'binary',
+    { a, b },
+    {
+      op,
+      shape,
+      aStrides: broadcastStrides(a.shape, shape),
+      bStrides: broadcastStrides(b.shape, shape),
+    },
+  );
 }
 
 /** Applies a named binary op with broadcasting and records its gradient. @internal */

@@ -19,10 +19,14 @@ export function weightedPool(w: Tensor, k: Tensor): Tensor {
   }
   const out = runKernel('weightedPool', { w, k });
   return record('weightedPool', out, [w, k], (dy) => {
-    const [dw, dk] = runKernel('weightedPoolBackward', { w, k, dout: dy }, {
-      needW: w.requiresGrad,
-      needK: k.requiresGrad,
-    });
+    const [dw, dk] = runKernel(
+      'weightedPoolBackward',
+      { w, k, dout: dy },
+      {
+        needW: w.requiresGrad,
+        needK: k.requiresGrad,
+      },
+    );
     return [dw, dk];
   });
 }
@@ -46,11 +50,15 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
   }
   const scores = runKernel('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
   return record('dinScores', scores, [query, keys, W1, b1, w2, b2], (dy) => {
-    const [dq, dk, dW1, db1, dw2, db2] = runKernel('dinScoresBackward', { query, keys, W1, b1, w2, dscores: dy }, {
-      activation,
-      needQ: query.requiresGrad,
-      needK: keys.requiresGrad,
-    });
+    const [dq, dk, dW1, db1, dw2, db2] = runKernel(
+      'dinScoresBackward',
+      { query, keys, W1, b1, w2, dscores: dy },
+      {
+        activation,
+        needQ: query.requiresGrad,
+        needK: keys.requiresGrad,
+      },
+    );
     return [dq, dk, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];
   });
 }
@@ -64,13 +72,24 @@ export function dinScores(query: Tensor, keys: Tensor, W1: Tensor, b1: Tensor, w
  * `attrs.cache` (the CPU kernel does, [B, H, ~A] floats; the same bits as recomputing them).
  * @returns float32 [B, M·K]
  */
-export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tensor, W1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor,
-  activation: 'sigmoid' | 'relu' = 'sigmoid'): Tensor {
+export function dinAttentionPool(
+  rep: Tensor,
+  B: number,
+  H: number,
+  masks: Tensor,
+  W1: Tensor,
+  b1: Tensor,
+  w2: Tensor,
+  b2: Tensor,
+  activation: 'sigmoid' | 'relu' = 'sigmoid',
+): Tensor {
   rep.checkDType('float32', 'rep');
   masks.checkDType('float32', 'masks');
   const K = rep.shape[1];
-  if (rep.rank !== 2 || rep.shape[0] !== B + B * H) throw new ShapeError(`dinAttentionPool(): argument 'rep' must be [${B + B * H}, K], got [${rep.shape.join(', ')}]`, 'rep');
-  if (masks.rank !== 3 || masks.shape[0] !== B || masks.shape[2] !== H) throw new ShapeError(`dinAttentionPool(): argument 'masks' must be [${B}, M, ${H}]`, 'masks');
+  if (rep.rank !== 2 || rep.shape[0] !== B + B * H)
+    throw new ShapeError(`dinAttentionPool(): argument 'rep' must be [${B + B * H}, K], got [${rep.shape.join(', ')}]`, 'rep');
+  if (masks.rank !== 3 || masks.shape[0] !== B || masks.shape[2] !== H)
+    throw new ShapeError(`dinAttentionPool(): argument 'masks' must be [${B}, M, ${H}]`, 'masks');
   const A = W1.shape[0];
   if (W1.rank !== 2 || W1.shape[1] !== 4 * K || b1.size !== A || w2.size !== A || b2.size !== 1) {
     throw new ShapeError(`dinAttentionPool(): weights must be W1 [A, ${4 * K}], b1 [A], w2 [1, A], b2 [1]`, 'W1');
@@ -79,9 +98,17 @@ export function dinAttentionPool(rep: Tensor, B: number, H: number, masks: Tenso
   const cache: { value?: unknown } | undefined = needsGrad(inputs) ? {} : undefined;
   const out = runKernel('dinAttentionPool', { rep, masks, W1, b1, w2, b2 }, { B, H, activation, cache });
   return record('dinAttentionPool', out, inputs, (dy) => {
-    const [drep, dW1, db1, dw2, db2] = runKernel('dinAttentionPoolBackward', { rep, masks, W1, b1, w2, b2, dpooled: dy }, {
-      B, H, activation, needRep: rep.requiresGrad, cache,
-    });
+    const [drep, dW1, db1, dw2, db2] = runKernel(
+      'dinAttentionPoolBackward',
+      { rep, masks, W1, b1, w2, b2, dpooled: dy },
+      {
+        B,
+        H,
+        activation,
+        needRep: rep.requiresGrad,
+        cache,
+      },
+    );
     return [drep, dW1, db1!.view(b1.shape), dw2!.view(w2.shape), db2!.view(b2.shape)];
   });
 }

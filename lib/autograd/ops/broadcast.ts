@@ -9,10 +9,7 @@ export function broadcastShapes(a: readonly number[], b: readonly number[], name
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
     if (da !== db && da !== 1 && db !== 1) {
-      throw new ShapeError(
-        `arguments '${names[0]}' [${a.join(', ')}] and '${names[1]}' [${b.join(', ')}] cannot be broadcast together`,
-        names[1],
-      );
+      throw new ShapeError(`arguments '${names[0]}' [${a.join(', ')}] and '${names[1]}' [${b.join(', ')}] cannot be broadcast together`, names[1]);
     }
     out[i] = da === 1 ? db : da;
   }
@@ -41,4 +38,3 @@ export function broadcastAxes(shape: readonly number[], outShape: readonly numbe
   }
   return axes;
 }
-

@@ -28,9 +28,7 @@ export function concatLast(xs: readonly Tensor[]): Tensor {
   return record('concatLast', y, xs, (dy) => {
     let start = 0;
     return xs.map((t, i) => {
-      const g = t.requiresGrad
-        ? runKernel('sliceColumns', { x: dy }, { rows, cols: total, start, width: widths[i], outShape: t.shape })
-        : null;
+      const g = t.requiresGrad ? runKernel('sliceColumns', { x: dy }, { rows, cols: total, start, width: widths[i], outShape: t.shape }) : null;
       start += widths[i];
       return g;
     });

@@ -65,12 +65,16 @@ export function embeddingLookup(table: Tensor, indices: Tensor, opts: LookupOpti
   indices.checkDType('int32', argName);
   const y = runKernel(pad ? 'gatherRowsPadded' : 'gatherRows', { table, indices }, { argName });
   return record('embeddingLookup', y, [table, indices], (dy) => {
-    const [idx, values] = runKernel('coalesceRows', { indices, source: dy }, {
-      rows: table.shape[0],
-      rowShape: table.shape.slice(1),
-      argName,
-      skipNegative: pad,
-    });
+    const [idx, values] = runKernel(
+      'coalesceRows',
+      { indices, source: dy },
+      {
+        rows: table.shape[0],
+        rowShape: table.shape.slice(1),
+        argName,
+        skipNegative: pad,
+      },
+    );
     return [tableGrad(table, idx, values), null];
   });
 }
@@ -143,7 +147,8 @@ export function embeddingLookupMulti(tables: readonly Tensor[], ids: readonly In
   });
   const n = ids[0]?.length ?? 0;
   ids.forEach((a, i) => {
-    if (!(a instanceof Int32Array) || a.length !== n) throw new ShapeError(`argument '${argName}[${i}]' must be an Int32Array of length ${n}`, `${argName}[${i}]`);
+    if (!(a instanceof Int32Array) || a.length !== n)
+      throw new ShapeError(`argument '${argName}[${i}]' must be an Int32Array of length ${n}`, `${argName}[${i}]`);
   });
   const G = Math.max(...group) + 1;
   group.forEach((g, i) => {
@@ -156,9 +161,17 @@ export function embeddingLookupMulti(tables: readonly Tensor[], ids: readonly In
   return record('embeddingLookupMulti', y, tables, (dy) =>
     tables.map((t, i) => {
       if (!t.requiresGrad) return null;
-      const [idx, values] = runKernel('coalesceStrided', { source: dy }, {
-        ids: ids[i], rows: t.shape[0], dim: d, offset: group[i] * d, argName: `${argName}[${i}]`,
-      });
+      const [idx, values] = runKernel(
+        'coalesceStrided',
+        { source: dy },
+        {
+          ids: ids[i],
+          rows: t.shape[0],
+          dim: d,
+          offset: group[i] * d,
+          argName: `${argName}[${i}]`,
+        },
+      );
       return tableGrad(t, idx, values);
     }),
   );

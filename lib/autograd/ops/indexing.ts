@@ -37,7 +37,10 @@ export function scatterAdd(target: Tensor, indices: Tensor, source: Tensor): Ten
   const nLead = source.rank - rowShape.length;
   const lead = source.shape.slice(0, Math.max(nLead, 0));
   if (nLead < 0 || source.shape.slice(nLead).join() !== rowShape.join() || lead.reduce((p, d) => p * d, 1) !== indices.size) {
-    throw new ShapeError(`scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${[...indices.shape, ...rowShape].join(', ')}] (one row of shape [${rowShape.join(', ')}] per index)`, 'source');
+    throw new ShapeError(
+      `scatterAdd(): argument 'source' [${source.shape.join(', ')}] must be [${[...indices.shape, ...rowShape].join(', ')}] (one row of shape [${rowShape.join(', ')}] per index)`,
+      'source',
+    );
   }
   const y = runKernel('copy', { x: target });
   runKernel('scatterAddRows', { target: y, indices, source });

@@ -8,8 +8,7 @@ import { native } from '../native.js';
 
 declare module '../native.js' {
   interface NativeAddon {
-    copyColumns(src: Float32Array, rows: number, srcCols: number, srcOff: number, dst: Float32Array, dstCols: number, dstOff: number,
-      width: number): void;
+    copyColumns(src: Float32Array, rows: number, srcCols: number, srcOff: number, dst: Float32Array, dstCols: number, dstOff: number, width: number): void;
   }
 }
 

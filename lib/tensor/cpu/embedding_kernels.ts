@@ -12,16 +12,48 @@ declare module '../native.js' {
   interface NativeAddon {
     indexAdd(target: Float32Array, rows: number, dim: number, indices: Int32Array, source: Float32Array, argName?: string): void;
     gatherRowsPadded(table: Float32Array, rows: number, dim: number, indices: Int32Array, out: Float32Array, argName?: string): void;
-    coalesceRows(indices: Int32Array, rows: number, dim: number, source: Float32Array, argName?: string,
-      skipNegative?: boolean): [Int32Array, Float32Array];
-    tbeForward(tables: Float32Array[], rows: number[], ids: Int32Array[], group: number[], G: number, n: number, dim: number,
-      out: Float32Array, argName?: string): void;
-    coalesceStrided(indices: Int32Array, rows: number, dim: number, source: Float32Array, stride: number, offset: number,
-      argName?: string): [Int32Array, Float32Array];
-    bagPool(table: Float32Array, rows: number, dim: number, values: Int32Array, offsets: Int32Array,
-      weights: Float32Array | null, mean: boolean, out: Float32Array, argName?: string): void;
-    bagBackward(values: Int32Array, offsets: Int32Array, weights: Float32Array | null, mean: boolean, rows: number,
-      dim: number, dy: Float32Array, argName?: string): [Int32Array, Float32Array];
+    coalesceRows(indices: Int32Array, rows: number, dim: number, source: Float32Array, argName?: string, skipNegative?: boolean): [Int32Array, Float32Array];
+    tbeForward(
+      tables: Float32Array[],
+      rows: number[],
+      ids: Int32Array[],
+      group: number[],
+      G: number,
+      n: number,
+      dim: number,
+      out: Float32Array,
+      argName?: string,
+    ): void;
+    coalesceStrided(
+      indices: Int32Array,
+      rows: number,
+      dim: number,
+      source: Float32Array,
+      stride: number,
+      offset: number,
+      argName?: string,
+    ): [Int32Array, Float32Array];
+    bagPool(
+      table: Float32Array,
+      rows: number,
+      dim: number,
+      values: Int32Array,
+      offsets: Int32Array,
+      weights: Float32Array | null,
+      mean: boolean,
+      out: Float32Array,
+      argName?: string,
+    ): void;
+    bagBackward(
+      values: Int32Array,
+      offsets: Int32Array,
+      weights: Float32Array | null,
+      mean: boolean,
+      rows: number,
+      dim: number,
+      dy: Float32Array,
+      argName?: string,
+    ): [Int32Array, Float32Array];
   }
 }
 
@@ -52,8 +84,7 @@ export const cpuEmbeddingKernels = {
   coalesceRows: ({ indices, source }, attrs) => {
     const { rows, rowShape } = attrs;
     const dim = rowShape.reduce((p, d) => p * d, 1);
-    const [u, v] = native.coalesceRows(indices.i32('indices'), rows, dim, source.f32('source'), attrs.argName ?? 'indices',
-      attrs.skipNegative ?? false);
+    const [u, v] = native.coalesceRows(indices.i32('indices'), rows, dim, source.f32('source'), attrs.argName ?? 'indices', attrs.skipNegative ?? false);
     return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
   },
 
@@ -61,16 +92,33 @@ export const cpuEmbeddingKernels = {
     const [rows, dim] = rowsDim(table);
     const nbags = offsets.size - 1;
     const out = Tensor.fromArray(new Float32Array(nbags * dim), [nbags, ...table.shape.slice(1)], 'float32');
-    native.bagPool(table.f32('table'), rows, dim, values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null,
-      attrs.mean, out.f32(), attrs.argName ?? 'values');
+    native.bagPool(
+      table.f32('table'),
+      rows,
+      dim,
+      values.i32('values'),
+      offsets.i32('offsets'),
+      weights ? weights.f32('weights') : null,
+      attrs.mean,
+      out.f32(),
+      attrs.argName ?? 'values',
+    );
     return out;
   },
 
   bagBackward: ({ values, offsets, weights, dy }, attrs) => {
     const { rows, rowShape, mean } = attrs;
     const dim = rowShape.reduce((p, d) => p * d, 1);
-    const [u, v] = native.bagBackward(values.i32('values'), offsets.i32('offsets'), weights ? weights.f32('weights') : null, mean, rows, dim,
-      dy.f32('dy'), attrs.argName ?? 'values');
+    const [u, v] = native.bagBackward(
+      values.i32('values'),
+      offsets.i32('offsets'),
+      weights ? weights.f32('weights') : null,
+      mean,
+      rows,
+      dim,
+      dy.f32('dy'),
+      attrs.argName ?? 'values',
+    );
     return [Tensor.fromArray(u, [u.length], 'int32'), Tensor.fromArray(v, [u.length, ...rowShape], 'float32')];
   },
 
@@ -79,7 +127,17 @@ export const cpuEmbeddingKernels = {
     const { ids, group, G, n, dim, argName } = attrs;
     const tables = Object.values(inputs);
     const out = uninitialized([n, G * dim]); // every row is cleared, then summed into
-    native.tbeForward(tables.map((t, i) => t.f32(`tables[${i}]`)), tables.map((t) => t.shape[0]), ids, group, G, n, dim, out.f32(), argName ?? 'ids');
+    native.tbeForward(
+      tables.map((t, i) => t.f32(`tables[${i}]`)),
+      tables.map((t) => t.shape[0]),
+      ids,
+      group,
+      G,
+      n,
+      dim,
+      out.f32(),
+      argName ?? 'ids',
+    );
     return out;
   },
 

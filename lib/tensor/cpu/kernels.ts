@@ -109,7 +109,8 @@ export const cpuDenseKernels = {
     const B = 32;
     for (let i0 = 0; i0 < r; i0 += B) {
       for (let j0 = 0; j0 < c; j0 += B) {
-        const i1 = Math.min(r, i0 + B), j1 = Math.min(c, j0 + B);
+        const i1 = Math.min(r, i0 + B),
+          j1 = Math.min(c, j0 + B);
         for (let i = i0; i < i1; i++) for (let j = j0; j < j1; j++) dst[j * r + i] = src[i * c + j];
       }
     }
@@ -120,7 +121,11 @@ export const cpuDenseKernels = {
   concat: (inputs, attrs) => {
     const xs = Object.values(inputs);
     const { axis } = attrs;
-    const { shape, outer, inner } = resizeAxis(xs[0].shape, axis, xs.reduce((s, t) => s + t.shape[axis], 0));
+    const { shape, outer, inner } = resizeAxis(
+      xs[0].shape,
+      axis,
+      xs.reduce((s, t) => s + t.shape[axis], 0),
+    );
     const out = empty(shape, xs[0].dtype);
     const dst = out.toTypedArray();
     const rowOut = shape[axis] * inner;

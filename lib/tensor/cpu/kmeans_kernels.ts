@@ -101,7 +101,8 @@ export const cpuKmeansKernels = {
       let p: number;
       if (sampling) {
         const r = g.uniform() * total;
-        let lo = 0, hi = n - 1; // first i with prefix[i] > r
+        let lo = 0,
+          hi = n - 1; // first i with prefix[i] > r
         while (lo < hi) {
           const mid = (lo + hi) >> 1;
           if (prefix[mid] > r) hi = mid;

@@ -9,11 +9,33 @@ import { rowsDim } from './embedding_kernels.js';
 
 declare module '../native.js' {
   interface NativeAddon {
-    sparseAdam(param: Float32Array, m: Float32Array, v: Float32Array, rows: number, dim: number, indices: Int32Array,
-      grad: Float32Array, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number,
-      decoupled: boolean, step: number): void;
-    rowwiseAdagrad(param: Float32Array, state: Float32Array, rows: number, dim: number, indices: Int32Array,
-      grad: Float32Array, lr: number, eps: number, weightDecay: number): void;
+    sparseAdam(
+      param: Float32Array,
+      m: Float32Array,
+      v: Float32Array,
+      rows: number,
+      dim: number,
+      indices: Int32Array,
+      grad: Float32Array,
+      lr: number,
+      beta1: number,
+      beta2: number,
+      eps: number,
+      weightDecay: number,
+      decoupled: boolean,
+      step: number,
+    ): void;
+    rowwiseAdagrad(
+      param: Float32Array,
+      state: Float32Array,
+      rows: number,
+      dim: number,
+      indices: Int32Array,
+      grad: Float32Array,
+      lr: number,
+      eps: number,
+      weightDecay: number,
+    ): void;
   }
 }
 
@@ -22,8 +44,22 @@ export const cpuSparseOptimKernels = {
   sparseAdamUpdate: ({ param, m, v, indices, grad }, attrs) => {
     const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs;
     const [rows, dim] = rowsDim(param);
-    native.sparseAdam(param.f32('param'), m.f32('m'), v.f32('v'), rows, dim, indices.i32('indices'), grad.f32('grad'),
-      lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    native.sparseAdam(
+      param.f32('param'),
+      m.f32('m'),
+      v.f32('v'),
+      rows,
+      dim,
+      indices.i32('indices'),
+      grad.f32('grad'),
+      lr,
+      beta1,
+      beta2,
+      eps,
+      weightDecay,
+      decoupled,
+      step,
+    );
     return param;
   },
 

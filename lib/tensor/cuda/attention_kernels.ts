@@ -24,8 +24,7 @@ export function cudaAttentionKernels(addon: CudaAddon) {
       const D = k.shape[2];
       const dw = attrs.needW ? cudaEmpty(w.shape) : null;
       const dk = attrs.needK ? cudaEmpty(k.shape) : null;
-      addon.weightedPoolBackward(f32(w, 'w'), f32(k, 'k'), f32(dout, 'dout'), dw ? ptr(dw, 'dw') : null, dk ? ptr(dk, 'dk') : null,
-        B, M, H, D);
+      addon.weightedPoolBackward(f32(w, 'w'), f32(k, 'k'), f32(dout, 'dout'), dw ? ptr(dw, 'dw') : null, dk ? ptr(dk, 'dk') : null, B, M, H, D);
       return [dw, dk];
     },
   } satisfies KernelGroup;

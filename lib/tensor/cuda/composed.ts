@@ -33,8 +33,11 @@ export const cudaComposedKernels = {
       const blocks: (Tensor | null)[] = new Array(G).fill(null);
       tables.forEach((t, i) => {
         // Negative ids are padding (zero rows); an id >= rows is an IndexError naming ids[i].
-        const rowsOf = runKernel('gatherRowsPadded', { table: t.view([t.shape[0], dim]), indices: upload(ids[i].subarray(0, n)) },
-          { argName: `${argName ?? 'ids'}[${i}]` });
+        const rowsOf = runKernel(
+          'gatherRowsPadded',
+          { table: t.view([t.shape[0], dim]), indices: upload(ids[i].subarray(0, n)) },
+          { argName: `${argName ?? 'ids'}[${i}]` },
+        );
         const g = group[i];
         blocks[g] = blocks[g] ? add(blocks[g]!, rowsOf) : rowsOf;
       });
@@ -51,8 +54,7 @@ export const cudaComposedKernels = {
       const n = ids.length;
       const stride = source.shape[1];
       const block = runKernel('sliceColumns', { x: source }, { rows: n, cols: stride, start: offset, width: dim, outShape: [n, dim] });
-      return runKernel('coalesceRows', { indices: upload(ids), source: block },
-        { rows, rowShape: [dim], argName: argName ?? 'ids', skipNegative: true });
+      return runKernel('coalesceRows', { indices: upload(ids), source: block }, { rows, rowShape: [dim], argName: argName ?? 'ids', skipNegative: true });
     }),
 
   dinAttentionPool: ({ rep, masks, W1, b1, w2, b2 }, attrs) =>
@@ -74,12 +76,10 @@ export const cudaComposedKernels = {
       const [query, keys] = split(rep, B, H, K);
       const scores = runKernel('dinScores', { query, keys, W1, b1, w2, b2 }, { activation });
       const w = mul(masks, scores.view([B, 1, H]), [B, M, H]);
-      const [dw, dkPool] = runKernel('weightedPoolBackward', { w, k: keys, dout: dpooled.view([B, M, K]) },
-        { needW: true, needK: needRep });
+      const [dw, dkPool] = runKernel('weightedPoolBackward', { w, k: keys, dout: dpooled.view([B, M, K]) }, { needW: true, needK: needRep });
       // d score[b, h] = sum_m masks[b, m, h] * dw[b, m, h]
       const dscores = runKernel('sumAxis', { x: mul(dw!, masks, [B, M, H]) }, { outer: B, len: M, inner: H, outShape: [B, H] });
-      const [dq, dk, dW1, db1, dw2, db2] = runKernel('dinScoresBackward', { query, keys, W1, b1, w2, dscores },
-        { activation, needQ: needRep, needK: needRep });
+      const [dq, dk, dW1, db1, dw2, db2] = runKernel('dinScoresBackward', { query, keys, W1, b1, w2, dscores }, { activation, needQ: needRep, needK: needRep });
       let drep: Tensor | null = null;
       if (needRep) {
         const dkeys = add(dk!, dkPool!).view([B * H, K]);

@@ -30,8 +30,7 @@ const un = (op: UnaryName, x: Tensor) => runKernel('unary', { x }, { op });
 const mm = (a: Tensor, b: Tensor, M: number, N: number, K: number, transA: boolean, transB: boolean) =>
   runKernel('matmul', { a, b }, { M, N, K, transA, transB, outShape: [M, N] });
 const fill = (shape: number[], value: number) => runKernel('fill', {}, { shape, value, device: 'cuda' });
-const sumRows = (x: Tensor, outer: number, len: number, inner: number, outShape: number[]) =>
-  runKernel('sumAxis', { x }, { outer, len, inner, outShape });
+const sumRows = (x: Tensor, outer: number, len: number, inner: number, outShape: number[]) => runKernel('sumAxis', { x }, { outer, len, inner, outShape });
 
 function features(q: Tensor, k: Tensor, B: number, H: number, K: number): Tensor {
   const shape = [B, H, K];

@@ -18,7 +18,9 @@ import { settings } from './settings.js';
  * and drops size-1 dimensions, so any rank reaches the device as at most a few dimensions.
  */
 export function mergeDims(shape: readonly number[], as: readonly number[], bs: readonly number[]): [number[], number[], number[]] {
-  const S: number[] = [], A: number[] = [], B: number[] = [];
+  const S: number[] = [],
+    A: number[] = [],
+    B: number[] = [];
   for (let d = 0; d < shape.length; d++) {
     if (shape[d] === 1) continue;
     const n = S.length;
@@ -103,24 +105,20 @@ export function cudaDenseKernels(addon: CudaAddon) {
     gatherRows: ({ table, indices }, attrs) => {
       const [rows, dim] = rowsDim(table);
       const out = cudaEmpty([...indices.shape, ...table.shape.slice(1)]);
-      addon.gatherRows(f32(table, 'table'), rows, dim, i32(indices, 'indices'), indices.size, ptr(out, 'out'),
-        attrs.argName ?? 'indices');
+      addon.gatherRows(f32(table, 'table'), rows, dim, i32(indices, 'indices'), indices.size, ptr(out, 'out'), attrs.argName ?? 'indices');
       return out;
     },
 
     gatherRowsPadded: ({ table, indices }, attrs) => {
       const [rows, dim] = rowsDim(table);
       const out = cudaEmpty([...indices.shape, ...table.shape.slice(1)]);
-      addon.gatherRows(f32(table, 'table'), rows, dim, i32(indices, 'indices'), indices.size, ptr(out, 'out'),
-        attrs.argName ?? 'indices', true);
+      addon.gatherRows(f32(table, 'table'), rows, dim, i32(indices, 'indices'), indices.size, ptr(out, 'out'), attrs.argName ?? 'indices', true);
       return out;
     },
 
-    scatterAddRows: ({ target, indices, source }, attrs) =>
-      scatter(target, indices, source, attrs.argName ?? 'indices', settings.scatter === 'atomic'),
+    scatterAddRows: ({ target, indices, source }, attrs) => scatter(target, indices, source, attrs.argName ?? 'indices', settings.scatter === 'atomic'),
     // In-place index_add_: always the sorted (bit-exact with the CPU loop) path.
-    indexAdd: ({ target, indices, source }, attrs) =>
-      scatter(target, indices, source, attrs.argName ?? 'indices', false),
+    indexAdd: ({ target, indices, source }, attrs) => scatter(target, indices, source, attrs.argName ?? 'indices', false),
 
     axpby: ({ x, y }, attrs) => {
       addon.axpby(attrs.alpha, f32(x, 'x'), attrs.beta, f32(y, 'y'), y.size);
@@ -157,7 +155,11 @@ export function cudaDenseKernels(addon: CudaAddon) {
     concat: (inputs, attrs) => {
       const xs = Object.values(inputs);
       const axis = attrs.axis;
-      const { shape, outer, inner } = resizeAxis(xs[0].shape, axis, xs.reduce((s, t) => s + t.shape[axis], 0));
+      const { shape, outer, inner } = resizeAxis(
+        xs[0].shape,
+        axis,
+        xs.reduce((s, t) => s + t.shape[axis], 0),
+      );
       const out = cudaEmpty(shape, xs[0].dtype);
       const rowOut = shape[axis] * inner * 4;
       let offset = 0;

@@ -45,8 +45,17 @@ export function cudaKmeansKernels(addon: CudaAddon) {
 
     dsquaredRound: ({ distances, minDist, chosen, round, rng }, { m }) => {
       const out = cudaEmpty([m], 'int32');
-      addon.dsquaredRound(f32(distances, 'distances'), f32(minDist, 'minDist'), i32(chosen, 'chosen'), minDist.size,
-        i32(round, 'round'), round.size, i32(rng, 'rng'), m, ptr(out, 'out'));
+      addon.dsquaredRound(
+        f32(distances, 'distances'),
+        f32(minDist, 'minDist'),
+        i32(chosen, 'chosen'),
+        minDist.size,
+        i32(round, 'round'),
+        round.size,
+        i32(rng, 'rng'),
+        m,
+        ptr(out, 'out'),
+      );
       return out;
     },
 
@@ -59,8 +68,7 @@ export function cudaKmeansKernels(addon: CudaAddon) {
     balancedAssign: ({ order, distances, objective }, { cap, slot }) => {
       checkSlot(slot, objective);
       const [n, k] = order.shape;
-      const r = balancedAssign(download(order, 'order', new Int32Array(n * k)), download(distances, 'distances', new Float32Array(n * k)),
-        n, k, cap);
+      const r = balancedAssign(download(order, 'order', new Int32Array(n * k)), download(distances, 'distances', new Float32Array(n * k)), n, k, cap);
       const bits = download(objective, 'objective', allocArray('int32', objective.size) as Int32Array);
       new Float64Array(bits.buffer)[slot] = r.objective;
       addon.upload(ptr(objective, 'objective'), bits);

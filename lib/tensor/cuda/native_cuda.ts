@@ -24,15 +24,13 @@ export interface CudaAddon {
   upload(ptr: Ptr, data: Float32Array | Int32Array): void;
   download(ptr: Ptr, out: Float32Array | Int32Array): void;
   copy(dst: Ptr, src: Ptr, bytes: number): void;
-  copy2d(dst: Ptr, dstOffset: number, dstPitch: number, src: Ptr, srcOffset: number, srcPitch: number, width: number,
-    height: number): void;
+  copy2d(dst: Ptr, dstOffset: number, dstPitch: number, src: Ptr, srcOffset: number, srcPitch: number, width: number, height: number): void;
   memsetZero(ptr: Ptr, bytes: number): void;
   synchronize(): void;
   gemmBackend(): string;
   setGemmBuiltin(builtin: boolean): string;
   liveAllocations(): number;
-  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, a: Ptr, b: Ptr, beta: number,
-    out: Ptr, builtin?: boolean): void;
+  sgemm(transA: boolean, transB: boolean, M: number, N: number, K: number, alpha: number, a: Ptr, b: Ptr, beta: number, out: Ptr, builtin?: boolean): void;
   unary(op: number, x: Ptr, out: Ptr, n: number): void;
   binary(op: number, a: Ptr, aStrides: number[], b: Ptr, bStrides: number[], out: Ptr, shape: number[]): void;
   axpby(alpha: number, x: Ptr, beta: number, y: Ptr, n: number): void;
@@ -44,14 +42,35 @@ export interface CudaAddon {
   l2NormalizeRows(x: Ptr, out: Ptr, norms: Ptr | null, rows: number, cols: number, eps: number): void;
   argReduceRows(x: Ptr, out: Ptr, rows: number, cols: number, isMax: boolean): void;
   gatherRows(table: Ptr, rows: number, dim: number, indices: Ptr, n: number, out: Ptr, argName: string, padded?: boolean): void;
-  scatterAddRows(target: Ptr, rows: number, dim: number, indices: Ptr, n: number, source: Ptr, atomic: boolean,
-    argName: string): void;
-  sgdUpdate(param: Ptr, grad: Ptr, velocity: Ptr | null, n: number, lr: number, momentum: number, weightDecay: number,
-    nesterov: boolean): void;
-  adamUpdate(param: Ptr, grad: Ptr, m: Ptr, v: Ptr, n: number, lr: number, beta1: number, beta2: number, eps: number,
-    weightDecay: number, decoupled: boolean, step: number): void;
-  nearest(x: Ptr, N: number, D: number, codebook: Ptr, K: number, k: number, metric: NearestMetric, outIdx: Ptr, outDist: Ptr,
-    tf32: boolean, candidates: number): void;
+  scatterAddRows(target: Ptr, rows: number, dim: number, indices: Ptr, n: number, source: Ptr, atomic: boolean, argName: string): void;
+  sgdUpdate(param: Ptr, grad: Ptr, velocity: Ptr | null, n: number, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;
+  adamUpdate(
+    param: Ptr,
+    grad: Ptr,
+    m: Ptr,
+    v: Ptr,
+    n: number,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: boolean,
+    step: number,
+  ): void;
+  nearest(
+    x: Ptr,
+    N: number,
+    D: number,
+    codebook: Ptr,
+    K: number,
+    k: number,
+    metric: NearestMetric,
+    outIdx: Ptr,
+    outDist: Ptr,
+    tf32: boolean,
+    candidates: number,
+  ): void;
   kmeansUpdate(x: Ptr, N: number, D: number, assignments: Ptr, K: number, centroids: Ptr, counts: Ptr): void;
   clusterSums(x: Ptr, N: number, D: number, assignments: Ptr, K: number, counts: Ptr, sums: Ptr): void;
   centroidsFromSums(sums: Ptr, counts: Ptr, K: number, D: number, centroids: Ptr): void;
@@ -60,28 +79,72 @@ export interface CudaAddon {
   sumF64(x: Ptr, n: number, square: boolean, out: Ptr, slot: number): void;
   emaF64Update(state: Ptr, x: Ptr, n: number, decay: number): void;
   vqEmaUpdate(codebook: Ptr, emaCounts: Ptr, emaSums: Ptr, counts: Ptr, sums: Ptr, K: number, D: number, decay: number, eps: number): void;
-  deadCodeRestart(codebook: Ptr, usage: Ptr, K: number, D: number, residual: Ptr, n: number, rng: Ptr, restarts: Ptr, threshold: number,
-    emaCounts: Ptr | null, emaSums: Ptr | null): void;
+  deadCodeRestart(
+    codebook: Ptr,
+    usage: Ptr,
+    K: number,
+    D: number,
+    residual: Ptr,
+    n: number,
+    rng: Ptr,
+    restarts: Ptr,
+    threshold: number,
+    emaCounts: Ptr | null,
+    emaSums: Ptr | null,
+  ): void;
   f32ToF64(x: Ptr, n: number, out: Ptr): void;
-  rvqLevelForward(residual: Ptr, codebook: Ptr, K: number, d: number, codes: Ptr, n: number, quantized: Ptr,
-    next: Ptr): number;
+  rvqLevelForward(residual: Ptr, codebook: Ptr, K: number, d: number, codes: Ptr, n: number, quantized: Ptr, next: Ptr): number;
   vqScatterAddScaled(grad: Ptr, K: number, d: number, codes: Ptr, n: number, rows: Ptr, scale: number): void;
   rvqSteBackward(gradOut: Ptr | null, rows: Ptr | null, levels: number, nd: number, scale: number, gradX: Ptr): void;
   vqCodeSums(x: Ptr, n: number, d: number, codes: Ptr, K: number, counts: Ptr, sums: Ptr): void;
   dropSelf(indices: Ptr, n: number, k: number, out: Ptr): void;
   coalescePlan(indices: Ptr, n: number, rows: number, skipNegative: boolean, argName: string): { count: number; plan: number };
-  coalesceReduce(plan: number, count: number, source: Ptr, sourceRows: number, dim: number, n: number, srcRow: Ptr | null,
-    weights: Ptr | null, outIndices: Ptr, outValues: Ptr): void;
+  coalesceReduce(
+    plan: number,
+    count: number,
+    source: Ptr,
+    sourceRows: number,
+    dim: number,
+    n: number,
+    srcRow: Ptr | null,
+    weights: Ptr | null,
+    outIndices: Ptr,
+    outValues: Ptr,
+  ): void;
   bagWeights(offsets: Ptr, nbags: number, nv: number, weights: Ptr | null, mean: boolean, bagOf: Ptr, scale: Ptr): void;
-  bagPool(table: Ptr, rows: number, dim: number, values: Ptr, nv: number, offsets: Ptr, nbags: number, weights: Ptr | null,
-    mean: boolean, out: Ptr, argName: string): void;
-  sparseAdam(param: Ptr, m: Ptr, v: Ptr, rows: number, dim: number, indices: Ptr, n: number, grad: Ptr, lr: number,
-    beta1: number, beta2: number, eps: number, weightDecay: number, decoupled: boolean, step: number): void;
-  rowwiseAdagrad(param: Ptr, state: Ptr, rows: number, dim: number, indices: Ptr, n: number, grad: Ptr, lr: number,
-    eps: number, weightDecay: number): void;
+  bagPool(
+    table: Ptr,
+    rows: number,
+    dim: number,
+    values: Ptr,
+    nv: number,
+    offsets: Ptr,
+    nbags: number,
+    weights: Ptr | null,
+    mean: boolean,
+    out: Ptr,
+    argName: string,
+  ): void;
+  sparseAdam(
+    param: Ptr,
+    m: Ptr,
+    v: Ptr,
+    rows: number,
+    dim: number,
+    indices: Ptr,
+    n: number,
+    grad: Ptr,
+    lr: number,
+    beta1: number,
+    beta2: number,
+    eps: number,
+    weightDecay: number,
+    decoupled: boolean,
+    step: number,
+  ): void;
+  rowwiseAdagrad(param: Ptr, state: Ptr, rows: number, dim: number, indices: Ptr, n: number, grad: Ptr, lr: number, eps: number, weightDecay: number): void;
   weightedPool(w: Ptr, k: Ptr, out: Ptr, B: number, M: number, H: number, D: number): void;
-  weightedPoolBackward(w: Ptr, k: Ptr, dout: Ptr, dw: Ptr | null, dk: Ptr | null, B: number, M: number, H: number,
-    D: number): void;
+  weightedPoolBackward(w: Ptr, k: Ptr, dout: Ptr, dw: Ptr | null, dk: Ptr | null, B: number, M: number, H: number, D: number): void;
 }
 
 /** Result of the probe: the addon when a device was found, else why not. */

@@ -19,8 +19,19 @@ export function cudaQuantKernels(addon: CudaAddon) {
     const distances = cudaEmpty([N, k]);
     const tf32 = (attrs.variant ?? settings.nearest) === 'tf32';
     try {
-      addon.nearest(f32(x, 'x'), N, D, f32(codebook, 'codebook'), K, k, metric, ptr(indices, 'indices'),
-        ptr(distances, 'distances'), tf32, attrs.candidates ?? settings.nearestCandidates);
+      addon.nearest(
+        f32(x, 'x'),
+        N,
+        D,
+        f32(codebook, 'codebook'),
+        K,
+        k,
+        metric,
+        ptr(indices, 'indices'),
+        ptr(distances, 'distances'),
+        tf32,
+        attrs.candidates ?? settings.nearestCandidates,
+      );
     } catch (e) {
       indices.dispose();
       distances.dispose();
@@ -42,14 +53,21 @@ export function cudaQuantKernels(addon: CudaAddon) {
     kmeansUpdate: ({ x, assignments, centroids }) => {
       const K = centroids.shape[0];
       const counts = cudaEmpty([K], 'int32');
-      addon.kmeansUpdate(f32(x, 'x'), x.shape[0], x.shape[1], i32(assignments, 'assignments'), K, f32(centroids, 'centroids'),
-        ptr(counts, 'counts'));
+      addon.kmeansUpdate(f32(x, 'x'), x.shape[0], x.shape[1], i32(assignments, 'assignments'), K, f32(centroids, 'centroids'), ptr(counts, 'counts'));
       return counts;
     },
 
     rvqLevelForward: ({ residual, codebook, codes, quantized, next }) =>
-      addon.rvqLevelForward(f32(residual, 'residual'), f32(codebook, 'codebook'), codebook.shape[0], codebook.shape[1],
-        i32(codes, 'codes'), residual.shape[0], f32(quantized, 'quantized'), f32(next, 'next')),
+      addon.rvqLevelForward(
+        f32(residual, 'residual'),
+        f32(codebook, 'codebook'),
+        codebook.shape[0],
+        codebook.shape[1],
+        i32(codes, 'codes'),
+        residual.shape[0],
+        f32(quantized, 'quantized'),
+        f32(next, 'next'),
+      ),
 
     dropSelf: ({ indices }) => {
       const [n, k1] = indices.shape;
@@ -59,16 +77,14 @@ export function cudaQuantKernels(addon: CudaAddon) {
     },
 
     vqScatterAddScaled: ({ grad, codes, rows }, attrs) => {
-      addon.vqScatterAddScaled(f32(grad, 'grad'), grad.shape[0], grad.shape[1], i32(codes, 'codes'), codes.size,
-        f32(rows, 'rows'), attrs.scale);
+      addon.vqScatterAddScaled(f32(grad, 'grad'), grad.shape[0], grad.shape[1], i32(codes, 'codes'), codes.size, f32(rows, 'rows'), attrs.scale);
       return grad;
     },
 
     rvqSteBackward: ({ gradOut, rows }, attrs) => {
       const { levels, shape, scale } = attrs;
       const out = cudaEmpty(shape);
-      addon.rvqSteBackward(gradOut ? f32(gradOut, 'gradOut') : null, rows ? f32(rows, 'rows') : null, levels, out.size, scale,
-        ptr(out, 'out'));
+      addon.rvqSteBackward(gradOut ? f32(gradOut, 'gradOut') : null, rows ? f32(rows, 'rows') : null, levels, out.size, scale, ptr(out, 'out'));
       return out;
     },
 

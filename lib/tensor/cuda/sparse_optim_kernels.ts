@@ -14,16 +14,30 @@ export function cudaSparseOptimKernels(addon: CudaAddon) {
     sparseAdamUpdate: ({ param, m, v, indices, grad }, attrs) => {
       const { lr, beta1, beta2, eps, weightDecay, decoupled, step } = attrs;
       const [rows, dim] = rowsDim(param);
-      addon.sparseAdam(f32(param, 'param'), f32(m, 'm'), f32(v, 'v'), rows, dim, i32(indices, 'indices'), indices.size,
-        f32(grad, 'grad'), lr, beta1, beta2, eps, weightDecay, decoupled, step);
+      addon.sparseAdam(
+        f32(param, 'param'),
+        f32(m, 'm'),
+        f32(v, 'v'),
+        rows,
+        dim,
+        i32(indices, 'indices'),
+        indices.size,
+        f32(grad, 'grad'),
+        lr,
+        beta1,
+        beta2,
+        eps,
+        weightDecay,
+        decoupled,
+        step,
+      );
       return param;
     },
 
     rowwiseAdagradUpdate: ({ param, state, indices, grad }, attrs) => {
       const { lr, eps, weightDecay } = attrs;
       const [rows, dim] = rowsDim(param);
-      addon.rowwiseAdagrad(f32(param, 'param'), f32(state, 'state'), rows, dim, i32(indices, 'indices'), indices.size,
-        f32(grad, 'grad'), lr, eps, weightDecay);
+      addon.rowwiseAdagrad(f32(param, 'param'), f32(state, 'state'), rows, dim, i32(indices, 'indices'), indices.size, f32(grad, 'grad'), lr, eps, weightDecay);
       return param;
     },
   } satisfies KernelGroup;

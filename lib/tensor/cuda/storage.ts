@@ -13,7 +13,11 @@ export class CudaStorage implements Storage {
   readonly byteLength: number;
   refs = 0;
   private block: DeviceBlock | null;
-  constructor(private readonly allocator: CachingAllocator, byteLength: number, dtype: DType) {
+  constructor(
+    private readonly allocator: CachingAllocator,
+    byteLength: number,
+    dtype: DType,
+  ) {
     this.dtype = dtype;
     this.byteLength = byteLength;
     this.block = allocator.allocate(byteLength);

@@ -17,16 +17,35 @@ export function cudaVqStateKernels(addon: CudaAddon) {
 
     vqEmaUpdate: ({ codebook, emaCounts, emaSums, counts, sums }, { decay, eps }) => {
       const [K, D] = codebook.shape;
-      addon.vqEmaUpdate(f32(codebook, 'codebook'), i32(emaCounts, 'emaCounts'), i32(emaSums, 'emaSums'), f32(counts, 'counts'),
-        f32(sums, 'sums'), K, D, decay, eps);
+      addon.vqEmaUpdate(
+        f32(codebook, 'codebook'),
+        i32(emaCounts, 'emaCounts'),
+        i32(emaSums, 'emaSums'),
+        f32(counts, 'counts'),
+        f32(sums, 'sums'),
+        K,
+        D,
+        decay,
+        eps,
+      );
       return codebook;
     },
 
     deadCodeRestart: ({ codebook, usage, residual, rng, restarts, emaCounts, emaSums }, { threshold }) => {
       const [K, D] = codebook.shape;
-      addon.deadCodeRestart(f32(codebook, 'codebook'), i32(usage, 'usage'), K, D, f32(residual, 'residual'), residual.shape[0],
-        i32(rng, 'rng'), i32(restarts, 'restarts'), threshold, emaCounts ? i32(emaCounts, 'emaCounts') : null,
-        emaSums ? i32(emaSums, 'emaSums') : null);
+      addon.deadCodeRestart(
+        f32(codebook, 'codebook'),
+        i32(usage, 'usage'),
+        K,
+        D,
+        f32(residual, 'residual'),
+        residual.shape[0],
+        i32(rng, 'rng'),
+        i32(restarts, 'restarts'),
+        threshold,
+        emaCounts ? i32(emaCounts, 'emaCounts') : null,
+        emaSums ? i32(emaSums, 'emaSums') : null,
+      );
       return codebook;
     },
 

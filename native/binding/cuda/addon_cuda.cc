@@ -17,7 +17,9 @@ void register_attention(Napi::Env env, Napi::Object exports);
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding::cuda_glue;
-  for (auto r : {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim, register_attention}) r(env, exports);
+  for (auto r :
+       {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim, register_attention})
+    r(env, exports);
   return exports;
 }
 }  // namespace

@@ -25,8 +25,10 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
     float beta = static_cast<float>(number(info, 8, "beta"));
     auto* C = dev<float>(info, 9, "out", checked_mul(M, N, "out"));
     bool builtin = info.Length() > 10 && info[10].IsBoolean() && info[10].As<Napi::Boolean>().Value();
-    if (builtin) cu::sgemm_builtin(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
-    else cu::sgemm(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+    if (builtin)
+      cu::sgemm_builtin(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
+    else
+      cu::sgemm(ta, tb, M, N, K, alpha, A, ta ? M : K, B, tb ? K : N, beta, C, N);
     return info.Env().Undefined();
   });
 }
@@ -79,8 +81,10 @@ Napi::Value Fill(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t n = integer(info, 1, "n", 0, kMaxCount);
     double v = number(info, 2, "value");
-    if (boolean(info, 3, "isInt")) cu::fill_i32(dev<int32_t>(info, 0, "out", n), n, static_cast<int32_t>(v));
-    else cu::fill_f32(dev<float>(info, 0, "out", n), n, static_cast<float>(v));
+    if (boolean(info, 3, "isInt"))
+      cu::fill_i32(dev<int32_t>(info, 0, "out", n), n, static_cast<int32_t>(v));
+    else
+      cu::fill_f32(dev<float>(info, 0, "out", n), n, static_cast<float>(v));
     return info.Env().Undefined();
   });
 }
@@ -179,8 +183,9 @@ Napi::Value SgdUpdate(const Napi::CallbackInfo& info) {
     auto* p = dev<float>(info, 0, "param", n);
     auto* g = dev<float>(info, 1, "grad", n);
     auto* v = static_cast<float*>(device_ptr_or_null(info, 2, "velocity", n * sizeof(float)));
-    cu::sgd_update(p, g, v, n, static_cast<float>(number(info, 4, "lr")), static_cast<float>(number(info, 5, "momentum")),
-                   static_cast<float>(number(info, 6, "weightDecay")), boolean(info, 7, "nesterov"));
+    cu::sgd_update(p, g, v, n, static_cast<float>(number(info, 4, "lr")),
+                   static_cast<float>(number(info, 5, "momentum")), static_cast<float>(number(info, 6, "weightDecay")),
+                   boolean(info, 7, "nesterov"));
     return info.Env().Undefined();
   });
 }

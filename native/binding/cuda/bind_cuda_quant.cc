@@ -24,8 +24,10 @@ Napi::Value Nearest(const Napi::CallbackInfo& info) {
     auto* cb = dev<float>(info, 3, "codebook", checked_mul(K, D, "codebook"));
     auto* oi = dev<int32_t>(info, 7, "indices", checked_mul(N, k, "indices"));
     auto* od = dev<float>(info, 8, "distances", checked_mul(N, k, "distances"));
-    if (tf32) cu::nearest_tf32(x, N, D, cb, K, k, cand, metric, oi, od);
-    else cu::nearest(x, N, D, cb, K, k, metric, oi, od);
+    if (tf32)
+      cu::nearest_tf32(x, N, D, cb, K, k, cand, metric, oi, od);
+    else
+      cu::nearest(x, N, D, cb, K, k, metric, oi, od);
     return info.Env().Undefined();
   });
 }
@@ -150,9 +152,12 @@ Napi::Value DeadCodeRestart(const Napi::CallbackInfo& info) {
     auto* residual = dev<float>(info, 4, "residual", checked_mul(n, D, "residual"));
     auto* rng = dev<int32_t>(info, 6, "rng", 4);
     auto* restarts = dev<int32_t>(info, 7, "restarts", 1);
-    auto* ec = static_cast<double*>(device_ptr_or_null(info, 9, "emaCounts", static_cast<uint64_t>(K) * sizeof(double)));
-    auto* es = static_cast<double*>(device_ptr_or_null(info, 10, "emaSums", static_cast<uint64_t>(kd) * sizeof(double)));
-    if ((ec == nullptr) != (es == nullptr)) fail(ErrorCode::Value, "arguments 'emaCounts' and 'emaSums' must be given together");
+    auto* ec =
+        static_cast<double*>(device_ptr_or_null(info, 9, "emaCounts", static_cast<uint64_t>(K) * sizeof(double)));
+    auto* es =
+        static_cast<double*>(device_ptr_or_null(info, 10, "emaSums", static_cast<uint64_t>(kd) * sizeof(double)));
+    if ((ec == nullptr) != (es == nullptr))
+      fail(ErrorCode::Value, "arguments 'emaCounts' and 'emaSums' must be given together");
     cu::dead_code_restart(cb, usage, K, D, residual, n, rng, restarts, number(info, 8, "threshold"), ec, es);
     return info.Env().Undefined();
   });

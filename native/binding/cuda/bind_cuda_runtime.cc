@@ -61,9 +61,7 @@ Napi::TypedArray host_array(const Napi::CallbackInfo& info, size_t i, const char
   return info[i].As<Napi::TypedArray>();
 }
 
-void* host_data(Napi::TypedArray a) {
-  return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
-}
+void* host_data(Napi::TypedArray a) { return static_cast<uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset(); }
 
 // upload(ptr, hostArray): the whole array to the start of the buffer.
 Napi::Value Upload(const Napi::CallbackInfo& info) {

@@ -42,8 +42,8 @@ void* device_ptr(const Napi::CallbackInfo& info, size_t i, const char* name, uin
     size = it->second;
   }
   if (min_bytes > size)
-    fail(ErrorCode::Shape, arg(name) + " holds " + std::to_string(size) + " bytes, the kernel needs " +
-                               std::to_string(min_bytes));
+    fail(ErrorCode::Shape,
+         arg(name) + " holds " + std::to_string(size) + " bytes, the kernel needs " + std::to_string(min_bytes));
   return reinterpret_cast<void*>(static_cast<uintptr_t>(addr));
 }
 

@@ -75,8 +75,8 @@ inline float dot_full(const float* a, const float* b, int64_t n) {
 
 // Row h of the hidden layer, act(qt + Σ_j k[h, j] mt[j, :]), into z[h * Ap ..] (all Ap lanes),
 // and scores[h] = b2 + w2 · that row. qt, w2 [Ap]; mt [K, Ap]; z [H, Ap].
-void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K, int64_t A,
-                    int64_t Ap, const float* w2, float b2, int act, float* zbuf, float* scores) {
+void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H, int64_t K, int64_t A, int64_t Ap,
+                    const float* w2, float b2, int act, float* zbuf, float* scores) {
   // Four history rows at a time: four independent FMA chains share each load of mt.
   int64_t h = 0;
   for (; h + 4 <= H; h += 4) {
@@ -106,8 +106,10 @@ void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H
   }
   for (h = 0; h < H; ++h) {
     float* z = zbuf + h * Ap;
-    if (act == 0) sigmoid_inplace(z, Ap);
-    else for (int64_t a = 0; a < Ap; ++a) z[a] = z[a] > 0.f ? z[a] : 0.f;
+    if (act == 0)
+      sigmoid_inplace(z, Ap);
+    else
+      for (int64_t a = 0; a < Ap; ++a) z[a] = z[a] > 0.f ? z[a] : 0.f;
     if (scores) scores[h] = b2 + dot_full(z, w2, Ap);  // w2 is zero in the padding
   }
 }
@@ -117,9 +119,9 @@ void din_fwd_sample(const float* qt, const float* mt, const float* kb, int64_t H
 // by din_fwd_sample: cheaper than keeping [B, H, A] activations alive between passes).
 // Scratch: g [H, Ap], dqt [Ap], mtT [Ap, Kp] (Kp = K rounded up to 16).
 void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const float* wp, const float* wqd,
-                    const float* w2, const float* hidden, const float* ds, int act, int64_t H, int64_t K,
-                    int64_t A, int64_t Ap, int64_t Kp, float* g, float* dqt, float* mtT, float* gqd, float* gkd,
-                    float* gwp, float* gb1, float* gw2, float* gb2, float* dq, float* dk) {
+                    const float* w2, const float* hidden, const float* ds, int act, int64_t H, int64_t K, int64_t A,
+                    int64_t Ap, int64_t Kp, float* g, float* dqt, float* mtT, float* gqd, float* gkd, float* gwp,
+                    float* gb1, float* gw2, float* gb2, float* dq, float* dk) {
   for (int64_t a = 0; a < Ap; ++a) dqt[a] = 0.f;
   for (int64_t h = 0; h < H; ++h) {
     const float d = ds[h];
@@ -206,8 +208,10 @@ void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const fl
         const VecF acc[4] = {a0, a1, a2, a3};
         for (int r = 0; r < 4; ++r) {
           float* dkh = dk + (h + r) * K;
-          if (c + W <= K) acc[r].store(dkh + c);
-          else acc[r].store_partial(dkh + c, static_cast<int>(K - c));
+          if (c + W <= K)
+            acc[r].store(dkh + c);
+          else
+            acc[r].store_partial(dkh + c, static_cast<int>(K - c));
         }
       }
     }
@@ -217,8 +221,10 @@ void din_bwd_sample(const float* qb, const float* kb, const float* wkd, const fl
       for (int64_t c = 0; c < K; c += W) {
         VecF acc = VecF::zero();
         for (int64_t a = 0; a < A; ++a) acc = fma(VecF::broadcast(gh[a]), VecF::load(mtT + a * Kp + c), acc);
-        if (c + W <= K) acc.store(dkh + c);
-        else acc.store_partial(dkh + c, static_cast<int>(K - c));
+        if (c + W <= K)
+          acc.store(dkh + c);
+        else
+          acc.store_partial(dkh + c, static_cast<int>(K - c));
       }
     }
   }

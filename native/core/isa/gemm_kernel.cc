@@ -48,8 +48,7 @@ void pack_a(bool trans, const float* A, int64_t lda, int64_t m, int64_t k, float
   }
 }
 
-void pack_b(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst,
-            int64_t panel_stride) {
+void pack_b(bool trans, const float* B, int64_t ldb, int64_t k, int64_t n, float* dst, int64_t panel_stride) {
   for (int64_t j0 = 0; j0 < n; j0 += kNR) {
     const int cols = static_cast<int>(n - j0 < kNR ? n - j0 : kNR);
     float* d = dst + (j0 / kNR) * panel_stride;
@@ -95,8 +94,7 @@ inline void store_vec(VecF acc, float* c, int cols, VecF valpha, float beta) {
 // the depth stride, which lets thin problems read A in place instead of packing it.
 template <bool kPacked>
 inline void micro_core(int64_t kc, const float* __restrict a, const int64_t* aoff, int64_t a_ps,
-                       const float* __restrict b, float* c, int64_t ldc, int m, int n,
-                       float alpha, float beta) {
+                       const float* __restrict b, float* c, int64_t ldc, int m, int n, float alpha, float beta) {
   int64_t off[kMR];
 #pragma GCC unroll 16
   for (int r = 0; r < kMR; ++r) off[r] = kPacked ? r : aoff[r];
@@ -151,13 +149,12 @@ inline void micro_core(int64_t kc, const float* __restrict a, const int64_t* aof
   }
 }
 
-void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n,
-           float alpha, float beta) {
+void micro(int64_t kc, const float* a, const float* b, float* c, int64_t ldc, int m, int n, float alpha, float beta) {
   micro_core<true>(kc, a, nullptr, kMR, b, c, ldc, m, n, alpha, beta);
 }
 
-void micro_a_strided(int64_t kc, const float* a, int64_t a_rs, int64_t a_ps, const float* b,
-                     float* c, int64_t ldc, int m, int n, float alpha, float beta) {
+void micro_a_strided(int64_t kc, const float* a, int64_t a_rs, int64_t a_ps, const float* b, float* c, int64_t ldc,
+                     int m, int n, float alpha, float beta) {
   int64_t aoff[kMR];
   for (int r = 0; r < kMR; ++r) aoff[r] = (r < m ? r : m - 1) * a_rs;
   micro_core<false>(kc, a, aoff, a_ps, b, c, ldc, m, n, alpha, beta);

@@ -15,9 +15,7 @@ namespace {
 
 #if defined(__AVX512F__)
 constexpr int NV = 4;  // 24 accumulators + 4 panel vectors + 1 broadcast of 32 zmm
-inline uint64_t less_mask(VecF v, float t) {
-  return _mm512_cmp_ps_mask(v.v, _mm512_set1_ps(t), _CMP_LT_OQ);
-}
+inline uint64_t less_mask(VecF v, float t) { return _mm512_cmp_ps_mask(v.v, _mm512_set1_ps(t), _CMP_LT_OQ); }
 inline float hmin(VecF v) { return _mm512_reduce_min_ps(v.v); }
 #elif defined(__AVX2__)
 constexpr int NV = 2;  // 12 accumulators + 2 + 1 of 16 ymm
@@ -52,8 +50,8 @@ constexpr int NRW = NV * W;
 constexpr int64_t kBlockBytes = 384 * 1024;
 
 template <int M>
-inline void tile(const float* x, int64_t ldx, const NearestPanels& p, int64_t panel, int32_t base,
-                 int64_t k, int64_t cap, NearestCand* cand, int32_t* count, float* thr) {
+inline void tile(const float* x, int64_t ldx, const NearestPanels& p, int64_t panel, int32_t base, int64_t k,
+                 int64_t cap, NearestCand* cand, int32_t* count, float* thr) {
   const int64_t D = p.dim;
   const float* pan = p.data + panel * D * NRW;
   VecF acc[M][NV];
@@ -133,18 +131,17 @@ inline void tile(const float* x, int64_t ldx, const NearestPanels& p, int64_t pa
 }
 
 template <int M>
-void rows_over_panels(const float* x, int64_t ldx, const NearestPanels& p, int64_t pb, int64_t pe,
-                      int64_t k, int64_t cap, NearestCand* cand, int32_t* count, float* thr) {
-  for (int64_t q = pb; q < pe; ++q)
-    tile<M>(x, ldx, p, q, static_cast<int32_t>(q * NRW), k, cap, cand, count, thr);
+void rows_over_panels(const float* x, int64_t ldx, const NearestPanels& p, int64_t pb, int64_t pe, int64_t k,
+                      int64_t cap, NearestCand* cand, int32_t* count, float* thr) {
+  for (int64_t q = pb; q < pe; ++q) tile<M>(x, ldx, p, q, static_cast<int32_t>(q * NRW), k, cap, cand, count, thr);
 }
 
 }  // namespace
 
 int64_t nearest_panel_width() { return NRW; }
 
-void nearest_scan(const float* x, int64_t ldx, int64_t rows, const NearestPanels& p, int64_t p_begin,
-                  int64_t p_end, int64_t k, int64_t cap, NearestCand* cand, int32_t* count, float* thr) {
+void nearest_scan(const float* x, int64_t ldx, int64_t rows, const NearestPanels& p, int64_t p_begin, int64_t p_end,
+                  int64_t k, int64_t cap, NearestCand* cand, int32_t* count, float* thr) {
   int64_t block = kBlockBytes / (p.dim * NRW * static_cast<int64_t>(sizeof(float)));
   if (block < 1) block = 1;
   for (int64_t b0 = p_begin; b0 < p_end; b0 += block) {
@@ -157,12 +154,23 @@ void nearest_scan(const float* x, int64_t ldx, int64_t rows, const NearestPanels
     int32_t* nr = count + r;
     float* tr = thr + r;
     switch (rows - r) {
-      case 1: rows_over_panels<1>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr); break;
-      case 2: rows_over_panels<2>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr); break;
-      case 3: rows_over_panels<3>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr); break;
-      case 4: rows_over_panels<4>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr); break;
-      case 5: rows_over_panels<5>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr); break;
-      default: break;
+      case 1:
+        rows_over_panels<1>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr);
+        break;
+      case 2:
+        rows_over_panels<2>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr);
+        break;
+      case 3:
+        rows_over_panels<3>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr);
+        break;
+      case 4:
+        rows_over_panels<4>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr);
+        break;
+      case 5:
+        rows_over_panels<5>(xr, ldx, p, b0, b1, k, cap, cr, nr, tr);
+        break;
+      default:
+        break;
     }
   }
 }

@@ -15,8 +15,10 @@ inline void prefetch_row(const float* p, int64_t n, bool write) {
   const uintptr_t first = reinterpret_cast<uintptr_t>(p) & ~static_cast<uintptr_t>(63);
   const uintptr_t end = reinterpret_cast<uintptr_t>(p + n);
   for (uintptr_t a = first; a < end; a += 64) {
-    if (write) __builtin_prefetch(reinterpret_cast<const void*>(a), 1, 3);
-    else __builtin_prefetch(reinterpret_cast<const void*>(a), 0, 3);
+    if (write)
+      __builtin_prefetch(reinterpret_cast<const void*>(a), 1, 3);
+    else
+      __builtin_prefetch(reinterpret_cast<const void*>(a), 0, 3);
   }
 }
 
@@ -45,8 +47,8 @@ inline void add_span(float* d, const float* s, int64_t n) {
 // For k in [0, m): i = first + (pos ? pos[k] : k); target[idx[i], :] += src[i, :], in order.
 // `ahead` updates are prefetched ahead (each is a cache miss on the table; with pos set, on the
 // source too, which is then read with gaps).
-void index_add_span(float* target, int64_t dim, const int32_t* idx, const float* src, const int32_t* pos,
-                    int64_t first, int64_t m, int64_t ahead) {
+void index_add_span(float* target, int64_t dim, const int32_t* idx, const float* src, const int32_t* pos, int64_t first,
+                    int64_t m, int64_t ahead) {
   auto at = [&](int64_t k) { return first + (pos ? static_cast<int64_t>(pos[k]) : k); };
   for (int64_t k = 0; k < m; ++k) {
     if (k + ahead < m) {
