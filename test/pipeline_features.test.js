@@ -169,6 +169,28 @@ describe('pipeline features: protocol samples -> ranker samples', () => {
     assert.deepEqual(toRankSamples(set, P, order, { negativeFraction: 1, seed: 9 }), full, 'fraction 1 keeps everything');
   });
 
+  it('negativeFraction 0 keeps no negative even when the seeded draw is exactly 0', () => {
+    // The generator's uniform() returns multiples of 2^-24, so 0 comes up about once in 16.7M
+    // draws: find a seed whose draw for one of this split's negatives is exactly 0 (draws are
+    // made for negatives only, in order), then check that fraction 0 still keeps none.
+    const set = P.train;
+    const neg = set.size - set.positives;
+    let seed = -1;
+    for (let s = 0; s < 100000 && seed < 0; s++) {
+      const g = new q.Generator(s);
+      for (let j = 0; j < neg; j++) {
+        if (g.uniform() === 0) {
+          seed = s;
+          break;
+        }
+      }
+    }
+    assert.ok(seed >= 0, 'a seed with a zero draw exists in the search range');
+    const a = toRankSamples(set, P, order, { negativeFraction: 0, seed });
+    assert.equal(a.size, set.positives);
+    for (let i = 0; i < a.size; i++) assert.equal(a.label[i], 1);
+  });
+
   it('warmMask marks exactly the samples whose target is a warm item', () => {
     for (const split of ['train', 'validation', 'test']) {
       const s = toRankSamples(P[split], P, order);
