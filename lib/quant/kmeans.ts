@@ -8,7 +8,8 @@
  * Every step after the host draws the subsample and the first centre runs on kernels on x's
  * device (the seeded stream moves there as a state tensor), and each iteration's cluster
  * counts and sums are one explicit kernel (`clusterSums`), the statistic a distributed k-means
- * all-reduces. The host reads the objectives and the split count once, at the end.
+ * all-reduces (`dist` option, lib/quant/kmeans_dist.ts). The host reads the objectives and the
+ * split count once, at the end.
  */
 import type { Communicator } from '../dist/index.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
