@@ -201,6 +201,20 @@ describe('distributed k-means with one rank', () => {
     s.codebooks.forEach((t, l) => assert.deepEqual(t.toTypedArray(), p.codebooks[l].toTypedArray()));
   });
 
+  it('the sparse sampler of the global row ids draws what sampleWithoutReplacement draws', async () => {
+    const { sampleWithoutReplacement } = await import('../dist/quant/kmeans.js');
+    const { sampleIdsSparse } = await import('../dist/quant/kmeans_dist.js');
+    for (const [n, m, seed] of [
+      [1, 1, 0],
+      [10, 0, 1],
+      [10, 10, 2],
+      [1000, 37, 3],
+      [5000, 4999, 4],
+    ]) {
+      assert.deepEqual(sampleIdsSparse(n, m, new q.Generator(seed)), sampleWithoutReplacement(n, m, new q.Generator(seed)), `n=${n} m=${m}`);
+    }
+  });
+
   it('rejects a dist that is not a communicator', () => {
     const x = q.tensor(rowsOf(KMEANS_CASES[0]), [1200, 8]);
     assert.throws(

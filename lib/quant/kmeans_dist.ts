@@ -23,7 +23,7 @@ import type { Device } from '../tensor/dtype.js';
 import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { kmeansPlusPlus, sampleWithoutReplacement, type KMeansCommunicator, type KMeansOptions, type KMeansResult } from './kmeans.js';
+import { kmeansPlusPlus, type KMeansCommunicator, type KMeansOptions, type KMeansResult } from './kmeans.js';
 import { nearest } from './nearest.js';
 
 /** Host data as a tensor on `device` (an upload; no tensor memory is read). */
@@ -33,6 +33,24 @@ function uploadArray(data: Float32Array | Int32Array, shape: number[], device: D
   const moved = t.to(device);
   t.dispose();
   return moved;
+}
+
+/**
+ * `sampleWithoutReplacement`'s draws (lib/quant/kmeans.ts) (the same ids in the same order from the same
+ * stream), with the swapped positions kept in a map: O(m) memory instead of O(n), since n here
+ * is the rows of all ranks, which one rank need not be able to hold.
+ */
+export function sampleIdsSparse(n: number, m: number, g: Generator): Int32Array {
+  const moved = new Map<number, number>();
+  const out = new Int32Array(m);
+  for (let i = 0; i < m; i++) {
+    const j = i + g.int(n - i);
+    const vi = moved.get(i) ?? i;
+    const vj = moved.get(j) ?? j;
+    moved.set(j, vi);
+    out[i] = vj;
+  }
+  return out;
 }
 
 /** Where each rank's rows sit in the data set, agreed by all ranks. */
@@ -149,7 +167,7 @@ export function kmeansDistributed(x: Tensor, opts: KMeansOptions, comm: KMeansCo
   let train: Tensor | null = x;
   let trainRows = layout.rows.slice();
   if (maxPointsPerCentroid > 0 && n > k * maxPointsPerCentroid) {
-    const ids = sampleWithoutReplacement(n, k * maxPointsPerCentroid, g);
+    const ids = sampleIdsSparse(n, k * maxPointsPerCentroid, g);
     ids.sort();
     trainRows = layout.offsets.map((off, r) => {
       let c = 0;
@@ -177,7 +195,7 @@ export function kmeansDistributed(x: Tensor, opts: KMeansOptions, comm: KMeansCo
     rng = uploadArray(g.getState(), [4], device);
   } else if (init === 'random') {
     // The one-process draw of k training positions; each rank sends the rows it holds, in draw order.
-    const pick = sampleWithoutReplacement(nt, k, g);
+    const pick = sampleIdsSparse(nt, k, g);
     const starts: number[] = [];
     let acc = 0;
     for (const r of trainRows) {
