@@ -8,15 +8,24 @@
  * Every step after the host draws the subsample and the first centre runs on kernels on x's
  * device (the seeded stream moves there as a state tensor), and each iteration's cluster
  * counts and sums are one explicit kernel (`clusterSums`), the statistic a distributed k-means
- * all-reduces. The host reads the objectives and the split count once, at the end.
+ * all-reduces (`dist` option, lib/quant/kmeans_dist.ts). The host reads the objectives and the
+ * split count once, at the end.
  */
+import type { Communicator } from '../dist/index.js';
 import { DTypeError, ShapeError, ValueError } from '../errors.js';
 import { runKernel } from '../tensor/backend.js';
 import type { Device } from '../tensor/dtype.js';
 import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
+import { kmeansDistributed } from './kmeans_dist.js';
 import { nearest } from './nearest.js';
+
+/**
+ * The collectives a distributed fit calls: lib/dist's {@link Communicator} (the shared `dist`),
+ * or any object with the same members (a subset of ranks, a test double).
+ */
+export type KMeansCommunicator = Pick<Communicator, 'rank' | 'worldSize' | 'allReduce' | 'allGather' | 'broadcast'>;
 
 /** Options of {@link kmeans}. */
 export interface KMeansOptions {
@@ -38,6 +47,23 @@ export interface KMeansOptions {
    * Default false.
    */
   balanced?: boolean;
+  /**
+   * Distributed fit: each rank of the communicator (`dist` from lib/dist, under `mpirun`)
+   * passes its own shard of the rows as `x` (any sizes, at least one row each; the shards in
+   * rank order are the data set) and the same options. The fit is that of one process on all
+   * the rows: the training subsample is drawn from the global row ids, k-means++ runs on rank 0
+   * over the whole training sample (gathered once; its rows travel to every rank, about
+   * `maxPointsPerCentroid · k · D · 4` bytes) and the centroids are broadcast; each iteration
+   * all-reduces the float64 cluster sums, the counts and the objective (one host read and one
+   * `allReduce` of `(k·D + k + 1)` float64 per iteration), and every rank applies the same
+   * update and empty-cluster splits, so all ranks end with the same centroids. Only the order of
+   * the float64 additions differs from one process (rank by rank), so centroids agree to float32
+   * rounding. `assignments` are this rank's rows'; `inertia`, `history` and `splits` are global.
+   * A tensor `init` is rank 0's. Not with `balanced` (`ValueError`). A bad argument or options
+   * that differ between ranks throw on every rank. Without it, or with one rank, the fit is the
+   * one-process fit, bit for bit.
+   */
+  dist?: KMeansCommunicator;
 }
 
 /** Result of {@link kmeans}. */
@@ -83,7 +109,7 @@ export function sampleWithoutReplacement(n: number, m: number, g: Generator): In
  * same D² distribution before the distances are updated (k-means||-style rounds), which keeps
  * the cost at about one Lloyd iteration.
  */
-function kmeansPlusPlus(x: Tensor, k: number, first: number, rng: Tensor): Tensor {
+export function kmeansPlusPlus(x: Tensor, k: number, first: number, rng: Tensor): Tensor {
   const n = x.shape[0];
   const device = x.device;
   const perRound = Math.ceil(k / 16);
@@ -111,10 +137,17 @@ function kmeansPlusPlus(x: Tensor, k: number, first: number, rng: Tensor): Tenso
 
 /**
  * k-means (Lloyd) on the rows of `x`.
- * @param x float32 `[N, D]`, finite
+ * @param x float32 `[N, D]`, finite; with `opts.dist` on several ranks, this rank's shard of the rows
  * @throws ValueError / ShapeError / DTypeError naming the argument for bad input
  */
 export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
+  const comm = opts?.dist;
+  if (comm !== undefined) {
+    if (comm === null || typeof comm !== 'object' || !Number.isInteger(comm.worldSize) || typeof comm.allReduce !== 'function') {
+      throw new ValueError("argument 'dist' must be a Communicator (lib/dist's dist)", 'dist');
+    }
+    if (comm.worldSize > 1) return kmeansDistributed(x, opts, comm);
+  }
   if (!(x instanceof Tensor)) throw new ValueError("argument 'x' must be a Tensor", 'x');
   if (x.dtype !== 'float32') throw new DTypeError(`argument 'x' must be float32, got ${x.dtype}`, 'x');
   if (x.rank !== 2) throw new ShapeError(`argument 'x' must be 2-D [N, D], got [${x.shape.join(', ')}]`, 'x');

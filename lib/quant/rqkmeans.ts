@@ -8,7 +8,8 @@ import { readSafetensors, writeSafetensors } from '../data/safetensors.js';
 import { runKernel } from '../tensor/backend.js';
 import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Tensor } from '../tensor/tensor.js';
-import { kmeans, type KMeansOptions } from './kmeans.js';
+import { kmeans, type KMeansCommunicator, type KMeansOptions } from './kmeans.js';
+import { agreeShards } from './kmeans_dist.js';
 import { residualEncode } from './residual.js';
 
 /** Options of {@link RQKMeans}. */
@@ -33,6 +34,20 @@ export interface RQKMeansOptions {
   balanced?: boolean;
 }
 
+/** Options of {@link RQKMeans.fit}. */
+export interface RQKMeansFitOptions {
+  /**
+   * Distributed fit (see {@link KMeansOptions.dist}): each rank passes its own shard of the rows
+   * (at least one row each; the shards in rank order are the data set) and every level is a
+   * distributed {@link kmeans} of the ranks' residuals, so every rank ends with the same
+   * codebooks, those of one process fitting all the rows up to float32 rounding of float64 sums
+   * added in another order. `fitCodes` are this rank's rows' codes; `relativeError` is global
+   * (one `allReduce` at the end). Not with `balanced`. Without it, or with one rank, the fit is
+   * the one-process fit, bit for bit.
+   */
+  dist?: KMeansCommunicator;
+}
+
 export const RQ_FORMAT = 'qarm.rqkmeans';
 export const RQ_VERSION = '1';
 
@@ -52,7 +67,7 @@ export class RQKMeans {
   readonly maxPointsPerCentroid: number;
   readonly balanced: boolean;
   /**
-   * After `fit`: int32 `[N, levels]` codes of the fitted rows, the assignments the levels were
+   * After `fit`: int32 `[N, levels]` codes of the fitted rows (this rank's rows in a distributed fit), the assignments the levels were
    * fitted with (with `balanced`, the capacity-constrained ones; otherwise what `encode` gives).
    */
   fitCodes: Int32Array | null = null;
@@ -91,12 +106,28 @@ export class RQKMeans {
     return this.codebooks.length ? this.codebooks[0].shape[1] : 0;
   }
 
-  /** Fits all levels on float32 `[N, D]` rows (N ≥ every codebook size). Returns `this`. */
-  fit(x: Tensor): this {
-    check2d(x, 'x', 'float32');
-    const [n, d] = x.shape;
+  /**
+   * Fits all levels on float32 `[N, D]` rows (N ≥ every codebook size). Returns `this`.
+   * @param x - the rows; with `opts.dist` on several ranks, this rank's shard (N counts all ranks' rows)
+   * @param opts - `dist` for a distributed fit ({@link RQKMeansFitOptions})
+   */
+  fit(x: Tensor, opts: RQKMeansFitOptions = {}): this {
+    const comm = opts?.dist;
+    if (comm !== undefined && (comm === null || typeof comm !== 'object' || !Number.isInteger(comm.worldSize) || typeof comm.allReduce !== 'function')) {
+      throw new ValueError("argument 'dist' must be a Communicator (lib/dist's dist)", 'dist');
+    }
+    const distributed = comm !== undefined && comm.worldSize > 1 ? comm : undefined;
     const kmax = Math.max(...this.codebookSizes);
-    if (n < kmax) throw new ValueError(`argument 'x' has ${n} rows, fewer than the largest codebook (${kmax})`, 'x');
+    let rowsAll: number;
+    if (distributed) {
+      const layout = agreeShards(distributed, x, { levels: this.levels, kmax }, () => undefined, 1);
+      rowsAll = layout.total;
+    } else {
+      check2d(x, 'x', 'float32');
+      rowsAll = x.shape[0];
+    }
+    const [n, d] = x.shape;
+    if (rowsAll < kmax) throw new ValueError(`argument 'x' has ${rowsAll} rows, fewer than the largest codebook (${kmax})`, 'x');
     for (const c of this.codebooks) c.dispose();
     this.codebooks = [];
     this.relativeError = [];
@@ -116,6 +147,7 @@ export class RQKMeans {
         init: this.init,
         maxPointsPerCentroid: this.maxPointsPerCentroid,
         balanced: this.balanced,
+        ...(distributed ? { dist: distributed } : {}),
       } satisfies KMeansOptions);
       this.codebooks.push(km.centroids);
       columns.push(km.assignments.view([n, 1]));
@@ -132,8 +164,14 @@ export class RQKMeans {
     for (const c of columns) c.dispose();
     const fitCodes = codes.readHost() as Int32Array;
     codes.dispose();
-    const norm = f64FromBits(total.readHost())[0];
+    let norm = f64FromBits(total.readHost())[0];
     total.dispose();
+    if (distributed) {
+      // ||x||² and each level's squared residual, summed over ranks in rank order.
+      const sums = distributed.allReduce(Float64Array.from([norm, ...errors]));
+      norm = sums[0];
+      errors.splice(0, errors.length, ...sums.subarray(1));
+    }
     this.relativeError = errors.map((err) => (norm > 0 ? err / norm : 0));
     this.fitCodes = fitCodes;
     return this;
