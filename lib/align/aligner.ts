@@ -45,40 +45,21 @@ export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tens
     throw new ValueError(`infoNCE(): 'mask' must be [${b}, ${b}], got [${mask.shape.join(', ')}]`, 'mask');
   }
   const s = matmul(za, zb, { transB: true });
-  const sv = s.f32('logits');
-  const mv = mask ? mask.f32('mask') : null;
-  // Logits and their transpose (columns as rows), for the native row softmax / log-sum-exp.
-  const l = new Float32Array(b * b);
-  const lt = new Float32Array(b * b);
-  for (let i = 0; i < b; i++) {
-    for (let j = 0; j < b; j++) {
-      const v = sv[i * b + j] / temperature + (mv ? mv[i * b + j] : 0);
-      l[i * b + j] = v;
-      lt[j * b + i] = v;
-    }
-  }
-  const rows = (x: Float32Array, kernel: 'logsumexpRows' | 'softmaxRows'): Float32Array => {
-    const t = tensor(x, [b, b]);
-    const y = runKernel(kernel, { x: t }, { rows: b, cols: b, outShape: [b, 1] });
-    const out = Float32Array.from(y.f32());
-    t.dispose();
-    y.dispose();
-    return out;
-  };
-  const lseR = rows(l, 'logsumexpRows');
-  const lseC = rows(lt, 'logsumexpRows');
-  let total = 0;
-  for (let k = 0; k < b; k++) total += lseR[k] + lseC[k] - 2 * l[k * b + k];
-  const out = tensor(Float32Array.of(total / (2 * b)), []);
+  // Logits and their transpose (columns as rows), for the row softmax / log-sum-exp kernels.
+  const l = runKernel('infoNceLogits', mask ? { s, mask } : { s }, { temperature });
+  const lt = runKernel('transpose2d', { x: l }, {});
+  const lseR = runKernel('logsumexpRows', { x: l }, { rows: b, cols: b, outShape: [b, 1] });
+  const lseC = runKernel('logsumexpRows', { x: lt }, { rows: b, cols: b, outShape: [b, 1] });
+  const out = runKernel('infoNceLoss', { lseR, lseC, l }, {});
+  lseR.dispose();
+  lseC.dispose();
   return record('infoNCE', out, [s], (dy) => {
-    const pr = rows(l, 'softmaxRows');
-    const pc = rows(lt, 'softmaxRows');
-    const scale = dy.item() / (2 * b * temperature);
-    const g = new Float32Array(b * b);
-    for (let i = 0; i < b; i++) {
-      for (let j = 0; j < b; j++) g[i * b + j] = (pr[i * b + j] + pc[j * b + i] - (i === j ? 2 : 0)) * scale;
-    }
-    return [tensor(g, [b, b])];
+    const pr = runKernel('softmaxRows', { x: l }, { rows: b, cols: b });
+    const pc = runKernel('softmaxRows', { x: lt }, { rows: b, cols: b });
+    const g = runKernel('infoNceGrad', { pr, pc, dy }, { temperature });
+    pr.dispose();
+    pc.dispose();
+    return [g];
   });
 }
 
