@@ -30,7 +30,8 @@ __global__ void infonce_loss_kernel(const float* lse_r, const float* lse_c, cons
 __global__ void infonce_grad_kernel(const float* __restrict__ pr, const float* __restrict__ pc,
                                     const float* __restrict__ dy, int64_t b, double temperature,
                                     float* __restrict__ g) {
-  const double scale = __ddiv_rn(static_cast<double>(dy[0]), __dmul_rn(__dmul_rn(2.0, static_cast<double>(b)), temperature));
+  const double scale =
+      __ddiv_rn(static_cast<double>(dy[0]), __dmul_rn(__dmul_rn(2.0, static_cast<double>(b)), temperature));
   const int64_t bb = b * b;
   for (int64_t t = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; t < bb;
        t += static_cast<int64_t>(gridDim.x) * blockDim.x) {

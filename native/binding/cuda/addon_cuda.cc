@@ -18,9 +18,8 @@ void register_contrastive(Napi::Env env, Napi::Object exports);
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding::cuda_glue;
-  for (auto r :
-       {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim, register_attention,
-        register_contrastive})
+  for (auto r : {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim,
+                 register_attention, register_contrastive})
     r(env, exports);
   return exports;
 }

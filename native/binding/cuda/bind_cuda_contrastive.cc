@@ -25,7 +25,8 @@ Napi::Value InfoNceLogits(const Napi::CallbackInfo& info) {
     int64_t bb = checked_mul(b, b, "s");
     double t = temperature_arg(info, 3);
     auto* s = dev<float>(info, 0, "s", bb);
-    auto* mask = static_cast<const float*>(device_ptr_or_null(info, 1, "mask", static_cast<uint64_t>(bb) * sizeof(float)));
+    auto* mask =
+        static_cast<const float*>(device_ptr_or_null(info, 1, "mask", static_cast<uint64_t>(bb) * sizeof(float)));
     auto* out = dev<float>(info, 4, "out", bb);
     cu::infonce_logits(s, mask, b, t, out);
     return info.Env().Undefined();
