@@ -212,6 +212,63 @@ describe('align: contrastive aligner', () => {
     });
   });
 
+  it("an epoch's loss is the float64 sum, in step order, of its steps' losses over members, as a host replay gives bit for bit", () => {
+    // Replays trainAligner's epoch on the host: the same shuffle, batches, masks, MLP and Adam,
+    // each step's loss read with item() and summed in float64; the aligner sums on the device.
+    const n = 60,
+      D = 7,
+      P = 150;
+    const content = q.tensor(randArray(n * D, 21), [n, D]);
+    const g = new q.Generator(8);
+    const a = new Int32Array(P).map(() => g.int(n));
+    const b = a.map((x, k) => (k % 9 === 0 ? a[(k + 1) % P] : (x + 1 + g.int(4)) % n));
+    const pairs = { a, b, score: new Float32Array(P) };
+    const opts = { dims: 3, hidden: [5], batchSize: 19, epochs: 2, ensemble: 2, seed: 6, temperature: 0.25, lr: 1e-2 };
+    const res = trainAligner(content, pairs, opts);
+    const team = [0, 1].map((k) => {
+      const s = opts.seed + 1009 * k;
+      const model = new q.nn.MLP([D, 5, 3], { activation: 'relu', seed: s });
+      return {
+        model,
+        optim: new q.optim.Adam(model.parameters(), { lr: opts.lr, decoupled: true, weightDecay: 0 }),
+        g: new q.Generator(s + 1),
+        order: Int32Array.from({ length: P }, (_, i) => i),
+      };
+    });
+    for (let epoch = 0; epoch < opts.epochs; epoch++) {
+      let total = 0,
+        steps = 0;
+      for (const { model, optim, g: gen, order } of team) {
+        for (let i = P - 1; i > 0; i--) {
+          const j = gen.int(i + 1);
+          [order[i], order[j]] = [order[j], order[i]];
+        }
+        let sum = 0;
+        for (let s = 0; s + opts.batchSize <= P; s += opts.batchSize) {
+          const B = opts.batchSize;
+          const ia = Int32Array.from({ length: B }, (_, k) => a[order[s + k]]);
+          const ib = Int32Array.from({ length: B }, (_, k) => b[order[s + k]]);
+          const mask = new Float32Array(B * B);
+          for (let r = 0; r < B; r++)
+            for (let c = 0; c < B; c++) if (r !== c && (ib[c] === ib[r] || ia[c] === ia[r] || ib[c] === ia[r])) mask[r * B + c] = -1e4;
+          sum += q.tidy(() => {
+            const za = q.l2Normalize(model.forward(q.gather(content, q.tensor(ia, [B], 'int32'))));
+            const zb = q.l2Normalize(model.forward(q.gather(content, q.tensor(ib, [B], 'int32'))));
+            const l = infoNCE(za, zb, opts.temperature, q.tensor(mask, [B, B]));
+            optim.zeroGrad();
+            l.backward();
+            optim.step();
+            return l.item();
+          });
+          steps++;
+        }
+        total += sum;
+      }
+      assert.equal(res.history[epoch].loss, total / steps, `epoch ${epoch + 1}`);
+    }
+    res.models.forEach((m, k) => assert.deepEqual([...m.parameters()[0].toTypedArray()], [...team[k].model.parameters()[0].toTypedArray()]));
+  });
+
   it('infoNCE rejects mismatched shapes and a bad temperature', () => {
     assert.throws(() => infoNCE(q.zeros([2, 3]), q.zeros([3, 3]), 0.1), q.ValueError);
     assert.throws(() => infoNCE(q.zeros([2, 3]), q.zeros([2, 3]), 0), q.ValueError);

@@ -360,6 +360,63 @@ describe('host-free drivers (host reads forbidden outside kernels)', () => {
     }
   });
 
+  it('aligner epochs (InfoNCE, l2Normalize, MLP, Adam; ensembles; validation) run host-free: the content once, the loss once per epoch', () => {
+    const n = 200,
+      D = 17;
+    const content = q.tensor(randArray(n * D, 12), [n, D]);
+    // Pairs with repeated items (masked in-batch false negatives) and a tail that drops.
+    const g = new q.Generator(4);
+    const P = 170;
+    const pairs = { a: new Int32Array(P), b: new Int32Array(P), score: new Float32Array(P).fill(1) };
+    for (let k = 0; k < P; k++) {
+      pairs.a[k] = k % 11 === 0 ? 7 : g.int(n);
+      pairs.b[k] = k % 13 === 0 ? pairs.a[k > 0 ? k - 1 : 0] : (pairs.a[k] + 1 + g.int(9)) % n;
+    }
+    // Validation on training pairs, so that it improves (and the weights are snapshot) as training goes.
+    const V = 60;
+    const validation = { a: pairs.a.slice(0, V), b: pairs.b.slice(0, V), score: new Float32Array(V) };
+    const cases = [
+      { ensemble: 1, epochs: 1, batchSize: 33 },
+      { ensemble: 2, epochs: 2, batchSize: 64, contentMix: [1] },
+      { ensemble: 2, epochs: 3, batchSize: 17, validation, contentMix: [1, 0.6], patience: 5, lr: 1e-2 },
+    ];
+    for (const c of cases) {
+      const opts = { dims: 5, hidden: [9], seed: 2, temperature: 0.3, ...c };
+      const guarded = withoutHostReads(() => q.trainAligner(content, pairs, opts));
+      const plain = q.trainAligner(content, pairs, opts);
+      const r = guarded.value;
+      // Reads: the content once (its normalised rows), each epoch's loss sums, one projection per
+      // member at the end. With validation (its items fit one scoring chunk of 256), every
+      // scoring (epoch 0 and each epoch) also projects each member and reads its score rows
+      // once, the content space's score rows are read once (then cached), and the weights
+      // (4 tensors per member) at the start and whenever validation improves.
+      const M = opts.ensemble,
+        params = 4 * M;
+      let expected = 1 + opts.epochs + M;
+      if (c.validation) {
+        // The untrained projectors' score (what epoch 0 scored), then each improvement's snapshot.
+        let best = q.trainAligner(content, pairs, { ...opts, epochs: 0 }).bestValidation;
+        let improved = 0;
+        for (const e of plain.history) if (e.validation > best) ((best = e.validation), improved++);
+        assert.ok(improved > 0, 'validation improved at least once');
+        expected += (M + 1) * (1 + opts.epochs) + 1 + params * (1 + improved);
+      }
+      assert.equal(guarded.explicitReads, expected, JSON.stringify(c.validation ? { ...c, validation: V } : c));
+      assert.equal(r.history.length, opts.epochs);
+      assert.deepEqual(
+        r.history.map((e) => [e.epoch, e.loss, e.validation, e.mixWeight]),
+        plain.history.map((e) => [e.epoch, e.loss, e.validation, e.mixWeight]),
+      );
+      assert.ok(r.history.every((e) => e.loss > 0 && Number.isFinite(e.loss)));
+      assert.deepEqual([r.bestEpoch, r.bestValidation, r.mixWeight], [plain.bestEpoch, plain.bestValidation, plain.mixWeight]);
+      assert.deepEqual([...r.embeddings.toTypedArray()], [...plain.embeddings.toTypedArray()]);
+      assert.deepEqual(r.retrieval && [...r.retrieval.toTypedArray()], plain.retrieval && [...plain.retrieval.toTypedArray()]);
+      r.models.forEach((m, k) =>
+        m.parameters().forEach((p, i) => assert.deepEqual([...p.toTypedArray()], [...plain.models[k].parameters()[i].toTypedArray()])),
+      );
+    }
+  });
+
   it('codeStats, disambiguate and Ranker.predict read tensors only through readHost, at their edge', () => {
     const n = 17,
       L = 3,

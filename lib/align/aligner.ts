@@ -20,6 +20,8 @@ import { Adam } from '../nn/optim/adam.js';
 import { tensor } from '../tensor/creation.js';
 import { tidy } from '../tensor/memory.js';
 import { Generator } from '../tensor/random.js';
+import type { Device } from '../tensor/dtype.js';
+import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { cachedScorer, embeddingScorer, mixedScorer, mixSpaces, pairRecall } from './pair_recall.js';
 import type { ItemPairs } from './pairs.js';
@@ -45,40 +47,21 @@ export function infoNCE(za: Tensor, zb: Tensor, temperature: number, mask?: Tens
     throw new ValueError(`infoNCE(): 'mask' must be [${b}, ${b}], got [${mask.shape.join(', ')}]`, 'mask');
   }
   const s = matmul(za, zb, { transB: true });
-  const sv = s.f32('logits');
-  const mv = mask ? mask.f32('mask') : null;
-  // Logits and their transpose (columns as rows), for the native row softmax / log-sum-exp.
-  const l = new Float32Array(b * b);
-  const lt = new Float32Array(b * b);
-  for (let i = 0; i < b; i++) {
-    for (let j = 0; j < b; j++) {
-      const v = sv[i * b + j] / temperature + (mv ? mv[i * b + j] : 0);
-      l[i * b + j] = v;
-      lt[j * b + i] = v;
-    }
-  }
-  const rows = (x: Float32Array, kernel: 'logsumexpRows' | 'softmaxRows'): Float32Array => {
-    const t = tensor(x, [b, b]);
-    const y = runKernel(kernel, { x: t }, { rows: b, cols: b, outShape: [b, 1] });
-    const out = Float32Array.from(y.f32());
-    t.dispose();
-    y.dispose();
-    return out;
-  };
-  const lseR = rows(l, 'logsumexpRows');
-  const lseC = rows(lt, 'logsumexpRows');
-  let total = 0;
-  for (let k = 0; k < b; k++) total += lseR[k] + lseC[k] - 2 * l[k * b + k];
-  const out = tensor(Float32Array.of(total / (2 * b)), []);
+  // Logits and their transpose (columns as rows), for the row softmax / log-sum-exp kernels.
+  const l = runKernel('infoNceLogits', mask ? { s, mask } : { s }, { temperature });
+  const lt = runKernel('transpose2d', { x: l }, {});
+  const lseR = runKernel('logsumexpRows', { x: l }, { rows: b, cols: b, outShape: [b, 1] });
+  const lseC = runKernel('logsumexpRows', { x: lt }, { rows: b, cols: b, outShape: [b, 1] });
+  const out = runKernel('infoNceLoss', { lseR, lseC, l }, {});
+  lseR.dispose();
+  lseC.dispose();
   return record('infoNCE', out, [s], (dy) => {
-    const pr = rows(l, 'softmaxRows');
-    const pc = rows(lt, 'softmaxRows');
-    const scale = dy.item() / (2 * b * temperature);
-    const g = new Float32Array(b * b);
-    for (let i = 0; i < b; i++) {
-      for (let j = 0; j < b; j++) g[i * b + j] = (pr[i * b + j] + pc[j * b + i] - (i === j ? 2 : 0)) * scale;
-    }
-    return [tensor(g, [b, b])];
+    const pr = runKernel('softmaxRows', { x: l }, { rows: b, cols: b });
+    const pc = runKernel('softmaxRows', { x: lt }, { rows: b, cols: b });
+    const g = runKernel('infoNceGrad', { pr, pc, dy }, { temperature });
+    pr.dispose();
+    pc.dispose();
+    return [g];
   });
 }
 
@@ -229,38 +212,38 @@ function samplePairs(p: ItemPairs, max: number, g: Generator): ItemPairs {
   return { a: Int32Array.from(keep, (k) => p.a[k]), b: Int32Array.from(keep, (k) => p.b[k]), score: Float32Array.from(keep, (k) => p.score[k]) };
 }
 
-/** Projects every item (no gradient), rows L2-normalised. */
-export function projectAll(model: MLP, content: Tensor, chunk = 4096): Tensor {
+/**
+ * Every item projected (no gradient), rows L2-normalised, as a host array `[items, d]`: content
+ * goes through the projector on its device in chunks of rows, and each chunk's output is read
+ * once (the projection is the caller's result or metric, the edge where the host reads).
+ */
+function projectRows(model: MLP, content: Tensor, chunk = 4096): Float32Array {
   const [n] = content.shape;
   const d = model.sizes[model.sizes.length - 1];
   const out = new Float32Array(n * d);
-  const x = content.f32('content');
-  const din = content.shape[1];
   noGrad(() => {
     for (let s = 0; s < n; s += chunk) {
       const m = Math.min(chunk, n - s);
       tidy(() => {
-        const z = l2Normalize(model.forward(tensor(x.slice(s * din, (s + m) * din), [m, din])));
-        out.set(z.toTypedArray() as Float32Array, s * d);
+        const rows = m === n ? content : runKernel('slice', { x: content }, { axis: 0, start: s, length: m });
+        const z = l2Normalize(model.forward(rows));
+        out.set(z.readHost() as Float32Array, s * d);
       });
     }
   });
-  return tensor(out, [n, d]);
+  return out;
 }
 
-/**
- * Projects every item through each projector of an ensemble and concatenates the L2-normalised
- * outputs scaled by `1/√M` (rows unit length; inner products = mean member cosine).
- */
-export function projectEnsemble(models: readonly MLP[], content: Tensor): Tensor {
-  if (models.length === 1) return projectAll(models[0], content);
+/** Projects every item (no gradient), rows L2-normalised. */
+export function projectAll(model: MLP, content: Tensor, chunk = 4096): Tensor {
+  return tensor(projectRows(model, content, chunk), [content.shape[0], model.sizes[model.sizes.length - 1]]);
+}
+
+/** {@link projectEnsemble}'s rows as a host array `[items, Σ d]`. */
+function ensembleRows(models: readonly MLP[], content: Tensor): Float32Array {
+  if (models.length === 1) return projectRows(models[0], content);
   const n = content.shape[0];
-  const parts = models.map((m) => {
-    const z = projectAll(m, content);
-    const v = Float32Array.from(z.toTypedArray() as Float32Array);
-    z.dispose();
-    return v;
-  });
+  const parts = models.map((m) => projectRows(m, content));
   const dm = parts.map((v) => v.length / n);
   const d = dm.reduce((a, b) => a + b, 0);
   const f = 1 / Math.sqrt(models.length);
@@ -272,7 +255,25 @@ export function projectEnsemble(models: readonly MLP[], content: Tensor): Tensor
       off += dm[k];
     });
   }
-  return tensor(out, [n, d]);
+  return out;
+}
+
+/**
+ * Projects every item through each projector of an ensemble and concatenates the L2-normalised
+ * outputs scaled by `1/√M` (rows unit length; inner products = mean member cosine).
+ */
+export function projectEnsemble(models: readonly MLP[], content: Tensor): Tensor {
+  const rows = ensembleRows(models, content);
+  return tensor(rows, [content.shape[0], rows.length / content.shape[0]]);
+}
+
+/** Host-made values (row ids, masks, saved weights) as a tensor on `device`: an upload, no tensor memory is read. */
+function upload(data: Int32Array | Float32Array, shape: readonly number[], device: Device): Tensor {
+  const t = tensor(data, shape, data instanceof Int32Array ? 'int32' : 'float32');
+  if (device === 'cpu') return t;
+  const moved = t.to(device);
+  t.dispose();
+  return moved;
 }
 
 /**
@@ -320,8 +321,9 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   const models = team.map((m) => m.model);
   const model = models[0];
   const dOut = dims * members;
-  const x = content.f32('content');
-  // Content rows L2-normalised once, for the neighbourhood term and the mixed retrieval space.
+  // Content rows L2-normalised once, for the neighbourhood term and the mixed retrieval space
+  // (the one read of the content, before training).
+  const x = content.readHost() as Float32Array;
   const xn = new Float32Array(x.length);
   for (let i = 0; i < n; i++) {
     let s = 0;
@@ -337,25 +339,24 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   const contentScorer = mixes.some((w) => w < 1) ? cachedScorer(embeddingScorer(xn, n, din), n) : null;
   const evaluate = (): { r: number; w: number } => {
     if (!val) return { r: NaN, w: mixes[0] };
-    const z = projectEnsemble(models, content);
-    const zs = cachedScorer(embeddingScorer(z.toTypedArray() as Float32Array, n, dOut), n);
+    const zs = cachedScorer(embeddingScorer(ensembleRows(models, content), n, dOut), n);
     let best = { r: -Infinity, w: 1 };
     for (const w of mixes) {
       const r = pairRecall(w < 1 ? mixedScorer(zs, contentScorer!, w) : zs, n, val, { ks: [K] }).recall[K];
       if (r > best.r) best = { r, w };
     }
-    z.dispose();
     return best;
   };
   const params = models.flatMap((m) => m.parameters());
-  const snapshot = (): Float32Array[] => params.map((p) => Float32Array.from(p.toTypedArray() as Float32Array));
+  // The kept weights are host copies (read when validation improves, written back by upload).
+  const snapshot = (): Float32Array[] => params.map((p) => p.readHost() as Float32Array);
   const project = (): Tensor => projectEnsemble(models, content);
   const t0 = performance.now();
   const first = evaluate();
   let best = first.r;
   let bestMix = first.w;
   let bestEpoch = 0;
-  let bestState = snapshot();
+  let bestState = val ? snapshot() : [];
   let bad = 0;
   const history: AlignEpoch[] = [];
   log(
@@ -363,15 +364,20 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   );
   opts.onEpoch?.(0, model, project);
   // One epoch of one projector: its own shuffle, full batches only.
-  const trainEpoch = ({ model: m, optim, g, order }: (typeof team)[number]): { lossSum: number; steps: number } => {
+  // Each member's loss summed over an epoch's steps, float64 bits on the content's device: the
+  // steps' losses stay there, and the host reads the sums once per epoch.
+  const device = content.device;
+  const lossSums = f64Zeros(members, device);
+  // One epoch of one projector: its own shuffle, full batches only. Host-made row ids and masks
+  // are uploaded; nothing of the device is read. Returns the number of steps.
+  const trainEpoch = ({ model: m, optim, g, order }: (typeof team)[number], slot: number): number => {
     for (let i = order.length - 1; i > 0; i--) {
       const j = g.int(i + 1);
       const t = order[i];
       order[i] = order[j];
       order[j] = t;
     }
-    let lossSum = 0;
-    let steps = 0;
+    const losses: Tensor[] = [];
     // Drop the last incomplete batch: a tiny batch gives a much easier contrastive task.
     for (let s = 0; s + batchSize <= order.length; s += batchSize) {
       const ia = new Int32Array(batchSize);
@@ -388,11 +394,11 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
         }
       }
       const loss = tidy(() => {
-        const ta = tensor(ia, [batchSize], 'int32');
-        const tb = tensor(ib, [batchSize], 'int32');
+        const ta = upload(ia, [batchSize], device);
+        const tb = upload(ib, [batchSize], device);
         const za = l2Normalize(m.forward(gather(content, ta)));
         const zb = l2Normalize(m.forward(gather(content, tb)));
-        let l = infoNCE(za, zb, temperature, tensor(mask, [batchSize, batchSize]));
+        let l = infoNCE(za, zb, temperature, upload(mask, [batchSize, batchSize], device));
         if (nbW > 0) {
           const ca = new Float32Array(batchSize * din);
           const cb = new Float32Array(batchSize * din);
@@ -406,22 +412,25 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
         optim.zeroGrad();
         l.backward();
         optim.step();
-        return l.item();
+        return runKernel('copy', { x: l.view([1]) });
       });
-      lossSum += loss;
-      steps++;
+      losses.push(loss);
     }
-    return { lossSum, steps };
+    // The epoch's loss sum in float64 in step order (what a host loop over the steps' losses adds).
+    const all = runKernel('concat', Object.fromEntries(losses.map((t, k) => [`step${k}`, t])), { axis: 0 });
+    runKernel('sumF64', { x: all, out: lossSums }, { slot, square: false });
+    all.dispose();
+    for (const t of losses) t.dispose();
+    return losses.length;
   };
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const te = performance.now();
-    let lossSum = 0;
     let steps = 0;
-    for (const member of team) {
-      const r = trainEpoch(member);
-      lossSum += r.lossSum;
-      steps += r.steps;
-    }
+    team.forEach((member, k) => (steps += trainEpoch(member, k)));
+    // The epoch's one read of the training loss: the members' sums, added in member order.
+    const sums = f64FromBits(lossSums.readHost());
+    let lossSum = 0;
+    for (let k = 0; k < members; k++) lossSum += sums[k];
     const { r: v, w } = evaluate();
     const rec: AlignEpoch = { epoch, loss: lossSum / Math.max(steps, 1), validation: v, mixWeight: w, seconds: (performance.now() - te) / 1000 };
     history.push(rec);
@@ -440,8 +449,16 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
     if (opts.onEpoch?.(epoch, model, project) === true) stop = true;
     if (stop) break;
   }
-  if (val) params.forEach((p, i) => (p.toTypedArray() as Float32Array).set(bestState[i]));
-  const embeddings = projectEnsemble(models, content);
-  const retrieval = bestMix < 1 ? tensor(mixSpaces(embeddings.toTypedArray() as Float32Array, dOut, xn, din, n, bestMix), [n, dOut + din]) : null;
+  lossSums.dispose();
+  if (val) {
+    params.forEach((p, i) => {
+      const saved = upload(bestState[i], p.shape, p.device);
+      runKernel('copyInto', { x: saved, out: p });
+      saved.dispose();
+    });
+  }
+  const rows = ensembleRows(models, content);
+  const embeddings = tensor(rows, [n, dOut]);
+  const retrieval = bestMix < 1 ? tensor(mixSpaces(rows, dOut, xn, din, n, bestMix), [n, dOut + din]) : null;
   return { embeddings, model, models, history, bestEpoch, bestValidation: best, mixWeight: bestMix, retrieval, seconds: (performance.now() - t0) / 1000 };
 }

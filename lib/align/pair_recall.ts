@@ -22,7 +22,7 @@ export function embeddingScorer(emb: Float32Array, n: number, d: number): Scorer
       queries.forEach((i, r) => q.set(emb.subarray(i * d, (i + 1) * d), r * d));
       const qt = tensor(q, [queries.length, d]);
       const s = matmul(qt, all, { transB: true });
-      const out = Float32Array.from(s.toTypedArray() as Float32Array);
+      const out = s.readHost() as Float32Array; // the metric's scores: a host copy
       qt.dispose();
       s.dispose();
       return out;

@@ -67,6 +67,11 @@ export interface KernelTable {
   logsumexpRows: KernelSignature<{ x: Tensor }, { rows: number; cols: number; outShape: readonly number[] }, Tensor>;
   /** → [normalised rows, row norms]. */
   l2NormalizeRows: KernelSignature<{ x: Tensor }, { rows: number; cols: number; eps: number }, [Tensor, Tensor]>;
+  /**
+   * l2NormalizeRows' backward terms from its norms: → [clamped, mask], x's shape: where
+   * float64(norm) < eps, float32(eps) and 0, else the norm and 1.
+   */
+  clampNorms: KernelSignature<{ norms: Tensor }, { eps: number }, [Tensor, Tensor]>;
   argReduceRows: KernelSignature<{ x: Tensor }, { rows: number; cols: number; isMax: boolean; outShape: readonly number[] }, Tensor>;
   /** y = alpha x + beta y in place; → y. */
   axpby: KernelSignature<{ x: Tensor; y: Tensor }, { alpha: number; beta: number }, Tensor>;
@@ -168,6 +173,14 @@ export interface KernelTable {
   vqScatterAddScaled: KernelSignature<{ grad: Tensor; codes: Tensor; rows: Tensor }, { scale: number }, Tensor>;
   rvqSteBackward: KernelSignature<{ gradOut?: Tensor; rows?: Tensor }, { levels: number; shape: readonly number[]; scale: number }, Tensor>;
   vqCodeSums: KernelSignature<{ x: Tensor; codes: Tensor }, { K: number }, { counts: Tensor; sums: Tensor }>;
+
+  // ---- the fused InfoNCE step (lib/align/aligner.ts infoNCE; float64 as its host loop was) ----
+  /** Logits [b, b] = float32(float64(s) / temperature + float64(mask)) (no mask: + 0). */
+  infoNceLogits: KernelSignature<{ s: Tensor; mask?: Tensor }, { temperature: number }, Tensor>;
+  /** Loss [] = float32(Σ_k (lseR[k] + lseC[k] − 2 l[k, k]) / 2b), summed in float64 in k order (lseR, lseC: b values). */
+  infoNceLoss: KernelSignature<{ lseR: Tensor; lseC: Tensor; l: Tensor }, Record<string, never>, Tensor>;
+  /** dL [b, b] = float32((pr[i, j] + pc[j, i] − 2δᵢⱼ) · dy / (2b · temperature)) in float64; dy has one value. */
+  infoNceGrad: KernelSignature<{ pr: Tensor; pc: Tensor; dy: Tensor }, { temperature: number }, Tensor>;
 
   // ---- embedding tables: row-sparse gradients, bags, sparse optimizers ----
   /** → [unique ascending rows, summed source rows of each]. */

@@ -41,6 +41,7 @@ export interface NativeAddon {
   softmaxRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   logsumexpRows(x: Float32Array, out: Float32Array, rows: number, cols: number): void;
   l2NormalizeRows(x: Float32Array, out: Float32Array, norms: Float32Array | null, rows: number, cols: number, eps: number): void;
+  clampNorms(norms: Float32Array, n: number, eps: number, clamped: Float32Array, mask: Float32Array): void;
   argReduceRows(x: Float32Array, out: Int32Array, rows: number, cols: number, isMax: boolean): void;
   gatherRows(table: Float32Array, rows: number, dim: number, indices: Int32Array, out: Float32Array, argName?: string): void;
   scatterAddRows(target: Float32Array, rows: number, dim: number, indices: Int32Array, source: Float32Array, argName?: string): void;

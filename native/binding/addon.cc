@@ -13,6 +13,7 @@ void register_attention(Napi::Env env, Napi::Object exports);
 void register_columns(Napi::Env env, Napi::Object exports);
 void register_quant(Napi::Env env, Napi::Object exports);
 void register_dist(Napi::Env env, Napi::Object exports);
+void register_contrastive(Napi::Env env, Napi::Object exports);
 }  // namespace qarm::binding
 
 namespace {
@@ -20,7 +21,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding;
   configure_malloc();
   for (Register r : {register_runtime, register_ops, register_embedding, register_optim, register_attention,
-                     register_columns, register_quant, register_dist})
+                     register_columns, register_quant, register_dist, register_contrastive})
     r(env, exports);
   return exports;
 }

@@ -111,6 +111,14 @@ void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int
   });
 }
 
+void clamp_norms(const float* norms, int64_t n, double eps, float* clamped, float* mask) {
+  for (int64_t i = 0; i < n; ++i) {
+    const bool small = static_cast<double>(norms[i]) < eps;
+    clamped[i] = small ? static_cast<float>(eps) : norms[i];
+    mask[i] = small ? 0.f : 1.f;
+  }
+}
+
 void argreduce_rows(const float* x, int32_t* out, int64_t rows, int64_t cols, bool is_max) {
   const int64_t grain = std::max<int64_t>(1, kWork / std::max<int64_t>(cols, 1));
   parallel_for(rows, grain, [&](int64_t r0, int64_t r1) {

@@ -15,6 +15,10 @@ void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols);
 // y[r, :] = x[r, :] / max(||x[r, :]||, eps); norms[r] = ||x[r, :]|| (norms may be null)
 void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols, float eps);
 
+// l2_normalize_rows' backward terms: clamped[i] = float(eps) and mask[i] = 0 where
+// double(norms[i]) < eps, else clamped[i] = norms[i] and mask[i] = 1.
+void clamp_norms(const float* norms, int64_t n, double eps, float* clamped, float* mask);
+
 // Index of the min (or max) per row; ties go to the lower index; a NaN wins (first NaN).
 void argreduce_rows(const float* x, int32_t* out, int64_t rows, int64_t cols, bool is_max);
 

@@ -51,6 +51,13 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
 void logsumexp_rows(const float* x, float* out, int64_t rows, int64_t cols);
 void l2_normalize_rows(const float* x, float* y, float* norms, int64_t rows, int64_t cols, float eps);
 void argreduce_rows(const float* x, int32_t* out, int64_t rows, int64_t cols, bool is_max);
+void clamp_norms(const float* norms, int64_t n, double eps, float* clamped, float* mask);
+
+// ---- the fused InfoNCE step (contrastive.cu); as native/core/contrastive.h, same float64
+// arithmetic (the loss sums in k order on one thread), dy and the loss on the device ----
+void infonce_logits(const float* s, const float* mask /* nullable */, int64_t b, double temperature, float* l);
+void infonce_loss(const float* lse_r, const float* lse_c, const float* l, int64_t b, float* out);
+void infonce_grad(const float* pr, const float* pc, const float* dy, int64_t b, double temperature, float* g);
 
 // ---- optimizers (optim.cu); as lib/tensor/cpu/optim_kernels.ts ----
 void sgd_update(float* param, const float* grad, float* velocity /* nullable */, int64_t n, float lr, float momentum,

@@ -16,17 +16,7 @@ export function l2Normalize(x: Tensor, eps = 1e-12): Tensor {
   return record('l2Normalize', y, [x], (dy) => {
     // dx = (dy − y ⟨dy, y⟩) / max(‖x‖, eps); below eps the map is linear: dx = dy / eps.
     const kept = [...x.shape.slice(0, -1), 1];
-    const n = norms.toTypedArray();
-    const clamped = runKernel('copy', { x: norms.view(kept) });
-    const c = clamped.toTypedArray();
-    const mask = runKernel('fill', {}, { shape: kept, value: 1, device: x.device });
-    const m = mask.toTypedArray();
-    for (let i = 0; i < rows; i++) {
-      if (n[i] < eps) {
-        c[i] = eps;
-        m[i] = 0;
-      }
-    }
+    const [clamped, mask] = runKernel('clampNorms', { norms: norms.view(kept) }, { eps });
     const dot = runKernel('sumAxis', { x: binaryForward('mul', dy, y) }, { outer: rows, len: cols, inner: 1, outShape: kept });
     const proj = binaryForward('mul', y, binaryForward('mul', dot, mask));
     return [binaryForward('div', binaryForward('sub', dy, proj), clamped)];

@@ -7,6 +7,7 @@ import { registerBackend } from '../backend.js';
 import type { KernelImpls } from '../kernel_table.js';
 import { cpuAttentionKernels } from './attention_kernels.js';
 import { cpuColumnKernels } from './column_kernels.js';
+import { cpuContrastiveKernels } from './contrastive_kernels.js';
 import { cpuEmbeddingKernels } from './embedding_kernels.js';
 import { cpuKmeansKernels } from './kmeans_kernels.js';
 import { cpuDenseKernels } from './kernels.js';
@@ -26,6 +27,7 @@ export const cpuKernels: KernelImpls = {
   ...cpuVqStateKernels,
   ...cpuEmbeddingKernels,
   ...cpuAttentionKernels,
+  ...cpuContrastiveKernels,
 };
 
 registerBackend('cpu', cpuKernels);

@@ -58,6 +58,13 @@ export const cpuDenseKernels = {
     return [out, norms];
   },
 
+  clampNorms: ({ norms }, { eps }) => {
+    const clamped = uninitialized(norms.shape); // every element written
+    const mask = uninitialized(norms.shape);
+    native.clampNorms(norms.f32('norms'), norms.size, eps, clamped.f32(), mask.f32());
+    return [clamped, mask];
+  },
+
   argReduceRows: ({ x }, attrs) => {
     const out = empty(attrs.outShape, 'int32');
     native.argReduceRows(x.f32('x'), out.i32(), attrs.rows, attrs.cols, attrs.isMax);

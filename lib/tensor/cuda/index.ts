@@ -14,6 +14,7 @@ import { CachingAllocator } from './allocator.js';
 import { cudaAttentionKernels } from './attention_kernels.js';
 import { cudaColumnKernels } from './column_kernels.js';
 import { cudaComposedKernels } from './composed.js';
+import { cudaContrastiveKernels } from './contrastive_kernels.js';
 import { bindAllocator, cudaEmpty, ptr } from './context.js';
 import { cudaDinKernels } from './din.js';
 import { cudaEmbeddingKernels } from './embedding_kernels.js';
@@ -55,6 +56,7 @@ export function cudaKernels(addon: CudaAddon): KernelImpls {
     ...cudaVqStateKernels(addon),
     ...cudaEmbeddingKernels(addon),
     ...cudaAttentionKernels(addon),
+    ...cudaContrastiveKernels(addon),
     ...cudaDinKernels,
     ...cudaComposedKernels,
   };

@@ -96,6 +96,13 @@ export function cudaDenseKernels(addon: CudaAddon) {
       return [out, norms];
     },
 
+    clampNorms: ({ norms }, { eps }) => {
+      const clamped = cudaEmpty(norms.shape);
+      const mask = cudaEmpty(norms.shape);
+      addon.clampNorms(f32(norms, 'norms'), norms.size, eps, ptr(clamped, 'clamped'), ptr(mask, 'mask'));
+      return [clamped, mask];
+    },
+
     argReduceRows: ({ x }, attrs) => {
       const out = cudaEmpty(attrs.outShape, 'int32');
       addon.argReduceRows(f32(x, 'x'), ptr(out, 'out'), attrs.rows, attrs.cols, attrs.isMax);

@@ -41,6 +41,10 @@ export interface CudaAddon {
   logsumexpRows(x: Ptr, out: Ptr, rows: number, cols: number): void;
   l2NormalizeRows(x: Ptr, out: Ptr, norms: Ptr | null, rows: number, cols: number, eps: number): void;
   argReduceRows(x: Ptr, out: Ptr, rows: number, cols: number, isMax: boolean): void;
+  clampNorms(norms: Ptr, n: number, eps: number, clamped: Ptr, mask: Ptr): void;
+  infoNceLogits(s: Ptr, mask: Ptr | null, b: number, temperature: number, out: Ptr): void;
+  infoNceLoss(lseR: Ptr, lseC: Ptr, l: Ptr, b: number, out: Ptr): void;
+  infoNceGrad(pr: Ptr, pc: Ptr, dy: Ptr, b: number, temperature: number, out: Ptr): void;
   gatherRows(table: Ptr, rows: number, dim: number, indices: Ptr, n: number, out: Ptr, argName: string, padded?: boolean): void;
   scatterAddRows(target: Ptr, rows: number, dim: number, indices: Ptr, n: number, source: Ptr, atomic: boolean, argName: string): void;
   sgdUpdate(param: Ptr, grad: Ptr, velocity: Ptr | null, n: number, lr: number, momentum: number, weightDecay: number, nesterov: boolean): void;

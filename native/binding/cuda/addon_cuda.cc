@@ -12,13 +12,14 @@ void register_quant(Napi::Env env, Napi::Object exports);
 void register_embedding(Napi::Env env, Napi::Object exports);
 void register_sparse_optim(Napi::Env env, Napi::Object exports);
 void register_attention(Napi::Env env, Napi::Object exports);
+void register_contrastive(Napi::Env env, Napi::Object exports);
 }  // namespace qarm::binding::cuda_glue
 
 namespace {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   using namespace qarm::binding::cuda_glue;
-  for (auto r :
-       {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim, register_attention})
+  for (auto r : {register_runtime, register_ops, register_quant, register_embedding, register_sparse_optim,
+                 register_attention, register_contrastive})
     r(env, exports);
   return exports;
 }

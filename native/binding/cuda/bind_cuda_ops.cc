@@ -134,6 +134,19 @@ Napi::Value L2NormalizeRows(const Napi::CallbackInfo& info) {
   });
 }
 
+// clampNorms(norms, n, eps, clamped, mask)
+Napi::Value ClampNorms(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    int64_t n = integer(info, 1, "n", 0, kMaxCount);
+    double eps = number(info, 2, "eps");
+    auto* norms = dev<float>(info, 0, "norms", n);
+    auto* clamped = dev<float>(info, 3, "clamped", n);
+    auto* mask = dev<float>(info, 4, "mask", n);
+    cu::clamp_norms(norms, n, eps, clamped, mask);
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value ArgReduceRows(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     int64_t rows = integer(info, 2, "rows", 0, kMaxCount), cols = integer(info, 3, "cols", 1, kMaxCount);
@@ -219,6 +232,7 @@ void register_ops(Napi::Env env, Napi::Object exports) {
   exports.Set("softmaxRows", Napi::Function::New(env, RowOp<cu::softmax_rows, false>));
   exports.Set("logsumexpRows", Napi::Function::New(env, RowOp<cu::logsumexp_rows, true>));
   exports.Set("l2NormalizeRows", Napi::Function::New(env, L2NormalizeRows));
+  exports.Set("clampNorms", Napi::Function::New(env, ClampNorms));
   exports.Set("argReduceRows", Napi::Function::New(env, ArgReduceRows));
   exports.Set("gatherRows", Napi::Function::New(env, GatherRows));
   exports.Set("scatterAddRows", Napi::Function::New(env, ScatterAddRows));
