@@ -68,8 +68,9 @@ export default {
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   // One sandbox per module, so modules can run side by side.
   tempDirName: `.stryker-tmp-${name}`,
-  // The sandbox needs dist/, build/ (the addon), test/ and node_modules (symlinked); not the rest.
-  ignorePatterns: ['.stryker-tmp*', 'bench', 'scripts', 'native', 'build-*', 'reports', 'qarm-*', '.qarm-cache'],
+  // The sandbox needs dist/, build/ (the addon), test/, scripts/ (tests import some) and
+  // node_modules (symlinked); not the rest.
+  ignorePatterns: ['.stryker-tmp*', 'bench', 'scripts/lint', 'native', 'build-*', 'reports', 'qarm-*', '.qarm-cache'],
   cleanTempDir: 'always',
   // Nothing here is type-checked (dist/ is plain JS): no `// @ts-nocheck` insertion, and no
   // tsconfig rewrite (its TypeScript-API path does not work with the TypeScript 7 we use).
