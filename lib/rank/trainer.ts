@@ -26,9 +26,9 @@ import { auc, gauc, logloss } from './metrics.js';
 import type { ForwardOptions, Ranker } from './ranker.js';
 import { gatherSamples, sliceSamples, type RankSamples } from './types.js';
 import { agreeOnTraining, fingerprint, gatherAll, rankSlice, syncGradients, type RankCommunicator } from './data_parallel.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
 
 export type { RankCommunicator } from './data_parallel.js';
-import { TRAIN_DEFAULTS } from './defaults.js';
 
 /** Per-epoch record. */
 export interface EpochStats {
@@ -119,7 +119,9 @@ export interface TrainOptions {
    * - only rank 0 writes `checkpointPath`; on resume rank 0 reads it and broadcasts it (the
    *   other ranks need no copy of the file). Every rank calls `onProgress` / `onEpoch` with the
    *   global figures.
-   * With one rank (or without it) training is the one-process code, bit for bit.
+   * Every rank holds every table (replicated); row-wise sharded tables are not implemented.
+   * With one rank (or without it) training is the one-process code, bit for bit. See
+   * docs/scale.md for the costs and the measured difference from one process.
    */
   dist?: RankCommunicator;
 }
