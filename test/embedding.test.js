@@ -533,6 +533,25 @@ describe('embedding layers, attention and loss', () => {
     gradCheck((t) => q.nn.bceWithLogits(t, ys, { reduction: 'sum' }), [{ data: xs, shape: [9] }], { eps: 1e-3 });
     assertThrowsTyped(() => q.nn.bceWithLogits(q.tensor(xs), new Float32Array(3)), q.ShapeError, 'labels');
   });
+
+  it("bceWithLogits' divisor splits a mean into shares: the parts' gradients are the whole's, bit for bit", () => {
+    const xs = randArray(9, 4, 3),
+      ys = Float32Array.from(randInts(9, 2, 5));
+    const grad = (x, y, opts) => {
+      const t = q.tensor(Float32Array.from(x), [x.length]);
+      t.requiresGrad = true;
+      const l = q.nn.bceWithLogits(t, y, opts);
+      l.backward();
+      return { loss: l.item(), grad: t.grad.toTypedArray() };
+    };
+    const whole = grad(xs, ys);
+    const a = grad(xs.subarray(0, 4), ys.subarray(0, 4), { divisor: 9 });
+    const b = grad(xs.subarray(4), ys.subarray(4), { divisor: 9 });
+    assert.deepEqual(Float32Array.from([...a.grad, ...b.grad]), whole.grad);
+    assertClose([a.loss + b.loss], [whole.loss], { rtol: 1e-6 });
+    assert.equal(grad(new Float32Array(0), new Float32Array(0), { divisor: 3 }).loss, 0); // an empty share
+    for (const bad of [0, -1, NaN, Infinity]) assertThrowsTyped(() => q.nn.bceWithLogits(q.tensor(xs), ys, { divisor: bad }), q.ValueError, 'divisor');
+  });
 });
 
 describe('row-sparse optimizers', () => {

@@ -1,6 +1,6 @@
 /** Losses. */
 import { record } from '../autograd/engine.js';
-import { mul, sub } from '../autograd/ops/arith.js';
+import { binary, mul, sub } from '../autograd/ops/arith.js';
 import { mean, sum } from '../autograd/ops/reduce.js';
 import { concat, reshape } from '../autograd/ops/shape.js';
 import { logsumexp } from '../autograd/ops/softmax.js';
@@ -12,6 +12,13 @@ import { Tensor } from '../tensor/tensor.js';
 export interface BCEOptions {
   /** 'mean' (default), 'sum', or 'none' (per-element losses, shape of `logits`). */
   reduction?: 'mean' | 'sum' | 'none';
+  /**
+   * With 'mean': divide the sum by this instead of the number of elements [the element count].
+   * Data-parallel training passes the global batch size, so that each rank's loss and
+   * gradients are its share of the global batch's mean: the same per-sample gradients as one
+   * process, and the ranks' values add up to the global batch's.
+   */
+  divisor?: number;
 }
 
 /**
@@ -25,17 +32,21 @@ export interface BCEOptions {
 export function bceWithLogits(logits: Tensor, labels: Tensor | Float32Array, opts: BCEOptions = {}): Tensor {
   const reduction = opts.reduction ?? 'mean';
   if (!['mean', 'sum', 'none'].includes(reduction)) throw new ValueError(`argument 'reduction' must be 'mean', 'sum' or 'none'`, 'reduction');
-  if (logits.device !== 'cpu') return bceOnDevice(logits, labels, reduction);
-  return runAsKernel(() => bceOnCpu(logits, labels, reduction));
+  const divisor = opts.divisor;
+  if (divisor !== undefined && !(typeof divisor === 'number' && divisor > 0 && Number.isFinite(divisor)))
+    throw new ValueError(`argument 'divisor' must be a positive number, got ${String(divisor)}`, 'divisor');
+  if (logits.device !== 'cpu') return bceOnDevice(logits, labels, reduction, divisor);
+  return runAsKernel(() => bceOnCpu(logits, labels, reduction, divisor));
 }
 
 /** The CPU rule, on the host memory of CPU tensors (a kernel in all but name: see runAsKernel). */
-function bceOnCpu(logits: Tensor, labels: Tensor | Float32Array, reduction: string): Tensor {
+function bceOnCpu(logits: Tensor, labels: Tensor | Float32Array, reduction: string, divisor?: number): Tensor {
   const x = logits.f32('logits');
   const y = labels instanceof Tensor ? labels.f32('labels') : labels;
   if (!(y instanceof Float32Array)) throw new ValueError("argument 'labels' must be a float32 Tensor or Float32Array", 'labels');
   if (y.length !== x.length) throw new ShapeError(`argument 'labels' has ${y.length} entries, 'logits' has ${x.length}`, 'labels');
-  if (reduction === 'mean' && x.length === 0) throw new ValueError("argument 'logits' is empty", 'logits');
+  if (reduction === 'mean' && x.length === 0 && divisor === undefined) throw new ValueError("argument 'logits' is empty", 'logits');
+  const count = divisor ?? x.length;
   const per = new Float32Array(x.length);
   let total = 0;
   for (let i = 0; i < x.length; i++) {
@@ -47,13 +58,13 @@ function bceOnCpu(logits: Tensor, labels: Tensor | Float32Array, reduction: stri
   const out =
     reduction === 'none'
       ? Tensor.fromArray(per, logits.shape, 'float32')
-      : Tensor.fromArray(new Float32Array([reduction === 'mean' ? total / x.length : total]), [], 'float32');
+      : Tensor.fromArray(new Float32Array([reduction === 'mean' ? total / count : total]), [], 'float32');
   const yCopy = Float32Array.from(y);
   return record('bceWithLogits', out, [logits], (dy) =>
     runAsKernel(() => {
       const d = dy.f32();
       const g = new Float32Array(x.length);
-      const scale = reduction === 'mean' ? 1 / x.length : 1;
+      const scale = reduction === 'mean' ? 1 / count : 1;
       for (let i = 0; i < x.length; i++) {
         const xi = x[i];
         // σ(x) computed without overflow on either side.
@@ -70,7 +81,7 @@ function bceOnCpu(logits: Tensor, labels: Tensor | Float32Array, reduction: stri
  * softplus(x) = logsumexp([0, x]) is stable for any finite x and its gradient is exactly σ(x),
  * so the gradient σ(x) − y matches the CPU rule.
  */
-function bceOnDevice(logits: Tensor, labels: Tensor | Float32Array, reduction: string): Tensor {
+function bceOnDevice(logits: Tensor, labels: Tensor | Float32Array, reduction: string, divisor?: number): Tensor {
   logits.checkDType('float32', 'logits');
   const n = logits.size;
   let y: Tensor;
@@ -85,11 +96,12 @@ function bceOnDevice(logits: Tensor, labels: Tensor | Float32Array, reduction: s
     throw new ValueError("argument 'labels' must be a float32 Tensor or Float32Array", 'labels');
   }
   if (y.size !== n) throw new ShapeError(`argument 'labels' has ${y.size} entries, 'logits' has ${n}`, 'labels');
-  if (reduction === 'mean' && n === 0) throw new ValueError("argument 'logits' is empty", 'logits');
+  if (reduction === 'mean' && n === 0 && divisor === undefined) throw new ValueError("argument 'logits' is empty", 'logits');
   const x = reshape(logits, [n, 1]);
   const zero = runKernel('fill', {}, { shape: [n, 1], value: 0, device: logits.device });
   const softplus = logsumexp(concat([zero, x], 1));
   const per = reshape(sub(softplus, mul(reshape(logits, [n]), reshape(y, [n]))), logits.shape);
   if (reduction === 'none') return per;
+  if (reduction === 'mean' && divisor !== undefined) return binary('mul', sum(per), 1 / divisor);
   return reduction === 'sum' ? sum(per) : mean(per);
 }

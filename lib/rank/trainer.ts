@@ -2,7 +2,8 @@
  * Training loop of the ranker: seeded shuffled mini-batches, BCE-with-logits, lazy sparse
  * optimizers for the embedding tables and Adam for the rest, evaluation each epoch, early
  * stopping on validation AUC (the best epoch's weights are restored), and atomic resumable
- * checkpoints.
+ * checkpoints. With `dist` (more than one rank) the same training runs data-parallel: see
+ * {@link TrainOptions.dist}.
  *
  * Checkpoint file (little-endian): magic "QARMCKP1", uint32 header length, a JSON header
  * ({ epoch, history, best, names, shapes, offsets }), then float32 data: every parameter,
@@ -23,8 +24,11 @@ import type { Optimizer } from '../nn/optim/optimizer.js';
 import { fmix32 } from './hash.js';
 import { auc, gauc, logloss } from './metrics.js';
 import type { ForwardOptions, Ranker } from './ranker.js';
-import { gatherSamples, type RankSamples } from './types.js';
+import { gatherSamples, sliceSamples, type RankSamples } from './types.js';
+import { agreeOnTraining, fingerprint, gatherAll, rankSlice, syncGradients, type RankCommunicator } from './data_parallel.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
+
+export type { RankCommunicator } from './data_parallel.js';
 
 /** Per-epoch record. */
 export interface EpochStats {
@@ -94,6 +98,32 @@ export interface TrainOptions {
   checkpointPath?: string;
   /** Continue from `checkpointPath` when it exists [true]. */
   resume?: boolean;
+  /**
+   * Train data-parallel over the ranks of this communicator (lib/dist's `dist`, or a stand-in
+   * with the same members) [none: one process]. As PyTorch DDP with a DistributedSampler, and
+   * TorchRec with replicated tables:
+   * - every rank passes the same ranker configuration, the same `train` and `valid` (the whole
+   *   sets, not shards; checked by fingerprint) and the same options (checked), and ends with
+   *   the same parameters;
+   * - rank 0's initial parameters are broadcast, the batch order is drawn from `seed` on every
+   *   rank, and each rank trains on its contiguous slice of every global batch of `batchSize`
+   *   (the first `batchSize % worldSize` ranks take one more sample; the last batch is split the
+   *   same way);
+   * - the loss is divided by the global batch size, the dense gradients are all-reduced (summed
+   *   in rank order) and the embedding tables' row-sparse gradients all-gathered (row ids and
+   *   rows), so every rank applies the one-process step of the global batch (up to the order of
+   *   float additions) to its full copy of every table; `maxGradNorm` clips the global gradient;
+   * - validation: each rank predicts its contiguous shard of `valid`, the probabilities are
+   *   all-gathered and every rank computes AUC / GAUC / logloss on all of them, so early
+   *   stopping decides the same everywhere; `bestProbs` is the whole set's;
+   * - only rank 0 writes `checkpointPath`; on resume rank 0 reads it and broadcasts it (the
+   *   other ranks need no copy of the file). Every rank calls `onProgress` / `onEpoch` with the
+   *   global figures.
+   * Every rank holds every table (replicated); row-wise sharded tables are not implemented.
+   * With one rank (or without it) training is the one-process code, bit for bit. See
+   * docs/scale.md for the costs and the measured difference from one process.
+   */
+  dist?: RankCommunicator;
 }
 
 export interface TrainResult {
@@ -163,7 +193,17 @@ export function idDropMasks(
 
 /** Validation metrics of `ranker` on `samples`. */
 export function evaluate(ranker: Ranker, samples: RankSamples): { auc: number; gauc: number; logloss: number; probs: Float32Array } {
-  const probs = ranker.predict(samples);
+  return metricsOf(samples, ranker.predict(samples));
+}
+
+/** {@link evaluate} over the ranks of `comm`: each predicts its shard, every rank gets the metrics of all. */
+function evaluateDistributed(ranker: Ranker, samples: RankSamples, comm: RankCommunicator): ReturnType<typeof evaluate> {
+  const [s, e] = rankSlice(samples.size, comm.worldSize, comm.rank);
+  const mine = e > s ? ranker.predict(sliceSamples(samples, s, e)) : new Float32Array(0);
+  return metricsOf(samples, gatherAll(comm, mine, samples.size));
+}
+
+function metricsOf(samples: RankSamples, probs: Float32Array): ReturnType<typeof evaluate> {
   const safe = (f: () => number) => {
     try {
       return f();
@@ -239,7 +279,11 @@ function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
  * tensor sizes say. `offsets[i]` is the byte offset of tensor `header.names[i]` in `buf`.
  */
 function readCheckpoint(path: string): { header: Header; buf: Buffer; offsets: number[] } {
-  const buf = readFileChecked(path);
+  return parseCheckpoint(readFileChecked(path), path);
+}
+
+/** {@link readCheckpoint} of the file's bytes `buf` (e.g. broadcast from rank 0). */
+function parseCheckpoint(buf: Buffer, path: string): { header: Header; buf: Buffer; offsets: number[] } {
   if (buf.length < 12 || buf.toString('latin1', 0, 8) !== 'QARMCKP1')
     throw new IOError(`checkpoint '${path}' is not a qarm ranker checkpoint`, 'checkpointPath');
   const len = buf.readUInt32LE(8);
@@ -268,8 +312,8 @@ function copyTensor(ck: { buf: Buffer; offsets: number[] }, i: number, t: Float3
   new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(ck.buf.subarray(ck.offsets[i], ck.offsets[i] + t.byteLength));
 }
 
-function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header {
-  const ck = readCheckpoint(path);
+/** Loads a read checkpoint `ck` (of the file `path`) into the ranker, the optimizers and `best`. */
+function loadCheckpoint(ck: ReturnType<typeof readCheckpoint>, path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header {
   const { header } = ck;
   opts.forEach(ensureState);
   const targets: Float32Array[] = [...ranker.parameters().map((p) => p.f32()), ...opts.flatMap((o) => stateTensors(o).map((t) => t.f32())), ...best];
@@ -288,7 +332,133 @@ function loadCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: F
  * statistics; the ranker ends with the weights of its best validation-AUC epoch.
  */
 export async function trainRanker(ranker: Ranker, train: RankSamples, valid: RankSamples, options: TrainOptions = {}): Promise<TrainResult> {
-  const { adagradSparseLr, ...defaults } = TRAIN_DEFAULTS;
+  const comm = options.dist !== undefined && options.dist.worldSize > 1 ? options.dist : null;
+  const { o, pTarget, pHistory, codeLevels } = comm
+    ? agreeOnTraining(
+        comm,
+        () => resolveOptions(ranker, train, options),
+        () => trainingSettings(ranker, train, valid, resolveOptions(ranker, train, options).o),
+      )
+    : resolveOptions(ranker, train, options);
+  const { sparse, dense } = ranker.parameterGroups();
+  const sparseOpt =
+    o.sparseOptimizer === 'adagrad'
+      ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? TRAIN_DEFAULTS.adagradSparseLr, weightDecay: o.weightDecay })
+      : new SparseAdam(sparse, { lr: o.sparseLr ?? o.lr, weightDecay: o.weightDecay });
+  const denseOpt = new SparseAdam(dense, { lr: o.lr, weightDecay: o.weightDecay });
+  const opts: Optimizer[] = [sparseOpt, denseOpt];
+  const params = ranker.parameters();
+  let best = params.map((p) => Float32Array.from(p.f32()));
+  let bestEpoch = -1;
+  let bestAuc = -Infinity;
+  let bestProbs: Float32Array | undefined;
+  let history: EpochStats[] = [];
+  let startEpoch = 0;
+  let resumed: Header | null = null;
+  if (comm) {
+    resumed = startTogether(comm, o.checkpointPath && o.resume ? o.checkpointPath : undefined, ranker, opts, best);
+    if (!resumed) best = params.map((p) => Float32Array.from(p.f32()));
+  } else if (o.checkpointPath && o.resume && existsSync(o.checkpointPath)) {
+    resumed = loadCheckpoint(readCheckpoint(o.checkpointPath), o.checkpointPath, ranker, opts, best);
+  }
+  if (resumed) {
+    history = resumed.history;
+    startEpoch = resumed.epoch + 1;
+    bestEpoch = resumed.best.epoch;
+    bestAuc = resumed.best.auc ?? -Infinity;
+  }
+  let stoppedEarly = bestEpoch >= 0 && startEpoch - 1 - bestEpoch >= o.patience;
+  const batches = Math.ceil(train.size / o.batchSize);
+  const H = train.maxHistory;
+  for (let epoch = startEpoch; epoch < o.epochs && !stoppedEarly; epoch++) {
+    const t0 = Date.now();
+    ranker.train();
+    // A fresh generator per epoch, seeded from (seed, epoch): a resumed run shuffles as an uninterrupted one.
+    const order = new Int32Array(train.size);
+    for (let i = 0; i < order.length; i++) order[i] = i;
+    new Generator(o.seed * 1000003 + epoch).shuffle(order);
+    let lossSum = 0;
+    for (let bi = 0; bi < batches; bi++) {
+      const rows = order.subarray(bi * o.batchSize, Math.min(train.size, (bi + 1) * o.batchSize));
+      let loss: number;
+      if (!comm) {
+        const batch = gatherSamples(train, rows);
+        const drops = pTarget > 0 || pHistory > 0 ? idDropMasks(batch, pTarget, pHistory, o.seed, epoch, bi, codeLevels) : {};
+        loss = tidy(() => {
+          const logits = ranker.forward(batch, drops);
+          const l = bceWithLogits(logits, batch.label);
+          backward(l);
+          return l.item();
+        });
+      } else {
+        // This rank's slice of the global batch; the loss is its share of the global batch's mean.
+        const [s, e] = rankSlice(rows.length, comm.worldSize, comm.rank);
+        const batch = gatherSamples(train, rows.subarray(s, e));
+        let drops: ForwardOptions = {};
+        if (pTarget > 0 || pHistory > 0) {
+          // The global batch's masks (drawn from (seed, epoch, batch) on every rank), this rank's part.
+          const lengths = Int32Array.from(rows, (r) => train.historyLength[r]);
+          const all = idDropMasks({ ...batch, size: rows.length, historyLength: lengths }, pTarget, pHistory, o.seed, epoch, bi, codeLevels);
+          drops = {
+            dropTargetIds: all.dropTargetIds?.slice(s, e),
+            dropHistoryIds: all.dropHistoryIds?.slice(s * H, e * H),
+            dropTargetLevels: all.dropTargetLevels?.slice(s, e),
+          };
+        }
+        const local =
+          batch.size === 0
+            ? 0
+            : tidy(() => {
+                const logits = ranker.forward(batch, drops);
+                const l = bceWithLogits(logits, batch.label, { divisor: rows.length });
+                backward(l);
+                return l.item();
+              });
+        loss = syncGradients(comm, sparse, dense, local);
+      }
+      if (o.maxGradNorm) clipGradNorm(params, o.maxGradNorm);
+      for (const opt of opts) {
+        opt.step();
+        opt.zeroGrad();
+      }
+      lossSum += loss * rows.length;
+      if (o.onProgress) {
+        const secs = (Date.now() - t0) / 1000;
+        o.onProgress({ epoch, batch: bi + 1, batches, loss, samplesPerSecond: Math.min(train.size, (bi + 1) * o.batchSize) / Math.max(secs, 1e-6) });
+      }
+      // Yield to the event loop between batches so callers stay responsive.
+      if (bi % 16 === 15) await new Promise((r) => setImmediate(r));
+    }
+    ranker.eval();
+    const m = valid.size
+      ? comm
+        ? evaluateDistributed(ranker, valid, comm)
+        : evaluate(ranker, valid)
+      : { auc: NaN, gauc: NaN, logloss: NaN, probs: undefined };
+    const stats: EpochStats = { epoch, loss: lossSum / train.size, auc: m.auc, gauc: m.gauc, logloss: m.logloss, seconds: (Date.now() - t0) / 1000 };
+    history.push(stats);
+    if (!(m.auc <= bestAuc)) {
+      // NaN AUC (no validation) counts as an improvement so the latest weights are kept.
+      bestAuc = Number.isNaN(m.auc) ? bestAuc : m.auc;
+      bestEpoch = epoch;
+      bestProbs = m.probs;
+      best = params.map((p) => Float32Array.from(p.f32()));
+    } else if (epoch - bestEpoch >= o.patience) {
+      stoppedEarly = true;
+    }
+    o.onEpoch?.(stats);
+    // Under dist only rank 0 writes (every rank holds the same state).
+    if (o.checkpointPath && (!comm || comm.rank === 0))
+      saveCheckpoint(o.checkpointPath, ranker, opts, best, { epoch, history, best: { epoch: bestEpoch, auc: bestAuc } });
+  }
+  params.forEach((p, i) => p.f32().set(best[i]));
+  for (const opt of opts) opt.dispose();
+  return { history, bestEpoch, bestAuc, stoppedEarly, bestProbs };
+}
+
+/** The options with their defaults, checked (ValueError naming the option). */
+function resolveOptions(ranker: Ranker, train: RankSamples, options: TrainOptions) {
+  const { adagradSparseLr: _adagrad, ...defaults } = TRAIN_DEFAULTS;
   const o = { ...defaults, ...options };
   for (const k of ['epochs', 'batchSize', 'patience'] as const) {
     if (!Number.isInteger(o[k]) || o[k] < (k === 'patience' ? 0 : 1)) throw new ValueError(`argument '${k}' must be a positive integer, got ${o[k]}`, k);
@@ -304,78 +474,77 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad')
     throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
   if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
-  const { sparse, dense } = ranker.parameterGroups();
-  const sparseOpt =
-    o.sparseOptimizer === 'adagrad'
-      ? new RowWiseAdagrad(sparse, { lr: o.sparseLr ?? adagradSparseLr, weightDecay: o.weightDecay })
-      : new SparseAdam(sparse, { lr: o.sparseLr ?? o.lr, weightDecay: o.weightDecay });
-  const denseOpt = new SparseAdam(dense, { lr: o.lr, weightDecay: o.weightDecay });
-  const opts: Optimizer[] = [sparseOpt, denseOpt];
+  return { o, pTarget, pHistory, codeLevels };
+}
+
+/** What must be the same on every rank of data-parallel training: the options, the model's shapes, the data. */
+function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples, o: ReturnType<typeof resolveOptions>['o']): Record<string, number> {
   const params = ranker.parameters();
-  let best = params.map((p) => Float32Array.from(p.f32()));
-  let bestEpoch = -1;
-  let bestAuc = -Infinity;
-  let bestProbs: Float32Array | undefined;
-  let history: EpochStats[] = [];
-  let startEpoch = 0;
-  if (o.checkpointPath && o.resume && existsSync(o.checkpointPath)) {
-    const h = loadCheckpoint(o.checkpointPath, ranker, opts, best);
-    history = h.history;
-    startEpoch = h.epoch + 1;
-    bestEpoch = h.best.epoch;
-    bestAuc = h.best.auc ?? -Infinity;
-  }
-  let stoppedEarly = bestEpoch >= 0 && startEpoch - 1 - bestEpoch >= o.patience;
-  const batches = Math.ceil(train.size / o.batchSize);
-  for (let epoch = startEpoch; epoch < o.epochs && !stoppedEarly; epoch++) {
-    const t0 = Date.now();
-    ranker.train();
-    // A fresh generator per epoch, seeded from (seed, epoch): a resumed run shuffles as an uninterrupted one.
-    const order = new Int32Array(train.size);
-    for (let i = 0; i < order.length; i++) order[i] = i;
-    new Generator(o.seed * 1000003 + epoch).shuffle(order);
-    let lossSum = 0;
-    for (let bi = 0; bi < batches; bi++) {
-      const batch = gatherSamples(train, order.subarray(bi * o.batchSize, Math.min(train.size, (bi + 1) * o.batchSize)));
-      const drops = pTarget > 0 || pHistory > 0 ? idDropMasks(batch, pTarget, pHistory, o.seed, epoch, bi, codeLevels) : {};
-      const loss = tidy(() => {
-        const logits = ranker.forward(batch, drops);
-        const l = bceWithLogits(logits, batch.label);
-        backward(l);
-        return l.item();
-      });
-      if (o.maxGradNorm) clipGradNorm(params, o.maxGradNorm);
-      for (const opt of opts) {
-        opt.step();
-        opt.zeroGrad();
-      }
-      lossSum += loss * batch.size;
-      if (o.onProgress) {
-        const secs = (Date.now() - t0) / 1000;
-        o.onProgress({ epoch, batch: bi + 1, batches, loss, samplesPerSecond: Math.min(train.size, (bi + 1) * o.batchSize) / Math.max(secs, 1e-6) });
-      }
-      // Yield to the event loop between batches so callers stay responsive.
-      if (bi % 16 === 15) await new Promise((r) => setImmediate(r));
+  return {
+    epochs: o.epochs,
+    batchSize: o.batchSize,
+    lr: o.lr,
+    sparseLr: o.sparseLr ?? -1,
+    sparseOptimizer: o.sparseOptimizer === 'adam' ? 0 : 1,
+    weightDecay: o.weightDecay,
+    maxGradNorm: o.maxGradNorm ?? 0,
+    seed: o.seed,
+    patience: o.patience,
+    itemIdDropout: o.itemIdDropout ?? 0,
+    historyIdDropout: o.historyIdDropout ?? 0,
+    codeDropout: o.codeDropout ? 1 : 0,
+    resume: o.resume && o.checkpointPath ? 1 : 0,
+    'ranker parameters': params.length,
+    'ranker parameter sizes': params.reduce((s, p, i) => s + p.size * (i + 1), 0),
+    train: fingerprint(train),
+    valid: fingerprint(valid),
+  };
+}
+
+/**
+ * The common start of data-parallel training: rank 0 reads `path` when it exists and
+ * broadcasts its bytes, which every rank loads (returns its header); without a checkpoint,
+ * rank 0's initial parameters are broadcast (returns null). A checkpoint rank 0 cannot read
+ * throws on every rank.
+ */
+function startTogether(comm: RankCommunicator, path: string | undefined, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header | null {
+  // [status (0: none, 1: the file follows, 2: rank 0 failed to read it), file bytes...]
+  let mine = new Uint8Array(1);
+  let failure: unknown = null;
+  if (comm.rank === 0 && path !== undefined && existsSync(path)) {
+    try {
+      const bytes = readFileChecked(path);
+      mine = new Uint8Array(bytes.length + 1);
+      mine[0] = 1;
+      mine.set(bytes, 1);
+    } catch (e) {
+      failure = e;
+      mine[0] = 2;
     }
-    ranker.eval();
-    const m = valid.size ? evaluate(ranker, valid) : { auc: NaN, gauc: NaN, logloss: NaN, probs: undefined };
-    const stats: EpochStats = { epoch, loss: lossSum / train.size, auc: m.auc, gauc: m.gauc, logloss: m.logloss, seconds: (Date.now() - t0) / 1000 };
-    history.push(stats);
-    if (!(m.auc <= bestAuc)) {
-      // NaN AUC (no validation) counts as an improvement so the latest weights are kept.
-      bestAuc = Number.isNaN(m.auc) ? bestAuc : m.auc;
-      bestEpoch = epoch;
-      bestProbs = m.probs;
-      best = params.map((p) => Float32Array.from(p.f32()));
-    } else if (epoch - bestEpoch >= o.patience) {
-      stoppedEarly = true;
-    }
-    o.onEpoch?.(stats);
-    if (o.checkpointPath) saveCheckpoint(o.checkpointPath, ranker, opts, best, { epoch, history, best: { epoch: bestEpoch, auc: bestAuc } });
   }
-  params.forEach((p, i) => p.f32().set(best[i]));
-  for (const opt of opts) opt.dispose();
-  return { history, bestEpoch, bestAuc, stoppedEarly, bestProbs };
+  const got = comm.broadcast(mine, 0);
+  if (got[0] === 2) throw failure ?? new IOError(`rank 0 could not read the checkpoint (see its error)`, 'checkpointPath');
+  if (got[0] === 1) {
+    const buf = Buffer.from(got.buffer, got.byteOffset + 1, got.length - 1);
+    return loadCheckpoint(parseCheckpoint(buf, path ?? 'checkpoint'), path ?? 'checkpoint', ranker, opts, best);
+  }
+  const params = ranker.parameters();
+  const total = params.reduce((s, p) => s + p.size, 0);
+  const flat = new Float32Array(comm.rank === 0 ? total : 0);
+  if (comm.rank === 0) {
+    let off = 0;
+    for (const p of params) {
+      flat.set(p.f32(), off);
+      off += p.size;
+    }
+  }
+  const all = comm.broadcast(flat, 0);
+  let off = 0;
+  for (const p of params) {
+    p.f32().set(all.subarray(off, off + p.size));
+    off += p.size;
+  }
+  return null;
 }
 
 /**

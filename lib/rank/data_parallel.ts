@@ -1,0 +1,201 @@
+/**
+ * The data-parallel parts of {@link trainRanker} with `dist` (issue 17, step 3): how a global
+ * batch is split between ranks, the agreement on options and data before training, and the
+ * per-step gradient exchange (dense gradients all-reduced, row-sparse embedding gradients
+ * all-gathered and applied on every rank). Used only when the communicator has more than one
+ * rank; the one-process trainer never calls into this file.
+ * @internal
+ */
+import { RowSparseGrad } from '../autograd/sparse.js';
+import type { Communicator } from '../dist/index.js';
+import { ValueError } from '../errors.js';
+import { Tensor } from '../tensor/tensor.js';
+import { fmix32 } from './hash.js';
+import type { RankSamples } from './types.js';
+
+/**
+ * The collectives data-parallel ranker training uses: lib/dist's {@link Communicator} (the
+ * shared `dist`), or anything with the same members (a wrapper, a test double).
+ */
+export type RankCommunicator = Pick<Communicator, 'rank' | 'worldSize' | 'allReduce' | 'allGather' | 'broadcast'>;
+
+/**
+ * Rank `rank`'s contiguous part [start, end) of `n` items split over `size` ranks: the first
+ * `n % size` ranks get one more (a rank gets none when n < size).
+ */
+export function rankSlice(n: number, size: number, rank: number): [number, number] {
+  const base = Math.floor(n / size);
+  const extra = n % size;
+  const start = rank * base + Math.min(rank, extra);
+  return [start, start + base + (rank < extra ? 1 : 0)];
+}
+
+/** A 32-bit fingerprint of a sample set (every column), to check that all ranks hold the same data. */
+export function fingerprint(s: RankSamples): number {
+  let h = fmix32((s.size ^ 0x2545f491) >>> 0) ^ s.maxHistory;
+  const mix = (a: Int32Array | Float32Array | undefined) => {
+    if (!a) return;
+    const v = a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.length);
+    for (let i = 0; i < v.length; i++) h = fmix32((h ^ v[i]) >>> 0);
+    h = fmix32((h ^ v.length) >>> 0);
+  };
+  mix(s.user);
+  mix(s.item);
+  mix(s.label);
+  mix(s.historyLength);
+  mix(s.history);
+  mix(s.group);
+  return h >>> 0;
+}
+
+/**
+ * Runs `check` (the trainer's option checks) on this rank, then agrees with the other ranks
+ * (one small allGather) that every rank passed valid options, the same `settings` and the same
+ * data. A problem anywhere throws on every rank (the rank at fault its own error, the others a
+ * ValueError naming it), so no rank is left waiting in a later collective.
+ */
+export function agreeOnTraining<T>(comm: RankCommunicator, check: () => T, settings: () => Record<string, number>): T {
+  let local: unknown = null;
+  let result: T | undefined;
+  let values: Record<string, number> = {};
+  try {
+    result = check();
+    values = settings();
+  } catch (e) {
+    local = e;
+  }
+  const keys = Object.keys(values);
+  const mine = Float64Array.from([local === null ? 1 : 0, keys.length, ...keys.map((k) => values[k])]);
+  const all = comm.allGather(mine);
+  if (local !== null) throw local;
+  const bad = all.findIndex((h) => h[0] !== 1);
+  if (bad >= 0) throw new ValueError(`rank ${bad} passed an invalid ranker, data or options to data-parallel training (see its error)`, 'dist');
+  keys.forEach((key, i) => {
+    const v = all[0][2 + i];
+    if (all.some((h) => h[1] !== keys.length || !Object.is(h[2 + i], v))) {
+      const list = all.map((h, r) => `rank ${r}: ${h[2 + i]}`).join(', ');
+      throw new ValueError(`'${key}' must be the same on every rank of data-parallel training (${list})`, key);
+    }
+  });
+  return result as T;
+}
+
+/** A host array as a tensor on `like`'s device (the host copy is released). */
+function onDeviceOf(data: Float32Array | Int32Array, shape: number[], like: Tensor): Tensor {
+  const t = Tensor.fromArray(data, shape, data instanceof Float32Array ? 'float32' : 'int32');
+  if (like.device === t.device) return t;
+  const moved = t.to(like.device);
+  t.dispose();
+  return moved;
+}
+
+/** `p`'s gradient as coalesced host rows (a dense gradient is every row); null without one. */
+function hostRows(p: Tensor): { indices: Int32Array; values: Float32Array } | null {
+  const g = p.grad;
+  if (!g) return null;
+  if (g instanceof RowSparseGrad) {
+    const c = g.coalesce();
+    const out = { indices: c.indices.readHost() as Int32Array, values: c.values.readHost() as Float32Array };
+    if (c !== g) c.dispose();
+    return out;
+  }
+  const rows = p.shape[0] ?? 1;
+  return { indices: Int32Array.from({ length: rows }, (_, i) => i), values: (g as Tensor).readHost() as Float32Array };
+}
+
+/**
+ * Makes every rank's gradients those of the global batch, identical on every rank:
+ * - `dense`: each parameter's gradient is all-reduced (summed over ranks in rank order; the
+ *   loss was already divided by the global batch size, so the sum is the one-process gradient
+ *   of the global batch's mean loss, up to the order of the float additions). A parameter no
+ *   rank has a gradient for keeps none, as in one process.
+ * - `sparse` (embedding tables, replicated): each rank's row-sparse gradient, coalesced, is
+ *   all-gathered (row ids, then rows) and every rank sets the concatenation in rank order as
+ *   the gradient, which the optimizer coalesces (duplicate rows summed in rank order).
+ * One allReduce (float32: the dense gradients, which parameters have one, and the loss) and two
+ * allGathers (int32 row counts and ids, float32 rows) per step. Returns the global batch's loss.
+ */
+export function syncGradients(comm: RankCommunicator, sparse: Tensor[], dense: Tensor[], loss: number): number {
+  // Dense: [gradients of every dense parameter..., has-gradient flags (one per parameter), loss].
+  const total = dense.reduce((s, p) => s + p.size, 0);
+  const payload = new Float32Array(total + dense.length + 1);
+  let off = 0;
+  dense.forEach((p, i) => {
+    const g = p.grad;
+    if (g) {
+      payload.set(g instanceof RowSparseGrad ? hostRowsToDense(g) : ((g as Tensor).readHost() as Float32Array), off);
+      payload[total + i] = 1;
+    }
+    off += p.size;
+  });
+  payload[total + dense.length] = loss;
+  // Sparse: int32 [row count per table..., row ids...] and float32 [rows...].
+  const rows = sparse.map(hostRows);
+  const counts = rows.map((r) => (r ? r.indices.length : 0));
+  const ids = new Int32Array(sparse.length + counts.reduce((s, c) => s + c, 0));
+  const values = new Float32Array(rows.reduce((s, r) => s + (r ? r.values.length : 0), 0));
+  ids.set(counts);
+  let io = sparse.length;
+  let vo = 0;
+  for (const r of rows) {
+    if (!r) continue;
+    ids.set(r.indices, io);
+    values.set(r.values, vo);
+    io += r.indices.length;
+    vo += r.values.length;
+  }
+
+  const sum = comm.allReduce(payload);
+  const allIds = comm.allGather(ids);
+  const allValues = comm.allGather(values);
+
+  off = 0;
+  dense.forEach((p, i) => {
+    p.grad?.dispose();
+    p.grad = sum[total + i] > 0 ? onDeviceOf(sum.slice(off, off + p.size), [...p.shape], p) : null;
+    off += p.size;
+  });
+  // Where each rank's ids and rows of the next table start.
+  const idAt = allIds.map(() => sparse.length);
+  const valueAt = allIds.map(() => 0);
+  sparse.forEach((p, t) => {
+    const width = p.size / (p.shape[0] ?? 1);
+    const n = allIds.reduce((s, part) => s + part[t], 0);
+    p.grad?.dispose();
+    if (n === 0) {
+      p.grad = null;
+      return;
+    }
+    const idx = new Int32Array(n);
+    const vals = new Float32Array(n * width);
+    let o = 0;
+    allIds.forEach((part, r) => {
+      const c = part[t];
+      idx.set(part.subarray(idAt[r], idAt[r] + c), o);
+      vals.set(allValues[r].subarray(valueAt[r], valueAt[r] + c * width), o * width);
+      idAt[r] += c;
+      valueAt[r] += c * width;
+      o += c;
+    });
+    p.grad = new RowSparseGrad(onDeviceOf(idx, [n], p), onDeviceOf(vals, [n, ...p.shape.slice(1)], p), [...p.shape]);
+  });
+  return sum[total + dense.length];
+}
+
+/** A row-sparse gradient of a dense parameter as a dense host array. */
+function hostRowsToDense(g: RowSparseGrad): Float32Array {
+  const d = g.toDense();
+  const out = d.readHost() as Float32Array;
+  d.dispose();
+  return out;
+}
+
+/**
+ * Every rank's float32 array concatenated in rank order (the same on every rank): the
+ * validation probabilities of the ranks' shards, so that each rank computes the metrics of
+ * the whole validation set.
+ */
+export function gatherAll(comm: RankCommunicator, x: Float32Array, total: number): Float32Array {
+  const parts = comm.allGather(x);
+  return new Float32Array(parts[0].buffer, parts[0].byteOffset, total);
+}
