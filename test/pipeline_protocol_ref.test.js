@@ -148,6 +148,53 @@ describe('pipeline protocol against the reference', () => {
     assert.equal(P.validation.numGroups, 3);
   });
 
+  it('keeps baskets apart at one instant, across times and across neighbouring users', () => {
+    // Rows in this order (no shuffle), so that basket-less events come first in the log.
+    const rows = [
+      // User 0: at t=5 a basket-less event and baskets 0 and 1; at t=7 again without basket and
+      // basket 0; invoice 7 at t=8 and again at t=9; a last basket-less event at t=12.
+      [0, 1, 5, -1],
+      [0, 2, 5, 0],
+      [0, 3, 5, 1],
+      [0, 4, 7, -1],
+      [0, 5, 7, 0],
+      [0, 6, 8, 7],
+      [0, 7, 9, 7],
+      [0, 8, 12, -1],
+      // User 1's first basket is at user 0's last instant, also without basket.
+      [1, 9, 12, -1],
+      [1, 10, 13, -1],
+      // User 2 owns items 11..16 from t=2 on: never negatives of user 2, but allowed for user 1,
+      // whose requests have fewer allowed items than k.
+      ...[11, 12, 13, 14, 15, 16].map((it) => [2, it, 2, 3]),
+      [2, 17, 20, -1],
+      [3, 17, 30, -1],
+      [3, 0, 40, -1],
+    ];
+    const log = fromRows(4, 18, rows, null);
+    const opts = { split: { trainEnd: 15, testStart: 35 }, negatives: 20, historyLength: 50 };
+    const P = buildProtocol(log, opts);
+    const r = checkProtocol(log, opts, P);
+    assert.ok(r.short > 0);
+    // Spelled out for user 0: seven baskets, seven requests.
+    const times = Array.from(P.train.groupTime).slice(0, 7);
+    assert.deepEqual(times, [5, 5, 5, 7, 7, 8, 9]);
+    // Invoice 7 at t=9: t=8's item is from the same invoice, so not history.
+    const g9 = 6;
+    assert.deepEqual(Array.from(P.train.hist.subarray(P.train.histOffsets[g9], P.train.histOffsets[g9 + 1])), [1, 2, 3, 4, 5]);
+  });
+
+  it('resamples negatives for every other seed', () => {
+    const log = awkwardLog({ users: 17, baskets: 150, seed: 5 });
+    const runs = [1, 2, 3, 4, 5].map((seed) => buildProtocol(log, { split: { mode: 'per-user' }, negatives: 4, seed }));
+    for (let a = 0; a < runs.length; a++)
+      for (let b = a + 1; b < runs.length; b++)
+        for (const name of ['train', 'validation', 'test']) {
+          assert.deepEqual(runs[a][name].label, runs[b][name].label);
+          assert.notDeepEqual(runs[a][name].item, runs[b][name].item, `seeds ${a + 1} and ${b + 1}, ${name}`);
+        }
+  });
+
   describe('userFraction and trainUserFraction', () => {
     const log = awkwardLog({ users: 1000, items: 40, baskets: 2500, seed: 21 });
 

@@ -43,11 +43,11 @@ export function awkwardLog({ users = 17, items = 23, baskets = 150, days = 30, s
   return fromRows(users + 4, items, rows, seed);
 }
 
-/** Columnar log from [user, item, time, basket] rows, shuffled by `seed` (row order must not matter). */
+/** Columnar log from [user, item, time, basket] rows, shuffled by `seed` (row order must not matter), or in order for seed null. */
 export function fromRows(numUsers, numItems, rows, seed = 1) {
-  const g = new q.Generator(seed ^ 0x51);
+  const g = new q.Generator(seed ?? 0);
   const r = rows.slice();
-  for (let i = r.length - 1; i > 0; i--) {
+  for (let i = seed === null ? 0 : r.length - 1; i > 0; i--) {
     const j = g.int(i + 1);
     [r[i], r[j]] = [r[j], r[i]];
   }
