@@ -99,6 +99,24 @@ describe('pipeline protocol against the reference', () => {
     assert.ok(r.short > 0, 'some request has fewer allowed items than k');
   });
 
+  it('falls back with several allowed items left in a large pool', () => {
+    // A pool of 400 items, collectors owning 390 (item 0 among them) who buy the other 10 one
+    // basket at a time: 160 rejection tries at 10/400 leave most draws to the enumeration, which
+    // then has to draw several times from its shrinking list.
+    const rows = [];
+    for (let it = 0; it < 400; it++) rows.push([0, it, 1, -1]);
+    for (let c = 1; c < 6; c++) {
+      const order = Array.from({ length: 400 }, (_, j) => (j * (11 + 6 * c)) % 400);
+      for (let j = 0; j < 390; j++) rows.push([c, order[j], 2, -1]);
+      for (let j = 390; j < 400; j++) rows.push([c, order[j], 3 + j, -1]);
+    }
+    rows.push([0, 0, 500, -1], [0, 1, 600, -1]);
+    const log = fromRows(6, 400, rows, 9);
+    const opts = { split: { trainEnd: 450, testStart: 550 }, negatives: 8, seed: 6 };
+    const r = checkProtocol(log, opts, buildProtocol(log, opts));
+    assert.ok(r.negatives > 100 && r.short > 0);
+  });
+
   it('does not depend on the order of the log rows', () => {
     const log = awkwardLog({ users: 17, baskets: 200, seed: 12 });
     const perm = Array.from({ length: log.user.length }, (_, k) => k).reverse();
