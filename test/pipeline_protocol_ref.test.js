@@ -377,6 +377,19 @@ describe('pipeline protocol split', () => {
       if (Number.isFinite(got[0])) split++;
     }
     assert.ok(split > 300);
+    // Short users with many ties and large shares: the targets then fall left of every allowed
+    // position, where the nearest-position search has no candidate at the target itself.
+    for (let trial = 0; trial < 400; trial++) {
+      const m = 3 + g.int(10);
+      const t = times(m, 2 + g.int(m), 1000 + trial);
+      const shares = { validation: 0.05 + 0.4 * g.uniform(), test: 0.05 + 0.45 * g.uniform() };
+      if (shares.validation + shares.test >= 0.95) continue;
+      assert.deepEqual(userCut(t, shares), refUserCut(Array.from(t), shares.validation, shares.test), `trial ${trial}: ${t} ${JSON.stringify(shares)}`);
+    }
+    // Two such users by hand: 2 validation events wanted but only one time left before the test
+    // cut; 4 wanted with the first 4 events at one instant.
+    assert.deepEqual(userCut([1, 1, 2, 3, 4], { validation: 0.35, test: 0.4 }), [2, 3]);
+    assert.deepEqual(userCut([1, 1, 1, 1, 2, 3, 4, 5, 6, 7], { validation: 0.4, test: 0.5 }), [2, 3]);
     // The smallest users: 3 distinct times split one each; fewer train only.
     assert.deepEqual(userCut([5, 6, 7], { validation: 0.1, test: 0.2 }), [6, 7]);
     assert.deepEqual(userCut([5, 6, 6, 7], { validation: 0.1, test: 0.2 }), [6, 7]);
