@@ -42,7 +42,7 @@ export const modules = {
   },
   protocol: {
     mutate: ['dist/pipeline/protocol.js', 'dist/pipeline/protocol_split.js'],
-    command: `${mocha} test/pipeline_protocol.test.js`,
+    command: `${mocha} test/pipeline_protocol.test.js test/pipeline_protocol_ref.test.js`,
   },
   features: {
     mutate: ['dist/pipeline/features.js'],

@@ -44,7 +44,11 @@ export interface InteractionLog {
   item: Int32Array;
   /** Unix seconds. */
   time: Float64Array;
-  /** Basket / invoice index, or -1 where unknown (then the (user, time) pair is the basket). */
+  /**
+   * Basket / invoice index, or -1 where unknown (then the (user, time) pair is the basket). An item
+   * bought in several baskets at the user's first instant for it is one event, in the first of
+   * them: the unknown basket, then the smallest index.
+   */
   basket: Int32Array;
 }
 
@@ -69,7 +73,11 @@ export interface ProtocolOptions {
   trainUserFraction?: number;
 }
 
-/** One split's samples. Sample i belongs to request `group[i]`, whose history is `hist[histOffsets[g] .. histOffsets[g+1])`. */
+/**
+ * One split's samples. Sample i belongs to request `group[i]`, whose history is `hist[histOffsets[g] .. histOffsets[g+1])`.
+ * Requests come in (user, time, basket) order (the unknown basket first at an instant); within a
+ * request, each positive (by item index) is followed by its negatives.
+ */
 export interface SampleSet {
   size: number;
   /** Global user index per sample. */
@@ -82,7 +90,7 @@ export interface SampleSet {
   numGroups: number;
   /** [numGroups + 1] offsets into `hist`. */
   histOffsets: Int32Array;
-  /** Global item indices of history events, oldest first within each request. */
+  /** Global item indices of history events, oldest first within each request (at one instant: by basket, then item). */
   hist: Int32Array;
   /** Request time (unix seconds) per request. */
   groupTime: Float64Array;
@@ -132,6 +140,7 @@ export interface Protocol {
 export interface ProtocolStats {
   interactions: number;
   events: number;
+  /** First-purchase events per period: training counts `trainUserFraction`'s users only, validation and test every kept user's. */
   eventsPerPeriod: [number, number, number];
   users: number;
   trainUsers: number;
@@ -196,8 +205,25 @@ export function buildProtocol(log: InteractionLog, opts: ProtocolOptions = {}): 
   }
   if (!Number.isFinite(first)) throw new ValueError('userFraction: no user left after subsampling', 'userFraction');
 
-  // Basket keys: explicit basket, else (user, time).
-  const basketKey = (i: number): number => (log.basket[i] >= 0 ? log.basket[i] : -1 - Math.floor(log.time[i]));
+  // Basket keys: the explicit basket, else one negative key per distinct time (with the user, the
+  // (user, time) pair). Keys are compared only between events at one time (sort, first-purchase
+  // ties, basket grouping: any negative key sorts an unknown basket first) and across times (the
+  // history's same-invoice rule), so each distinct time needs its own key that no explicit basket
+  // id can equal; -1 - floor(time) was neither for fractional times (100.2 and 100.7 shared a key,
+  // hiding the earlier event from the later request's history) nor for negative ones (time -6
+  // gave key 5, merging it with basket 5 at that time).
+  const keys = new Float64Array(n);
+  const timeKey = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    if (log.basket[i] >= 0) {
+      keys[i] = log.basket[i];
+      continue;
+    }
+    let k = timeKey.get(log.time[i]);
+    if (k === undefined) timeKey.set(log.time[i], (k = -1 - timeKey.size));
+    keys[i] = k;
+  }
+  const basketKey = (i: number): number => keys[i];
 
   // 1. First purchase per (user, item): earliest time, ties to the earlier basket key.
   const firstIdx = new Map<number, number>();

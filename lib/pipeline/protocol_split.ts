@@ -95,8 +95,9 @@ export function parseTimePoint(t: TimePoint, argument: string): number {
 /**
  * Resolves a time-mode split. `eventTimes`: the first-purchase events' times sorted ascending
  * (the quantiles are taken over them); `first`/`last`: the raw log's time range (dates must fall
- * inside it). A fraction f cuts at the time of the event of rank round(f · events), so the
- * training period holds the events strictly before it (fewer than f · events when times tie).
+ * inside it). A fraction f cuts at the time of the event of rank round(f · events) (the last
+ * event when that rank is past the end), so the training period holds the events strictly before
+ * it (fewer than f · events when times tie).
  */
 export function resolveSplit(opts: SplitOptions, eventTimes: Float64Array, first = eventTimes[0], last = eventTimes[eventTimes.length - 1]): ResolvedSplit {
   if (opts.mode === 'per-user') throw new ValueError("split.mode: resolveSplit handles the 'time' mode; use perUserCuts for 'per-user'", 'split.mode');
