@@ -206,7 +206,10 @@ export async function quantizeCommand(o: {
   );
 }
 
-/** `qarm train`: one variant, one seed; writes metrics.json (+ results.json/report.html of that single run). */
+/**
+ * `qarm train`: one variant, one seed; writes the run's metrics (results.json, report.html of
+ * that single run), model.json, config.json and the best-epoch checkpoint.
+ */
 export async function trainCommand(o: CommonFlags & { variant: string; seed: number }): Promise<void> {
   if (!VARIANT_SPECS[o.variant]) throw new ValueError(`--variant: unknown variant '${o.variant}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variant');
   const cfg = configFrom({ ...o, seeds: [o.seed] });
