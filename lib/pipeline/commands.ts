@@ -4,11 +4,12 @@
  * half-finished run.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { IOError, ValueError } from '../errors.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../tensor/runtime.js';
+import { dist } from '../dist/index.js';
 import { runAlignCommand } from './align_command.js';
 import { RQKMeans } from '../quant/rqkmeans.js';
 import { codeStats } from '../quant/vq_codes.js';
@@ -209,6 +210,11 @@ export async function quantizeCommand(o: {
 /**
  * `qarm train`: one variant, one seed; writes the run's metrics (results.json, report.html of
  * that single run), model.json, config.json and the best-epoch checkpoint.
+ *
+ * Under an MPI launcher (`mpirun -np N qarm train ...`, lib/dist's `dist` with more than one
+ * rank) it trains data-parallel: every rank prepares the same samples and item tables and
+ * `trainRanker` gets `dist`; rank 0 alone writes the output folder and prints, the other ranks
+ * create and write nothing. Every output JSON records `worldSize`.
  */
 export async function trainCommand(o: CommonFlags & { variant: string; seed: number }): Promise<void> {
   if (!VARIANT_SPECS[o.variant]) throw new ValueError(`--variant: unknown variant '${o.variant}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variant');
@@ -216,10 +222,18 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   cfg.variants = Object.keys(VARIANT_SPECS).slice(0, 5).includes(o.variant) ? [o.variant] : [];
   cfg.ablations = cfg.variants.length ? [] : [o.variant];
   checkDataDir(cfg.data);
-  const out = prepareOutDir(cfg.out);
-  const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '), { saveModels: true });
+  const worldSize = dist.worldSize;
+  const writes = worldSize === 1 || dist.rank === 0;
+  // Rank 0 alone checks and writes the folder; a failure there exits non-zero, which ends the
+  // job (lib/dist aborts MPI), so no rank is left waiting in a collective.
+  const out = writes ? prepareOutDir(cfg.out) : resolve(cfg.out);
+  const r = await runExperiment(cfg, out, writes ? progressFor(o) : silentProgress, ['qarm', ...process.argv.slice(2)].join(' '), {
+    saveModels: true,
+    ...(worldSize > 1 ? { dist } : {}),
+  });
+  if (!writes) return;
   // worldSize: the design contract (every output JSON records it); `qarm eval` ignores it.
-  writeJson(join(out, 'config.json'), { ...cfg, worldSize: 1 });
+  writeJson(join(out, 'config.json'), { ...cfg, worldSize });
   process.stdout.write(
     `\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`,
   );
