@@ -110,7 +110,9 @@ export const QUANTIZE_FIT_FLAGS = ['levels', 'codebookSize', 'iterations', 'vqK'
 /**
  * `qarm quantize`: embeddings .npy → RQ codes, VQ codes, their codebooks, stats; with
  * `codebooks`, one shard's codes from saved codebooks instead (lib/pipeline/encode_shard.ts).
- * `explicitFlags` lists the flags given on the command line (not defaulted).
+ * `explicitFlags` lists the flags given on the command line (not defaulted). Under an MPI
+ * launcher the fit runs data-parallel, each rank on its shard of the rows, and rank 0 writes the
+ * one-process files (lib/pipeline/quantize_dist.ts).
  */
 export async function quantizeCommand(o: {
   input: string;
@@ -147,6 +149,11 @@ export async function quantizeCommand(o: {
   }
   if (o.threads) setNumThreads(o.threads);
   if (!existsSync(o.input)) throw new IOError(`--input ${o.input} does not exist`, 'input');
+  if (dist.worldSize > 1) {
+    // Under an MPI launcher: the ranks share the rows (lib/pipeline/quantize_dist.ts).
+    const { quantizeDistributed } = await import('./quantize_dist.js');
+    return quantizeDistributed(o, dist, dist.rank === 0 ? progressFor(o) : silentProgress);
+  }
   const x = readNpy(o.input);
   if (x.dtype !== 'float32' || x.rank !== 2)
     throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${x.dtype} [${x.shape.join(', ')}]`, 'input');
