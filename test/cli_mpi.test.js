@@ -148,4 +148,31 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
     });
     console.log(`      ${figures.join('; ')}`);
   });
+
+  it('`qarm run`, `qarm align` and `qarm quantize --codebooks` refuse under mpirun (every rank, before writing anything)', () => {
+    const emb = join(tmp, 'emb.npy');
+    if (!existsSync(emb))
+      q.writeNpy(
+        emb,
+        q.tensor(
+          new Float32Array(64 * 4).map((_, i) => Math.sin(i)),
+          [64, 4],
+        ),
+      );
+    const cases = [
+      [['run', '--quick', '--no-progress'], /^qarm: error: qarm run does not run data-parallel yet \(this job has 2 MPI ranks\); run it as one process/m],
+      [['align', '--quick', '--no-progress'], /^qarm: error: qarm align does not run data-parallel yet \(this job has 2 MPI ranks\); run it as one process/m],
+      [
+        ['quantize', '--input', emb, '--codebooks', join(tmp, 'nowhere'), '--no-progress'],
+        /^qarm: error: qarm quantize --codebooks does not run data-parallel yet/m,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const base = join(tmp, `refuse-${args[0]}`);
+      const r = mpi(tmp, 2, args, base);
+      assert.notEqual(r.status, 0, `${args[0]} ran under mpirun:\n${r.stdout}`);
+      assert.match(r.stderr, message, r.stderr);
+      assert.ok(!existsSync(base), `${args[0]}: a rank wrote ${base}`);
+    }
+  });
 });

@@ -61,8 +61,18 @@ function configFrom(o: RunFlags): RunConfig {
   return cfg;
 }
 
-/** `qarm run`. */
+/**
+ * Commands with no data-parallel form refuse to run under an MPI launcher with more than one
+ * rank: N copies would each redo the whole job and race on the output folder. Thrown on every
+ * rank, before anything is written.
+ */
+function refuseUnderMpi(what: string, instead: string): void {
+  if (dist.worldSize > 1) throw new ValueError(`${what} does not run data-parallel yet (this job has ${dist.worldSize} MPI ranks); ${instead}`, 'worldSize');
+}
+
+/** `qarm run` (one process only: under MPI it refuses, see {@link refuseUnderMpi}). */
 export async function runCommand(o: RunFlags): Promise<void> {
+  refuseUnderMpi('qarm run', 'run it as one process (qarm train and qarm quantize do run under mpirun)');
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
@@ -72,8 +82,9 @@ export async function runCommand(o: RunFlags): Promise<void> {
   process.stdout.write(`\n${r.table}\n\nwall time ${r.results.wallSeconds.toFixed(1)} s; wrote ${r.files.results} and ${r.files.report}\n`);
 }
 
-/** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split. */
+/** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split (one process only). */
 export async function alignCommand(o: CommonFlags): Promise<void> {
+  refuseUnderMpi('qarm align', 'run it as one process');
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
   const out = prepareOutDir(o.out ?? 'qarm-align');
@@ -139,6 +150,7 @@ export async function quantizeCommand(o: {
         `${flag(fit[0])} fits codebooks, but --codebooks fits nothing (it encodes with the saved ones); drop ${fit.map(flag).join(', ')}`,
         fit[0],
       );
+    refuseUnderMpi('qarm quantize --codebooks', 'run one process per shard with --shard-index and --num-shards (a job array)');
     const { encodeShardCommand } = await import('./encode_shard.js');
     const r = encodeShardCommand({ ...o, codebooks: o.codebooks });
     process.stdout.write(`rows ${r.rowOffset}..${r.rowOffset + r.rows} encoded; wrote ${r.files.map((f) => join(o.out, f)).join(', ')}\n`);
