@@ -445,7 +445,9 @@ describe('align: contrastive aligner', () => {
       assert.ok(report.pairCounts.union > 0);
       for (const f of ['content.npy', 'projector.safetensors', 'pairs.csv', 'align.json', ...report.files]) assert.ok(existsSync(join(out, f)), f);
       if (report.mixWeight < 1) assert.deepEqual(q.readNpy(join(out, 'retrieval.npy')).shape, [31, 64 * 3 + 8]);
-      assert.equal(JSON.parse(readFileSync(join(out, 'align.json'), 'utf8')).dataset.items, 31);
+      const alignJson = JSON.parse(readFileSync(join(out, 'align.json'), 'utf8'));
+      assert.equal(alignJson.dataset.items, 31);
+      assert.equal(alignJson.worldSize, 1); // every output JSON records the ranks that shared the work
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

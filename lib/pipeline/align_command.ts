@@ -28,7 +28,8 @@ export interface AlignCommandOptions extends AlignOptions {
  *   validation pairs chose w < 1),
  * - `projector.safetensors`  the projector weights (`member<k>.` prefixes for an ensemble),
  * - `pairs.csv`  training pairs (item ids, score),
- * - `align.json`  options, pair counts, split, history, wall times.
+ * - `align.json`  `worldSize` (ranks that shared the work: 1, the aligner runs in one process),
+ *   options, pair counts, split, history, wall times.
  * Returns the parsed `align.json` contents.
  */
 export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record<string, unknown>> {
@@ -55,6 +56,7 @@ export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record
   writeFileAtomic(join(opts.out, 'pairs.csv'), Buffer.from(lines.join('\n') + '\n'));
   const { log: _log, encoders: _enc, ...plain } = opts;
   const report = {
+    worldSize: 1,
     dataset: { dir, name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length },
     options: plain,
     split: res.split,

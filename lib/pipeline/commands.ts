@@ -4,11 +4,12 @@
  * half-finished run.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { IOError, ValueError } from '../errors.js';
 import { readNpy, writeNpy } from '../data/npy.js';
 import { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../tensor/runtime.js';
+import { dist } from '../dist/index.js';
 import { runAlignCommand } from './align_command.js';
 import { RQKMeans } from '../quant/rqkmeans.js';
 import { codeStats } from '../quant/vq_codes.js';
@@ -60,8 +61,18 @@ function configFrom(o: RunFlags): RunConfig {
   return cfg;
 }
 
-/** `qarm run`. */
+/**
+ * Commands with no data-parallel form refuse to run under an MPI launcher with more than one
+ * rank: N copies would each redo the whole job and race on the output folder. Thrown on every
+ * rank, before anything is written.
+ */
+function refuseUnderMpi(what: string, instead: string): void {
+  if (dist.worldSize > 1) throw new ValueError(`${what} does not run data-parallel yet (this job has ${dist.worldSize} MPI ranks); ${instead}`, 'worldSize');
+}
+
+/** `qarm run` (one process only: under MPI it refuses, see {@link refuseUnderMpi}). */
 export async function runCommand(o: RunFlags): Promise<void> {
+  refuseUnderMpi('qarm run', 'run it as one process (qarm train and qarm quantize do run under mpirun)');
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
   const out = prepareOutDir(cfg.out);
@@ -71,8 +82,9 @@ export async function runCommand(o: RunFlags): Promise<void> {
   process.stdout.write(`\n${r.table}\n\nwall time ${r.results.wallSeconds.toFixed(1)} s; wrote ${r.files.results} and ${r.files.report}\n`);
 }
 
-/** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split. */
+/** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split (one process only). */
 export async function alignCommand(o: CommonFlags): Promise<void> {
+  refuseUnderMpi('qarm align', 'run it as one process');
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
   const out = prepareOutDir(o.out ?? 'qarm-align');
@@ -109,7 +121,9 @@ export const QUANTIZE_FIT_FLAGS = ['levels', 'codebookSize', 'iterations', 'vqK'
 /**
  * `qarm quantize`: embeddings .npy → RQ codes, VQ codes, their codebooks, stats; with
  * `codebooks`, one shard's codes from saved codebooks instead (lib/pipeline/encode_shard.ts).
- * `explicitFlags` lists the flags given on the command line (not defaulted).
+ * `explicitFlags` lists the flags given on the command line (not defaulted). Under an MPI
+ * launcher the fit runs data-parallel, each rank on its shard of the rows, and rank 0 writes the
+ * one-process files (lib/pipeline/quantize_dist.ts).
  */
 export async function quantizeCommand(o: {
   input: string;
@@ -136,6 +150,7 @@ export async function quantizeCommand(o: {
         `${flag(fit[0])} fits codebooks, but --codebooks fits nothing (it encodes with the saved ones); drop ${fit.map(flag).join(', ')}`,
         fit[0],
       );
+    refuseUnderMpi('qarm quantize --codebooks', 'run one process per shard with --shard-index and --num-shards (a job array)');
     const { encodeShardCommand } = await import('./encode_shard.js');
     const r = encodeShardCommand({ ...o, codebooks: o.codebooks });
     process.stdout.write(`rows ${r.rowOffset}..${r.rowOffset + r.rows} encoded; wrote ${r.files.map((f) => join(o.out, f)).join(', ')}\n`);
@@ -146,6 +161,11 @@ export async function quantizeCommand(o: {
   }
   if (o.threads) setNumThreads(o.threads);
   if (!existsSync(o.input)) throw new IOError(`--input ${o.input} does not exist`, 'input');
+  if (dist.worldSize > 1) {
+    // Under an MPI launcher: the ranks share the rows (lib/pipeline/quantize_dist.ts).
+    const { quantizeDistributed } = await import('./quantize_dist.js');
+    return quantizeDistributed(o, dist, dist.rank === 0 ? progressFor(o) : silentProgress);
+  }
   const x = readNpy(o.input);
   if (x.dtype !== 'float32' || x.rank !== 2)
     throw new ValueError(`--input ${o.input}: expected float32 [N, D] embeddings, got ${x.dtype} [${x.shape.join(', ')}]`, 'input');
@@ -206,17 +226,33 @@ export async function quantizeCommand(o: {
   );
 }
 
-/** `qarm train`: one variant, one seed; writes metrics.json (+ results.json/report.html of that single run). */
+/**
+ * `qarm train`: one variant, one seed; writes the run's metrics (results.json, report.html of
+ * that single run), model.json, config.json and the best-epoch checkpoint.
+ *
+ * Under an MPI launcher (`mpirun -np N qarm train ...`, lib/dist's `dist` with more than one
+ * rank) it trains data-parallel: every rank prepares the same samples and item tables and
+ * `trainRanker` gets `dist`; rank 0 alone writes the output folder and prints, the other ranks
+ * create and write nothing. Every output JSON records `worldSize`.
+ */
 export async function trainCommand(o: CommonFlags & { variant: string; seed: number }): Promise<void> {
   if (!VARIANT_SPECS[o.variant]) throw new ValueError(`--variant: unknown variant '${o.variant}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variant');
   const cfg = configFrom({ ...o, seeds: [o.seed] });
   cfg.variants = Object.keys(VARIANT_SPECS).slice(0, 5).includes(o.variant) ? [o.variant] : [];
   cfg.ablations = cfg.variants.length ? [] : [o.variant];
   checkDataDir(cfg.data);
-  const out = prepareOutDir(cfg.out);
-  const r = await runExperiment(cfg, out, progressFor(o), ['qarm', ...process.argv.slice(2)].join(' '), { saveModels: true });
+  const worldSize = dist.worldSize;
+  const writes = worldSize === 1 || dist.rank === 0;
+  // Rank 0 alone checks and writes the folder; a failure there exits non-zero, which ends the
+  // job (lib/dist aborts MPI), so no rank is left waiting in a collective.
+  const out = writes ? prepareOutDir(cfg.out) : resolve(cfg.out);
+  const r = await runExperiment(cfg, out, writes ? progressFor(o) : silentProgress, ['qarm', ...process.argv.slice(2)].join(' '), {
+    saveModels: true,
+    ...(worldSize > 1 ? { dist } : {}),
+  });
+  if (!writes) return;
   // worldSize: the design contract (every output JSON records it); `qarm eval` ignores it.
-  writeJson(join(out, 'config.json'), { ...cfg, worldSize: 1 });
+  writeJson(join(out, 'config.json'), { ...cfg, worldSize });
   process.stdout.write(
     `\n${r.table}\n\nwrote ${r.files.results}, ${r.files.report}, ${o.variant}-seed${o.seed}.ckpt (best-epoch weights; rerunning the same command resumes from it)\n`,
   );

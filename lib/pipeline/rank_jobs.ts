@@ -14,6 +14,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ItemFeatures, RankSamples } from '../rank/types.js';
+import type { RankCommunicator } from '../rank/trainer.js';
 import { numThreads, setNumThreads } from '../tensor/runtime.js';
 import type { RunConfig } from './config.js';
 import type { Progress, Task } from './progress.js';
@@ -92,7 +93,8 @@ function weight(s: VariantSpec): number {
  * Trains every job; results come back in job order. `workers` ≤ 0 runs them here one by one;
  * otherwise that many worker threads (one included: a worker gets the larger young generation
  * above, which this thread cannot), each with `threadsPerWorker` kernel threads, take the jobs
- * longest first.
+ * longest first. `dist` (with `workers` ≤ 0 only: MPI is called from this thread): every job
+ * trains data-parallel with the job's ranks.
  */
 export async function runRankJobs(
   jobs: RankJob[],
@@ -101,10 +103,12 @@ export async function runRankJobs(
   progress: Progress,
   workers: number,
   threadsPerWorker: number,
+  dist?: RankCommunicator,
 ): Promise<SeedRun[]> {
+  if (dist && workers > 0) throw new Error('runRankJobs: dist needs workers <= 0 (MPI is called from the thread that initialised it)');
   if (workers <= 0 || jobs.length === 0) {
     const out: SeedRun[] = [];
-    for (const j of jobs) out.push(await trainVariant(j.spec, ctx, j.ranker, j.seed, progress, j.checkpointPath));
+    for (const j of jobs) out.push(await trainVariant(j.spec, ctx, j.ranker, j.seed, progress, j.checkpointPath, dist));
     return out;
   }
   const items: Record<string, ItemFeatures> = {};

@@ -21,6 +21,7 @@ import type { Dataset } from '../data/dataset.js';
 import { numThreads, setNumThreads } from '../tensor/runtime.js';
 import { Generator } from '../tensor/random.js';
 import type { ItemFeatures } from '../rank/types.js';
+import type { RankCommunicator } from '../rank/trainer.js';
 import { buildProtocol, type Protocol } from './protocol.js';
 import { interactionLog } from './dataset_log.js';
 import { itemOrder, permuteRows, toRankSamples, type ItemOrder } from './features.js';
@@ -100,7 +101,9 @@ interface PointRun {
 
 /**
  * Builds the protocol of `protocolCfg`, everything the variants need from it, and trains every
- * (spec, seed). `timings` receives this pass's steps.
+ * (spec, seed). `timings` receives this pass's steps. With `dist` (more than one rank), every
+ * rank builds the same protocol, tables and samples, and each training runs data-parallel in this
+ * thread (MPI is called from the thread that initialised it, so no worker threads).
  */
 async function runPoint(
   ds: Dataset,
@@ -110,6 +113,7 @@ async function runPoint(
   progress: Progress,
   timings: Record<string, number>,
   checkpoint?: (spec: VariantSpec, seed: number) => string,
+  dist?: RankCommunicator,
 ): Promise<PointRun> {
   const lap = (name: string, since: number): void => {
     timings[name] = (Date.now() - since) / 1000;
@@ -162,9 +166,13 @@ async function runPoint(
     .flatMap((spec) => cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: checkpoint?.(spec, seed) })))
     .map((j, id) => ({ id, ...j }));
   const threads = cfg.threads ?? numThreads();
-  const workers = Math.max(1, Math.min(cfg.workers, jobs.length));
-  progress.log(`ranking: ${jobs.length} training${jobs.length === 1 ? '' : 's'} on ${workers} worker thread${workers === 1 ? '' : 's'}`);
-  const done = await runRankJobs(jobs, ctx, specs, progress, workers, Math.max(1, Math.floor(threads / workers)));
+  const workers = dist ? 0 : Math.max(1, Math.min(cfg.workers, jobs.length));
+  progress.log(
+    dist
+      ? `ranking: ${jobs.length} training${jobs.length === 1 ? '' : 's'}, each data-parallel over ${dist.worldSize} ranks`
+      : `ranking: ${jobs.length} training${jobs.length === 1 ? '' : 's'} on ${workers} worker thread${workers === 1 ? '' : 's'}`,
+  );
+  const done = await runRankJobs(jobs, ctx, specs, progress, workers, Math.max(1, Math.floor(threads / Math.max(1, workers))), dist);
   const runs: Record<string, SeedRun[]> = {};
   for (const j of jobs) (runs[j.spec.name] ??= []).push(done[j.id]);
   lap('rank', t);
@@ -181,14 +189,21 @@ function testMetrics(runs: Record<string, SeedRun[]>, names: string[]): Record<s
   return out;
 }
 
-/** Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable). */
+/**
+ * Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable).
+ * `dist` (a job of more than one rank): every rank runs the same experiment and trains every
+ * ranker data-parallel with the others; only rank 0 writes files (the others write nothing, and
+ * need no `outDir`). Results record `worldSize`.
+ */
 export async function runExperiment(
   cfg: RunConfig,
   outDir: string,
   progress: Progress,
   command = 'qarm run',
-  opts: { saveModels?: boolean } = {},
+  opts: { saveModels?: boolean; dist?: RankCommunicator } = {},
 ): Promise<RunOutput> {
+  const dist = opts.dist && opts.dist.worldSize > 1 ? opts.dist : undefined;
+  const writes = !dist || dist.rank === 0;
   const t0 = Date.now();
   const loadStart = loadavg();
   const timings: Record<string, number> = {};
@@ -208,22 +223,23 @@ export async function runExperiment(
     progress,
     timings,
     opts.saveModels ? (spec, seed) => join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined,
+    dist,
   );
   const { P, prep, runs, workers } = main;
 
-  if (opts.saveModels) saveModelTables(outDir, specs, main.ctx, cfg.seeds);
+  if (opts.saveModels && writes) saveModelTables(outDir, specs, main.ctx, cfg.seeds, dist?.worldSize ?? 1);
 
   const variants: Record<string, VariantResult> = {};
   const ablations: Record<string, VariantResult> = {};
   for (const v of cfg.variants) variants[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   for (const v of cfg.ablations) ablations[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   const paired = pairedDifferences({ ...variants, ...ablations });
-  const curve = cfg.trainFractions.length ? await dataEfficiencyCurve(ds, cfg, main, progress, timings) : undefined;
+  const curve = cfg.trainFractions.length ? await dataEfficiencyCurve(ds, cfg, main, progress, timings, dist) : undefined;
   const wallSeconds = (Date.now() - t0) / 1000;
   const codes = [prep.rqAligned?.summary, prep.rqRaw?.summary, prep.rqRandom?.summary].filter((x) => x !== undefined);
   const results: Results = {
     qarm: version(),
-    worldSize: 1,
+    worldSize: dist?.worldSize ?? 1,
     createdAt: new Date().toISOString(),
     command,
     wallSeconds,
@@ -266,8 +282,10 @@ export async function runExperiment(
   );
   const resultsFile = join(outDir, 'results.json');
   const reportFile = join(outDir, 'report.html');
-  writeJson(resultsFile, results);
-  writeText(reportFile, renderReport(results));
+  if (writes) {
+    writeJson(resultsFile, results);
+    writeText(reportFile, renderReport(results));
+  }
   return { results, table, files: { results: resultsFile, report: reportFile } };
 }
 
@@ -282,6 +300,7 @@ async function dataEfficiencyCurve(
   main: PointRun,
   progress: Progress,
   timings: Record<string, number>,
+  dist?: RankCommunicator,
 ): Promise<CurveFractionResult[]> {
   const t0 = Date.now();
   const mainFraction = cfg.protocol.trainUserFraction;
@@ -293,7 +312,7 @@ async function dataEfficiencyCurve(
     if (fraction === mainFraction) point = main;
     else {
       progress.log(`data-efficiency curve: ${fraction} of the training users`);
-      point = await runPoint(ds, cfg, { ...cfg.protocol, trainUserFraction: fraction }, specs, progress, {});
+      point = await runPoint(ds, cfg, { ...cfg.protocol, trainUserFraction: fraction }, specs, progress, {}, undefined, dist);
     }
     const variants = testMetrics(point.runs, cfg.variants);
     const paired = pairedDifferences(variants);
@@ -495,7 +514,7 @@ function l2rows(x: Float32Array, dim: number): Float32Array {
  * was trained with (codes and frozen embeddings depend on the aligner and k-means runs, so they
  * are saved rather than rebuilt) and the id vocabulary sizes.
  */
-function saveModelTables(outDir: string, specs: VariantSpec[], ctx: RankContext, seeds: number[]): void {
+function saveModelTables(outDir: string, specs: VariantSpec[], ctx: RankContext, seeds: number[], worldSize: number): void {
   const models: SavedModel[] = specs.map((spec) => {
     const it = ctx.items(spec);
     const file = (part: string): string => `${spec.name}-items-${part}.npy`;
@@ -513,7 +532,7 @@ function saveModelTables(outDir: string, specs: VariantSpec[], ctx: RankContext,
       ...(it.dense ? { dense: { file: file('dense') } } : {}),
     };
   });
-  writeJson(join(outDir, 'model.json'), { worldSize: 1, models });
+  writeJson(join(outDir, 'model.json'), { worldSize, models });
 }
 
 /** One entry of model.json (see {@link saveModelTables}). */

@@ -3,7 +3,7 @@
  * (lib/rank's trainer keeps the best epoch's weights), then slice metrics on validation and test.
  */
 import { Ranker } from '../rank/ranker.js';
-import { trainRanker } from '../rank/trainer.js';
+import { trainRanker, type RankCommunicator } from '../rank/trainer.js';
 import type { ItemFeatures, RankSamples } from '../rank/types.js';
 import { sliceMetrics } from './slice_metrics.js';
 import { defaultCodeFeatures, legacyCodeFeatures, type CodeFeatures, type RunConfig } from './config.js';
@@ -60,7 +60,9 @@ export function variantRanker(
 
 /**
  * `checkpointPath`: the trainer writes an atomic, resumable checkpoint there after every epoch
- * (an existing one is resumed), which `qarm train` keeps as the model file.
+ * (an existing one is resumed), which `qarm train` keeps as the model file. `dist`: train
+ * data-parallel with every rank of the job (each passes the same `ctx`; only rank 0 writes the
+ * checkpoint); every rank gets the same result.
  */
 export async function trainVariant(
   spec: VariantSpec,
@@ -69,6 +71,7 @@ export async function trainVariant(
   seed: number,
   progress: Progress,
   checkpointPath?: string,
+  dist?: RankCommunicator,
 ): Promise<SeedRun> {
   const t0 = Date.now();
   const ranker = variantRanker(spec, ctx.numUsers, ctx.numWarm, ctx.items(spec), cfg, seed, ctx.codeFeatures);
@@ -87,6 +90,7 @@ export async function trainVariant(
     codeDropout: ctx.codeFeatures?.codeDropout ?? false,
     seed,
     checkpointPath,
+    ...(dist ? { dist } : {}),
     onProgress: (p) =>
       task.update(
         p.epoch * batches + p.batch,

@@ -1,0 +1,178 @@
+// qarm's commands under mpirun (issue 17, step 4): `mpirun -np 2 node dist/cli.js <command>` runs
+// data-parallel with no other flag and gives the one-process result within float tolerance; only
+// rank 0 writes. Each rank gets its own --out (rank<r>, from Open MPI's OMPI_COMM_WORLD_RANK), so
+// a rank that wrote anything would leave a folder behind. Needs Open MPI's mpirun (Debian:
+// apt-get install openmpi-bin); without it the suite skips and says why.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as q from '../dist/index.js';
+
+const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
+
+function mpirunMissing() {
+  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
+  if (r.error || r.status !== 0) return 'mpirun not found (apt-get install openmpi-bin)';
+  if (!/Open MPI|OpenRTE/i.test(r.stdout + r.stderr)) return `mpirun is not Open MPI's: ${r.stdout.split('\n')[0]}`;
+  return null;
+}
+
+function cleanEnv(tmp) {
+  const env = { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') };
+  for (const k of ['QARM_DIST', 'QARM_MPI_LIB', 'QARM_DIST_CHUNK_BYTES']) delete env[k];
+  return env;
+}
+
+/** `qarm <args> --out <outBase>/one` in one process. */
+function one(tmp, args, outBase) {
+  return spawnSync(process.execPath, [CLI, ...args, '--out', join(outBase, 'one')], { encoding: 'utf8', env: cleanEnv(tmp), timeout: 300000 });
+}
+
+/** `mpirun -np <np> qarm <args> --out <outBase>/rank<r>`: every rank its own --out. */
+function mpi(tmp, np, args, outBase) {
+  const quoted = [process.execPath, CLI, ...args].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+  return spawnSync(
+    'mpirun',
+    ['--allow-run-as-root', '--oversubscribe', '-np', String(np), 'sh', '-c', `exec ${quoted} --out '${outBase}/rank'"$OMPI_COMM_WORLD_RANK"`],
+    { encoding: 'utf8', env: cleanEnv(tmp), timeout: 300000 },
+  );
+}
+
+const json = (dir, f) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
+
+describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function () {
+  this.timeout(600000);
+  const skip = mpirunMissing();
+  let tmp;
+
+  before(function () {
+    if (skip) {
+      console.warn(`    qarm commands under mpirun skipped: ${skip}`);
+      this.skip();
+    }
+    tmp = mkdtempSync(join(tmpdir(), 'qarm-climpi-'));
+  });
+  after(() => tmp && rmSync(tmp, { recursive: true, force: true }));
+
+  // Measured (commit of this test): validation AUC 0.5347268591 (1 process) vs 0.5347267954
+  // (2 ranks), a difference of 6.4e-8; test AUC 1.1e-8 apart.
+  it('`qarm train` on 2 ranks = one process (validation AUC within 0.002); only rank 0 writes; worldSize 2', () => {
+    const args = ['train', '--quick', '--variant', 'qarm', '--seed', '2', '--no-progress'];
+    const base = join(tmp, 'train');
+    const a = one(tmp, args, base);
+    assert.equal(a.status, 0, a.stderr);
+    const b = mpi(tmp, 2, args, base);
+    assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
+    const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
+    assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
+    assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort(), 'rank 0 writes what one process writes');
+    assert.equal((b.stdout.match(/wrote .*results\.json/g) ?? []).length, 1, 'only rank 0 prints');
+    for (const f of ['results.json', 'model.json', 'config.json']) {
+      assert.equal(json(dOne, f).worldSize, 1, `one process: ${f}`);
+      assert.equal(json(d0, f).worldSize, 2, `2 ranks: ${f}`);
+    }
+    const [r1, r2] = [json(dOne, 'results.json'), json(d0, 'results.json')];
+    const va = r1.variants.qarm.validation.all.auc.mean;
+    const vb = r2.variants.qarm.validation.all.auc.mean;
+    const ta = r1.variants.qarm.all.auc.mean;
+    const tb = r2.variants.qarm.all.auc.mean;
+    console.log(
+      `      validation AUC: 1 process ${va}, 2 ranks ${vb} (|diff| ${Math.abs(va - vb).toExponential(2)}); test AUC |diff| ${Math.abs(ta - tb).toExponential(2)}`,
+    );
+    assert.ok(Math.abs(va - vb) <= 0.002, `validation AUC ${va} vs ${vb}`);
+    assert.ok(Math.abs(ta - tb) <= 0.002, `test AUC ${ta} vs ${tb}`);
+    assert.deepEqual(r2.variants.qarm.bestEpochs, r1.variants.qarm.bestEpochs);
+    // The item tables are built identically on every rank (same data, same seeds).
+    for (const f of ['qarm-items-rq.npy', 'qarm-items-vq.npy']) assert.ok(readFileSync(join(d0, f)).equals(readFileSync(join(dOne, f))), f);
+  });
+
+  // Measured (commit of this test): RQ and VQ codes 100 % equal (the files byte-identical),
+  // codebooks bit-identical (largest relative difference 0); stats' relative errors 5e-14 apart (relative).
+  it('`qarm quantize` on 2 ranks (each its shard of the rows) = one process: codes, codebooks, VQ pool; only rank 0 writes', () => {
+    const n = 1501;
+    const d = 16;
+    let s = 12345;
+    const rnd = () => (s = (s * 1103515245 + 12345) >>> 0) / 2 ** 32;
+    const x = new Float32Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) x[i * d + j] = Math.sin((i % 23) * 7 + j) + 0.3 * (rnd() - 0.5);
+    const emb = join(tmp, 'emb.npy');
+    const mask = join(tmp, 'pool.npy');
+    q.writeNpy(emb, q.tensor(x, [n, d]));
+    q.writeNpy(
+      mask,
+      q.Tensor.fromArray(
+        Int32Array.from({ length: n }, (_, i) => (i % 3 === 0 ? 0 : 1)),
+        [n],
+        'int32',
+      ),
+    );
+    const args = ['quantize', '--input', emb, '--levels', '3', '--codebook-size', '32', '--vq-k', '5', '--pool', mask, '--no-progress'];
+    const base = join(tmp, 'quantize');
+    const a = one(tmp, args, base);
+    assert.equal(a.status, 0, a.stderr);
+    const b = mpi(tmp, 2, args, base);
+    assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
+    const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
+    assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
+    assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort());
+    const [s1, s2] = [json(dOne, 'stats.json'), json(d0, 'stats.json')];
+    assert.equal(s1.worldSize, 1);
+    assert.equal(s2.worldSize, 2);
+    const figures = [];
+    for (const f of ['rq_codes.npy', 'vq_codes.npy']) {
+      const [ca, cb] = [q.readNpy(join(dOne, f)), q.readNpy(join(d0, f))];
+      assert.deepEqual(cb.shape, ca.shape, f);
+      const [ia, ib] = [ca.i32(), cb.i32()];
+      const k = ca.shape[1];
+      let same = 0;
+      for (let i = 0; i < n; i++) if (ia.subarray(i * k, (i + 1) * k).every((v, j) => v === ib[i * k + j])) same++;
+      figures.push(`${f} ${((100 * same) / n).toFixed(2)} % of items equal`);
+      assert.ok(same >= 0.999 * n, `${f}: ${same} of ${n} items have the one-process codes`);
+    }
+    const [ra, rb] = [q.RQKMeans.load(join(dOne, 'rq.safetensors')), q.RQKMeans.load(join(d0, 'rq.safetensors'))];
+    let rel = 0;
+    ra.codebooks.forEach((c, l) => {
+      const [u, v] = [c.f32(), rb.codebooks[l].f32()];
+      for (let i = 0; i < u.length; i++) rel = Math.max(rel, Math.abs(u[i] - v[i]) / Math.max(Math.abs(u[i]), 1e-6));
+    });
+    figures.push(`codebooks ${rel.toExponential(2)} relative`);
+    assert.ok(rel <= 1e-5, `codebooks ${rel} relative apart`);
+    const [pa, pb] = [q.readSafetensors(join(dOne, 'vq.safetensors')), q.readSafetensors(join(d0, 'vq.safetensors'))];
+    for (const t of ['pool', 'rows']) assert.deepEqual(Array.from(pb.tensors[t].toTypedArray()), Array.from(pa.tensors[t].toTypedArray()), `vq pool ${t}`);
+    s1.rq.levels.forEach((l, i) => {
+      const m = s2.rq.levels[i];
+      assert.deepEqual({ ...m, relativeError: 0 }, { ...l, relativeError: 0 }, `level ${i} stats`);
+      assert.ok(Math.abs(m.relativeError - l.relativeError) <= 1e-9 * l.relativeError, `level ${i} relative error`);
+    });
+    console.log(`      ${figures.join('; ')}`);
+  });
+
+  it('`qarm run`, `qarm align` and `qarm quantize --codebooks` refuse under mpirun (every rank, before writing anything)', () => {
+    const emb = join(tmp, 'emb.npy');
+    if (!existsSync(emb))
+      q.writeNpy(
+        emb,
+        q.tensor(
+          new Float32Array(64 * 4).map((_, i) => Math.sin(i)),
+          [64, 4],
+        ),
+      );
+    const cases = [
+      [['run', '--quick', '--no-progress'], /^qarm: error: qarm run does not run data-parallel yet \(this job has 2 MPI ranks\); run it as one process/m],
+      [['align', '--quick', '--no-progress'], /^qarm: error: qarm align does not run data-parallel yet \(this job has 2 MPI ranks\); run it as one process/m],
+      [
+        ['quantize', '--input', emb, '--codebooks', join(tmp, 'nowhere'), '--no-progress'],
+        /^qarm: error: qarm quantize --codebooks does not run data-parallel yet/m,
+      ],
+    ];
+    for (const [args, message] of cases) {
+      const base = join(tmp, `refuse-${args[0]}`);
+      const r = mpi(tmp, 2, args, base);
+      assert.notEqual(r.status, 0, `${args[0]} ran under mpirun:\n${r.stdout}`);
+      assert.match(r.stderr, message, r.stderr);
+      assert.ok(!existsSync(base), `${args[0]}: a rank wrote ${base}`);
+    }
+  });
+});
