@@ -289,14 +289,15 @@ describe('quant: ResidualVQ training state vs plain-JS references', () => {
       assert.ok(restarts >= 4, `restarts ${restarts}`);
       // a re-initialisation with fewer rows than codes draws its rows from where the restarts left the stream
       vq.initialized = false;
-      const xa = randArray(2 * D, 300, 2);
-      const codes = vq.forward(q.tensor(xa, [2, D])).codes.toTypedArray();
-      const ids = Array.from({ length: K }, () => g.int(2));
+      const m = 4;
+      const xa = randArray(m * D, 300, 2);
+      const codes = vq.forward(q.tensor(xa, [m, D])).codes.toTypedArray();
+      const ids = Array.from({ length: K }, () => g.int(m));
       const counts = new Float64Array(K);
       for (const c of codes) counts[c]++;
-      u = new Float64Array(K).map((_, k) => decay * (2 / K) + (1 - decay) * counts[k]);
+      u = new Float64Array(K).map((_, k) => decay * (m / K) + (1 - decay) * counts[k]);
       // then the step's restarts continue the same stream
-      for (let k = 0; k < K; k++) if (u[k] < t) ids[k] = g.int(2);
+      for (let k = 0; k < K; k++) if (u[k] < t) ids[k] = g.int(m);
       assert.deepEqual(
         rows(vq.codebooks[0].toTypedArray(), D),
         ids.map((i) => Array.from(xa.subarray(i * D, i * D + D))),
@@ -341,6 +342,19 @@ describe('quant: ResidualVQ training state vs plain-JS references', () => {
 
   it('live tensors: a step adds only the restart stream (none without restarts), dispose() returns to the baseline', () => {
     const x = q.tensor(randArray(9 * 4, 500), [9, 4]);
+    {
+      // a first (initialising) step outside any tidy, n < K on level 0 (random rows): in EMA mode
+      // nothing is recorded, so the outputs are all that stays alive
+      const base = q.memory().numTensors;
+      const vq = new q.ResidualVQ({ dim: 4, levels: 2, codebookSize: [12, 3], ema: true, seed: 1 });
+      vq.train();
+      const made = q.memory().numTensors;
+      const r = vq.forward(x);
+      for (const t of [r.quantized, r.codes, r.loss, r.codebookLoss, r.commitLoss, ...r.levelInputs]) t.dispose();
+      assert.equal(q.memory().numTensors, made, 'EMA step outside tidy');
+      vq.dispose();
+      assert.equal(q.memory().numTensors, base);
+    }
     for (const deadCodeThreshold of [0, 2]) {
       const base = q.memory().numTensors;
       const vq = new q.ResidualVQ({ dim: 4, levels: 2, codebookSize: [12, 3], deadCodeThreshold, seed: 1 });
