@@ -38,7 +38,7 @@ export const modules = {
   },
   'quant-rvq': {
     mutate: ['dist/quant/rvq.js'],
-    command: `${mocha} test/quant_rvq.test.js test/quant_vq_state_kernels.test.js test/host_free.test.js`,
+    command: `${mocha} test/quant_rvq.test.js test/quant_vq_state_kernels.test.js test/host_free.test.js test/quant_rvq_errors.test.js`,
   },
   protocol: {
     mutate: ['dist/pipeline/protocol.js', 'dist/pipeline/protocol_split.js'],

@@ -111,7 +111,13 @@ export function residualQuantize(x: Tensor, codebooks: Tensor[], opts: { beta?: 
       return g;
     });
   });
-  const loss = beta === 0 ? add(codebookLoss, 0) : add(codebookLoss, mul(commitLoss, beta));
+  const weighted = beta === 0 ? null : mul(commitLoss, beta);
+  const loss = weighted === null ? add(codebookLoss, 0) : add(codebookLoss, weighted);
+  // What nothing recorded holds (no-grad mode, e.g. encode(), or inputs without gradients):
+  // the backward closures are the only readers of rows and levelCodes.
+  if (!codebookLoss.gradFn) for (const c of levelCodes) c.dispose();
+  if (!codebookLoss.gradFn && !commitLoss.gradFn) rows.dispose();
+  if (!loss.gradFn) weighted?.dispose();
   return { quantized, codes, loss, codebookLoss, commitLoss, levelInputs };
 }
 
@@ -211,6 +217,8 @@ export class ResidualVQ extends Module {
     this.seed = o.seed ?? 0;
     if (!(this.decay >= 0 && this.decay < 1)) throw new ValueError(`argument 'decay' must be in [0, 1), got ${this.decay}`, 'decay');
     if (!(this.beta >= 0)) throw new ValueError(`argument 'beta' must be >= 0, got ${this.beta}`, 'beta');
+    // forward() and encode() pass beta to residualQuantize, which needs it finite.
+    if (!Number.isFinite(this.beta)) throw new ValueError(`argument 'beta' must be finite, got ${this.beta}`, 'beta');
     this.gen = new Generator(this.seed);
     this.codebooks = sizes.map((k, l) => {
       const t = keep(randn([k, this.dim], { seed: this.seed * 7919 + l + 1 }));
