@@ -9,15 +9,9 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as q from '../dist/index.js';
+import { mpirunMissing } from './support/mpirun.js';
 
 const CLI = new URL('../dist/cli.js', import.meta.url).pathname;
-
-function mpirunMissing() {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return 'mpirun not found (apt-get install openmpi-bin)';
-  if (!/Open MPI|OpenRTE/i.test(r.stdout + r.stderr)) return `mpirun is not Open MPI's: ${r.stdout.split('\n')[0]}`;
-  return null;
-}
 
 function cleanEnv(tmp) {
   const env = { ...process.env, QARM_CACHE_DIR: join(tmp, 'cache') };

@@ -5,44 +5,14 @@
 // Needs Open MPI's mpirun (Debian: apt-get install openmpi-bin; CI installs it): without it
 // the suite skips and says why.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { mpirunMissing, mpirun, runJob as runJobOf } from './support/mpirun.js';
 import { data, referenceSum, REDUCE_SIZES, GATHER_LENGTHS, BROADCAST_LENGTH } from './support/dist_data.js';
 
 const worker = new URL('./support/dist_worker.mjs', import.meta.url).pathname;
-const MPIRUN = ['--allow-run-as-root', '--oversubscribe'];
-
-function mpirunMissing() {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return 'mpirun not found (apt-get install openmpi-bin)';
-  if (!/Open MPI|OpenRTE/i.test(r.stdout + r.stderr)) return `mpirun is not Open MPI's: ${r.stdout.split('\n')[0]}`;
-  return null;
-}
-
-/** The environment minus any qarm/dist settings of the calling shell, plus `extra`. */
-function cleanEnv(extra = {}) {
-  const env = { ...process.env };
-  for (const k of ['QARM_DIST', 'QARM_MPI_LIB', 'QARM_DIST_CHUNK_BYTES']) delete env[k];
-  return { ...env, ...extra };
-}
-
-function mpirun(np, args, env = {}, timeout = 60000) {
-  return spawnSync('mpirun', [...MPIRUN, '-np', String(np), 'node', ...args], { env: cleanEnv(env), encoding: 'utf8', timeout });
-}
-
-/** Runs the worker on `np` ranks and returns each rank's report, in rank order. */
-function runJob(np, env = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'qarm-dist-'));
-  try {
-    const r = mpirun(np, [worker, dir], env);
-    assert.equal(r.status, 0, `mpirun -np ${np} failed (${r.status}, ${r.signal}):\n${r.stdout}\n${r.stderr}`);
-    return Array.from({ length: np }, (_, k) => JSON.parse(readFileSync(join(dir, `rank${k}.json`), 'utf8')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const runJob = (np, env = {}) => runJobOf(worker, np, { env, prefix: 'qarm-dist-', timeout: 60000 });
 
 const b64 = (x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
 

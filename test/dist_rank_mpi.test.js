@@ -4,38 +4,13 @@
 // the same global batches and compares. Needs Open MPI's mpirun (Debian: apt-get install
 // openmpi-bin); without it the suite skips and says why. The one-rank check runs everywhere.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import * as q from '../dist/index.js';
+import { mpirunMissing, runJob as runJobOf } from './support/mpirun.js';
 import { CASES, RANKER, flatParams, rankData } from './support/dist_rank_data.js';
 
 const worker = new URL('./support/dist_rank_worker.mjs', import.meta.url).pathname;
 
-function mpirunMissing() {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  if (r.error || r.status !== 0) return 'mpirun not found (apt-get install openmpi-bin)';
-  if (!/Open MPI|OpenRTE/i.test(r.stdout + r.stderr)) return `mpirun is not Open MPI's: ${r.stdout.split('\n')[0]}`;
-  return null;
-}
-
-function runJob(np) {
-  const env = { ...process.env };
-  for (const k of ['QARM_DIST', 'QARM_MPI_LIB', 'QARM_DIST_CHUNK_BYTES']) delete env[k];
-  const dir = mkdtempSync(join(tmpdir(), 'qarm-drk-'));
-  try {
-    const r = spawnSync('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', String(np), 'node', worker, dir], {
-      env,
-      encoding: 'utf8',
-      timeout: 120000,
-    });
-    assert.equal(r.status, 0, `mpirun -np ${np} failed (${r.status}, ${r.signal}):\n${r.stdout}\n${r.stderr}`);
-    return Array.from({ length: np }, (_, k) => JSON.parse(readFileSync(join(dir, `rank${k}.json`), 'utf8')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const runJob = (np) => runJobOf(worker, np, { prefix: 'qarm-drk-' });
 
 const f32 = (s) => {
   const b = Buffer.from(s, 'base64');
