@@ -8,8 +8,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as q from '../../dist/index.js';
+import { mpiVersion, runWorkers } from '../lib/mpi.js';
+import { mixture } from '../lib/data.js';
 import { machineLine, markdownTable } from '../lib/peers.js';
 
 const argv = process.argv.slice(2);
@@ -18,20 +19,6 @@ const workerOut = argv.includes('--worker') ? argv[argv.indexOf('--worker') + 1]
 // D = 64 is the aligner's default output width; RQ 3 x 64 and k = 25 are the run's defaults.
 const CFG = quick ? { N: 20000, D: 64, L: 3, K: 64, P: 5000, k: 25 } : { N: 100000, D: 64, L: 3, K: 64, P: 20000, k: 25 };
 const REPS = quick ? 1 : 3;
-
-/** float32 [N, D] Gaussian mixture, the same on every process. */
-function mixture(N, D, seed) {
-  const g = new q.Generator(seed);
-  const C = 512;
-  const mu = new Float32Array(C * D);
-  for (let i = 0; i < mu.length; i++) mu[i] = g.normal();
-  const x = new Float32Array(N * D);
-  for (let i = 0; i < N; i++) {
-    const c = g.int(C);
-    for (let j = 0; j < D; j++) x[i * D + j] = mu[c * D + j] + 0.5 * g.normal();
-  }
-  return x;
-}
 
 /** Encodes this process's shard; returns timings (wall, barriers included when 2 ranks) and codes. */
 function measure(threads) {
@@ -93,11 +80,6 @@ function row(m, what) {
   };
 }
 
-function mpiVersion() {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  return r.error || r.status !== 0 ? 'none' : (r.stdout.split('\n')[0] ?? '').trim();
-}
-
 const b64 = (a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64');
 
 if (workerOut) {
@@ -112,14 +94,8 @@ if (workerOut) {
   const rows = [row(two, 'rq'), row(one, 'rq'), row(two, 'vq'), row(one, 'vq')];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qarm-bench-enc-'));
   const file = path.join(tmp, 'rank');
-  const env = { ...process.env };
-  for (const k of ['QARM_DIST', 'QARM_MPI_LIB', 'QARM_DIST_CHUNK_BYTES']) delete env[k];
-  const self = new URL(import.meta.url).pathname;
-  const args = ['--allow-run-as-root', '--oversubscribe', '-np', '2', process.execPath, self, '--worker', file, ...(quick ? ['--quick'] : [])];
-  const r = spawnSync('mpirun', args, { env, encoding: 'utf8' });
-  let note = '';
-  if (r.error || r.status !== 0) {
-    note = `2-process rows missing: mpirun failed or is not installed (${r.error?.message ?? `exit ${r.status}: ${r.stderr.slice(0, 300)}`})`;
+  const note = runWorkers(import.meta.url, file, quick ? ['--quick'] : []);
+  if (note) {
     console.log(`  [${note}]`);
   } else {
     const parts = [0, 1].map((rk) => JSON.parse(fs.readFileSync(`${file}.${rk}`, 'utf8')));

@@ -9,8 +9,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as q from '../../dist/index.js';
+import { mpiVersion, runWorkers } from '../lib/mpi.js';
+import { mixture } from '../lib/data.js';
 import { machineLine, markdownTable } from '../lib/peers.js';
 
 const argv = process.argv.slice(2);
@@ -24,20 +25,6 @@ const CONFIGS = quick
       { N: 20000, D: 64, K: 4096, iters: 3 },
     ];
 const REPS = quick ? 1 : 3;
-
-/** float32 [N, D] Gaussian mixture (bench/suites/quant.js's data), the same on every rank. */
-function mixture(N, D, seed) {
-  const g = new q.Generator(seed);
-  const C = 512;
-  const mu = new Float32Array(C * D);
-  for (let i = 0; i < mu.length; i++) mu[i] = g.normal();
-  const x = new Float32Array(N * D);
-  for (let i = 0; i < N; i++) {
-    const c = g.int(C);
-    for (let j = 0; j < D; j++) x[i * D + j] = mu[c * D + j] + 0.5 * g.normal();
-  }
-  return x;
-}
 
 /** Measures every config on this process's rank; returns rows (rank 0's view). */
 function measure(threads) {
@@ -119,11 +106,6 @@ function measure(threads) {
   return rows;
 }
 
-function mpiVersion() {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  return r.error || r.status !== 0 ? 'none' : (r.stdout.split('\n')[0] ?? '').trim();
-}
-
 if (workerOut) {
   const rows = measure(1);
   if (q.dist.rank === 0) fs.writeFileSync(workerOut, JSON.stringify(rows));
@@ -131,14 +113,8 @@ if (workerOut) {
   const rows = [...measure(2), ...measure(1)];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qarm-bench-dkm-'));
   const file = path.join(tmp, 'rank0.json');
-  const env = { ...process.env };
-  for (const k of ['QARM_DIST', 'QARM_MPI_LIB', 'QARM_DIST_CHUNK_BYTES']) delete env[k];
-  const self = new URL(import.meta.url).pathname;
-  const args = ['--allow-run-as-root', '--oversubscribe', '-np', '2', process.execPath, self, '--worker', file, ...(quick ? ['--quick'] : [])];
-  const r = spawnSync('mpirun', args, { env, encoding: 'utf8' });
-  let note = '';
-  if (r.error || r.status !== 0) {
-    note = `2-rank rows missing: mpirun failed or is not installed (${r.error?.message ?? `exit ${r.status}: ${r.stderr.slice(0, 300)}`})`;
+  const note = runWorkers(import.meta.url, file, quick ? ['--quick'] : []);
+  if (note) {
     console.log(`  [${note}]`);
   } else {
     const two = JSON.parse(fs.readFileSync(file, 'utf8'));

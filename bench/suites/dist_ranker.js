@@ -9,8 +9,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import * as q from '../../dist/index.js';
+import { mpiVersion, runWorkers } from '../lib/mpi.js';
 import { machineLine, markdownTable } from '../lib/peers.js';
 
 const argv = process.argv.slice(2);
@@ -142,11 +142,6 @@ async function measure(threads) {
   return best;
 }
 
-function mpiVersion() {
-  const r = spawnSync('mpirun', ['--version'], { encoding: 'utf8' });
-  return r.error || r.status !== 0 ? 'none' : (r.stdout.split('\n')[0] ?? '').trim();
-}
-
 if (workerOut) {
   const row = await measure(1);
   if (q.dist.rank === 0) fs.writeFileSync(workerOut, JSON.stringify(row));
@@ -155,14 +150,8 @@ if (workerOut) {
   const rows = [await measure(2), await measure(1)];
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'qarm-bench-drk-'));
   const file = path.join(tmp, 'rank0.json');
-  const env = { ...process.env };
-  for (const k of ['QARM_DIST', 'QARM_MPI_LIB', 'QARM_DIST_CHUNK_BYTES']) delete env[k];
-  const self = new URL(import.meta.url).pathname;
-  const args = ['--allow-run-as-root', '--oversubscribe', '-np', '2', process.execPath, self, '--worker', file, ...(quick ? ['--quick'] : [])];
-  const r = spawnSync('mpirun', args, { env, encoding: 'utf8' });
-  let note = '';
-  if (r.error || r.status !== 0) {
-    note = `2-rank row missing: mpirun failed or is not installed (${r.error?.message ?? `exit ${r.status}: ${r.stderr.slice(0, 300)}`})`;
+  const note = runWorkers(import.meta.url, file, quick ? ['--quick'] : []);
+  if (note) {
     console.log(`  [${note}]`);
   } else {
     rows.push(JSON.parse(fs.readFileSync(file, 'utf8')));

@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as q from '../../dist/index.js';
+import { mixture } from '../lib/data.js';
 import { machineLine, markdownTable, runPeer } from '../lib/peers.js';
 
 const argv = process.argv.slice(2);
@@ -31,19 +32,6 @@ const kmeansCfgs = quick
     ];
 for (const s of search) s.reps = 2 * s.N * s.K * s.D > 1e11 ? 1 : 3;
 
-// Data: x is a Gaussian mixture (so k-means has structure), codebooks are N(0, 1) rows.
-function mixture(N, D, seed) {
-  const g = new q.Generator(seed);
-  const C = 512;
-  const mu = new Float32Array(C * D);
-  for (let i = 0; i < mu.length; i++) mu[i] = g.normal();
-  const x = new Float32Array(N * D);
-  for (let i = 0; i < N; i++) {
-    const c = g.int(C);
-    for (let j = 0; j < D; j++) x[i * D + j] = mu[c * D + j] + 0.5 * g.normal();
-  }
-  return x;
-}
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'qarm-bench-quant-'));
 const X = new Map();
 const CB = new Map();
