@@ -3,15 +3,7 @@
 // the quant-kmeans mutation run (bench/results/mutation.md).
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-
-function throwsArg(fn, Cls, arg, re) {
-  assert.throws(fn, (e) => {
-    assert.ok(e instanceof Cls, `expected ${Cls.name}, got ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
-    assert.equal(e.argument, arg);
-    assert.match(e.message, re);
-    return true;
-  });
-}
+import { throwsArg } from './support/throws_arg.js';
 
 /** float32 [n, d] with distinct rows (row i is i, i + 0.5, i + 1, ...). */
 function rows(n, d) {

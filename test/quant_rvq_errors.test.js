@@ -4,16 +4,7 @@
 // restarts' seeded stream continued across steps and re-initialisations), the loss wiring,
 // parameter names, the pinned initial codebooks and the live-tensor accounting.
 import { q, assert, randArray } from './helpers.js';
-
-/** Asserts fn throws Cls with e.argument === arg and a message matching re. */
-function throwsArg(fn, Cls, arg, re) {
-  assert.throws(fn, (e) => {
-    assert.ok(e instanceof Cls, `expected ${Cls.name}, got ${e && e.constructor && e.constructor.name}: ${e && e.message}`);
-    assert.equal(e.argument, arg);
-    assert.match(e.message, re);
-    return true;
-  });
-}
+import { throwsArg } from './support/throws_arg.js';
 
 /** float32 rows of `a` [n, d] as arrays. */
 function rows(a, d) {
