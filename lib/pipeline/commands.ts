@@ -18,6 +18,7 @@ import { saveVqPool, vqCodesOfRows } from './vq_pool.js';
 import { readConfigFile, resolveConfig, validateConfig, type ConfigFile, type RunConfig } from './config.js';
 import { consoleProgress, silentProgress, type Progress } from './progress.js';
 import { checkDataDir, prepareOutDir, writeJson } from './io.js';
+import { writeQuantizeStats, type QuantizeVqStats } from './quantize_stats.js';
 import { runExperiment } from './run.js';
 import { ABLATIONS, VARIANT_SPECS } from './variants.js';
 
@@ -181,7 +182,7 @@ export async function quantizeCommand(o: {
   rq.save(join(out, RQ_FILE));
   writeNpy(join(out, 'rq_codes.npy'), codes);
   const st = codeStats(codes, o.codebookSize, { embeddings: x, codebooks: rq.codebooks });
-  let vq: Record<string, unknown> | undefined;
+  let vq: QuantizeVqStats | undefined;
   if (o.vqK > 0) {
     let poolRows: number[] = Array.from({ length: n }, (_, i) => i);
     if (o.pool) {
@@ -200,21 +201,7 @@ export async function quantizeCommand(o: {
     saveVqPool(join(out, VQ_FILE), pool);
     vq = { k: o.vqK, poolSize: poolRows.length };
   }
-  const summary = {
-    input: o.input,
-    rows: n,
-    dim: d,
-    rq: { numLevels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed, ...st, relativeErrorAfterFit: rq.relativeError },
-    vq,
-    seconds: (Date.now() - t0) / 1000,
-    files: [
-      'rq_codes.npy (int32 [N, levels])',
-      'rq.safetensors (codebooks; RQKMeans.load)',
-      ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)', 'vq.safetensors (VQ pool: embeddings and row numbers)'] : []),
-      'stats.json',
-    ],
-  };
-  writeJson(join(out, 'stats.json'), { worldSize: 1, ...summary });
+  writeQuantizeStats(out, 1, o, { n, dim: d }, st, rq.relativeError, vq, t0);
   const lines = st.levels.map(
     (l, i) =>
       `  level ${i + 1}: used ${l.used}/${o.codebookSize} (${(100 * l.utilisation).toFixed(1)} %), perplexity ${l.perplexity.toFixed(1)}${l.relativeError !== undefined ? `, relative error ${l.relativeError.toFixed(4)}` : ''}`,

@@ -25,7 +25,8 @@ import type { Communicator } from '../dist/index.js';
 import { RQKMeans } from '../quant/rqkmeans.js';
 import { codeStats } from '../quant/vq_codes.js';
 import { RQ_FILE, VQ_FILE } from './codebooks.js';
-import { prepareOutDir, writeJson } from './io.js';
+import { writeQuantizeStats, type QuantizeVqStats } from './quantize_stats.js';
+import { prepareOutDir } from './io.js';
 import { shardRows } from './shard.js';
 import { saveVqPool, vqCodesOfRows } from './vq_pool.js';
 import type { Progress } from './progress.js';
@@ -127,27 +128,13 @@ export function quantizeDistributed(o: QuantizeFitFlags, comm: Communicator, pro
   writeNpy(join(out, 'rq_codes.npy'), codes);
   const st = codeStats(codes, o.codebookSize);
   st.levels.forEach((l, i) => (l.relativeError = sums[0] > 0 ? sums[1 + i] / sums[0] : 0));
-  let vq: Record<string, unknown> | undefined;
+  let vq: QuantizeVqStats | undefined;
   if (pool && vqCodes) {
     writeNpy(join(out, 'vq_codes.npy'), Tensor.fromArray(vqCodes, [n, o.vqK], 'int32'));
     saveVqPool(join(out, VQ_FILE), pool);
     vq = { k: o.vqK, poolSize: pool.rows.length };
   }
-  const summary = {
-    input: o.input,
-    rows: n,
-    dim: d,
-    rq: { numLevels: o.levels, codebookSize: o.codebookSize, iterations: o.iterations, seed: o.seed, ...st, relativeErrorAfterFit: rq.relativeError },
-    vq,
-    seconds: (Date.now() - t0) / 1000,
-    files: [
-      'rq_codes.npy (int32 [N, levels])',
-      'rq.safetensors (codebooks; RQKMeans.load)',
-      ...(vq ? ['vq_codes.npy (int32 [N, k], row numbers of the input)', 'vq.safetensors (VQ pool: embeddings and row numbers)'] : []),
-      'stats.json',
-    ],
-  };
-  writeJson(join(out, 'stats.json'), { worldSize: W, ...summary });
+  writeQuantizeStats(out, W, o, { n, dim: d }, st, rq.relativeError, vq, t0);
   process.stdout.write(
     `RQ codes: ${n} x ${o.levels} levels (fitted on ${W} ranks)\n` +
       (vq ? `VQ codes: ${n} x ${o.vqK} from a pool of ${vq.poolSize}\n` : '') +
