@@ -33,9 +33,24 @@ function idTensor(ids: Tensor | Int32Array, name: string): Tensor {
   return ids;
 }
 
-abstract class Table extends Module {
+/**
+ * Where a table's lookups read while its rows live elsewhere (row-wise sharded training,
+ * lib/rank/sharded_tables.ts): a small working table of the rows one batch needs.
+ * @internal
+ */
+export interface TableRowView {
+  /** [rows the batch needs, embeddingDim]: what the lookups read instead of `weight`. */
+  readonly weight: Tensor;
+  /** Rows of the whole table (after the OOV mapping) as rows of `weight`; negative ids (padding) stay. */
+  local(rows: Int32Array): Int32Array;
+}
+
+/** The part `Embedding` and `EmbeddingBag` share: the weight, OOV mapping and row views. */
+export abstract class Table extends Module {
   readonly weight: Tensor;
   readonly oov: boolean;
+  /** Set only by row-wise sharded training (see {@link TableRowView}); null otherwise. @internal */
+  rowView: TableRowView | null = null;
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
@@ -53,6 +68,32 @@ abstract class Table extends Module {
 
   protected override ownParameters(): Record<string, Tensor> {
     return { weight: this.weight };
+  }
+
+  /**
+   * Replaces the weight (returns the old one, not disposed): row-wise sharded training keeps
+   * only the rank's rows here while it trains, and the whole table again after. @internal
+   */
+  swapWeight(t: Tensor): Tensor {
+    const old = this.weight;
+    (this as { weight: Tensor }).weight = t;
+    return old;
+  }
+
+  /** The tensor lookups read: the weight, or the working table of a row view. @internal */
+  lookupWeight(): Tensor {
+    return this.rowView ? this.rowView.weight : this.weight;
+  }
+
+  /** Rows of the whole table as rows of {@link Table.lookupWeight} (`rows` itself without a view). @internal */
+  lookupRows(rows: Int32Array): Int32Array {
+    return this.rowView ? this.rowView.local(rows) : rows;
+  }
+
+  /** Mapped ids as ids of {@link Table.lookupWeight} (`ids` itself without a view). */
+  protected viewIds(ids: Tensor, name: string): Tensor {
+    if (!this.rowView) return ids;
+    return Tensor.fromArray(this.rowView.local(ids.i32(name)), ids.shape, 'int32');
   }
 
   /**
@@ -107,8 +148,8 @@ export class Embedding extends Table {
    */
   forward(ids: Tensor | Int32Array, opts: { padNegative?: boolean } = {}): Tensor {
     const pad = opts.padNegative ?? false;
-    const mapped = this.mapIds(ids, 'ids', pad);
-    return embeddingLookup(this.weight, mapped, { argName: 'ids', padNegative: pad });
+    const mapped = this.viewIds(this.mapIds(ids, 'ids', pad), 'ids');
+    return embeddingLookup(this.lookupWeight(), mapped, { argName: 'ids', padNegative: pad });
   }
 }
 
@@ -137,9 +178,9 @@ export class EmbeddingBag extends Table {
    * @param weights optional float32 [nv] per-value weights (sum mode)
    */
   forward(values: Tensor | Int32Array, offsets: Tensor | Int32Array, weights?: Tensor): Tensor {
-    const v = this.mapIds(values, 'values');
+    const v = this.viewIds(this.mapIds(values, 'values'), 'values');
     const o = idTensor(offsets, 'offsets');
-    return embeddingBag(this.weight, v, o, { mode: this.mode, weights, argName: 'values' });
+    return embeddingBag(this.lookupWeight(), v, o, { mode: this.mode, weights, argName: 'values' });
   }
 
   /**

@@ -81,7 +81,7 @@ export function agreeOnTraining<T>(comm: RankCommunicator, check: () => T, setti
 }
 
 /** A host array as a tensor on `like`'s device (the host copy is released). */
-function onDeviceOf(data: Float32Array | Int32Array, shape: number[], like: Tensor): Tensor {
+export function onDeviceOf(data: Float32Array | Int32Array, shape: number[], like: Tensor): Tensor {
   const t = Tensor.fromArray(data, shape, data instanceof Float32Array ? 'float32' : 'int32');
   if (like.device === t.device) return t;
   const moved = t.to(like.device);
@@ -116,7 +116,27 @@ function hostRows(p: Tensor): { indices: Int32Array; values: Float32Array } | nu
  * allGathers (int32 row counts and ids, float32 rows) per step. Returns the global batch's loss.
  */
 export function syncGradients(comm: RankCommunicator, sparse: Tensor[], dense: Tensor[], loss: number): number {
-  // Dense: [gradients of every dense parameter..., has-gradient flags (one per parameter), loss].
+  const payload = densePayload(dense, loss);
+  const packed = packRows(sparse.map(hostRows));
+  const sum = comm.allReduce(payload);
+  const allIds = comm.allGather(packed.ids);
+  const allValues = comm.allGather(packed.values);
+  const global = setDenseGradients(dense, sum);
+  const widths = sparse.map((p) => p.size / (p.shape[0] ?? 1));
+  sparse.forEach((p, t) => {
+    const { idx, vals } = concatRanks(allIds, allValues, widths, t);
+    p.grad?.dispose();
+    p.grad =
+      idx.length === 0 ? null : new RowSparseGrad(onDeviceOf(idx, [idx.length], p), onDeviceOf(vals, [idx.length, ...p.shape.slice(1)], p), [...p.shape]);
+  });
+  return global;
+}
+
+/**
+ * The allReduce payload of the dense gradients: [gradients of every dense parameter...,
+ * has-gradient flags (one per parameter), loss].
+ */
+export function densePayload(dense: Tensor[], loss: number): Float32Array {
   const total = dense.reduce((s, p) => s + p.size, 0);
   const payload = new Float32Array(total + dense.length + 1);
   let off = 0;
@@ -129,13 +149,28 @@ export function syncGradients(comm: RankCommunicator, sparse: Tensor[], dense: T
     off += p.size;
   });
   payload[total + dense.length] = loss;
-  // Sparse: int32 [row count per table..., row ids...] and float32 [rows...].
-  const rows = sparse.map(hostRows);
+  return payload;
+}
+
+/** Sets the summed {@link densePayload} `sum` as the dense parameters' gradients; returns the global loss. */
+export function setDenseGradients(dense: Tensor[], sum: Float32Array): number {
+  const total = dense.reduce((s, p) => s + p.size, 0);
+  let off = 0;
+  dense.forEach((p, i) => {
+    p.grad?.dispose();
+    p.grad = sum[total + i] > 0 ? onDeviceOf(sum.slice(off, off + p.size), [...p.shape], p) : null;
+    off += p.size;
+  });
+  return sum[total + dense.length];
+}
+
+/** Rows of several tables as the two arrays one rank sends: int32 [row count per table..., row ids...], float32 [rows...]. */
+export function packRows(rows: ({ indices: Int32Array; values: Float32Array } | null)[]): { ids: Int32Array; values: Float32Array } {
   const counts = rows.map((r) => (r ? r.indices.length : 0));
-  const ids = new Int32Array(sparse.length + counts.reduce((s, c) => s + c, 0));
+  const ids = new Int32Array(rows.length + counts.reduce((s, c) => s + c, 0));
   const values = new Float32Array(rows.reduce((s, r) => s + (r ? r.values.length : 0), 0));
   ids.set(counts);
-  let io = sparse.length;
+  let io = rows.length;
   let vo = 0;
   for (const r of rows) {
     if (!r) continue;
@@ -144,42 +179,39 @@ export function syncGradients(comm: RankCommunicator, sparse: Tensor[], dense: T
     io += r.indices.length;
     vo += r.values.length;
   }
+  return { ids, values };
+}
 
-  const sum = comm.allReduce(payload);
-  const allIds = comm.allGather(ids);
-  const allValues = comm.allGather(values);
-
-  off = 0;
-  dense.forEach((p, i) => {
-    p.grad?.dispose();
-    p.grad = sum[total + i] > 0 ? onDeviceOf(sum.slice(off, off + p.size), [...p.shape], p) : null;
-    off += p.size;
-  });
-  // Where each rank's ids and rows of the next table start.
-  const idAt = allIds.map(() => sparse.length);
-  const valueAt = allIds.map(() => 0);
-  sparse.forEach((p, t) => {
-    const width = p.size / (p.shape[0] ?? 1);
-    const n = allIds.reduce((s, part) => s + part[t], 0);
-    p.grad?.dispose();
-    if (n === 0) {
-      p.grad = null;
-      return;
+/**
+ * Where table `t`'s part starts in each rank's {@link packRows} arrays `allIds` (tables of
+ * `widths[u]` floats per row): [index of its first id, index of its first float] per rank.
+ */
+export function partStarts(allIds: Int32Array[], widths: readonly number[], t: number): [number, number][] {
+  return allIds.map((part) => {
+    let ids = widths.length;
+    let floats = 0;
+    for (let u = 0; u < t; u++) {
+      ids += part[u];
+      floats += part[u] * widths[u];
     }
-    const idx = new Int32Array(n);
-    const vals = new Float32Array(n * width);
-    let o = 0;
-    allIds.forEach((part, r) => {
-      const c = part[t];
-      idx.set(part.subarray(idAt[r], idAt[r] + c), o);
-      vals.set(allValues[r].subarray(valueAt[r], valueAt[r] + c * width), o * width);
-      idAt[r] += c;
-      valueAt[r] += c * width;
-      o += c;
-    });
-    p.grad = new RowSparseGrad(onDeviceOf(idx, [n], p), onDeviceOf(vals, [n, ...p.shape.slice(1)], p), [...p.shape]);
+    return [ids, floats];
   });
-  return sum[total + dense.length];
+}
+
+/** Table `t`'s rows of every rank, concatenated in rank order (ids and rows of `width` floats). */
+export function concatRanks(allIds: Int32Array[], allValues: Float32Array[], widths: readonly number[], t: number): { idx: Int32Array; vals: Float32Array } {
+  const width = widths[t];
+  const n = allIds.reduce((s, part) => s + part[t], 0);
+  const idx = new Int32Array(n);
+  const vals = new Float32Array(n * width);
+  let o = 0;
+  partStarts(allIds, widths, t).forEach(([io, vo], r) => {
+    const c = allIds[r][t];
+    idx.set(allIds[r].subarray(io, io + c), o);
+    vals.set(allValues[r].subarray(vo, vo + c * width), o * width);
+    o += c;
+  });
+  return { idx, vals };
 }
 
 /** A row-sparse gradient of a dense parameter as a dense host array. */

@@ -22,7 +22,7 @@ import { Generator } from '../tensor/random.js';
 import { tidy } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
 import { TargetAttention } from '../nn/attention.js';
-import { Embedding, EmbeddingBag } from '../nn/embedding.js';
+import { Embedding, EmbeddingBag, type Table } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import { MLP } from '../nn/mlp.js';
 import { Module } from '../nn/module.js';
@@ -33,6 +33,16 @@ import type { ItemFeatures, RankSamples } from './types.js';
 import { sliceSamples } from './types.js';
 
 type Resolved = Required<FeatureSwitches>;
+
+/** What {@link Ranker.embedInputs} hands to the rest of the forward pass. @internal */
+export interface EmbeddedInputs {
+  /** The tower's input blocks so far (user, item, RQ, VQ). */
+  parts: Tensor[];
+  /** [B + B·H, keyDim] query and key representations, when attention runs. */
+  rep: Tensor | null;
+  /** [targets; padded history slots] item ids (-1 = padding), when attention runs. */
+  all: Int32Array | null;
+}
 
 /**
  * Per-call options of {@link Ranker.forward}. The trainer sets the masks for item-id dropout
@@ -274,6 +284,13 @@ export class Ranker extends Module {
     return c;
   }
 
+  /** The embedding tables, in the order of their weights in {@link Ranker.parameters}. @internal */
+  embeddingTables(): Table[] {
+    const out: Table[] = [];
+    for (const e of [this.user, this.item, ...this.rq, this.vq]) if (e) out.push(e);
+    return out;
+  }
+
   /** Parameters that are embedding tables (row-sparse gradients), and the rest. */
   parameterGroups(): { sparse: Tensor[]; dense: Tensor[] } {
     const tables = new Set<Tensor>();
@@ -362,14 +379,14 @@ export class Ranker extends Module {
     const rows: Int32Array[] = [];
     const group: number[] = [];
     if (this.item) {
-      tables.push(this.item.weight);
-      rows.push(this.item.rowsOf(ids, true));
+      tables.push(this.item.lookupWeight());
+      rows.push(this.item.lookupRows(this.item.rowsOf(ids, true)));
       group.push(0);
     }
     if (this.config.features.historyCodes && codes) {
       for (let l = 0; l < this.rq.length; l++) {
-        tables.push(this.rq[l].weight);
-        rows.push(codes[l]);
+        tables.push(this.rq[l].lookupWeight());
+        rows.push(this.rq[l].lookupRows(codes[l]));
         group.push(this.item ? 1 : 0);
       }
     }
@@ -419,11 +436,21 @@ export class Ranker extends Module {
    */
   forward(batch: RankSamples, opts: ForwardOptions = {}): Tensor {
     validateSamples(batch, this.items.numItems, 'batch');
+    this.checkDropMasks(opts, batch.size, batch.maxHistory);
+    return this.head(batch, this.embedInputs(batch, opts));
+  }
+
+  /**
+   * The embedding-table lookups of {@link Ranker.forward} (every read of a table happens here,
+   * none in {@link Ranker.head}), on a checked batch: the tower's first input blocks, the
+   * history representations and the [targets; history] ids. Row-wise sharded training runs it
+   * alone to learn which rows a batch reads.
+   * @internal
+   */
+  embedInputs(batch: RankSamples, opts: ForwardOptions): EmbeddedInputs {
     const B = batch.size;
     const H = batch.maxHistory;
-    this.checkDropMasks(opts, B, H);
     const f = this.config.features;
-    const K = this.keyDim;
     const parts: Tensor[] = [];
     // The OOV row's id in the item-id table: numItemIds (every id at or above it maps there).
     const oovId = this.config.numItemIds;
@@ -464,14 +491,23 @@ export class Ranker extends Module {
       }
       parts.push(
         embeddingLookupMulti(
-          this.rq.map((e) => e.weight),
-          targetCodes,
+          this.rq.map((e) => e.lookupWeight()),
+          targetCodes.map((c, l) => this.rq[l].lookupRows(c)),
           this.rq.map((_, l) => l),
           'rq',
         ),
       );
     }
     if (this.vq && f.vq) parts.push(this.vq.forwardPadded(this.vqIds(batch.item), this.items.vq!.k));
+    return { parts, rep, all };
+  }
+
+  /** The rest of {@link Ranker.forward} after {@link Ranker.embedInputs}: logits [B]. */
+  private head(batch: RankSamples, { parts, rep, all }: EmbeddedInputs): Tensor {
+    const B = batch.size;
+    const H = batch.maxHistory;
+    const f = this.config.features;
+    const K = this.keyDim;
     if (this.dense) {
       const { values, dim } = this.items.dense!;
       const x = new Float32Array(B * dim);

@@ -19,6 +19,7 @@ import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bceWithLogits } from '../nn/loss.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
+import { RowSharding } from './sharded_tables.js';
 import { RowWiseAdagrad, SparseAdam } from '../nn/optim/sparse.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
 import { fmix32 } from './hash.js';
@@ -119,11 +120,29 @@ export interface TrainOptions {
    * - only rank 0 writes `checkpointPath`; on resume rank 0 reads it and broadcasts it (the
    *   other ranks need no copy of the file). Every rank calls `onProgress` / `onEpoch` with the
    *   global figures.
-   * Every rank holds every table (replicated); row-wise sharded tables are not implemented.
+   * Every rank holds every table unless {@link TrainOptions.tableSharding} is `'row'`.
    * With one rank (or without it) training is the one-process code, bit for bit. See
    * docs/scale.md for the costs and the measured difference from one process.
    */
   dist?: RankCommunicator;
+  /**
+   * How data-parallel training ({@link TrainOptions.dist} with more than one rank) places the
+   * embedding tables ['replicated'; ignored in one process]:
+   * - `'replicated'`: every rank holds every row and its optimizer state;
+   * - `'row'`: row-wise sharded, as TorchRec's `ShardingType.ROW_WISE`: each rank owns a
+   *   contiguous range of every table's rows (the first `rows % worldSize` ranks one more) and
+   *   holds the parameters and the sparse optimizer's state of those rows only. Each step, the
+   *   rows a rank's part of the batch reads are fetched from their owners and the gradient rows
+   *   go back to them (lib/dist's allGather: see docs/scale.md for the bytes); the owners update
+   *   their rows. The result is that of replicated tables bit for bit. Validation fetches rows
+   *   the same way. Checkpoints have the replicated format (the ranks' rows are gathered for
+   *   rank 0 to write), so either mode resumes the other's, and the ranker ends with whole tables
+   *   on every rank (gathered). The ranker must be on the CPU (a ValueError naming
+   *   `tableSharding` otherwise, on every rank). The whole tables exist once at the start: the
+   *   `Ranker` is built whole and rank 0's parameters are broadcast before each rank keeps its
+   *   rows.
+   */
+  tableSharding?: 'replicated' | 'row';
 }
 
 export interface TrainResult {
@@ -219,15 +238,50 @@ function metricsOf(samples: RankSamples, probs: Float32Array): ReturnType<typeof
   };
 }
 
-function stateTensors(opt: Optimizer): Tensor[] {
+function stateTensors(opt: Optimizer): { param: Tensor; state: Tensor }[] {
   // Optimizer state (created lazily): expose it for checkpoints in a fixed order.
   const st = (opt as unknown as { state: Map<Tensor, Record<string, Tensor>> }).state;
-  const out: Tensor[] = [];
+  const out: { param: Tensor; state: Tensor }[] = [];
   for (const p of opt.params) {
     const s = st.get(p);
-    if (s) for (const k of Object.keys(s).sort()) out.push(s[k]);
+    if (s) for (const k of Object.keys(s).sort()) out.push({ param: p, state: s[k] });
   }
   return out;
+}
+
+/**
+ * One tensor of a checkpoint as this rank holds it: all of it, or, for a row-wise sharded table
+ * and its optimizer state, rows [start, start + data.length / width) of `rows` rows.
+ */
+interface Slot {
+  name: string;
+  data: Float32Array;
+  part?: { start: number; rows: number; width: number };
+}
+
+/** Floats per row of `t` (a 1-D tensor has rows of one). */
+function rowWidth(t: Tensor): number {
+  return t.shape.slice(1).reduce((a, b) => a * b, 1);
+}
+
+/** The checkpoint's tensors, in file order: parameters, optimizer states, best weights. */
+function checkpointSlots(ranker: Ranker, opts: Optimizer[], best: Float32Array[], sharding: RowSharding | null): Slot[] {
+  const partOf = (p: Tensor, width: number): Slot['part'] => {
+    const t = sharding ? sharding.tableOf(p) : -1;
+    return t < 0 ? undefined : { start: sharding!.own[t][0], rows: sharding!.totalRows[t], width };
+  };
+  const named = ranker.namedParameters();
+  const slots: Slot[] = named.map(([name, p]) => ({ name, data: p.f32(), part: partOf(p, rowWidth(p)) }));
+  opts.forEach((o, i) =>
+    stateTensors(o).forEach(({ param, state }, j) => slots.push({ name: `opt${i}.${j}`, data: state.f32(), part: partOf(param, rowWidth(state)) })),
+  );
+  best.forEach((b, i) => slots.push({ name: `best.${i}`, data: b, part: partOf(named[i][1], rowWidth(named[i][1])) }));
+  return slots;
+}
+
+/** The number of floats of a slot's whole tensor. */
+function wholeSize(s: Slot): number {
+  return s.part ? s.part.rows * s.part.width : s.data.length;
 }
 
 function ensureState(opt: Optimizer): void {
@@ -247,23 +301,21 @@ interface Header {
   steps: number[][];
 }
 
-function saveCheckpoint(path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[], header: Omit<Header, 'names' | 'sizes' | 'steps'>): void {
-  const tensors: Float32Array[] = [];
-  const names: string[] = [];
-  for (const [n, p] of ranker.namedParameters()) {
-    names.push(n);
-    tensors.push(p.readHost() as Float32Array);
-  }
-  opts.forEach((o, i) =>
-    stateTensors(o).forEach((t, j) => {
-      names.push(`opt${i}.${j}`);
-      tensors.push(t.readHost() as Float32Array);
-    }),
-  );
-  best.forEach((b, i) => {
-    names.push(`best.${i}`);
-    tensors.push(b);
-  });
+/**
+ * Writes the checkpoint of `slots` (whole tensors; see {@link checkpointSlots}) to `path`.
+ * Under row-wise sharding every rank gathers the whole tensors (collective) and only rank 0
+ * passes a path.
+ */
+function saveCheckpoint(
+  path: string | null,
+  slots: Slot[],
+  whole: (s: Slot) => Float32Array,
+  opts: Optimizer[],
+  header: Omit<Header, 'names' | 'sizes' | 'steps'>,
+): void {
+  const tensors = slots.map(whole);
+  const names = slots.map((s) => s.name);
+  if (path === null) return;
   const steps = opts.map((o) => (o instanceof SparseAdam ? o.stepCounts() : []));
   const json = Buffer.from(JSON.stringify({ ...header, names, sizes: tensors.map((t) => t.length), steps }));
   const head = Buffer.alloc(12);
@@ -307,20 +359,31 @@ function parseCheckpoint(buf: Buffer, path: string): { header: Header; buf: Buff
   return { header, buf, offsets };
 }
 
-/** Copies tensor `i` of a read checkpoint into `t` (sizes already checked). */
-function copyTensor(ck: { buf: Buffer; offsets: number[] }, i: number, t: Float32Array): void {
-  new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(ck.buf.subarray(ck.offsets[i], ck.offsets[i] + t.byteLength));
+/** Copies tensor `i` of a read checkpoint, from its float `from` on, into `t` (sizes already checked). */
+function copyTensor(ck: { buf: Buffer; offsets: number[] }, i: number, t: Float32Array, from = 0): void {
+  const at = ck.offsets[i] + 4 * from;
+  new Uint8Array(t.buffer, t.byteOffset, t.byteLength).set(ck.buf.subarray(at, at + t.byteLength));
 }
 
-/** Loads a read checkpoint `ck` (of the file `path`) into the ranker, the optimizers and `best`. */
-function loadCheckpoint(ck: ReturnType<typeof readCheckpoint>, path: string, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header {
+/**
+ * Loads a read checkpoint `ck` (of the file `path`) into the ranker, the optimizers and `best`;
+ * under row-wise sharding, this rank's rows of the tables and of their optimizer state.
+ */
+function loadCheckpoint(
+  ck: ReturnType<typeof readCheckpoint>,
+  path: string,
+  ranker: Ranker,
+  opts: Optimizer[],
+  best: Float32Array[],
+  sharding: RowSharding | null = null,
+): Header {
   const { header } = ck;
   opts.forEach(ensureState);
-  const targets: Float32Array[] = [...ranker.parameters().map((p) => p.f32()), ...opts.flatMap((o) => stateTensors(o).map((t) => t.f32())), ...best];
-  if (header.sizes.length !== targets.length || header.sizes.some((s, i) => s !== targets[i].length)) {
+  const slots = checkpointSlots(ranker, opts, best, sharding);
+  if (header.sizes.length !== slots.length || header.sizes.some((s, i) => s !== wholeSize(slots[i]))) {
     throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
   }
-  targets.forEach((t, i) => copyTensor(ck, i, t));
+  slots.forEach((s, i) => copyTensor(ck, i, s.data, s.part ? s.part.start * s.part.width : 0));
   opts.forEach((o, i) => {
     if (o instanceof SparseAdam) o.setStepCounts(header.steps[i] ?? []);
   });
@@ -336,10 +399,19 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   const { o, pTarget, pHistory, codeLevels } = comm
     ? agreeOnTraining(
         comm,
-        () => resolveOptions(ranker, train, options),
-        () => trainingSettings(ranker, train, valid, resolveOptions(ranker, train, options).o),
+        () => resolveOptions(ranker, train, options, true),
+        () => trainingSettings(ranker, train, valid, resolveOptions(ranker, train, options, true).o),
       )
     : resolveOptions(ranker, train, options);
+  // Row-wise sharding swaps the tables for this rank's rows before the optimizers see them.
+  const sharding = comm && o.tableSharding === 'row' ? new RowSharding(comm, ranker) : null;
+  const ckptIn = o.checkpointPath && o.resume ? o.checkpointPath : undefined;
+  let sharedFile: Buffer | null = null;
+  if (comm && sharding) {
+    sharedFile = receiveCheckpoint(comm, ckptIn);
+    if (!sharedFile) broadcastParameters(comm, ranker);
+    sharding.shard();
+  }
   const { sparse, dense } = ranker.parameterGroups();
   const sparseOpt =
     o.sparseOptimizer === 'adagrad'
@@ -355,8 +427,10 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   let history: EpochStats[] = [];
   let startEpoch = 0;
   let resumed: Header | null = null;
-  if (comm) {
-    resumed = startTogether(comm, o.checkpointPath && o.resume ? o.checkpointPath : undefined, ranker, opts, best);
+  if (sharding) {
+    if (sharedFile) resumed = loadCheckpoint(parseCheckpoint(sharedFile, ckptIn ?? 'checkpoint'), ckptIn ?? 'checkpoint', ranker, opts, best, sharding);
+  } else if (comm) {
+    resumed = startTogether(comm, ckptIn, ranker, opts, best);
     if (!resumed) best = params.map((p) => Float32Array.from(p.f32()));
   } else if (o.checkpointPath && o.resume && existsSync(o.checkpointPath)) {
     resumed = loadCheckpoint(readCheckpoint(o.checkpointPath), o.checkpointPath, ranker, opts, best);
@@ -405,18 +479,23 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
             dropTargetLevels: all.dropTargetLevels?.slice(s, e),
           };
         }
-        const local =
-          batch.size === 0
-            ? 0
-            : tidy(() => {
-                const logits = ranker.forward(batch, drops);
-                const l = bceWithLogits(logits, batch.label, { divisor: rows.length });
-                backward(l);
-                return l.item();
-              });
-        loss = syncGradients(comm, sparse, dense, local);
+        sharding?.lookup(ranker, batch, drops, true);
+        try {
+          const local =
+            batch.size === 0
+              ? 0
+              : tidy(() => {
+                  const logits = ranker.forward(batch, drops);
+                  const l = bceWithLogits(logits, batch.label, { divisor: rows.length });
+                  backward(l);
+                  return l.item();
+                });
+          loss = sharding ? sharding.syncGradients(dense, local, params, o.maxGradNorm) : syncGradients(comm, sparse, dense, local);
+        } finally {
+          sharding?.release();
+        }
       }
-      if (o.maxGradNorm) clipGradNorm(params, o.maxGradNorm);
+      if (o.maxGradNorm && !sharding) clipGradNorm(params, o.maxGradNorm);
       for (const opt of opts) {
         opt.step();
         opt.zeroGrad();
@@ -431,9 +510,11 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
     }
     ranker.eval();
     const m = valid.size
-      ? comm
-        ? evaluateDistributed(ranker, valid, comm)
-        : evaluate(ranker, valid)
+      ? sharding
+        ? metricsOf(valid, gatherAll(comm!, sharding.predict(ranker, valid), valid.size))
+        : comm
+          ? evaluateDistributed(ranker, valid, comm)
+          : evaluate(ranker, valid)
       : { auc: NaN, gauc: NaN, logloss: NaN, probs: undefined };
     const stats: EpochStats = { epoch, loss: lossSum / train.size, auc: m.auc, gauc: m.gauc, logloss: m.logloss, seconds: (Date.now() - t0) / 1000 };
     history.push(stats);
@@ -447,17 +528,23 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
       stoppedEarly = true;
     }
     o.onEpoch?.(stats);
-    // Under dist only rank 0 writes (every rank holds the same state).
-    if (o.checkpointPath && (!comm || comm.rank === 0))
-      saveCheckpoint(o.checkpointPath, ranker, opts, best, { epoch, history, best: { epoch: bestEpoch, auc: bestAuc } });
+    // Under dist only rank 0 writes (every rank holds the same state, or its rows of it).
+    const progress = { epoch, history, best: { epoch: bestEpoch, auc: bestAuc } };
+    if (o.checkpointPath && sharding) {
+      const slots = checkpointSlots(ranker, opts, best, sharding);
+      saveCheckpoint(comm!.rank === 0 ? o.checkpointPath : null, slots, (s) => (s.part ? sharding.gatherRows(s.data) : s.data), opts, progress);
+    } else if (o.checkpointPath && (!comm || comm.rank === 0)) {
+      saveCheckpoint(o.checkpointPath, checkpointSlots(ranker, opts, best, null), (s) => s.data, opts, progress);
+    }
   }
   params.forEach((p, i) => p.f32().set(best[i]));
   for (const opt of opts) opt.dispose();
+  sharding?.unshard();
   return { history, bestEpoch, bestAuc, stoppedEarly, bestProbs };
 }
 
 /** The options with their defaults, checked (ValueError naming the option). */
-function resolveOptions(ranker: Ranker, train: RankSamples, options: TrainOptions) {
+function resolveOptions(ranker: Ranker, train: RankSamples, options: TrainOptions, distributed = false) {
   const { adagradSparseLr: _adagrad, ...defaults } = TRAIN_DEFAULTS;
   const o = { ...defaults, ...options };
   for (const k of ['epochs', 'batchSize', 'patience'] as const) {
@@ -474,7 +561,12 @@ function resolveOptions(ranker: Ranker, train: RankSamples, options: TrainOption
   if (o.sparseOptimizer !== 'adam' && o.sparseOptimizer !== 'adagrad')
     throw new ValueError("argument 'sparseOptimizer' must be 'adam' or 'adagrad'", 'sparseOptimizer');
   if (train.size === 0) throw new ValueError("argument 'train' is empty", 'train');
-  return { o, pTarget, pHistory, codeLevels };
+  const ts = o.tableSharding ?? 'replicated';
+  if (ts !== 'replicated' && ts !== 'row') throw new ValueError(`argument 'tableSharding' must be 'replicated' or 'row', got ${String(ts)}`, 'tableSharding');
+  // Sharded steps read and write the tables' rows on the host.
+  if (ts === 'row' && distributed && ranker.parameters().some((p) => p.device !== 'cpu'))
+    throw new ValueError("tableSharding 'row' needs the ranker's parameters on the CPU", 'tableSharding');
+  return { o: { ...o, tableSharding: ts }, pTarget, pHistory, codeLevels };
 }
 
 /** What must be the same on every rank of data-parallel training: the options, the model's shapes, the data. */
@@ -494,6 +586,7 @@ function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples
     historyIdDropout: o.historyIdDropout ?? 0,
     codeDropout: o.codeDropout ? 1 : 0,
     resume: o.resume && o.checkpointPath ? 1 : 0,
+    tableSharding: o.tableSharding === 'row' ? 1 : 0,
     'ranker parameters': params.length,
     'ranker parameter sizes': params.reduce((s, p, i) => s + p.size * (i + 1), 0),
     train: fingerprint(train),
@@ -508,6 +601,17 @@ function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples
  * throws on every rank.
  */
 function startTogether(comm: RankCommunicator, path: string | undefined, ranker: Ranker, opts: Optimizer[], best: Float32Array[]): Header | null {
+  const file = receiveCheckpoint(comm, path);
+  if (file) return loadCheckpoint(parseCheckpoint(file, path ?? 'checkpoint'), path ?? 'checkpoint', ranker, opts, best);
+  broadcastParameters(comm, ranker);
+  return null;
+}
+
+/**
+ * The bytes of the checkpoint `path` on every rank, broadcast from rank 0 (null when rank 0 has
+ * no such file). A file rank 0 cannot read throws on every rank.
+ */
+function receiveCheckpoint(comm: RankCommunicator, path: string | undefined): Buffer | null {
   // [status (0: none, 1: the file follows, 2: rank 0 failed to read it), file bytes...]
   let mine = new Uint8Array(1);
   let failure: unknown = null;
@@ -524,10 +628,11 @@ function startTogether(comm: RankCommunicator, path: string | undefined, ranker:
   }
   const got = comm.broadcast(mine, 0);
   if (got[0] === 2) throw failure ?? new IOError(`rank 0 could not read the checkpoint (see its error)`, 'checkpointPath');
-  if (got[0] === 1) {
-    const buf = Buffer.from(got.buffer, got.byteOffset + 1, got.length - 1);
-    return loadCheckpoint(parseCheckpoint(buf, path ?? 'checkpoint'), path ?? 'checkpoint', ranker, opts, best);
-  }
+  return got[0] === 1 ? Buffer.from(got.buffer, got.byteOffset + 1, got.length - 1) : null;
+}
+
+/** Rank 0's parameters on every rank (DDP's broadcast at construction). */
+function broadcastParameters(comm: RankCommunicator, ranker: Ranker): void {
   const params = ranker.parameters();
   const total = params.reduce((s, p) => s + p.size, 0);
   const flat = new Float32Array(comm.rank === 0 ? total : 0);
@@ -544,7 +649,6 @@ function startTogether(comm: RankCommunicator, path: string | undefined, ranker:
     p.f32().set(all.subarray(off, off + p.size));
     off += p.size;
   }
-  return null;
 }
 
 /**

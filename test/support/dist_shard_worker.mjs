@@ -1,0 +1,95 @@
+// One rank of the row-wise sharded table tests (test/dist_shard_mpi.test.js starts it under
+// mpirun): trains every case of dist_shard_data.js with `tableSharding: 'row'` and replicated,
+// records the tables' shapes while training, checks resume, and writes what it got to
+// <outDir>/rank<r>.json (arrays as base64 bytes).
+// Usage: node dist_shard_worker.mjs <outDir>
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as q from '../../dist/index.js';
+import { CASES, flatParams, shardData } from './dist_shard_data.js';
+
+const [outDir] = process.argv.slice(2);
+const { dist } = q;
+const rank = dist.rank;
+const out = { rank, size: dist.worldSize, cases: {}, resume: null, errors: {} };
+const b64 = (x) => Buffer.from(x.buffer, x.byteOffset, x.byteLength).toString('base64');
+const data = shardData(q);
+const { train, valid } = data;
+const shapes = (ranker) => ranker.embeddingTables().map((t) => [...t.weight.shape]);
+
+async function run(c, tableSharding, extra = {}) {
+  const ranker = new q.rank.Ranker(c.ranker, data[c.items]);
+  const during = [];
+  let steps = 0;
+  dist.resetStats();
+  const t0 = Date.now();
+  const r = await q.rank.trainRanker(ranker, train, valid, {
+    ...c.opts,
+    dist,
+    tableSharding,
+    onProgress: () => steps++,
+    onEpoch: () => during.push(shapes(ranker)),
+    ...extra,
+  });
+  return {
+    params: b64(flatParams(ranker)),
+    history: r.history.map(({ auc, gauc, logloss, loss }) => ({ auc, gauc, logloss, loss })),
+    bestEpoch: r.bestEpoch,
+    bestProbs: b64(r.bestProbs),
+    steps,
+    stats: dist.stats(),
+    seconds: (Date.now() - t0) / 1000,
+    shapesDuring: during,
+    shapesAfter: shapes(ranker),
+  };
+}
+
+for (const c of CASES) out.cases[c.name] = { row: await run(c, 'row'), replicated: await run(c, 'replicated') };
+
+// Resume: a checkpoint path per rank, so only rank 0's file exists; a sharded run resumes a
+// sharded checkpoint, and a replicated run the same file (one format for both).
+{
+  const c = CASES[0];
+  const ckpt = join(outDir, `ckpt.rank${rank}`);
+  const ranker = new q.rank.Ranker(c.ranker, data[c.items]);
+  await q.rank.trainRanker(ranker, train, valid, { ...c.opts, epochs: 1, dist, tableSharding: 'row', checkpointPath: ckpt });
+  const written = existsSync(ckpt);
+  const again = async (tableSharding) => {
+    const r2 = new q.rank.Ranker(c.ranker, data[c.items]);
+    const epochs = [];
+    const res = await q.rank.trainRanker(r2, train, valid, {
+      ...c.opts,
+      dist,
+      tableSharding,
+      checkpointPath: ckpt,
+      resume: true,
+      onProgress: (p) => epochs.push(p.epoch),
+    });
+    return { epochs: [...new Set(epochs)], params: b64(flatParams(r2)), history: res.history.map((h) => h.auc) };
+  };
+  // The second run overwrites the checkpoint with epoch 1: copy the epoch-0 file first.
+  const { copyFileSync } = await import('node:fs');
+  if (written) copyFileSync(ckpt, `${ckpt}.epoch0`);
+  const row = await again('row');
+  if (written) copyFileSync(`${ckpt}.epoch0`, ckpt);
+  const replicated = await again('replicated');
+  out.resume = { written, row, replicated };
+}
+
+// Bad or mismatched tableSharding throws on every rank (none is left waiting in a collective).
+function expectError(name, fn) {
+  return fn().then(
+    () => (out.errors[name] = null),
+    (e) => (out.errors[name] = { name: e.constructor.name, argument: e.argument, message: e.message }),
+  );
+}
+const c0 = CASES[0];
+const tiny = { epochs: 1, batchSize: 64, dist };
+await expectError('tableSharding differs', () =>
+  q.rank.trainRanker(new q.rank.Ranker(c0.ranker, data.items), train, valid, { ...tiny, tableSharding: rank === 1 ? 'replicated' : 'row' }),
+);
+await expectError('unknown tableSharding', () =>
+  q.rank.trainRanker(new q.rank.Ranker(c0.ranker, data.items), train, valid, { ...tiny, tableSharding: 'column' }),
+);
+
+writeFileSync(join(outDir, `rank${rank}.json`), JSON.stringify(out));
