@@ -2,6 +2,7 @@
 // (samples/s of the global batch) at 1 rank and at 2 ranks under mpirun, and the bytes one step
 // exchanges per rank (dist.stats()). The model and data are bench/suites/ranker.js's (batch 1024,
 // history 50, 100,000 items, RQ 3×256, VQ bag of 25, attention, cross features, tower [200, 80]).
+// The 2-rank rows run twice: tables replicated and row-wise sharded (tableSharding: 'row').
 // Writes bench/results/dist_ranker.md.
 //   node bench/suites/dist_ranker.js [--quick]      (also `npm run bench dist_ranker`)
 // The suite starts itself under `mpirun -np 2` for the 2-rank row (Open MPI needed; without it
@@ -48,7 +49,7 @@ function data() {
 }
 
 /** Trains `REPS` one-epoch runs on this process's rank; returns the best (rank 0's view). */
-async function measure(threads) {
+async function measure(threads, tableSharding = 'replicated') {
   q.setNumThreads(threads);
   const { dist } = q;
   const size = dist.worldSize;
@@ -95,6 +96,8 @@ async function measure(threads) {
     let s1 = null;
     let x0 = 0;
     let x1 = 0;
+    let heldRows = 0;
+    let wholeRows = 0;
     if (size > 1) dist.barrier();
     await q.rank.trainRanker(
       ranker,
@@ -105,7 +108,9 @@ async function measure(threads) {
         batchSize: cfg.batch,
         lr: 1e-3,
         seed: 0,
-        ...(size > 1 ? { dist: comm } : {}),
+        ...(size > 1 ? { dist: comm, tableSharding } : {}),
+        // Still inside training: a sharded rank holds its rows only.
+        onEpoch: () => (heldRows = ranker.embeddingTables().reduce((s, t) => s + t.weight.shape[0], 0)),
         onProgress: (p) => {
           if (p.batch === warmup) {
             t0 = performance.now();
@@ -120,9 +125,11 @@ async function measure(threads) {
         },
       },
     );
+    wholeRows = ranker.embeddingTables().reduce((s, t) => s + t.weight.shape[0], 0);
     const per = (kind, key) => (s1[kind][key] - s0[kind][key]) / steps / 1024;
     const row = {
       ranks: size,
+      tables: size > 1 ? tableSharding : '(one process)',
       'threads/rank': threads,
       'global batch': cfg.batch,
       'samples/s': (steps * cfg.batch) / ((t1 - t0) / 1000),
@@ -131,6 +138,7 @@ async function measure(threads) {
       'KiB sent/step (per rank)': per('allReduce', 'bytesSent') + per('allGather', 'bytesSent'),
       'KiB received/step (per rank)': per('allReduce', 'bytesReceived') + per('allGather', 'bytesReceived'),
       'of which dense allReduce KiB sent': per('allReduce', 'bytesSent'),
+      'table rows held by rank 0 while training': `${heldRows} of ${wholeRows}`,
       params: ranker
         .parameters()
         .map((p) => Buffer.from(p.toTypedArray().buffer).toString('base64'))
@@ -143,8 +151,8 @@ async function measure(threads) {
 }
 
 if (workerOut) {
-  const row = await measure(1);
-  if (q.dist.rank === 0) fs.writeFileSync(workerOut, JSON.stringify(row));
+  const two = [await measure(1, 'replicated'), await measure(1, 'row')];
+  if (q.dist.rank === 0) fs.writeFileSync(workerOut, JSON.stringify(two));
 } else {
   const load0 = os.loadavg()[0];
   const rows = [await measure(2), await measure(1)];
@@ -154,7 +162,7 @@ if (workerOut) {
   if (note) {
     console.log(`  [${note}]`);
   } else {
-    rows.push(JSON.parse(fs.readFileSync(file, 'utf8')));
+    rows.push(...JSON.parse(fs.readFileSync(file, 'utf8')));
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   // How far each row's final weights are from the 1-rank, 1-thread row's: max |a − b|.
@@ -187,6 +195,8 @@ if (workerOut) {
       `Samples/s = ${steps} steps × 1024 / their wall time after ${warmup} warm-up steps, best of ${REPS} epochs (rank 0's clock for 2 ranks; each rank trains 512 samples per step). ` +
       'Bytes are from `dist.stats()` per rank and step (payload + 48-byte headers): one allReduce of the dense gradients (float32, plus a flag per parameter and the loss) ' +
       "and two allGathers (the row-sparse gradients' row counts and ids, then their rows); with 2 ranks each rank receives what the other sends. " +
+      "Row-wise sharded tables (`tableSharding: 'row'`) add two allGathers per step (the row ids each rank's half of the batch reads, then the owners' rows) " +
+      'and the lookups run once more alone to learn those ids; each rank keeps half of every table and its Adam moments. ' +
       'Two ranks on this 2-core VM share the cores the 1-rank, 2-thread row uses, so they show the cost of the exchange, not a speed-up; across machines each rank brings its own cores.',
     ...(note ? ['', note] : []),
     '',
