@@ -150,6 +150,11 @@ export function buildProgram(): Command {
     .option('--variant <name>', 'id | id+content | id+aligned | id+rq-raw | qarm', 'qarm')
     .option('--seed <n>', 'training seed', (v) => Number(v), 1)
     .option('--quick', 'small smoke run')
+    .addOption(
+      new Option('--table-sharding <mode>', "under mpirun: 'row' gives each rank a contiguous slice of every embedding table's rows (same results)")
+        .choices(['replicated', 'row'])
+        .default('replicated'),
+    )
     .addOption(common.threads())
     .addOption(common.progress())
     .action(async (o) => trainCommand(o));

@@ -82,6 +82,32 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
     for (const f of ['qarm-items-rq.npy', 'qarm-items-vq.npy']) assert.ok(readFileSync(join(d0, f)).equals(readFileSync(join(dOne, f))), f);
   });
 
+  // Row-wise sharded tables give the replicated run's bits: the same metrics and the same
+  // checkpoint tensors (the header differs only in the epochs' wall times).
+  it('`qarm train --table-sharding row` on 2 ranks = replicated on 2 ranks: same metrics, same checkpoint tensors', () => {
+    const args = ['train', '--quick', '--variant', 'qarm', '--seed', '2', '--no-progress'];
+    const base = join(tmp, 'train');
+    if (!existsSync(join(base, 'rank0', 'results.json'))) {
+      const b = mpi(tmp, 2, args, base);
+      assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
+    }
+    const rowBase = join(tmp, 'train-row');
+    const r = mpi(tmp, 2, [...args, '--table-sharding', 'row'], rowBase);
+    assert.equal(r.status, 0, `mpirun failed (${r.status}, ${r.signal}):\n${r.stdout}\n${r.stderr}`);
+    const [rep, row] = [join(base, 'rank0'), join(rowBase, 'rank0')];
+    assert.ok(!existsSync(join(rowBase, 'rank1')), 'rank 1 created its --out folder');
+    const metrics = (d) => {
+      // Wall times aside (trainSeconds, each epoch's seconds).
+      return JSON.parse(JSON.stringify(json(d, 'results.json').variants.qarm, (k, x) => (k === 'trainSeconds' || k === 'seconds' ? undefined : x)));
+    };
+    assert.deepEqual(metrics(row), metrics(rep));
+    const body = (d) => {
+      const b = readFileSync(join(d, 'qarm-seed2.ckpt'));
+      return b.subarray(12 + b.readUInt32LE(8));
+    };
+    assert.ok(body(row).equals(body(rep)), 'checkpoint tensors differ');
+  });
+
   // Measured (commit of this test): RQ and VQ codes 100 % equal (the files byte-identical),
   // codebooks bit-identical (largest relative difference 0); stats' relative errors 5e-14 apart (relative).
   it('`qarm quantize` on 2 ranks (each its shard of the rows) = one process: codes, codebooks, VQ pool; only rank 0 writes', () => {

@@ -220,9 +220,11 @@ export async function quantizeCommand(o: {
  * Under an MPI launcher (`mpirun -np N qarm train ...`, lib/dist's `dist` with more than one
  * rank) it trains data-parallel: every rank prepares the same samples and item tables and
  * `trainRanker` gets `dist`; rank 0 alone writes the output folder and prints, the other ranks
- * create and write nothing. Every output JSON records `worldSize`.
+ * create and write nothing. Every output JSON records `worldSize`. `--table-sharding row` shards
+ * the embedding tables row-wise over the ranks (trainRanker's `tableSharding`; ignored with one
+ * rank); the results are the replicated ones.
  */
-export async function trainCommand(o: CommonFlags & { variant: string; seed: number }): Promise<void> {
+export async function trainCommand(o: CommonFlags & { variant: string; seed: number; tableSharding?: 'replicated' | 'row' }): Promise<void> {
   if (!VARIANT_SPECS[o.variant]) throw new ValueError(`--variant: unknown variant '${o.variant}' (known: ${Object.keys(VARIANT_SPECS).join(', ')})`, 'variant');
   const cfg = configFrom({ ...o, seeds: [o.seed] });
   cfg.variants = Object.keys(VARIANT_SPECS).slice(0, 5).includes(o.variant) ? [o.variant] : [];
@@ -235,7 +237,7 @@ export async function trainCommand(o: CommonFlags & { variant: string; seed: num
   const out = writes ? prepareOutDir(cfg.out) : resolve(cfg.out);
   const r = await runExperiment(cfg, out, writes ? progressFor(o) : silentProgress, ['qarm', ...process.argv.slice(2)].join(' '), {
     saveModels: true,
-    ...(worldSize > 1 ? { dist } : {}),
+    ...(worldSize > 1 ? { dist, tableSharding: o.tableSharding } : {}),
   });
   if (!writes) return;
   // worldSize: the design contract (every output JSON records it); `qarm eval` ignores it.

@@ -29,6 +29,8 @@ export interface RankJob {
   seed: number;
   ranker: RunConfig['ranker'];
   checkpointPath?: string;
+  /** Placement of the embedding tables under `dist` (trainRanker's `tableSharding`); not a result setting, so not in the config. */
+  tableSharding?: 'replicated' | 'row';
 }
 
 /** A {@link RankContext} whose item tables are precomputed per variant (cloneable). */
@@ -108,7 +110,7 @@ export async function runRankJobs(
   if (dist && workers > 0) throw new Error('runRankJobs: dist needs workers <= 0 (MPI is called from the thread that initialised it)');
   if (workers <= 0 || jobs.length === 0) {
     const out: SeedRun[] = [];
-    for (const j of jobs) out.push(await trainVariant(j.spec, ctx, j.ranker, j.seed, progress, j.checkpointPath, dist));
+    for (const j of jobs) out.push(await trainVariant(j.spec, ctx, j.ranker, j.seed, progress, j.checkpointPath, dist, j.tableSharding));
     return out;
   }
   const items: Record<string, ItemFeatures> = {};

@@ -114,6 +114,7 @@ async function runPoint(
   timings: Record<string, number>,
   checkpoint?: (spec: VariantSpec, seed: number) => string,
   dist?: RankCommunicator,
+  tableSharding?: 'replicated' | 'row',
 ): Promise<PointRun> {
   const lap = (name: string, since: number): void => {
     timings[name] = (Date.now() - since) / 1000;
@@ -163,7 +164,7 @@ async function runPoint(
 
   t = Date.now();
   const jobs: RankJob[] = specs
-    .flatMap((spec) => cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: checkpoint?.(spec, seed) })))
+    .flatMap((spec) => cfg.seeds.map((seed) => ({ spec, seed, ranker: cfg.ranker, checkpointPath: checkpoint?.(spec, seed), tableSharding })))
     .map((j, id) => ({ id, ...j }));
   const threads = cfg.threads ?? numThreads();
   const workers = dist ? 0 : Math.max(1, Math.min(cfg.workers, jobs.length));
@@ -200,7 +201,7 @@ export async function runExperiment(
   outDir: string,
   progress: Progress,
   command = 'qarm run',
-  opts: { saveModels?: boolean; dist?: RankCommunicator } = {},
+  opts: { saveModels?: boolean; dist?: RankCommunicator; tableSharding?: 'replicated' | 'row' } = {},
 ): Promise<RunOutput> {
   const dist = opts.dist && opts.dist.worldSize > 1 ? opts.dist : undefined;
   const writes = !dist || dist.rank === 0;
@@ -224,6 +225,7 @@ export async function runExperiment(
     timings,
     opts.saveModels ? (spec, seed) => join(outDir, `${spec.name}-seed${seed}.ckpt`) : undefined,
     dist,
+    opts.tableSharding,
   );
   const { P, prep, runs, workers } = main;
 
@@ -234,7 +236,7 @@ export async function runExperiment(
   for (const v of cfg.variants) variants[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   for (const v of cfg.ablations) ablations[v] = aggregateRuns(runs[v], VARIANT_SPECS[v].description);
   const paired = pairedDifferences({ ...variants, ...ablations });
-  const curve = cfg.trainFractions.length ? await dataEfficiencyCurve(ds, cfg, main, progress, timings, dist) : undefined;
+  const curve = cfg.trainFractions.length ? await dataEfficiencyCurve(ds, cfg, main, progress, timings, dist, opts.tableSharding) : undefined;
   const wallSeconds = (Date.now() - t0) / 1000;
   const codes = [prep.rqAligned?.summary, prep.rqRaw?.summary, prep.rqRandom?.summary].filter((x) => x !== undefined);
   const results: Results = {
@@ -301,6 +303,7 @@ async function dataEfficiencyCurve(
   progress: Progress,
   timings: Record<string, number>,
   dist?: RankCommunicator,
+  tableSharding?: 'replicated' | 'row',
 ): Promise<CurveFractionResult[]> {
   const t0 = Date.now();
   const mainFraction = cfg.protocol.trainUserFraction;
@@ -312,7 +315,7 @@ async function dataEfficiencyCurve(
     if (fraction === mainFraction) point = main;
     else {
       progress.log(`data-efficiency curve: ${fraction} of the training users`);
-      point = await runPoint(ds, cfg, { ...cfg.protocol, trainUserFraction: fraction }, specs, progress, {}, undefined, dist);
+      point = await runPoint(ds, cfg, { ...cfg.protocol, trainUserFraction: fraction }, specs, progress, {}, undefined, dist, tableSharding);
     }
     const variants = testMetrics(point.runs, cfg.variants);
     const paired = pairedDifferences(variants);

@@ -62,7 +62,7 @@ export function variantRanker(
  * `checkpointPath`: the trainer writes an atomic, resumable checkpoint there after every epoch
  * (an existing one is resumed), which `qarm train` keeps as the model file. `dist`: train
  * data-parallel with every rank of the job (each passes the same `ctx`; only rank 0 writes the
- * checkpoint); every rank gets the same result.
+ * checkpoint); every rank gets the same result. `tableSharding`: trainRanker's, under `dist` only.
  */
 export async function trainVariant(
   spec: VariantSpec,
@@ -72,6 +72,7 @@ export async function trainVariant(
   progress: Progress,
   checkpointPath?: string,
   dist?: RankCommunicator,
+  tableSharding?: 'replicated' | 'row',
 ): Promise<SeedRun> {
   const t0 = Date.now();
   const ranker = variantRanker(spec, ctx.numUsers, ctx.numWarm, ctx.items(spec), cfg, seed, ctx.codeFeatures);
@@ -91,6 +92,7 @@ export async function trainVariant(
     seed,
     checkpointPath,
     ...(dist ? { dist } : {}),
+    ...(dist && tableSharding ? { tableSharding } : {}),
     onProgress: (p) =>
       task.update(
         p.epoch * batches + p.batch,
