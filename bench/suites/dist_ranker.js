@@ -151,8 +151,15 @@ async function measure(threads, tableSharding = 'replicated') {
 }
 
 if (workerOut) {
-  const two = [await measure(1, 'replicated'), await measure(1, 'row')];
-  if (q.dist.rank === 0) fs.writeFileSync(workerOut, JSON.stringify(two));
+  // The two modes alternate, twice, so that both see the same load of the shared machine; best of each.
+  const best = {};
+  for (let k = 0; k < 2; k++) {
+    for (const mode of ['replicated', 'row']) {
+      const row = await measure(1, mode);
+      if (!best[mode] || row['samples/s'] > best[mode]['samples/s']) best[mode] = row;
+    }
+  }
+  if (q.dist.rank === 0) fs.writeFileSync(workerOut, JSON.stringify([best.replicated, best.row]));
 } else {
   const load0 = os.loadavg()[0];
   const rows = [await measure(2), await measure(1)];
@@ -197,6 +204,7 @@ if (workerOut) {
       "and two allGathers (the row-sparse gradients' row counts and ids, then their rows); with 2 ranks each rank receives what the other sends. " +
       "Row-wise sharded tables (`tableSharding: 'row'`) add two allGathers per step (the row ids each rank's half of the batch reads, then the owners' rows) " +
       'and the lookups run once more alone to learn those ids; each rank keeps half of every table and its Adam moments. ' +
+      'The 2-rank modes alternate (replicated, row, replicated, row), each the best of its runs, so both see the same load. ' +
       'Two ranks on this 2-core VM share the cores the 1-rank, 2-thread row uses, so they show the cost of the exchange, not a speed-up; across machines each rank brings its own cores.',
     ...(note ? ['', note] : []),
     '',

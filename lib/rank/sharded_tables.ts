@@ -52,17 +52,35 @@ function lowerBound(a: Int32Array, v: number): number {
   return lo;
 }
 
-/** The non-negative values of the arrays, ascending, each once. */
-function sortedUnique(parts: Int32Array[]): Int32Array {
-  let n = 0;
-  for (const p of parts) for (let i = 0; i < p.length; i++) if (p[i] >= 0) n++;
-  const all = new Int32Array(n);
-  n = 0;
-  for (const p of parts) for (let i = 0; i < p.length; i++) if (p[i] >= 0) all[n++] = p[i];
-  all.sort();
-  let u = 0;
-  for (let i = 0; i < all.length; i++) if (i === 0 || all[i] !== all[i - 1]) all[u++] = all[i];
-  return all.slice(0, u);
+/**
+ * The distinct rows of one table a batch reads, collected lookup by lookup: a bit per row of the
+ * whole table (R / 8 bytes, kept between batches) finds the first sighting in O(1), so only the
+ * distinct rows, not every lookup (B·H and more), are sorted.
+ */
+class RowSet {
+  private readonly bits: Uint32Array;
+  private rows: number[] = [];
+  constructor(size: number) {
+    this.bits = new Uint32Array(Math.ceil(size / 32));
+  }
+  add(ids: Int32Array): void {
+    const bits = this.bits;
+    for (let i = 0; i < ids.length; i++) {
+      const r = ids[i];
+      if (r < 0) continue;
+      const m = 1 << (r & 31);
+      if (bits[r >>> 5] & m) continue;
+      bits[r >>> 5] |= m;
+      this.rows.push(r);
+    }
+  }
+  /** The rows added, ascending; the set is empty again. */
+  take(): Int32Array {
+    const out = Int32Array.from(this.rows).sort();
+    for (const r of this.rows) this.bits[r >>> 5] = 0;
+    this.rows = [];
+    return out;
+  }
 }
 
 /** A float32 tensor of zeros [rows, width] on `like`'s device (a stand-in or an empty working table). */
@@ -91,6 +109,7 @@ export class RowSharding {
   readonly own: [number, number][];
   private working: Working | null = null;
   private sharded = false;
+  private readonly rowSets: RowSet[];
 
   constructor(
     private readonly comm: RankCommunicator,
@@ -100,6 +119,7 @@ export class RowSharding {
     this.totalRows = this.tables.map((t) => t.weight.shape[0]);
     this.widths = this.tables.map((t) => t.weight.shape[1]);
     this.own = this.totalRows.map((n) => rankSlice(n, comm.worldSize, comm.rank));
+    this.rowSets = this.totalRows.map((n) => new RowSet(n));
   }
 
   /** Rows [start, end) of table `t` that rank `r` owns. */
@@ -152,7 +172,6 @@ export class RowSharding {
    */
   rowsRead(ranker: Ranker, batch: RankSamples, drops: ForwardOptions): Int32Array[] {
     validateSamples(batch, ranker.items.numItems, 'batch');
-    const seen: Int32Array[][] = this.tables.map(() => []);
     const standIns = this.tables.map((tab, t) => zeros(1, this.widths[t], tab.weight));
     this.tables.forEach((tab, t) => {
       const rows = this.totalRows[t];
@@ -165,7 +184,7 @@ export class RowSharding {
             if (r >= rows) throw new IndexError(`argument 'ids': row ${r} is outside the table [0, ${rows})`, 'ids');
             out[i] = r < 0 ? r : 0;
           }
-          seen[t].push(Int32Array.from(ids));
+          this.rowSets[t].add(ids);
           return out;
         },
       };
@@ -176,11 +195,15 @@ export class RowSharding {
           ranker.embedInputs(batch, drops);
         }),
       );
+    } catch (e) {
+      // A bad id stopped the lookups: clear the rows seen so far for the next batch.
+      for (const set of this.rowSets) set.take();
+      throw e;
     } finally {
       for (const tab of this.tables) tab.rowView = null;
       for (const s of standIns) s.dispose();
     }
-    return seen.map(sortedUnique);
+    return this.rowSets.map((set) => set.take());
   }
 
   /**
