@@ -52,16 +52,28 @@ function lowerBound(a: Int32Array, v: number): number {
   return lo;
 }
 
+/** Set bits of a 32-bit word. */
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24) & 0xff;
+}
+
 /**
- * The distinct rows of one table a batch reads, collected lookup by lookup: a bit per row of the
- * whole table (R / 8 bytes, kept between batches) finds the first sighting in O(1), so only the
- * distinct rows, not every lookup (B·H and more), are sorted.
+ * The distinct rows of one table a batch reads, and each one's place among them: a bit per row
+ * of the whole table (R / 8 bytes, kept between batches) finds a first sighting in O(1), so only
+ * the distinct rows are sorted, and, once sorted, a row's working-table index is the index of the
+ * first row of its 32-row word plus the set bits before it in the word (O(1), where a binary
+ * search costs log2 of the distinct rows on each of the batch's B·H and more lookups).
  */
 class RowSet {
   private readonly bits: Uint32Array;
+  /** For a word with a set bit, after {@link RowSet.sorted}: the working index of its first row. */
+  private readonly first: Int32Array;
   private rows: number[] = [];
   constructor(size: number) {
     this.bits = new Uint32Array(Math.ceil(size / 32));
+    this.first = new Int32Array(this.bits.length);
   }
   add(ids: Int32Array): void {
     const bits = this.bits;
@@ -74,12 +86,38 @@ class RowSet {
       this.rows.push(r);
     }
   }
-  /** The rows added, ascending; the set is empty again. */
-  take(): Int32Array {
-    const out = Int32Array.from(this.rows).sort();
+  /** The rows added, ascending; {@link RowSet.indexOf} answers for them until {@link RowSet.clear}. */
+  sorted(): Int32Array {
+    const n = this.rows.length;
+    // Reading the bits in order beats sorting once the rows are more than about 1/16 of the words.
+    if (this.bits.length > 16 * n) {
+      const out = Int32Array.from(this.rows).sort();
+      for (let i = n - 1; i >= 0; i--) this.first[out[i] >>> 5] = i;
+      return out;
+    }
+    const out = new Int32Array(n);
+    let k = 0;
+    for (let w = 0; w < this.bits.length; w++) {
+      let x = this.bits[w];
+      if (x === 0) continue;
+      this.first[w] = k;
+      while (x !== 0) {
+        out[k++] = (w << 5) | (31 - Math.clz32(x & -x));
+        x &= x - 1;
+      }
+    }
+    return out;
+  }
+  /** The index of row `r` (added) among the sorted rows; -1 when it was not added. */
+  indexOf(r: number): number {
+    const w = r >>> 5;
+    const below = this.bits[w] & ((1 << (r & 31)) - 1);
+    return this.bits[w] & (1 << (r & 31)) ? this.first[w] + popcount(below) : -1;
+  }
+  /** Empty again. */
+  clear(): void {
     for (const r of this.rows) this.bits[r >>> 5] = 0;
     this.rows = [];
-    return out;
   }
 }
 
@@ -197,13 +235,14 @@ export class RowSharding {
       );
     } catch (e) {
       // A bad id stopped the lookups: clear the rows seen so far for the next batch.
-      for (const set of this.rowSets) set.take();
+      for (const set of this.rowSets) set.clear();
       throw e;
     } finally {
       for (const tab of this.tables) tab.rowView = null;
       for (const s of standIns) s.dispose();
     }
-    return this.rowSets.map((set) => set.take());
+    // The sets keep the rows until release(): the working tables' row views read them.
+    return this.rowSets.map((set) => set.sorted());
   }
 
   /**
@@ -248,7 +287,7 @@ export class RowSharding {
         const w = this.widths[t];
         const shard = this.tables[t].weight.f32();
         const s = this.own[t][0];
-        for (let i = lo; i < hi; i++, o += w) answer.set(shard.subarray((ids[i] - s) * w, (ids[i] - s + 1) * w), o);
+        for (let i = lo; i < hi; i++) for (let j = 0, src = (ids[i] - s) * w; j < w; j++) answer[o++] = shard[src + j];
       }
     }
     const answers = this.comm.allGather(answer);
@@ -272,7 +311,7 @@ export class RowSharding {
       return x;
     });
     this.tables.forEach((tab, t) => {
-      const ids = need[t];
+      const set = this.rowSets[t];
       tab.rowView = {
         weight: tables[t],
         local: (rows) => {
@@ -283,8 +322,8 @@ export class RowSharding {
               out[i] = r;
               continue;
             }
-            const k = lowerBound(ids, r);
-            if (ids[k] !== r) throw new Error(`internal: row ${r} of table ${t} was not fetched for this batch`);
+            const k = set.indexOf(r);
+            if (k < 0) throw new Error(`internal: row ${r} of table ${t} was not fetched for this batch`);
             out[i] = k;
           }
           return out;
@@ -297,6 +336,7 @@ export class RowSharding {
   /** Ends a {@link RowSharding.lookup}: the tables read their own weights again; the working tables are disposed. */
   release(): void {
     for (const tab of this.tables) tab.rowView = null;
+    for (const set of this.rowSets) set.clear();
     if (!this.working) return;
     for (const x of this.working.tables) {
       x.grad?.dispose();
@@ -324,7 +364,9 @@ export class RowSharding {
       const values = c.values.readHost() as Float32Array;
       if (c !== g) c.dispose();
       const global = work.rows[t];
-      return { indices: Int32Array.from(local, (i) => global[i]), values };
+      const indices = new Int32Array(local.length);
+      for (let i = 0; i < local.length; i++) indices[i] = global[local[i]];
+      return { indices, values };
     });
     const payload = densePayload(dense, loss);
     const packed = packRows(rows);
