@@ -44,8 +44,9 @@ function ownRows(n, np, r) {
 // (1.7e-5 relative to max(|w|, 1e-3)), probabilities at most 6e-8. The weight bound is the
 // replicated test's (test/dist_rank_mpi.test.js).
 // What the cases cover: the 'adam' case's last global batch has one sample, so ranks 1 and 2
-// train on none of it while rank 0 reads rows they own; table sizes 301, 2001, 32, 16 and 4 (user
-// table of the VQ case) and 7 (VQ pool) do not divide by 2 or 3; on 3 ranks the 4-row user table
+// train on none of it while rank 0 reads rows they own; of the table sizes 301, 2001, 32, 16, 4
+// (user table of the VQ case) and 7 (VQ pool), 2 ranks do not divide 301, 2001 and 7, 3 ranks
+// not 301, 32, 16, 7 and 4; on 3 ranks the 4-row user table
 // leaves ranks 1 and 2 one row each, and almost every sample of a batch reads its OOV row.
 const AUC_TOL = 1e-6;
 const WEIGHT_ABS_TOL = 1e-5;
