@@ -19,7 +19,6 @@ import { Generator } from '../tensor/random.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { bceWithLogits } from '../nn/loss.js';
 import { clipGradNorm } from '../nn/optim/clip.js';
-import { RowSharding } from './sharded_tables.js';
 import { RowWiseAdagrad, SparseAdam } from '../nn/optim/sparse.js';
 import type { Optimizer } from '../nn/optim/optimizer.js';
 import { fmix32 } from './hash.js';
@@ -28,6 +27,7 @@ import type { ForwardOptions, Ranker } from './ranker.js';
 import { gatherSamples, sliceSamples, type RankSamples } from './types.js';
 import { agreeOnTraining, fingerprint, gatherAll, rankSlice, syncGradients, type RankCommunicator } from './data_parallel.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
+import { RowSharding } from './sharded_tables.js';
 
 export type { RankCommunicator } from './data_parallel.js';
 
@@ -140,7 +140,7 @@ export interface TrainOptions {
    *   on every rank (gathered). The ranker must be on the CPU (a ValueError naming
    *   `tableSharding` otherwise, on every rank). The whole tables exist once at the start: the
    *   `Ranker` is built whole and rank 0's parameters are broadcast before each rank keeps its
-   *   rows.
+   *   rows. If training throws, the tables are left holding this rank's rows.
    */
   tableSharding?: 'replicated' | 'row';
 }
