@@ -313,9 +313,14 @@ function saveCheckpoint(
   opts: Optimizer[],
   header: Omit<Header, 'names' | 'sizes' | 'steps'>,
 ): void {
+  if (path === null) {
+    // Another rank writes: take part in each gather and drop its result at once, so this rank
+    // never holds more than one whole tensor.
+    for (const s of slots) whole(s);
+    return;
+  }
   const tensors = slots.map(whole);
   const names = slots.map((s) => s.name);
-  if (path === null) return;
   const steps = opts.map((o) => (o instanceof SparseAdam ? o.stepCounts() : []));
   const json = Buffer.from(JSON.stringify({ ...header, names, sizes: tensors.map((t) => t.length), steps }));
   const head = Buffer.alloc(12);
