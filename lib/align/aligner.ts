@@ -4,7 +4,8 @@
  * paired by behaviour land close together. Optionally a second term keeps each item's in-batch
  * neighbourhood close to its content neighbourhood (helps items without behaviour). Early
  * stopping on Recall@K of validation pairs. Every item gets an aligned embedding, cold ones
- * included, since the projector only needs content.
+ * included, since the projector only needs content. Data-parallel training over MPI ranks
+ * (`dist`) keeps its exchange in lib/align/data_parallel.ts.
  */
 import { ValueError } from '../errors.js';
 import { add, mul, div } from '../autograd/ops/arith.js';
@@ -364,8 +365,10 @@ function makeTeam(r: Resolved, opts: AlignerOptions, pairCount: number): Member[
 }
 
 /**
- * Trains the projector on `pairs` over frozen `content` (`[items, D]` float32).
- * @throws ValueError for bad shapes, pair indices out of range, or bad options.
+ * Trains the projector on `pairs` over frozen `content` (`[items, D]` float32); with `dist` of
+ * more than one rank, data-parallel (see {@link AlignerOptions.dist}).
+ * @throws ValueError for bad shapes, pair indices out of range, or bad options (under `dist`, on
+ * every rank, also when the ranks' options or data differ).
  */
 export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOptions = {}): AlignerResult {
   const comm = opts.dist !== undefined && opts.dist.worldSize > 1 ? opts.dist : null;
@@ -435,10 +438,11 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   // steps' losses stay there, and the host reads the sums once per epoch.
   const device = content.device;
   const lossSums = f64Zeros(members, device);
-  // One epoch of one projector: its own shuffle, full batches only. Host-made row ids and masks
-  // are uploaded; nothing of the device is read. Returns the number of steps.
   // This rank's rows [lo, hi) of every global batch (all of them in one process).
   const [lo, hi] = comm ? rankSlice(batchSize, comm.worldSize, comm.rank) : [0, batchSize];
+  // One epoch of one projector: its own shuffle, full batches only. Host-made row ids and masks
+  // are uploaded; in one process nothing of the device is read (under dist the exchange reads
+  // this rank's projected rows and gradients). Returns the number of steps.
   const trainEpoch = ({ model: m, optim, g, order }: Member, slot: number): number => {
     for (let i = order.length - 1; i > 0; i--) {
       const j = g.int(i + 1);
