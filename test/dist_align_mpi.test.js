@@ -123,6 +123,10 @@ describe('data-parallel aligner training over MPI (mpirun)', function () {
       console.log(`      ${np} ranks, gradient max diff / max |g|: ${figures.join(', ')}`);
     });
 
+    it(`${np} ranks: onEpoch asking to stop on one rank stops every rank`, () => {
+      for (const o of jobs[np]) assert.deepEqual(o.stopped, { epochs: [1], history: 1 }, `rank ${o.rank}`);
+    });
+
     it(`${np} ranks: mismatched or bad options and data throw a typed error on every rank`, () => {
       for (const o of jobs[np]) {
         const e = o.errors;

@@ -174,7 +174,8 @@ export interface AlignerOptions {
    * The result is that of one process on the same global batches up to the order of float
    * additions, and the same on every rank (docs/scale.md). Validation runs on every rank on all
    * pairs, so early stopping takes the same decision everywhere; `log` and `onEpoch` run on every
-   * rank. Absent, or with one rank: the one-process code, unchanged.
+   * rank, and `onEpoch` asking to stop on any rank stops all of them (one small allReduce per
+   * epoch, only when `onEpoch` is given). Absent, or with one rank: the one-process code, unchanged.
    */
   dist?: AlignCommunicator;
 }
@@ -531,7 +532,11 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
       bestState = snapshot();
       bad = 0;
     } else if (++bad >= patience) stop = true;
-    if (opts.onEpoch?.(epoch, model, project) === true) stop = true;
+    let asked = opts.onEpoch?.(epoch, model, project) === true;
+    // A stop asked on one rank stops every rank: one that left the loop alone would leave the
+    // others waiting in the next step's exchange.
+    if (comm && opts.onEpoch) asked = comm.allReduce(Int32Array.of(asked ? 1 : 0))[0] > 0;
+    if (asked) stop = true;
     if (stop) break;
   }
   lossSums.dispose();

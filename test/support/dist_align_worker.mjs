@@ -34,6 +34,21 @@ for (const c of CASES) {
   };
 }
 
+// onEpoch asking to stop on the last rank only, after epoch 1: every rank stops there.
+{
+  const epochs = [];
+  const r = q.trainAligner(content, train, {
+    ...CASES[0].opts,
+    validation,
+    dist,
+    onEpoch: (e) => {
+      if (e > 0) epochs.push(e);
+      return e === 1 && rank === dist.worldSize - 1;
+    },
+  });
+  out.stopped = { epochs, history: r.history.length };
+}
+
 function expectError(name, fn) {
   try {
     fn();
