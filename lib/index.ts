@@ -66,4 +66,5 @@ export type {
 export type { KernelAttrsArg } from './tensor/backend.js';
 export type { BinaryName, NearestMetric, UnaryName } from './tensor/op_codes.js';
 export type { AlignEpoch, AlignerResult } from './align/aligner.js';
+export type { AlignCommunicator } from './align/data_parallel.js';
 export type { Scorer, PairRecallOptions } from './align/pair_recall.js';

@@ -4,7 +4,8 @@
  * paired by behaviour land close together. Optionally a second term keeps each item's in-batch
  * neighbourhood close to its content neighbourhood (helps items without behaviour). Early
  * stopping on Recall@K of validation pairs. Every item gets an aligned embedding, cold ones
- * included, since the projector only needs content.
+ * included, since the projector only needs content. Data-parallel training over MPI ranks
+ * (`dist`) keeps its exchange in lib/align/data_parallel.ts.
  */
 import { ValueError } from '../errors.js';
 import { add, mul, div } from '../autograd/ops/arith.js';
@@ -26,6 +27,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import { cachedScorer, embeddingScorer, mixedScorer, mixSpaces, pairRecall } from './pair_recall.js';
 import type { ItemPairs } from './pairs.js';
 import { ALIGN_DEFAULTS as D } from './defaults.js';
+import { agreeOnTraining } from '../dist/agree.js';
+import { rankSlice } from '../dist/slice.js';
+import { alignerSettings, allReduceGradients, globalRows, type AlignCommunicator } from './data_parallel.js';
 
 /**
  * Symmetric in-batch InfoNCE: with logits `L = za·zbᵀ / τ` (+ `mask`, an additive constant
@@ -161,6 +165,19 @@ export interface AlignerOptions {
    * caller disposes), e.g. to track other metrics; return true to stop training.
    */
   onEpoch?: (epoch: number, model: MLP, project: () => Tensor) => boolean | void;
+  /**
+   * Train data-parallel over the ranks of this communicator (lib/dist's `dist`, or a stand-in
+   * with the same members). Every rank passes the same `content`, `pairs` and options (checked
+   * before the first step: a mismatch or a bad option on one rank throws on every rank); each
+   * trains on its contiguous slice of every global batch, the ranks exchange their projected
+   * rows so each computes the whole batch's loss, and the projectors' gradients are all-reduced.
+   * The result is that of one process on the same global batches up to the order of float
+   * additions, and the same on every rank (docs/scale.md). Validation runs on every rank on all
+   * pairs, so early stopping takes the same decision everywhere; `log` and `onEpoch` run on every
+   * rank, and `onEpoch` asking to stop on any rank stops all of them (one small allReduce per
+   * epoch, only when `onEpoch` is given). Absent, or with one rank: the one-process code, unchanged.
+   */
+  dist?: AlignCommunicator;
 }
 
 /** One epoch of {@link AlignerResult.history}. */
@@ -276,11 +293,33 @@ function upload(data: Int32Array | Float32Array, shape: readonly number[], devic
   return moved;
 }
 
-/**
- * Trains the projector on `pairs` over frozen `content` (`[items, D]` float32).
- * @throws ValueError for bad shapes, pair indices out of range, or bad options.
- */
-export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOptions = {}): AlignerResult {
+/** The options of {@link trainAligner} with their defaults applied, after the checks. */
+interface Resolved {
+  n: number;
+  din: number;
+  dims: number;
+  temperature: number;
+  members: number;
+  batchSize: number;
+  epochs: number;
+  patience: number;
+  nbW: number;
+  nbT: number;
+  K: number;
+  seed: number;
+  mixes: readonly number[];
+}
+
+/** One projector of the ensemble with its optimiser, shuffle stream and pair order. */
+interface Member {
+  model: MLP;
+  optim: Adam;
+  g: Generator;
+  order: Int32Array;
+}
+
+/** Checks `content`, `pairs` and the options and applies the defaults (no side effect, so every rank can run it before agreeing). */
+function resolveOptions(content: Tensor, pairs: ItemPairs, opts: AlignerOptions): Resolved {
   if (content.rank !== 2 || content.dtype !== 'float32') {
     throw new ValueError(`argument 'content' must be float32 [items, D], got ${content.dtype} [${content.shape.join(', ')}]`, 'content');
   }
@@ -305,19 +344,53 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   const nbW = opts.neighbourhoodWeight ?? D.neighbourhoodWeight;
   const nbT = opts.neighbourhoodTemperature ?? D.neighbourhoodTemperature;
   const K = opts.validationK ?? D.validationK;
-  const log = opts.log ?? (() => undefined);
   if (!(temperature > 0)) throw new ValueError("argument 'temperature' must be > 0", 'temperature');
   if (!Number.isInteger(dims) || dims < 1) throw new ValueError("argument 'dims' must be a positive integer", 'dims');
   if (!(batchSize >= 2)) throw new ValueError("argument 'batchSize' must be >= 2", 'batchSize');
   if (!Number.isInteger(members) || members < 1) throw new ValueError("argument 'ensemble' must be a positive integer", 'ensemble');
   const seed = opts.seed ?? D.seed;
+  const mixes = opts.contentMix ?? D.contentMix;
+  if (mixes.length === 0 || mixes.some((w) => !(w > 0 && w <= 1))) throw new ValueError("argument 'contentMix' must list weights in (0, 1]", 'contentMix');
+  return { n, din, dims, temperature, members, batchSize, epochs, patience, nbW, nbT, K, seed, mixes };
+}
+
+/** The ensemble's projectors, each from its own seed. */
+function makeTeam(r: Resolved, opts: AlignerOptions, pairCount: number): Member[] {
   // Member 0 uses `seed` itself, so a one-projector run is what it was before ensembles.
-  const team = Array.from({ length: members }, (_, k) => {
-    const s = seed + 1009 * k;
-    const model = new MLP([din, ...(opts.hidden ?? D.hidden), dims], { activation: opts.activation ?? D.activation, seed: s });
+  return Array.from({ length: r.members }, (_, k) => {
+    const s = r.seed + 1009 * k;
+    const model = new MLP([r.din, ...(opts.hidden ?? D.hidden), r.dims], { activation: opts.activation ?? D.activation, seed: s });
     const optim = new Adam(model.parameters(), { lr: opts.lr ?? D.lr, weightDecay: opts.weightDecay ?? D.weightDecay, decoupled: true });
-    return { model, optim, g: new Generator(s + 1), order: Int32Array.from({ length: pairs.a.length }, (_, i) => i) };
+    return { model, optim, g: new Generator(s + 1), order: Int32Array.from({ length: pairCount }, (_, i) => i) };
   });
+}
+
+/**
+ * Trains the projector on `pairs` over frozen `content` (`[items, D]` float32); with `dist` of
+ * more than one rank, data-parallel (see {@link AlignerOptions.dist}).
+ * @throws ValueError for bad shapes, pair indices out of range, or bad options (under `dist`, on
+ * every rank, also when the ranks' options or data differ).
+ */
+export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOptions = {}): AlignerResult {
+  const comm = opts.dist !== undefined && opts.dist.worldSize > 1 ? opts.dist : null;
+  let built: { r: Resolved; team: Member[] } | undefined;
+  const build = (): { r: Resolved; team: Member[] } => {
+    const r = resolveOptions(content, pairs, opts);
+    return (built = { r, team: makeTeam(r, opts, pairs.a.length) });
+  };
+  const { r, team } = comm
+    ? agreeOnTraining(comm, build, () =>
+        alignerSettings(
+          built!.r,
+          opts,
+          content,
+          pairs,
+          built!.team.flatMap((m) => m.model.parameters()),
+        ),
+      )
+    : build();
+  const { n, din, dims, temperature, members, batchSize, epochs, patience, nbW, nbT, K, seed, mixes } = r;
+  const log = opts.log ?? (() => undefined);
   const models = team.map((m) => m.model);
   const model = models[0];
   const dOut = dims * members;
@@ -331,8 +404,6 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
     const inv = s > 0 ? 1 / Math.sqrt(s) : 0;
     for (let c = 0; c < din; c++) xn[i * din + c] = x[i * din + c] * inv;
   }
-  const mixes = opts.contentMix ?? D.contentMix;
-  if (mixes.length === 0 || mixes.some((w) => !(w > 0 && w <= 1))) throw new ValueError("argument 'contentMix' must list weights in (0, 1]", 'contentMix');
   const val =
     opts.validation && opts.validation.a.length ? samplePairs(opts.validation, opts.maxValidationPairs ?? D.maxValidationPairs, new Generator(seed + 2)) : null;
   // The content part of the mixed space never changes: its score rows are computed once.
@@ -368,9 +439,12 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
   // steps' losses stay there, and the host reads the sums once per epoch.
   const device = content.device;
   const lossSums = f64Zeros(members, device);
+  // This rank's rows [lo, hi) of every global batch (all of them in one process).
+  const [lo, hi] = comm ? rankSlice(batchSize, comm.worldSize, comm.rank) : [0, batchSize];
   // One epoch of one projector: its own shuffle, full batches only. Host-made row ids and masks
-  // are uploaded; nothing of the device is read. Returns the number of steps.
-  const trainEpoch = ({ model: m, optim, g, order }: (typeof team)[number], slot: number): number => {
+  // are uploaded; in one process nothing of the device is read (under dist the exchange reads
+  // this rank's projected rows and gradients). Returns the number of steps.
+  const trainEpoch = ({ model: m, optim, g, order }: Member, slot: number): number => {
     for (let i = order.length - 1; i > 0; i--) {
       const j = g.int(i + 1);
       const t = order[i];
@@ -394,10 +468,17 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
         }
       }
       const loss = tidy(() => {
-        const ta = upload(ia, [batchSize], device);
-        const tb = upload(ib, [batchSize], device);
-        const za = l2Normalize(m.forward(gather(content, ta)));
-        const zb = l2Normalize(m.forward(gather(content, tb)));
+        const project = (ids: Int32Array): Tensor => l2Normalize(m.forward(gather(content, upload(ids, [ids.length], device))));
+        let za: Tensor;
+        let zb: Tensor;
+        if (!comm) {
+          za = project(ia);
+          zb = project(ib);
+        } else {
+          // This rank projects its slice only; the global batch is assembled from every rank's rows.
+          const own = hi > lo ? [project(ia.slice(lo, hi)), project(ib.slice(lo, hi))] : null;
+          [za, zb] = globalRows(comm, own, 2, dims, device);
+        }
         let l = infoNCE(za, zb, temperature, upload(mask, [batchSize, batchSize], device));
         if (nbW > 0) {
           const ca = new Float32Array(batchSize * din);
@@ -410,7 +491,12 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
           l = add(l, mul(nb, nbW / 2));
         }
         optim.zeroGrad();
-        l.backward();
+        if (!comm) l.backward();
+        else {
+          // A rank with no rows of this batch has nothing to differentiate; it adds zeros.
+          if (hi > lo) l.backward();
+          allReduceGradients(comm, m.parameters());
+        }
         optim.step();
         return runKernel('copy', { x: l.view([1]) });
       });
@@ -446,7 +532,11 @@ export function trainAligner(content: Tensor, pairs: ItemPairs, opts: AlignerOpt
       bestState = snapshot();
       bad = 0;
     } else if (++bad >= patience) stop = true;
-    if (opts.onEpoch?.(epoch, model, project) === true) stop = true;
+    let asked = opts.onEpoch?.(epoch, model, project) === true;
+    // A stop asked on one rank stops every rank: one that left the loop alone would leave the
+    // others waiting in the next step's exchange.
+    if (comm && opts.onEpoch) asked = comm.allReduce(Int32Array.of(asked ? 1 : 0))[0] > 0;
+    if (asked) stop = true;
     if (stop) break;
   }
   lossSums.dispose();

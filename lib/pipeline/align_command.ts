@@ -28,9 +28,11 @@ export interface AlignCommandOptions extends AlignOptions {
  *   validation pairs chose w < 1),
  * - `projector.safetensors`  the projector weights (`member<k>.` prefixes for an ensemble),
  * - `pairs.csv`  training pairs (item ids, score),
- * - `align.json`  `worldSize` (ranks that shared the work: 1, the aligner runs in one process),
- *   options, pair counts, split, history, wall times.
- * Returns the parsed `align.json` contents.
+ * - `align.json`  `worldSize` (ranks that shared the work), options, pair counts, split,
+ *   history, wall times.
+ * With `dist` of more than one rank (every rank calls this with the same options) the aligner
+ * trains data-parallel and rank 0 alone writes the files. Returns the `align.json` contents
+ * (on every rank).
  */
 export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record<string, unknown>> {
   if (!opts || typeof opts.out !== 'string' || opts.out === '') throw new ValueError("argument 'out' must be a folder path", 'out');
@@ -40,6 +42,24 @@ export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record
   const ds = await loadDataset(dir);
   const loadSeconds = (performance.now() - t0) / 1000;
   const res = await align(ds, opts);
+  const worldSize = opts.dist && opts.dist.worldSize > 1 ? opts.dist.worldSize : 1;
+  const { log: _log, encoders: _enc, dist: _dist, ...plain } = opts;
+  const report = {
+    worldSize,
+    dataset: { dir, name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length },
+    options: plain,
+    split: res.split,
+    pairCounts: res.pairCounts,
+    encoder: res.encoder,
+    bestEpoch: res.bestEpoch,
+    bestValidation: res.bestValidation,
+    mixWeight: res.mixWeight,
+    history: res.history,
+    seconds: { load: loadSeconds, encoder: res.encoder.seconds, align: res.seconds },
+    files: ['aligned.npy', 'content.npy', ...(res.retrieval ? ['retrieval.npy'] : []), 'projector.safetensors', 'pairs.csv', 'align.json'],
+  };
+  // Under dist every rank holds the same result; rank 0 alone writes it.
+  if (opts.dist && opts.dist.rank !== 0) return report;
   mkdirSync(opts.out, { recursive: true });
   writeNpy(join(opts.out, 'aligned.npy'), res.embeddings);
   writeNpy(join(opts.out, 'content.npy'), res.content);
@@ -54,21 +74,6 @@ export async function runAlignCommand(opts: AlignCommandOptions): Promise<Record
   const q = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
   for (let k = 0; k < res.pairs.a.length; k++) lines.push(`${q(ds.items[res.pairs.a[k]].id)},${q(ds.items[res.pairs.b[k]].id)},${res.pairs.score[k]}`);
   writeFileAtomic(join(opts.out, 'pairs.csv'), Buffer.from(lines.join('\n') + '\n'));
-  const { log: _log, encoders: _enc, ...plain } = opts;
-  const report = {
-    worldSize: 1,
-    dataset: { dir, name: ds.name, users: ds.users.length, items: ds.items.length, interactions: ds.interactions.length },
-    options: plain,
-    split: res.split,
-    pairCounts: res.pairCounts,
-    encoder: res.encoder,
-    bestEpoch: res.bestEpoch,
-    bestValidation: res.bestValidation,
-    mixWeight: res.mixWeight,
-    history: res.history,
-    seconds: { load: loadSeconds, encoder: res.encoder.seconds, align: res.seconds },
-    files: ['aligned.npy', 'content.npy', ...(res.retrieval ? ['retrieval.npy'] : []), 'projector.safetensors', 'pairs.csv', 'align.json'],
-  };
   writeFileAtomic(join(opts.out, 'align.json'), Buffer.from(JSON.stringify(report, (_k, v) => (v === Infinity ? null : v), 2) + '\n'));
   return report;
 }

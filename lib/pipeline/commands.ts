@@ -71,26 +71,39 @@ function refuseUnderMpi(what: string, instead: string): void {
   if (dist.worldSize > 1) throw new ValueError(`${what} does not run data-parallel yet (this job has ${dist.worldSize} MPI ranks); ${instead}`, 'worldSize');
 }
 
-/** `qarm run` (one process only: under MPI it refuses, see {@link refuseUnderMpi}). */
+/**
+ * `qarm run`. Under an MPI launcher with more than one rank every rank runs the same experiment,
+ * the aligner and each ranker training data-parallel (lib/pipeline/run.ts); rank 0 alone writes
+ * the output folder and prints, and results.json records `worldSize`.
+ */
 export async function runCommand(o: RunFlags): Promise<void> {
-  refuseUnderMpi('qarm run', 'run it as one process (qarm train and qarm quantize do run under mpirun)');
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
-  const out = prepareOutDir(cfg.out);
-  const progress = progressFor(o);
+  const worldSize = dist.worldSize;
+  const writes = worldSize === 1 || dist.rank === 0;
+  // Rank 0 alone checks and writes the folder; a failure there exits non-zero, which ends the
+  // job (lib/dist aborts MPI), so no rank is left waiting in a collective.
+  const out = writes ? prepareOutDir(cfg.out) : resolve(cfg.out);
   const command = ['qarm', ...process.argv.slice(2)].join(' ');
-  const r = await runExperiment(cfg, out, progress, command);
+  const r = await runExperiment(cfg, out, writes ? progressFor(o) : silentProgress, command, worldSize > 1 ? { dist } : {});
+  if (!writes) return;
   process.stdout.write(`\n${r.table}\n\nwall time ${r.results.wallSeconds.toFixed(1)} s; wrote ${r.files.results} and ${r.files.report}\n`);
 }
 
-/** `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split (one process only). */
+/**
+ * `qarm align`: the aligner of lib/align on a dataset folder, with the run's protocol split.
+ * Under an MPI launcher with more than one rank the aligner trains data-parallel; every rank
+ * prepares the same content and pairs, rank 0 alone writes the folder (align.json records
+ * `worldSize`) and prints.
+ */
 export async function alignCommand(o: CommonFlags): Promise<void> {
-  refuseUnderMpi('qarm align', 'run it as one process');
   const cfg = configFrom(o);
   checkDataDir(cfg.data);
-  const out = prepareOutDir(o.out ?? 'qarm-align');
+  const writes = dist.worldSize === 1 || dist.rank === 0;
+  // As in `qarm train`: a rank-0 failure here ends the job through lib/dist's abort.
+  const out = writes ? prepareOutDir(o.out ?? 'qarm-align') : resolve(o.out ?? 'qarm-align');
   if (cfg.threads) setNumThreads(cfg.threads);
-  const progress = progressFor(o);
+  const progress = writes ? progressFor(o) : silentProgress;
   const { loadData } = await import('./io.js');
   const { buildProtocol } = await import('./protocol.js');
   const { interactionLog } = await import('./dataset_log.js');
@@ -110,7 +123,9 @@ export async function alignCommand(o: CommonFlags): Promise<void> {
     mining: cfg.pairs as object,
     trainEvents,
     validationEvents,
+    ...(dist.worldSize > 1 ? { dist } : {}),
   });
+  if (!writes) return;
   process.stdout.write(
     `${JSON.stringify({ pairCounts: report.pairCounts, bestEpoch: report.bestEpoch, bestValidation: report.bestValidation, seconds: report.seconds }, null, 2)}\nwrote ${out}/aligned.npy, align.json\n`,
   );

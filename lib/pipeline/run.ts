@@ -102,8 +102,9 @@ interface PointRun {
 /**
  * Builds the protocol of `protocolCfg`, everything the variants need from it, and trains every
  * (spec, seed). `timings` receives this pass's steps. With `dist` (more than one rank), every
- * rank builds the same protocol, tables and samples, and each training runs data-parallel in this
- * thread (MPI is called from the thread that initialised it, so no worker threads).
+ * rank builds the same protocol, tables and samples, the aligner and each ranker training run
+ * data-parallel in this thread (MPI is called from the thread that initialised it, so no worker
+ * threads).
  */
 async function runPoint(
   ds: Dataset,
@@ -134,7 +135,7 @@ async function runPoint(
     throw new Error(`the split leaves no ${P.validation.positives === 0 ? 'validation' : 'test'} samples; set protocol.split in the config`);
   }
 
-  const prep = await prepare(ds, P, cfg, specs, progress, timings);
+  const prep = await prepare(ds, P, cfg, specs, progress, timings, dist);
 
   // Ranker samples, shared by all variants.
   t = Date.now();
@@ -192,8 +193,8 @@ function testMetrics(runs: Record<string, SeedRun[]>, names: string[]): Record<s
 
 /**
  * Runs the whole experiment described by `cfg`, writing into `outDir` (already checked writable).
- * `dist` (a job of more than one rank): every rank runs the same experiment and trains every
- * ranker data-parallel with the others; only rank 0 writes files (the others write nothing, and
+ * `dist` (a job of more than one rank): every rank runs the same experiment and trains the
+ * aligner and every ranker data-parallel with the others; only rank 0 writes files (the others write nothing, and
  * need no `outDir`). Results record `worldSize`.
  */
 export async function runExperiment(
@@ -333,7 +334,12 @@ async function dataEfficiencyCurve(
   return out;
 }
 
-/** Content, pairs, alignment and codes: built once, only those the chosen variants need. */
+/**
+ * Content, pairs, alignment and codes: built once, only those the chosen variants need. With
+ * `dist` (more than one rank) the aligner trains data-parallel; the encoders, pair mining and
+ * the quantisers run on every rank alike (deterministic, so every rank builds the same tables
+ * from the same aligned embeddings).
+ */
 export async function prepare(
   ds: Dataset,
   P: Protocol,
@@ -341,6 +347,7 @@ export async function prepare(
   specs: VariantSpec[],
   progress: Progress,
   timings: Record<string, number>,
+  dist?: RankCommunicator,
 ): Promise<Prepared> {
   const needAligned = specs.some((s) => s.dense === 'aligned' || s.rq === 'aligned' || s.vq === 'aligned');
   const needContent = specs.some((s) => s.dense || (s.rq && s.rq !== 'random') || (s.vq && s.vq !== 'random'));
@@ -368,6 +375,8 @@ export async function prepare(
       trainEvents,
       validationEvents,
       log: (m: string) => progress.log(`aligner: ${m}`),
+      // Data-parallel over the job's ranks; every rank gets the same aligned embeddings.
+      ...(dist ? { dist } : {}),
     });
     content = { values: Float32Array.from(out.content.f32()), dim: out.content.shape[1] };
     aligned = { values: Float32Array.from(out.embeddings.f32()), dim: out.embeddings.shape[1] };

@@ -1,6 +1,7 @@
 /**
- * The data-parallel parts of {@link trainRanker} with `dist` (issue 17, step 3): how a global
- * batch is split between ranks, the agreement on options and data before training, and the
+ * The data-parallel parts of {@link trainRanker} with `dist` (issue 17, step 3): the data
+ * fingerprint the ranks agree on before training (the split of a global batch and the agreement
+ * itself are lib/dist/slice.ts and lib/dist/agree.ts, shared with the aligner), and the
  * per-step gradient exchange (dense gradients all-reduced, row-sparse embedding gradients
  * all-gathered and applied on every rank). Used only when the communicator has more than one
  * rank; the one-process trainer never calls into this file.
@@ -8,9 +9,9 @@
  */
 import { RowSparseGrad } from '../autograd/sparse.js';
 import type { Communicator } from '../dist/index.js';
-import { ValueError } from '../errors.js';
 import { Tensor } from '../tensor/tensor.js';
 import { fmix32 } from './hash.js';
+import { fingerprintArrays } from '../dist/agree.js';
 import type { RankSamples } from './types.js';
 
 /**
@@ -19,65 +20,10 @@ import type { RankSamples } from './types.js';
  */
 export type RankCommunicator = Pick<Communicator, 'rank' | 'worldSize' | 'allReduce' | 'allGather' | 'broadcast'>;
 
-/**
- * Rank `rank`'s contiguous part [start, end) of `n` items split over `size` ranks: the first
- * `n % size` ranks get one more (a rank gets none when n < size).
- */
-export function rankSlice(n: number, size: number, rank: number): [number, number] {
-  const base = Math.floor(n / size);
-  const extra = n % size;
-  const start = rank * base + Math.min(rank, extra);
-  return [start, start + base + (rank < extra ? 1 : 0)];
-}
-
 /** A 32-bit fingerprint of a sample set (every column), to check that all ranks hold the same data. */
 export function fingerprint(s: RankSamples): number {
-  let h = fmix32((s.size ^ 0x2545f491) >>> 0) ^ s.maxHistory;
-  const mix = (a: Int32Array | Float32Array | undefined) => {
-    if (!a) return;
-    const v = a instanceof Int32Array ? a : new Int32Array(a.buffer, a.byteOffset, a.length);
-    for (let i = 0; i < v.length; i++) h = fmix32((h ^ v[i]) >>> 0);
-    h = fmix32((h ^ v.length) >>> 0);
-  };
-  mix(s.user);
-  mix(s.item);
-  mix(s.label);
-  mix(s.historyLength);
-  mix(s.history);
-  mix(s.group);
-  return h >>> 0;
-}
-
-/**
- * Runs `check` (the trainer's option checks) on this rank, then agrees with the other ranks
- * (one small allGather) that every rank passed valid options, the same `settings` and the same
- * data. A problem anywhere throws on every rank (the rank at fault its own error, the others a
- * ValueError naming it), so no rank is left waiting in a later collective.
- */
-export function agreeOnTraining<T>(comm: RankCommunicator, check: () => T, settings: () => Record<string, number>): T {
-  let local: unknown = null;
-  let result: T | undefined;
-  let values: Record<string, number> = {};
-  try {
-    result = check();
-    values = settings();
-  } catch (e) {
-    local = e;
-  }
-  const keys = Object.keys(values);
-  const mine = Float64Array.from([local === null ? 1 : 0, keys.length, ...keys.map((k) => values[k])]);
-  const all = comm.allGather(mine);
-  if (local !== null) throw local;
-  const bad = all.findIndex((h) => h[0] !== 1);
-  if (bad >= 0) throw new ValueError(`rank ${bad} passed an invalid ranker, data or options to data-parallel training (see its error)`, 'dist');
-  keys.forEach((key, i) => {
-    const v = all[0][2 + i];
-    if (all.some((h) => h[1] !== keys.length || !Object.is(h[2 + i], v))) {
-      const list = all.map((h, r) => `rank ${r}: ${h[2 + i]}`).join(', ');
-      throw new ValueError(`'${key}' must be the same on every rank of data-parallel training (${list})`, key);
-    }
-  });
-  return result as T;
+  const start = fmix32((s.size ^ 0x2545f491) >>> 0) ^ s.maxHistory;
+  return fingerprintArrays(start, [s.user, s.item, s.label, s.historyLength, s.history, s.group]);
 }
 
 /** A host array as a tensor on `like`'s device (the host copy is released). */

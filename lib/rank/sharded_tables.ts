@@ -36,7 +36,8 @@ import { parameter } from '../nn/module.js';
 import { l2Norm, scaleToNorm } from '../nn/optim/clip.js';
 import { tidy } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
-import { concatRanks, densePayload, onDeviceOf, packRows, partStarts, rankSlice, setDenseGradients, type RankCommunicator } from './data_parallel.js';
+import { rankSlice } from '../dist/slice.js';
+import { concatRanks, densePayload, onDeviceOf, packRows, partStarts, setDenseGradients, type RankCommunicator } from './data_parallel.js';
 import { validateSamples, type ForwardOptions, type Ranker } from './ranker.js';
 import { sliceSamples, type RankSamples } from './types.js';
 

@@ -25,7 +25,9 @@ import { fmix32 } from './hash.js';
 import { auc, gauc, logloss } from './metrics.js';
 import type { ForwardOptions, Ranker } from './ranker.js';
 import { gatherSamples, sliceSamples, type RankSamples } from './types.js';
-import { agreeOnTraining, fingerprint, gatherAll, rankSlice, syncGradients, type RankCommunicator } from './data_parallel.js';
+import { agreeOnTraining } from '../dist/agree.js';
+import { rankSlice } from '../dist/slice.js';
+import { fingerprint, gatherAll, syncGradients, type RankCommunicator } from './data_parallel.js';
 import { TRAIN_DEFAULTS } from './defaults.js';
 import { RowSharding } from './sharded_tables.js';
 
