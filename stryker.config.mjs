@@ -34,7 +34,7 @@ export const modules = {
   },
   'quant-codes': {
     mutate: ['dist/quant/vq_codes.js', 'dist/quant/rqkmeans.js', 'dist/quant/residual.js', 'dist/quant/nearest.js'],
-    command: `${mocha} test/quant_kmeans.test.js test/quant_nearest.test.js test/quant_balanced.test.js test/host_free.test.js test/files.test.js`,
+    command: `${mocha} test/quant_kmeans.test.js test/quant_nearest.test.js test/quant_balanced.test.js test/host_free.test.js test/files.test.js test/quant_codes_errors.test.js`,
   },
   'quant-rvq': {
     mutate: ['dist/quant/rvq.js'],

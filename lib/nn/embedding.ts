@@ -85,12 +85,12 @@ export abstract class Table extends Module {
     return this.rowView ? this.rowView.weight : this.weight;
   }
 
-  /** Rows of the whole table as rows of {@link Table.lookupWeight} (`rows` itself without a view). @internal */
+  /** Rows of the whole table as rows of `lookupWeight()` (`rows` itself without a view). @internal */
   lookupRows(rows: Int32Array): Int32Array {
     return this.rowView ? this.rowView.local(rows) : rows;
   }
 
-  /** Mapped ids as ids of {@link Table.lookupWeight} (`ids` itself without a view). */
+  /** Mapped ids as ids of `lookupWeight()` (`ids` itself without a view). @internal */
   protected viewIds(ids: Tensor, name: string): Tensor {
     if (!this.rowView) return ids;
     return Tensor.fromArray(this.rowView.local(ids.i32(name)), ids.shape, 'int32');
