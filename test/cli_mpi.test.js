@@ -257,21 +257,44 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
     console.log(`      largest test AUC difference over variants and slices: ${worst.toExponential(2)}`);
   });
 
-  it('`qarm quantize --codebooks` refuses under mpirun (every rank, before writing anything)', () => {
+  it('`qarm quantize --codebooks` under mpirun: rank r encodes shard r of N, and the shards concatenate to the one-process codes', () => {
+    // The codebooks (RQ and the VQ pool) and codes of the one-process fit of the quantize test above.
+    const fitted = join(tmp, 'quantize', 'one');
+    assert.ok(existsSync(join(fitted, 'rq.safetensors')), 'needs the quantize test above');
     const emb = join(tmp, 'emb.npy');
-    if (!existsSync(emb))
-      q.writeNpy(
-        emb,
-        q.tensor(
-          new Float32Array(64 * 4).map((_, i) => Math.sin(i)),
-          [64, 4],
-        ),
+    const out = join(tmp, 'encode-mpi');
+    const args = ['quantize', '--input', emb, '--codebooks', join(fitted, 'rq.safetensors'), join(fitted, 'vq.safetensors'), '--no-progress', '--out', out];
+    const r = spawnSync('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', '3', process.execPath, CLI, ...args], {
+      encoding: 'utf8',
+      env: cleanEnv(tmp),
+      timeout: 300000,
+    });
+    assert.equal(r.status, 0, `mpirun failed (${r.status}, ${r.signal}):\n${r.stdout}\n${r.stderr}`);
+    for (const name of ['rq_codes', 'vq_codes']) {
+      const whole = q.readNpy(join(fitted, `${name}.npy`));
+      const parts = [0, 1, 2].map((k) => q.readNpy(join(out, `${name}-0000${k}-of-00003.npy`)));
+      assert.deepEqual(
+        parts.map((t) => t.shape[0]),
+        [500, 500, 501],
       );
-    const args = ['quantize', '--input', emb, '--codebooks', join(tmp, 'nowhere'), '--no-progress'];
-    const base = join(tmp, 'refuse-quantize');
-    const r = mpi(tmp, 2, args, base);
-    assert.notEqual(r.status, 0, `quantize --codebooks ran under mpirun:\n${r.stdout}`);
-    assert.match(r.stderr, /^qarm: error: qarm quantize --codebooks does not run data-parallel yet/m, r.stderr);
-    assert.ok(!existsSync(base), `a rank wrote ${base}`);
+      const joined = parts.flatMap((t) => Array.from(t.i32()));
+      assert.deepEqual(joined, Array.from(whole.i32()), `${name}: the 3 ranks' shards = the one-process codes`);
+    }
+    for (let k = 0; k < 3; k++) {
+      const meta = json(out, `shard-0000${k}-of-00003.json`);
+      assert.equal(meta.worldSize, 3);
+      assert.deepEqual(meta.shard, { index: k, count: 3, source: 'mpi' });
+    }
+    // A shard named twice (flags and the rank) is refused on every rank, before anything is written.
+    const twice = join(tmp, 'encode-mpi-twice');
+    const bad = [...args.slice(0, -1), twice, '--shard-index', '0', '--num-shards', '2'];
+    const t = spawnSync('mpirun', ['--allow-run-as-root', '--oversubscribe', '-np', '2', process.execPath, CLI, ...bad], {
+      encoding: 'utf8',
+      env: cleanEnv(tmp),
+      timeout: 300000,
+    });
+    assert.notEqual(t.status, 0, `ran with both:\n${t.stdout}`);
+    assert.match(t.stderr, /--shard-index\/--num-shards names a shard, but under mpirun each of the 2 ranks encodes its own shard/);
+    assert.ok(!existsSync(twice), `a rank wrote ${twice}`);
   });
 });

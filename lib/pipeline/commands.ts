@@ -63,15 +63,6 @@ function configFrom(o: RunFlags): RunConfig {
 }
 
 /**
- * Commands with no data-parallel form refuse to run under an MPI launcher with more than one
- * rank: N copies would each redo the whole job and race on the output folder. Thrown on every
- * rank, before anything is written.
- */
-function refuseUnderMpi(what: string, instead: string): void {
-  if (dist.worldSize > 1) throw new ValueError(`${what} does not run data-parallel yet (this job has ${dist.worldSize} MPI ranks); ${instead}`, 'worldSize');
-}
-
-/**
  * `qarm run`. Under an MPI launcher with more than one rank every rank runs the same experiment,
  * the aligner and each ranker training data-parallel (lib/pipeline/run.ts); rank 0 alone writes
  * the output folder and prints, and results.json records `worldSize`.
@@ -166,9 +157,10 @@ export async function quantizeCommand(o: {
         `${flag(fit[0])} fits codebooks, but --codebooks fits nothing (it encodes with the saved ones); drop ${fit.map(flag).join(', ')}`,
         fit[0],
       );
-    refuseUnderMpi('qarm quantize --codebooks', 'run one process per shard with --shard-index and --num-shards (a job array)');
     const { encodeShardCommand } = await import('./encode_shard.js');
-    const r = encodeShardCommand({ ...o, codebooks: o.codebooks });
+    // Under mpirun the ranks are a job array's tasks: rank r writes shard r of N (no collective).
+    const mpi = dist.worldSize > 1 ? { rank: dist.rank, worldSize: dist.worldSize } : undefined;
+    const r = encodeShardCommand({ ...o, codebooks: o.codebooks, ...(mpi ? { mpi } : {}) });
     process.stdout.write(`rows ${r.rowOffset}..${r.rowOffset + r.rows} encoded; wrote ${r.files.map((f) => join(o.out, f)).join(', ')}\n`);
     return;
   }

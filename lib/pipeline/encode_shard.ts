@@ -2,7 +2,8 @@
  * `qarm quantize --codebooks`: codes for one shard of a catalogue from saved codebooks, fitting
  * nothing, so a job array can encode a catalogue in parallel. Only the shard's rows of the
  * input are read; the outputs carry the shard's row offset and concatenate, in shard order, to
- * the codes a single `qarm quantize` run assigns.
+ * the codes a single `qarm quantize` run assigns. Under `mpirun -np N` each rank is one task of
+ * such an array: rank r writes shard r of N.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +14,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { setNumThreads } from '../tensor/runtime.js';
 import { loadCodebooks } from './codebooks.js';
 import { prepareOutDir, writeJson } from './io.js';
-import { resolveShard, shardFileName, shardRows } from './shard.js';
+import { resolveShard, shardFileName, shardRows, type ShardSpec } from './shard.js';
 import { checkPoolInput, vqCodesOfRows } from './vq_pool.js';
 
 /** Flags of {@link encodeShardCommand}. */
@@ -24,6 +25,12 @@ export interface EncodeShardFlags {
   shardIndex?: number;
   numShards?: number;
   threads?: number;
+  /**
+   * Under an MPI launcher: this process is rank `rank` of `worldSize`, and its shard is shard
+   * `rank` of `worldSize` (the ranks are the tasks of a job array; `--shard-index`,
+   * `--num-shards` and the job-array variables are refused with it).
+   */
+  mpi?: { rank: number; worldSize: number };
 }
 
 /** What {@link encodeShardCommand} wrote. */
@@ -31,6 +38,16 @@ export interface EncodeShardResult {
   rowOffset: number;
   rows: number;
   files: string[];
+}
+
+/** Shard `rank` of `worldSize`, after checking that nothing else names a shard. */
+function mpiShard(o: EncodeShardFlags, env: NodeJS.ProcessEnv, mpi: { rank: number; worldSize: number }): ShardSpec {
+  const other = o.shardIndex !== undefined || o.numShards !== undefined ? 'flags' : resolveShard({}, env).source;
+  if (other !== 'default') {
+    const what = other === 'flags' ? '--shard-index/--num-shards' : other;
+    throw new ValueError(`${what} names a shard, but under mpirun each of the ${mpi.worldSize} ranks encodes its own shard; drop one of the two`, 'shardIndex');
+  }
+  return { index: mpi.rank, count: mpi.worldSize, source: 'mpi' };
 }
 
 /** Encodes this task's shard of `--input` with `--codebooks`; see the module comment. */
@@ -45,7 +62,7 @@ export function encodeShardCommand(o: EncodeShardFlags, env: NodeJS.ProcessEnv =
   const [n, d] = shape;
   if (d !== cb.dim) throw new ValueError(`--input ${o.input} has dim ${d}, the codebooks have ${cb.dim}`, 'input');
   if (cb.vq) checkPoolInput(cb.vq.pool, n, d, 'input');
-  const shard = resolveShard(o, env);
+  const shard = o.mpi ? mpiShard(o, env, o.mpi) : resolveShard(o, env);
   const [start, end] = shardRows(n, shard.index, shard.count);
   const out = prepareOutDir(o.out);
   const x = readNpyRows(o.input, start, end, 'input');
@@ -71,7 +88,7 @@ export function encodeShardCommand(o: EncodeShardFlags, env: NodeJS.ProcessEnv =
   const json = shardFileName('shard', 'json', shard);
   // Written last: its presence says the shard's code files are complete.
   writeJson(join(out, json), {
-    worldSize: 1,
+    worldSize: o.mpi?.worldSize ?? 1,
     shard: { index: shard.index, count: shard.count, source: shard.source },
     rowOffset: start,
     rows,

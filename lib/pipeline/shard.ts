@@ -11,7 +11,7 @@ import { ValueError } from '../errors.js';
 export interface ShardSpec {
   index: number;
   count: number;
-  /** `flags`, `JOB_COMPLETION_INDEX`, `SLURM_ARRAY_TASK_ID`, or `default` (one shard). */
+  /** `flags`, `JOB_COMPLETION_INDEX`, `SLURM_ARRAY_TASK_ID`, `mpi` (the rank under mpirun), or `default` (one shard). */
   source: string;
 }
 
