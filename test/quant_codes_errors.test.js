@@ -41,6 +41,12 @@ describe('quant-codes edges: nearest', () => {
         name,
         new RegExp(`^argument '${name}' must be 2-D \\[rows, dim\\], got \\[3\\]$`),
       );
+      throwsArg(
+        () => call(q.tensor(new Float32Array(6), [1, 2, 3])),
+        q.ShapeError,
+        name,
+        new RegExp(`^argument '${name}' must be 2-D \\[rows, dim\\], got \\[1, 2, 3\\]$`),
+      );
       throwsArg(() => call(q.tensor(new Float32Array(0), [0, 3])), q.ValueError, name, new RegExp(`^argument '${name}' is empty \\(\\[0, 3\\]\\)$`));
       throwsArg(() => call(q.tensor(new Float32Array(0), [2, 0])), q.ValueError, name, new RegExp(`^argument '${name}' is empty \\(\\[2, 0\\]\\)$`));
     }
