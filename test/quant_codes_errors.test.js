@@ -98,6 +98,12 @@ describe('quant-codes edges: code tables', () => {
       throwsArg(() => fn([[1]]), q.ValueError, 'codes', /^argument 'codes' must be a Tensor$/);
       throwsArg(() => fn(q.zeros([2, 2])), q.DTypeError, 'codes', /^argument 'codes' must be int32, got float32$/);
       throwsArg(() => fn(q.tensor(Int32Array.of(1, 2), [2], 'int32')), q.ShapeError, 'codes', /^argument 'codes' must be 2-D \[N, levels\], got \[2\]$/);
+      throwsArg(
+        () => fn(q.tensor(new Int32Array(4), [1, 2, 2], 'int32')),
+        q.ShapeError,
+        'codes',
+        /^argument 'codes' must be 2-D \[N, levels\], got \[1, 2, 2\]$/,
+      );
     }
   });
 
@@ -110,6 +116,13 @@ describe('quant-codes edges: code tables', () => {
     }
     throwsArg(() => q.codeStats(c, 2), q.ValueError, 'codes', /^argument 'codes' holds 2 at \[1, 0\], outside \[0, 2\)$/);
     throwsArg(() => q.codeStats(codes([0, -1], 1, 2), 2), q.ValueError, 'codes', /^argument 'codes' holds -1 at \[0, 1\], outside \[0, 2\)$/);
+  });
+
+  it('codeStats: a codebook of one code is valid', () => {
+    const s = q.codeStats(codes([0, 0, 0], 3, 1), 1);
+    assert.deepEqual(s.levels, [{ used: 1, utilisation: 1, perplexity: 1 }]);
+    assert.equal(s.largestBucket, 3);
+    assert.equal(s.collisionRate, 1);
   });
 
   it('codeStats: exactly one level per column, counted over every row', () => {
@@ -139,10 +152,18 @@ describe('quant-codes edges: code tables', () => {
     throwsArg(() => q.codeStats(c, 2, { embeddings: emb }), q.ValueError, 'codebooks', /^reconstruction error needs both 'embeddings' and 2 'codebooks'$/);
     throwsArg(() => q.codeStats(c, 2, { codebooks: cbs }), q.ValueError, 'embeddings', /^reconstruction error needs both 'embeddings' and 2 'codebooks'$/);
     throwsArg(() => q.codeStats(c, 2, { embeddings: emb, codebooks: cbs.slice(1) }), q.ValueError, 'codebooks', /^reconstruction error needs both/);
-    for (const bad of [q.tensor(Int32Array.of(1, 2, 3, 4, 5, 6), [2, 3], 'int32'), q.tensor(new Float32Array(6), [6]), rows(3, 2), rows(3, 3)]) {
+    // Each bad embeddings fails one check only (dtype; rank with the right rows; rows).
+    for (const bad of [
+      q.tensor(Int32Array.of(1, 2, 3, 4, 5, 6), [2, 3], 'int32'),
+      q.tensor(new Float32Array(6), [2, 3, 1]),
+      q.tensor(new Float32Array(6), [6]),
+      rows(3, 2),
+      rows(3, 3),
+    ]) {
       throwsArg(() => q.codeStats(c, 2, { embeddings: bad, codebooks: cbs }), q.ShapeError, 'embeddings', /^argument 'embeddings' must be float32 \[2, D\]$/);
     }
-    for (const bad of [q.tensor(new Int32Array(6), [2, 3], 'int32'), q.tensor(new Float32Array(6), [6]), rows(3, 3), rows(2, 4)]) {
+    // Each bad codebook fails one check only (dtype; rank; rows; dim).
+    for (const bad of [q.tensor(new Int32Array(6), [2, 3], 'int32'), q.tensor(new Float32Array(6), [2, 3, 1]), rows(3, 3), rows(2, 4)]) {
       throwsArg(
         () => q.codeStats(c, 2, { embeddings: emb, codebooks: [cbs[0], bad] }),
         q.ShapeError,
