@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as q from '../dist/index.js';
-import { writeSafetensors } from '../dist/data/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../dist/data/safetensors.js';
 import { throwsArg } from './support/throws_arg.js';
 
 /** float32 [n, d] of distinct, irregular rows. */
@@ -213,6 +213,7 @@ describe('quant-codes edges: RQKMeans', () => {
     throwsArg(() => m.fit([[1]]), q.ValueError, 'x', /^argument 'x' must be a Tensor$/);
     throwsArg(() => m.fit(q.tensor(new Int32Array(40), [10, 4], 'int32')), q.DTypeError, 'x', /^argument 'x' must be float32, got int32$/);
     throwsArg(() => m.fit(q.tensor(new Float32Array(40), [40])), q.ShapeError, 'x', /^argument 'x' must be 2-D, got \[40\]$/);
+    throwsArg(() => m.fit(q.tensor(new Float32Array(40), [10, 4, 1])), q.ShapeError, 'x', /^argument 'x' must be 2-D, got \[10, 4, 1\]$/);
     throwsArg(() => m.fit(rows(7, 4)), q.ValueError, 'x', /^argument 'x' has 7 rows, fewer than the largest codebook \(8\)$/);
     m.fit(rows(8, 4));
     assert.equal(m.codebooks.length, 2);
@@ -283,6 +284,10 @@ describe('quant-codes edges: RQKMeans', () => {
       const good = join(dir, 'good.safetensors');
       m.save(good);
       assert.deepEqual(q.RQKMeans.load(good).relativeError, m.relativeError);
+      // The file names its format and version for readers in other languages.
+      const { metadata } = readSafetensors(good);
+      assert.equal(metadata.format, 'qarm.rqkmeans');
+      assert.equal(metadata.version, '1');
       assert.equal(m.relativeError.length, 2);
       const cfg = JSON.stringify({ levels: 2, codebookSize: [4, 3], dim: 4, iterations: 2, seed: 0, init: 'kmeans++', maxPointsPerCentroid: 256 });
       const cases = [
