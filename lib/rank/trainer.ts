@@ -416,7 +416,8 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   let sharedFile: Buffer | null = null;
   if (comm && sharding) {
     sharedFile = receiveCheckpoint(comm, ckptIn);
-    if (!sharedFile) broadcastParameters(comm, ranker);
+    // A ranker built sharded holds its rows already (the same on every rank, by the seed): only the dense layers are broadcast.
+    if (!sharedFile) broadcastParameters(comm, ranker, sharding.prebuilt ? new Set(sharding.tables.map((t) => t.weight)) : undefined);
     sharding.shard();
   }
   const { sparse, dense } = ranker.parameterGroups();
@@ -546,7 +547,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   }
   params.forEach((p, i) => p.f32().set(best[i]));
   for (const opt of opts) opt.dispose();
-  sharding?.unshard();
+  if (sharding && !sharding.prebuilt) sharding.unshard();
   return { history, bestEpoch, bestAuc, stoppedEarly, bestProbs };
 }
 
@@ -573,13 +574,25 @@ function resolveOptions(ranker: Ranker, train: RankSamples, options: TrainOption
   // Sharded steps read and write the tables' rows on the host.
   if (ts === 'row' && distributed && ranker.parameters().some((p) => p.device !== 'cpu'))
     throw new ValueError("tableSharding 'row' needs the ranker's parameters on the CPU", 'tableSharding');
+  const built = ranker.tableShard;
+  if (built && built.worldSize > 1) {
+    const comm = o.dist;
+    if (!comm || comm.worldSize !== built.worldSize || comm.rank !== built.rank || ts !== 'row')
+      throw new ValueError(
+        `a ranker built with sharded tables (rank ${built.rank} of ${built.worldSize}) trains only with tableSharding 'row' over a dist of the same rank and world size`,
+        'tableSharding',
+      );
+  }
   return { o: { ...o, tableSharding: ts }, pTarget, pHistory, codeLevels };
 }
 
 /** What must be the same on every rank of data-parallel training: the options, the model's shapes, the data. */
 function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples, o: ReturnType<typeof resolveOptions>['o']): Record<string, number> {
   const params = ranker.parameters();
+  // A table built sharded counts whole: the ranks hold different numbers of its rows.
+  const whole = new Map(ranker.embeddingTables().map((t) => [t.weight, t.totalRows * t.embeddingDim]));
   return {
+    tableShard: ranker.tableShard ? 1 : 0,
     epochs: o.epochs,
     batchSize: o.batchSize,
     lr: o.lr,
@@ -595,7 +608,7 @@ function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples
     resume: o.resume && o.checkpointPath ? 1 : 0,
     tableSharding: o.tableSharding === 'row' ? 1 : 0,
     'ranker parameters': params.length,
-    'ranker parameter sizes': params.reduce((s, p, i) => s + p.size * (i + 1), 0),
+    'ranker parameter sizes': params.reduce((s, p, i) => s + (whole.get(p) ?? p.size) * (i + 1), 0),
     train: fingerprint(train),
     valid: fingerprint(valid),
   };
@@ -639,8 +652,8 @@ function receiveCheckpoint(comm: RankCommunicator, path: string | undefined): Bu
 }
 
 /** Rank 0's parameters on every rank (DDP's broadcast at construction). */
-function broadcastParameters(comm: RankCommunicator, ranker: Ranker): void {
-  const params = ranker.parameters();
+function broadcastParameters(comm: RankCommunicator, ranker: Ranker, skip?: Set<Tensor>): void {
+  const params = ranker.parameters().filter((p) => !skip?.has(p));
   const total = params.reduce((s, p) => s + p.size, 0);
   const flat = new Float32Array(comm.rank === 0 ? total : 0);
   if (comm.rank === 0) {
