@@ -133,6 +133,53 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
       if (np === 3) assert.ok(jobs[np].some((o) => o.cases[CASES[2].name].row.shapesDuring[0].some(([n]) => n === 1)));
     });
 
+    it(`${np} ranks: a ranker built sharded (tableShard) never holds a whole table, and its rows are the replicated run's bit for bit`, () => {
+      const figures = [];
+      for (const c of CASES) {
+        const ranker = new q.rank.Ranker(c.ranker, data[c.items]);
+        const tables = ranker.embeddingTables();
+        const whole = tables.map((t) => [...t.weight.shape]);
+        const isTable = ranker.parameters().map((p) => tables.some((t) => t.weight === p));
+        const ranks = jobs[np].map((o) => o.cases[c.name]);
+        // The ranks' rows of every table, in rank order, and rank 0's dense layers are the replicated run's parameters.
+        const parts = isTable.map((table, i) => {
+          const each = ranks.map((o) => Buffer.from(o.built.perParam[i], 'base64'));
+          if (!table) each.forEach((b, r) => assert.ok(b.equals(each[0]), `${c.name}: rank ${r}'s dense parameter ${i} differs from rank 0's`));
+          return table ? Buffer.concat(each) : each[0];
+        });
+        assert.ok(Buffer.concat(parts).equals(Buffer.from(ranks[0].replicated.params, 'base64')), `${c.name}: built-sharded rows differ from the replicated run`);
+        const maxWhole = Math.max(...whole.map(([n]) => n));
+        ranks.forEach((o, r) => {
+          const got = o.built;
+          assert.equal(got.bestProbs, o.replicated.bestProbs, `${c.name}: rank ${r}: validation probabilities`);
+          assert.deepEqual(got.history, o.replicated.history, `${c.name}: rank ${r}: history`);
+          const own = whole.map(([n, d]) => {
+            const [s, e] = ownRows(n, np, r);
+            return [e - s, d];
+          });
+          assert.deepEqual(got.shapesBuilt, own, `${c.name}: rank ${r}'s tables as built`);
+          for (const during of got.shapesDuring) assert.deepEqual(during, own, `${c.name}: rank ${r}'s tables while training`);
+          assert.deepEqual(got.shapesAfter, own, `${c.name}: rank ${r}'s tables after training (left sharded)`);
+          // Initialisation builds no [rows, d] tensor beyond the rank's largest slice (the draw keeps no chunk).
+          const maxOwn = Math.max(...own.map(([n]) => n));
+          assert.equal(got.peakInit, maxOwn, `${c.name}: rank ${r}: largest table tensor at initialisation`);
+          // Whole run: the rank's slices and the working tables of the rows a batch (or a validation chunk) reads; never a whole table
+          // (the largest has more rows than any batch reads). The instrument sees whole tables where they are built (positive control).
+          assert.ok(got.peakRows < maxWhole, `${c.name}: rank ${r}: a ${got.peakRows}-row table tensor (whole: ${maxWhole})`);
+          assert.equal(o.row.peakInit, maxWhole, `${c.name}: rank ${r}: the whole-built ranker's init`);
+          assert.ok(o.row.peakRows >= maxWhole);
+          // No table is broadcast or gathered: the built run's collectives are the row run's less one allGather per table
+          // (the gather at the end) and less the tables' floats in the broadcast at the start.
+          assert.equal(got.stats.allGather.calls, o.row.stats.allGather.calls - tables.length, `${c.name}: rank ${r}: allGather calls`);
+          const tableBytes = whole.reduce((s, [n, d]) => s + 4 * n * d, 0);
+          if (r > 0) assert.equal(got.stats.broadcast.bytesReceived, o.row.stats.broadcast.bytesReceived - tableBytes, `${c.name}: rank ${r}: broadcast bytes`);
+          if (r === 0) figures.push(`${c.name}: peak table-tensor rows init ${got.peakInit} (whole ${o.row.peakInit}), run ${got.peakRows} (whole-built ${o.row.peakRows})`);
+        });
+        ranker.dispose();
+      }
+      console.log(`      ${np} ranks, rank 0: ${figures.join('; ')}`);
+    });
+
     it(`${np} ranks: a sharded checkpoint only rank 0 holds resumes sharded and replicated`, () => {
       const first = CASES[0].name;
       jobs[np].forEach((o, r) => {
@@ -150,7 +197,7 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
 
     it(`${np} ranks: a mismatched or unknown tableSharding throws a ValueError naming it on every rank`, () => {
       for (const o of jobs[np]) {
-        for (const k of ['tableSharding differs', 'unknown tableSharding']) {
+        for (const k of ['tableSharding differs', 'unknown tableSharding', 'built sharded, trained replicated']) {
           assert.ok(o.errors[k], `rank ${o.rank}: '${k}' did not throw`);
           assert.deepEqual([o.errors[k].name, o.errors[k].argument], ['ValueError', 'tableSharding'], `rank ${o.rank}: ${k}`);
         }

@@ -17,8 +17,21 @@ const data = shardData(q);
 const { train, valid } = data;
 const shapes = (ranker) => ranker.embeddingTables().map((t) => [...t.weight.shape]);
 
-async function run(c, tableSharding, extra = {}) {
-  const ranker = new q.rank.Ranker(c.ranker, data[c.items]);
+// Rows of the largest float32 [rows, embeddingDim] tensor built on the host (Tensor.fromArray:
+// the tables' initialisation, shard/unshard, the working tables of a step), since the last reset.
+let peakRows = 0;
+const fromArray = q.Tensor.fromArray;
+q.Tensor.fromArray = function (a, shape, dtype) {
+  if (dtype === 'float32' && shape.length === 2 && shape[1] === 8) peakRows = Math.max(peakRows, shape[0]);
+  return fromArray.call(this, a, shape, dtype);
+};
+const perParam = (ranker) => ranker.parameters().map((p) => b64(p.toTypedArray()));
+
+async function run(c, tableSharding, extra = {}, build = undefined) {
+  peakRows = 0;
+  const ranker = new q.rank.Ranker(c.ranker, data[c.items], build);
+  const peakInit = peakRows;
+  const shapesBuilt = shapes(ranker);
   const during = [];
   let steps = 0;
   dist.resetStats();
@@ -41,10 +54,17 @@ async function run(c, tableSharding, extra = {}) {
     seconds: (Date.now() - t0) / 1000,
     shapesDuring: during,
     shapesAfter: shapes(ranker),
+    shapesBuilt,
+    peakInit,
+    peakRows,
+    perParam: build ? perParam(ranker) : undefined,
   };
 }
 
-for (const c of CASES) out.cases[c.name] = { row: await run(c, 'row'), replicated: await run(c, 'replicated') };
+const tableShard = { rank, worldSize: dist.worldSize };
+for (const c of CASES) {
+  out.cases[c.name] = { row: await run(c, 'row'), replicated: await run(c, 'replicated'), built: await run(c, 'row', {}, { tableShard }) };
+}
 
 // Resume: a checkpoint path per rank, so only rank 0's file exists; a sharded run resumes a
 // sharded checkpoint, and a replicated run the same file (one format for both).
@@ -87,6 +107,9 @@ const c0 = CASES[0];
 const tiny = { epochs: 1, batchSize: 64, dist };
 await expectError('tableSharding differs', () =>
   q.rank.trainRanker(new q.rank.Ranker(c0.ranker, data.items), train, valid, { ...tiny, tableSharding: rank === 1 ? 'replicated' : 'row' }),
+);
+await expectError('built sharded, trained replicated', () =>
+  q.rank.trainRanker(new q.rank.Ranker(c0.ranker, data.items, { tableShard }), train, valid, { ...tiny, tableSharding: 'replicated' }),
 );
 await expectError('unknown tableSharding', () =>
   q.rank.trainRanker(new q.rank.Ranker(c0.ranker, data.items), train, valid, { ...tiny, tableSharding: 'column' }),
