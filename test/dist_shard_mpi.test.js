@@ -147,7 +147,10 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
           if (!table) each.forEach((b, r) => assert.ok(b.equals(each[0]), `${c.name}: rank ${r}'s dense parameter ${i} differs from rank 0's`));
           return table ? Buffer.concat(each) : each[0];
         });
-        assert.ok(Buffer.concat(parts).equals(Buffer.from(ranks[0].replicated.params, 'base64')), `${c.name}: built-sharded rows differ from the replicated run`);
+        assert.ok(
+          Buffer.concat(parts).equals(Buffer.from(ranks[0].replicated.params, 'base64')),
+          `${c.name}: built-sharded rows differ from the replicated run`,
+        );
         const maxWhole = Math.max(...whole.map(([n]) => n));
         ranks.forEach((o, r) => {
           const got = o.built;
@@ -173,7 +176,10 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
           assert.equal(got.stats.allGather.calls, o.row.stats.allGather.calls - tables.length, `${c.name}: rank ${r}: allGather calls`);
           const tableBytes = whole.reduce((s, [n, d]) => s + 4 * n * d, 0);
           if (r > 0) assert.equal(got.stats.broadcast.bytesReceived, o.row.stats.broadcast.bytesReceived - tableBytes, `${c.name}: rank ${r}: broadcast bytes`);
-          if (r === 0) figures.push(`${c.name}: peak table-tensor rows init ${got.peakInit} (whole ${o.row.peakInit}), run ${got.peakRows} (whole-built ${o.row.peakRows})`);
+          if (r === 0)
+            figures.push(
+              `${c.name}: peak table-tensor rows init ${got.peakInit} (whole ${o.row.peakInit}), run ${got.peakRows} (whole-built ${o.row.peakRows})`,
+            );
         });
         ranker.dispose();
       }
