@@ -186,6 +186,41 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
       console.log(`      ${np} ranks, rank 0: ${figures.join('; ')}`);
     });
 
+    it(`${np} ranks: per-rank checkpoints (checkpointSharding 'rank') resume as the uninterrupted run, move no table, and refuse another world size`, () => {
+      const c = CASES[0];
+      const whole = new q.rank.Ranker(c.ranker, data[c.items]);
+      const maxWhole = Math.max(...whole.embeddingTables().map((t) => t.weight.shape[0]));
+      whole.dispose();
+      const files = Array.from({ length: np }, (_, r) => `perrank.e1.rank${r}of${np}`);
+      jobs[np].forEach((o, r) => {
+        const { first, second, mismatch } = o.perRank;
+        const full = o.cases[c.name].built;
+        assert.ok(first.shard0, `rank ${r} did not write its epoch-0 shard`);
+        if (r === 0) assert.deepEqual([first.manifest.worldSize, first.manifest.epoch], [np, 0]);
+        // Resumed at epoch 1, ending with the uninterrupted run's rows and history, bit for bit.
+        assert.deepEqual(second.epochs, [1], `rank ${r}: the resumed run trained epochs ${second.epochs}`);
+        assert.deepEqual(second.perParam, full.perParam, `rank ${r}: resumed parameters differ from the uninterrupted run`);
+        assert.deepEqual(second.history, full.history, `rank ${r}: resumed history`);
+        assert.deepEqual(second.manifest, { format: 'qarm-ranker-checkpoint-shards', version: 1, worldSize: np, epoch: 1, files });
+        assert.deepEqual([second.shard0, second.shard1], [false, true], `rank ${r}: epoch 0's shard deleted, epoch 1's kept`);
+        // No table moves for a checkpoint: against the same epoch without one, one allGather more (of a byte: every rank
+        // wrote) and one broadcast more (rank 0 wrote the manifest; the start's status broadcast asks for the manifest
+        // instead of a file), of under 64 bytes a rank (headers included).
+        const { baseline } = o.perRank;
+        assert.equal(first.stats.allGather.calls, baseline.allGather.calls + 1, `rank ${r}: allGather calls`);
+        assert.equal(first.stats.allGather.bytesReceived - baseline.allGather.bytesReceived < 64 * np, true, `rank ${r}: allGather bytes`);
+        assert.equal(first.stats.broadcast.calls, baseline.broadcast.calls + 1, `rank ${r}: broadcast calls`);
+        const bytes = (st) => st.broadcast.bytesReceived + st.broadcast.bytesSent;
+        assert.ok(bytes(first.stats) - bytes(baseline) < 64 * np, `rank ${r}: broadcast bytes ${bytes(first.stats)} vs ${bytes(baseline)}`);
+        // Resuming broadcasts the manifest only, not a table: rank 0's parameters are not broadcast either.
+        assert.ok(bytes(second.stats) < 4096, `rank ${r}: broadcast bytes of the resumed run ${bytes(second.stats)}`);
+        for (const run of [first, second]) assert.ok(run.peakRows < maxWhole, `rank ${r}: a ${run.peakRows}-row table tensor while checkpointing`);
+        assert.ok(mismatch, `rank ${r}: a manifest of ${np + 1} ranks was accepted`);
+        assert.deepEqual([mismatch.name, mismatch.argument], ['IOError', 'checkpointPath'], `rank ${r}: ${mismatch.message}`);
+        assert.match(mismatch.message, new RegExp(`written by ${np + 1} ranks, and this run has ${np}`));
+      });
+    });
+
     it(`${np} ranks: a sharded checkpoint only rank 0 holds resumes sharded and replicated`, () => {
       const first = CASES[0].name;
       jobs[np].forEach((o, r) => {

@@ -3,7 +3,7 @@
 // records the tables' shapes while training, checks resume, and writes what it got to
 // <outDir>/rank<r>.json (arrays as base64 bytes).
 // Usage: node dist_shard_worker.mjs <outDir>
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as q from '../../dist/index.js';
 import { CASES, flatParams, shardData } from './dist_shard_data.js';
@@ -94,6 +94,51 @@ for (const c of CASES) {
   if (written) copyFileSync(`${ckpt}.epoch0`, ckpt);
   const replicated = await again('replicated');
   out.resume = { written, row, replicated };
+}
+
+// Per-rank checkpoints (checkpointSharding 'rank') of a ranker built sharded, in a folder all ranks share:
+// epoch 0 written, then resumed to epoch 1 (shards of epoch 0 deleted once the manifest names epoch 1's);
+// a manifest of another world size refused.
+{
+  const c = CASES[0];
+  const base = join(outDir, 'perrank');
+  const N = dist.worldSize;
+  const build = () => new q.rank.Ranker(c.ranker, data[c.items], { tableShard });
+  const opts = { ...c.opts, dist, tableSharding: 'row', checkpointSharding: 'rank', checkpointPath: base };
+  // The same epoch without a checkpoint: what the collectives are without one.
+  dist.resetStats();
+  await q.rank.trainRanker(build(), train, valid, { ...c.opts, epochs: 1, dist, tableSharding: 'row' });
+  const baseline = dist.stats();
+  dist.resetStats();
+  peakRows = 0;
+  await q.rank.trainRanker(build(), train, valid, { ...opts, epochs: 1 });
+  const first = { stats: dist.stats(), peakRows, manifest: existsSync(base) ? JSON.parse(readFileSync(base, 'utf8')) : null, shard0: existsSync(`${base}.e0.rank${rank}of${N}`) };
+  dist.barrier();
+  const r2 = build();
+  const epochs = [];
+  dist.resetStats();
+  peakRows = 0;
+  const res = await q.rank.trainRanker(r2, train, valid, { ...opts, onProgress: (p) => epochs.push(p.epoch) });
+  const second = {
+    stats: dist.stats(),
+    peakRows,
+    epochs: [...new Set(epochs)],
+    perParam: perParam(r2),
+    history: res.history.map(({ auc, gauc, logloss, loss }) => ({ auc, gauc, logloss, loss })),
+    manifest: JSON.parse(readFileSync(base, 'utf8')),
+    shard0: existsSync(`${base}.e0.rank${rank}of${N}`),
+    shard1: existsSync(`${base}.e1.rank${rank}of${N}`),
+  };
+  // The same manifest claiming one more rank: every rank refuses it.
+  const other = join(outDir, 'perrank-other');
+  if (rank === 0) writeFileSync(other, JSON.stringify({ ...second.manifest, worldSize: N + 1, files: [...second.manifest.files, 'x'] }));
+  dist.barrier();
+  let mismatch = null;
+  await q.rank.trainRanker(build(), train, valid, { ...opts, checkpointPath: other }).then(
+    () => {},
+    (e) => (mismatch = { name: e.constructor.name, argument: e.argument, message: e.message }),
+  );
+  out.perRank = { baseline, first, second, mismatch };
 }
 
 // Bad or mismatched tableSharding throws on every rank (none is left waiting in a collective).
