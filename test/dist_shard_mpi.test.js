@@ -163,6 +163,9 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
           assert.deepEqual(got.shapesBuilt, own, `${c.name}: rank ${r}'s tables as built`);
           for (const during of got.shapesDuring) assert.deepEqual(during, own, `${c.name}: rank ${r}'s tables while training`);
           assert.deepEqual(got.shapesAfter, own, `${c.name}: rank ${r}'s tables after training (left sharded)`);
+          // The sharded model evaluates over the ranks to the best epoch's validation probabilities; a lone predict refuses.
+          assert.equal(got.evalProbs, o.replicated.bestProbs, `${c.name}: rank ${r}: evaluate({ dist }) of the returned sharded model`);
+          assert.deepEqual([got.predictError?.name, got.predictError?.argument], ['ValueError', 'rows'], `${c.name}: rank ${r}: predict without dist`);
           // Initialisation builds no [rows, d] tensor beyond the rank's largest slice (the draw keeps no chunk).
           const maxOwn = Math.max(...own.map(([n]) => n));
           assert.equal(got.peakInit, maxOwn, `${c.name}: rank ${r}: largest table tensor at initialisation`);

@@ -121,7 +121,14 @@ export abstract class Table extends Module {
 
   /** The tensor lookups read: the weight, or the working table of a row view. @internal */
   lookupWeight(): Tensor {
-    return this.rowView ? this.rowView.weight : this.weight;
+    if (this.rowView) return this.rowView.weight;
+    const b = this.builtRows;
+    if (b && (b[0] !== 0 || b[1] !== this.totalRows))
+      throw new ValueError(
+        `this table holds rows [${b[0]}, ${b[1]}) of ${this.totalRows} (built sharded): look it up through row-wise sharded training or evaluation (dist)`,
+        'rows',
+      );
+    return this.weight;
   }
 
   /** Rows of the whole table as rows of `lookupWeight()` (`rows` itself without a view). @internal */

@@ -229,8 +229,29 @@ export function idDropMasks(
   return out;
 }
 
-/** Validation metrics of `ranker` on `samples`. */
-export function evaluate(ranker: Ranker, samples: RankSamples): { auc: number; gauc: number; logloss: number; probs: Float32Array } {
+/**
+ * Validation metrics of `ranker` on `samples`. A ranker built with sharded tables
+ * (`RankerBuildOptions.tableShard`, more than one rank) needs `opts.dist` of the same rank and
+ * world size and is collective: every rank calls it with the same `samples`, predicts its
+ * contiguous part with the rows fetched from their owners (as `trainRanker`'s validation) and
+ * gets the metrics and probabilities of all. Otherwise `opts.dist` is not used.
+ */
+export function evaluate(
+  ranker: Ranker,
+  samples: RankSamples,
+  opts: { dist?: RankCommunicator } = {},
+): { auc: number; gauc: number; logloss: number; probs: Float32Array } {
+  const built = ranker.tableShard;
+  if (built && built.worldSize > 1) {
+    const comm = opts.dist;
+    if (!comm || comm.worldSize !== built.worldSize || comm.rank !== built.rank)
+      throw new ValueError(
+        `a ranker built with sharded tables (rank ${built.rank} of ${built.worldSize}) evaluates only over a dist of the same rank and world size`,
+        'dist',
+      );
+    ranker.eval();
+    return metricsOf(samples, gatherAll(comm, new RowSharding(comm, ranker).predict(ranker, samples), samples.size));
+  }
   return metricsOf(samples, ranker.predict(samples));
 }
 

@@ -25,6 +25,14 @@ q.Tensor.fromArray = function (a, shape, dtype) {
   if (dtype === 'float32' && shape.length === 2 && shape[1] === 8) peakRows = Math.max(peakRows, shape[0]);
   return fromArray.call(this, a, shape, dtype);
 };
+const errorOf = (fn) => {
+  try {
+    fn();
+    return null;
+  } catch (e) {
+    return { name: e.constructor.name, argument: e.argument, message: e.message };
+  }
+};
 const perParam = (ranker) => ranker.parameters().map((p) => b64(p.toTypedArray()));
 
 async function run(c, tableSharding, extra = {}, build = undefined) {
@@ -58,6 +66,9 @@ async function run(c, tableSharding, extra = {}, build = undefined) {
     peakInit,
     peakRows,
     perParam: build ? perParam(ranker) : undefined,
+    // A ranker left sharded evaluates over the ranks; alone, its lookups refuse.
+    evalProbs: build ? b64(q.rank.evaluate(ranker, valid, { dist }).probs) : undefined,
+    predictError: build ? errorOf(() => ranker.predict(valid)) : undefined,
   };
 }
 
@@ -112,7 +123,12 @@ for (const c of CASES) {
   dist.resetStats();
   peakRows = 0;
   await q.rank.trainRanker(build(), train, valid, { ...opts, epochs: 1 });
-  const first = { stats: dist.stats(), peakRows, manifest: existsSync(base) ? JSON.parse(readFileSync(base, 'utf8')) : null, shard0: existsSync(`${base}.e0.rank${rank}of${N}`) };
+  const first = {
+    stats: dist.stats(),
+    peakRows,
+    manifest: existsSync(base) ? JSON.parse(readFileSync(base, 'utf8')) : null,
+    shard0: existsSync(`${base}.e0.rank${rank}of${N}`),
+  };
   dist.barrier();
   const r2 = build();
   const epochs = [];
