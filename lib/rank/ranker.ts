@@ -171,7 +171,7 @@ export function validateSamples(s: RankSamples, numItems: number, name = 'sample
 /** How a {@link Ranker} is built (not part of its configuration). */
 export interface RankerBuildOptions {
   /**
-   * Build the embedding tables row-wise sharded: this rank keeps only its rows ({@link rankSlice}
+   * Build the embedding tables row-wise sharded: this rank keeps only its rows (`rankSlice`
    * of each table's rows over `worldSize`) of every table, bit for bit the rows the whole
    * table would get (every value is still drawn, none of the other rows is held). For
    * `trainRanker` with `dist` (the same `rank` and `worldSize`) and `tableSharding: 'row'`, which

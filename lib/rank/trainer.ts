@@ -141,9 +141,13 @@ export interface TrainOptions {
    *   the same way. Checkpoints have the replicated format (the ranks' rows are gathered for
    *   rank 0 to write), so either mode resumes the other's, and the ranker ends with whole tables
    *   on every rank (gathered). The ranker must be on the CPU (a ValueError naming
-   *   `tableSharding` otherwise, on every rank). The whole tables exist once at the start: the
-   *   `Ranker` is built whole and rank 0's parameters are broadcast before each rank keeps its
-   *   rows. If training throws, the tables are left holding this rank's rows.
+   *   `tableSharding` otherwise, on every rank). With a `Ranker` built whole, the whole tables
+   *   exist once at the start (rank 0's parameters are broadcast before each rank keeps its
+   *   rows) and at the end. A `Ranker` built with `tableShard` (`RankerBuildOptions`) never
+   *   holds a whole table: only the dense layers are broadcast, and it is returned sharded (each
+   *   rank its rows of the best epoch; `evaluate(…, { dist })` predicts with it); with
+   *   {@link TrainOptions.checkpointSharding} `'rank'` neither do the checkpoints. If training
+   *   throws, the tables are left holding this rank's rows.
    */
   tableSharding?: 'replicated' | 'row';
   /**
