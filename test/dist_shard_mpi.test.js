@@ -221,6 +221,9 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
         assert.ok(mismatch, `rank ${r}: a manifest of ${np + 1} ranks was accepted`);
         assert.deepEqual([mismatch.name, mismatch.argument], ['IOError', 'checkpointPath'], `rank ${r}: ${mismatch.message}`);
         assert.match(mismatch.message, new RegExp(`written by ${np + 1} ranks, and this run has ${np}`));
+        // Shards written by a ranker built whole resume into one built sharded.
+        assert.deepEqual(o.perRank.fromWhole.epochs, [1]);
+        assert.deepEqual(o.perRank.fromWhole.perParam, full.perParam, `rank ${r}: built-whole shards resumed built sharded`);
       });
     });
 

@@ -154,7 +154,14 @@ for (const c of CASES) {
     () => {},
     (e) => (mismatch = { name: e.constructor.name, argument: e.argument, message: e.message }),
   );
-  out.perRank = { baseline, first, second, mismatch };
+  // A ranker built whole writes per-rank shards too (its rows after shard()); a built-sharded one resumes them.
+  const mixed = join(outDir, 'perrank-mixed');
+  await q.rank.trainRanker(new q.rank.Ranker(c.ranker, data[c.items]), train, valid, { ...opts, checkpointPath: mixed, epochs: 1 });
+  const r3 = build();
+  const mixedEpochs = [];
+  await q.rank.trainRanker(r3, train, valid, { ...opts, checkpointPath: mixed, onProgress: (p) => mixedEpochs.push(p.epoch) });
+  const fromWhole = { epochs: [...new Set(mixedEpochs)], perParam: perParam(r3) };
+  out.perRank = { baseline, first, second, mismatch, fromWhole };
 }
 
 // Bad or mismatched tableSharding throws on every rank (none is left waiting in a collective).
