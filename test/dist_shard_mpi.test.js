@@ -133,6 +133,100 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
       if (np === 3) assert.ok(jobs[np].some((o) => o.cases[CASES[2].name].row.shapesDuring[0].some(([n]) => n === 1)));
     });
 
+    it(`${np} ranks: a ranker built sharded (tableShard) never holds a whole table, and its rows are the replicated run's bit for bit`, () => {
+      const figures = [];
+      for (const c of CASES) {
+        const ranker = new q.rank.Ranker(c.ranker, data[c.items]);
+        const tables = ranker.embeddingTables();
+        const whole = tables.map((t) => [...t.weight.shape]);
+        const isTable = ranker.parameters().map((p) => tables.some((t) => t.weight === p));
+        const ranks = jobs[np].map((o) => o.cases[c.name]);
+        // The ranks' rows of every table, in rank order, and rank 0's dense layers are the replicated run's parameters.
+        const parts = isTable.map((table, i) => {
+          const each = ranks.map((o) => Buffer.from(o.built.perParam[i], 'base64'));
+          if (!table) each.forEach((b, r) => assert.ok(b.equals(each[0]), `${c.name}: rank ${r}'s dense parameter ${i} differs from rank 0's`));
+          return table ? Buffer.concat(each) : each[0];
+        });
+        assert.ok(
+          Buffer.concat(parts).equals(Buffer.from(ranks[0].replicated.params, 'base64')),
+          `${c.name}: built-sharded rows differ from the replicated run`,
+        );
+        const maxWhole = Math.max(...whole.map(([n]) => n));
+        ranks.forEach((o, r) => {
+          const got = o.built;
+          assert.equal(got.bestProbs, o.replicated.bestProbs, `${c.name}: rank ${r}: validation probabilities`);
+          assert.deepEqual(got.history, o.replicated.history, `${c.name}: rank ${r}: history`);
+          const own = whole.map(([n, d]) => {
+            const [s, e] = ownRows(n, np, r);
+            return [e - s, d];
+          });
+          assert.deepEqual(got.shapesBuilt, own, `${c.name}: rank ${r}'s tables as built`);
+          for (const during of got.shapesDuring) assert.deepEqual(during, own, `${c.name}: rank ${r}'s tables while training`);
+          assert.deepEqual(got.shapesAfter, own, `${c.name}: rank ${r}'s tables after training (left sharded)`);
+          // The sharded model evaluates over the ranks to the best epoch's validation probabilities; a lone predict refuses.
+          assert.equal(got.evalProbs, o.replicated.bestProbs, `${c.name}: rank ${r}: evaluate({ dist }) of the returned sharded model`);
+          assert.deepEqual([got.predictError?.name, got.predictError?.argument], ['ValueError', 'rows'], `${c.name}: rank ${r}: predict without dist`);
+          // Initialisation builds no [rows, d] tensor beyond the rank's largest slice (the draw keeps no chunk).
+          const maxOwn = Math.max(...own.map(([n]) => n));
+          assert.equal(got.peakInit, maxOwn, `${c.name}: rank ${r}: largest table tensor at initialisation`);
+          // Whole run: the rank's slices and the working tables of the rows a batch (or a validation chunk) reads; never a whole table
+          // (the largest has more rows than any batch reads). The instrument sees whole tables where they are built (positive control).
+          assert.ok(got.peakRows < maxWhole, `${c.name}: rank ${r}: a ${got.peakRows}-row table tensor (whole: ${maxWhole})`);
+          assert.equal(o.row.peakInit, maxWhole, `${c.name}: rank ${r}: the whole-built ranker's init`);
+          assert.ok(o.row.peakRows >= maxWhole);
+          // No table is broadcast or gathered: the built run's collectives are the row run's less one allGather per table
+          // (the gather at the end) and less the tables' floats in the broadcast at the start.
+          assert.equal(got.stats.allGather.calls, o.row.stats.allGather.calls - tables.length, `${c.name}: rank ${r}: allGather calls`);
+          const tableBytes = whole.reduce((s, [n, d]) => s + 4 * n * d, 0);
+          if (r > 0) assert.equal(got.stats.broadcast.bytesReceived, o.row.stats.broadcast.bytesReceived - tableBytes, `${c.name}: rank ${r}: broadcast bytes`);
+          if (r === 0)
+            figures.push(
+              `${c.name}: peak table-tensor rows init ${got.peakInit} (whole ${o.row.peakInit}), run ${got.peakRows} (whole-built ${o.row.peakRows})`,
+            );
+        });
+        ranker.dispose();
+      }
+      console.log(`      ${np} ranks, rank 0: ${figures.join('; ')}`);
+    });
+
+    it(`${np} ranks: per-rank checkpoints (checkpointSharding 'rank') resume as the uninterrupted run, move no table, and refuse another world size`, () => {
+      const c = CASES[0];
+      const whole = new q.rank.Ranker(c.ranker, data[c.items]);
+      const maxWhole = Math.max(...whole.embeddingTables().map((t) => t.weight.shape[0]));
+      whole.dispose();
+      const files = Array.from({ length: np }, (_, r) => `perrank.e1.rank${r}of${np}`);
+      jobs[np].forEach((o, r) => {
+        const { first, second, mismatch } = o.perRank;
+        const full = o.cases[c.name].built;
+        assert.ok(first.shard0, `rank ${r} did not write its epoch-0 shard`);
+        if (r === 0) assert.deepEqual([first.manifest.worldSize, first.manifest.epoch], [np, 0]);
+        // Resumed at epoch 1, ending with the uninterrupted run's rows and history, bit for bit.
+        assert.deepEqual(second.epochs, [1], `rank ${r}: the resumed run trained epochs ${second.epochs}`);
+        assert.deepEqual(second.perParam, full.perParam, `rank ${r}: resumed parameters differ from the uninterrupted run`);
+        assert.deepEqual(second.history, full.history, `rank ${r}: resumed history`);
+        assert.deepEqual(second.manifest, { format: 'qarm-ranker-checkpoint-shards', version: 1, worldSize: np, epoch: 1, files });
+        assert.deepEqual([second.shard0, second.shard1], [false, true], `rank ${r}: epoch 0's shard deleted, epoch 1's kept`);
+        // No table moves for a checkpoint: against the same epoch without one, one allGather more (of a byte: every rank
+        // wrote) and one broadcast more (rank 0 wrote the manifest; the start's status broadcast asks for the manifest
+        // instead of a file), of under 64 bytes a rank (headers included).
+        const { baseline } = o.perRank;
+        assert.equal(first.stats.allGather.calls, baseline.allGather.calls + 1, `rank ${r}: allGather calls`);
+        assert.equal(first.stats.allGather.bytesReceived - baseline.allGather.bytesReceived < 64 * np, true, `rank ${r}: allGather bytes`);
+        assert.equal(first.stats.broadcast.calls, baseline.broadcast.calls + 1, `rank ${r}: broadcast calls`);
+        const bytes = (st) => st.broadcast.bytesReceived + st.broadcast.bytesSent;
+        assert.ok(bytes(first.stats) - bytes(baseline) < 64 * np, `rank ${r}: broadcast bytes ${bytes(first.stats)} vs ${bytes(baseline)}`);
+        // Resuming broadcasts the manifest only, not a table: rank 0's parameters are not broadcast either.
+        assert.ok(bytes(second.stats) < 4096, `rank ${r}: broadcast bytes of the resumed run ${bytes(second.stats)}`);
+        for (const run of [first, second]) assert.ok(run.peakRows < maxWhole, `rank ${r}: a ${run.peakRows}-row table tensor while checkpointing`);
+        assert.ok(mismatch, `rank ${r}: a manifest of ${np + 1} ranks was accepted`);
+        assert.deepEqual([mismatch.name, mismatch.argument], ['IOError', 'checkpointPath'], `rank ${r}: ${mismatch.message}`);
+        assert.match(mismatch.message, new RegExp(`written by ${np + 1} ranks, and this run has ${np}`));
+        // Shards written by a ranker built whole resume into one built sharded.
+        assert.deepEqual(o.perRank.fromWhole.epochs, [1]);
+        assert.deepEqual(o.perRank.fromWhole.perParam, full.perParam, `rank ${r}: built-whole shards resumed built sharded`);
+      });
+    });
+
     it(`${np} ranks: a sharded checkpoint only rank 0 holds resumes sharded and replicated`, () => {
       const first = CASES[0].name;
       jobs[np].forEach((o, r) => {
@@ -150,7 +244,7 @@ describe('row-wise sharded embedding tables over MPI (mpirun)', function () {
 
     it(`${np} ranks: a mismatched or unknown tableSharding throws a ValueError naming it on every rank`, () => {
       for (const o of jobs[np]) {
-        for (const k of ['tableSharding differs', 'unknown tableSharding']) {
+        for (const k of ['tableSharding differs', 'unknown tableSharding', 'built sharded, trained replicated']) {
           assert.ok(o.errors[k], `rank ${o.rank}: '${k}' did not throw`);
           assert.deepEqual([o.errors[k].name, o.errors[k].argument], ['ValueError', 'tableSharding'], `rank ${o.rank}: ${k}`);
         }

@@ -102,3 +102,92 @@ describe('row-wise sharded tables, one process (stand-in communicator of one ran
     sh.unshard();
   });
 });
+
+describe('tables built sharded (Embedding rows, Ranker tableShard), one process', () => {
+  const data = shardData(q);
+
+  it("an Embedding's rows [s, e) are the whole table's bit for bit, the generator ends where it would, and its lookups refuse", () => {
+    for (const oov of [false, true]) {
+      const gw = new q.Generator(9);
+      const whole = new q.nn.Embedding(13, 5, { oov, generator: gw, initStd: 0.3 });
+      const total = 13 + (oov ? 1 : 0);
+      for (const [s, e] of [
+        [0, total],
+        [0, 0],
+        [3, 7],
+        [total - 1, total],
+      ]) {
+        const g = new q.Generator(9);
+        const part = new q.nn.Embedding(13, 5, { oov, generator: g, initStd: 0.3, rows: [s, e] });
+        assert.deepEqual(part.weight.shape, [e - s, 5]);
+        assert.deepEqual(part.weight.toTypedArray(), whole.weight.toTypedArray().slice(s * 5, e * 5), `rows [${s}, ${e})`);
+        assert.equal(g.normal(), nextAfterWhole(oov), `rows [${s}, ${e}): the generator's next normal`);
+        if (s !== 0 || e !== total) {
+          assert.throws(
+            () => part.forward(Int32Array.of(0)),
+            (err) => err instanceof q.ValueError && err.argument === 'rows',
+          );
+        }
+        part.dispose();
+      }
+      whole.dispose();
+    }
+    function nextAfterWhole(oov) {
+      const g = new q.Generator(9);
+      new q.nn.Embedding(13, 5, { oov, generator: g, initStd: 0.3 }).dispose();
+      return g.normal();
+    }
+  });
+
+  it('bad rows, or a bad tableShard, are ValueErrors naming them', () => {
+    for (const rows of [
+      [-1, 2],
+      [3, 2],
+      [0, 15],
+      [0.5, 2],
+    ]) {
+      assert.throws(
+        () => new q.nn.Embedding(13, 5, { oov: true, rows }),
+        (e) => e instanceof q.ValueError && e.argument === 'rows',
+      );
+    }
+    for (const tableShard of [
+      { rank: 2, worldSize: 2 },
+      { rank: -1, worldSize: 2 },
+      { rank: 0, worldSize: 0 },
+      { rank: 0.5, worldSize: 2 },
+    ]) {
+      assert.throws(
+        () => new q.rank.Ranker(CASES[0].ranker, data.items, { tableShard }),
+        (e) => e instanceof q.ValueError && e.argument === 'tableShard',
+      );
+    }
+  });
+
+  it('a ranker built as rank 0 of 1 is the whole ranker bit for bit and trains as one; of 2 it refuses to train without that dist', async () => {
+    const c = CASES[0];
+    const opts = { ...c.opts, epochs: 1 };
+    const a = new q.rank.Ranker(c.ranker, data.items);
+    const b = new q.rank.Ranker(c.ranker, data.items, { tableShard: { rank: 0, worldSize: 1 } });
+    assert.deepEqual(flatParams(b), flatParams(a));
+    await q.rank.trainRanker(a, data.train, data.valid, opts);
+    await q.rank.trainRanker(b, data.train, data.valid, { ...opts, dist: q.dist, tableSharding: 'row' });
+    assert.deepEqual(flatParams(b), flatParams(a));
+    const half = new q.rank.Ranker(c.ranker, data.items, { tableShard: { rank: 0, worldSize: 2 } });
+    await assert.rejects(
+      () => q.rank.trainRanker(half, data.train, data.valid, opts),
+      (e) => e instanceof q.ValueError && e.argument === 'tableSharding',
+    );
+    assert.throws(
+      () => q.rank.evaluate(half, data.valid),
+      (e) => e instanceof q.ValueError && e.argument === 'dist',
+    );
+  });
+
+  it('an unknown checkpointSharding is a ValueError naming the option', async () => {
+    await assert.rejects(
+      () => q.rank.trainRanker(new q.rank.Ranker(CASES[0].ranker, data.items), data.train, data.valid, { epochs: 1, checkpointSharding: 'ranks' }),
+      (e) => e instanceof q.ValueError && e.argument === 'checkpointSharding',
+    );
+  });
+});

@@ -19,6 +19,14 @@ export interface EmbeddingOptions {
   seed?: number;
   /** Generator to draw from instead of a seed (used by containers). */
   generator?: Generator;
+  /**
+   * Keep only rows [start, end) of the table (the OOV row counts as the last row): row-wise
+   * sharded construction (lib/rank/sharded_tables.ts). The generator still draws every value of
+   * the whole table, in row order, so the kept rows are bit for bit those of the whole table and
+   * the generator ends where it would; only `(end - start) · embeddingDim` floats are held
+   * (the draw keeps no chunk). Default: every row. @internal
+   */
+  rows?: readonly [number, number];
 }
 
 function checkPositive(name: string, v: number): void {
@@ -31,6 +39,23 @@ function idTensor(ids: Tensor | Int32Array, name: string): Tensor {
   if (!(ids instanceof Tensor)) throw new ValueError(`argument '${name}' must be an int32 Tensor or an Int32Array`, name);
   ids.checkDType('int32', name);
   return ids;
+}
+
+/**
+ * Rows [s, e) of `normal([rows, width], std, g)`, bit for bit, holding only them: every value of
+ * the whole table is drawn in order (the normals come in Box–Muller pairs and reject u = 0, so
+ * the stream cannot be skipped ahead) and those outside the rows are dropped.
+ */
+function normalRows(rows: number, width: number, s: number, e: number, std: number, g: Generator): Tensor {
+  const a = new Float32Array((e - s) * width);
+  const lo = s * width;
+  const hi = e * width;
+  const n = rows * width;
+  for (let i = 0; i < n; i++) {
+    const v = std * g.normal();
+    if (i >= lo && i < hi) a[i - lo] = v;
+  }
+  return Tensor.fromArray(a, [e - s, width], 'float32');
 }
 
 /**
@@ -51,6 +76,10 @@ export abstract class Table extends Module {
   readonly oov: boolean;
   /** Set only by row-wise sharded training (see {@link TableRowView}); null otherwise. @internal */
   rowView: TableRowView | null = null;
+  /** Rows of the whole table (`numEmbeddings`, plus the OOV row). */
+  readonly totalRows: number;
+  /** The whole table's rows [start, end) that `weight` holds when built with `rows`; null when whole. @internal */
+  readonly builtRows: readonly [number, number] | null;
   constructor(
     readonly numEmbeddings: number,
     readonly embeddingDim: number,
@@ -63,7 +92,17 @@ export abstract class Table extends Module {
     if (!(std >= 0 && Number.isFinite(std))) throw new ValueError(`argument 'initStd' must be finite and non-negative, got ${std}`, 'initStd');
     this.oov = opts.oov ?? false;
     const g = opts.generator ?? new Generator(opts.seed ?? 0);
-    this.weight = parameter(normal([numEmbeddings + (this.oov ? 1 : 0), embeddingDim], std, g));
+    this.totalRows = numEmbeddings + (this.oov ? 1 : 0);
+    if (opts.rows === undefined) {
+      this.builtRows = null;
+      this.weight = parameter(normal([this.totalRows, embeddingDim], std, g));
+    } else {
+      const [s, e] = opts.rows;
+      if (!(Number.isInteger(s) && Number.isInteger(e) && s >= 0 && s <= e && e <= this.totalRows))
+        throw new ValueError(`argument 'rows' must be [start, end) within [0, ${this.totalRows}], got [${s}, ${e})`, 'rows');
+      this.builtRows = [s, e];
+      this.weight = parameter(normalRows(this.totalRows, embeddingDim, s, e, std, g));
+    }
   }
 
   protected override ownParameters(): Record<string, Tensor> {
@@ -82,7 +121,14 @@ export abstract class Table extends Module {
 
   /** The tensor lookups read: the weight, or the working table of a row view. @internal */
   lookupWeight(): Tensor {
-    return this.rowView ? this.rowView.weight : this.weight;
+    if (this.rowView) return this.rowView.weight;
+    const b = this.builtRows;
+    if (b && (b[0] !== 0 || b[1] !== this.totalRows))
+      throw new ValueError(
+        `this table holds rows [${b[0]}, ${b[1]}) of ${this.totalRows} (built sharded): look it up through row-wise sharded training or evaluation (dist)`,
+        'rows',
+      );
+    return this.weight;
   }
 
   /** Rows of the whole table as rows of `lookupWeight()` (`rows` itself without a view). @internal */

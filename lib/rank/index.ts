@@ -1,7 +1,7 @@
 export * from './types.js';
 export type * from './feature_spec.js';
 export * as metrics from './metrics.js';
-export { Ranker, validateItemFeatures, validateSamples, type ForwardOptions } from './ranker.js';
+export { Ranker, validateItemFeatures, validateSamples, type ForwardOptions, type RankerBuildOptions } from './ranker.js';
 export { trainRanker, evaluate, type TrainOptions, type TrainResult, type EpochStats, type Progress, type RankCommunicator } from './trainer.js';
 export { synthetic, type SyntheticOptions } from './synthetic.js';
 export { codeRows, type CodeRows, type CodeRowsOptions, type CodeMode } from './prefix.js';

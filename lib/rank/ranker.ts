@@ -19,6 +19,7 @@ import { gather } from '../autograd/ops/indexing.js';
 import { noGrad } from '../autograd/engine.js';
 import { IndexError, ShapeError, ValueError } from '../errors.js';
 import { Generator } from '../tensor/random.js';
+import { rankSlice } from '../dist/slice.js';
 import { tidy } from '../tensor/memory.js';
 import { Tensor } from '../tensor/tensor.js';
 import { TargetAttention } from '../nn/attention.js';
@@ -167,8 +168,23 @@ export function validateSamples(s: RankSamples, numItems: number, name = 'sample
   }
 }
 
+/** How a {@link Ranker} is built (not part of its configuration). */
+export interface RankerBuildOptions {
+  /**
+   * Build the embedding tables row-wise sharded: this rank keeps only its rows (`rankSlice`
+   * of each table's rows over `worldSize`) of every table, bit for bit the rows the whole
+   * table would get (every value is still drawn, none of the other rows is held). For
+   * `trainRanker` with `dist` (the same `rank` and `worldSize`) and `tableSharding: 'row'`, which
+   * then neither broadcasts nor gathers the tables and leaves them sharded. The dense layers are
+   * whole. Default: whole tables.
+   */
+  tableShard?: { rank: number; worldSize: number };
+}
+
 /** The CTR ranker of QARM (see the module comment for its inputs). */
 export class Ranker extends Module {
+  /** The sharding the tables were built with ({@link RankerBuildOptions.tableShard}); null when whole. */
+  readonly tableShard: { rank: number; worldSize: number } | null;
   readonly config: Required<Omit<RankerConfig, 'features'>> & { features: Resolved };
   /** The rows every item's RQ codes read (per level or per prefix; null without code tables). */
   readonly codes: CodeRows | null = null;
@@ -188,9 +204,17 @@ export class Ranker extends Module {
   private vqStamp: Int32Array | null = null;
   private vqTag = 0;
 
-  constructor(config: RankerConfig, items: ItemFeatures) {
+  constructor(config: RankerConfig, items: ItemFeatures, build: RankerBuildOptions = {}) {
     super();
     validateItemFeatures(items);
+    const ts = build.tableShard;
+    if (ts !== undefined) {
+      const ok = Number.isInteger(ts.worldSize) && ts.worldSize >= 1 && Number.isInteger(ts.rank) && ts.rank >= 0 && ts.rank < ts.worldSize;
+      if (!ok) throw new ValueError(`argument 'tableShard' must have 0 <= rank < worldSize, got rank ${ts.rank} of ${ts.worldSize}`, 'tableShard');
+    }
+    this.tableShard = ts ? { rank: ts.rank, worldSize: ts.worldSize } : null;
+    /** This rank's rows of a table of `n` rows, or every row. */
+    const rows = (n: number) => (ts ? { rows: rankSlice(n, ts.worldSize, ts.rank) } : {});
     posInt('numUsers', config.numUsers);
     const d = posInt('embeddingDim', config.embeddingDim ?? D.embeddingDim);
     const f = config.features ?? {};
@@ -241,10 +265,11 @@ export class Ranker extends Module {
     this.items = items;
     const g = new Generator(this.config.seed);
     const oov = this.config.oov;
-    if (features.userId) this.user = new Embedding(config.numUsers, d, { oov, generator: g });
+    const extra = oov ? 1 : 0;
+    if (features.userId) this.user = new Embedding(config.numUsers, d, { oov, generator: g, ...rows(config.numUsers + extra) });
     const useAttention = features.history || features.cross || features.vqCross;
     if (features.itemId || (useAttention && !features.historyCodes && !features.vqHistory)) {
-      this.item = new Embedding(this.config.numItemIds, d, { oov, generator: g });
+      this.item = new Embedding(this.config.numItemIds, d, { oov, generator: g, ...rows(this.config.numItemIds + extra) });
     }
     if (items.rq && (features.rq || features.historyCodes)) {
       this.codes = codeRows(items.rq, items.numItems, {
@@ -253,9 +278,9 @@ export class Ranker extends Module {
         hashSeed: this.config.prefixHashSeed,
         vocabItems: this.config.numItemIds,
       });
-      for (const size of this.codes.tableSizes) this.rq.push(new Embedding(size, d, { generator: g }));
+      for (const size of this.codes.tableSizes) this.rq.push(new Embedding(size, d, { generator: g, ...rows(size) }));
     }
-    if (features.vq || features.vqHistory) this.vq = new EmbeddingBag(items.vq!.poolSize, d, { mode: 'mean', generator: g });
+    if (features.vq || features.vqHistory) this.vq = new EmbeddingBag(items.vq!.poolSize, d, { mode: 'mean', generator: g, ...rows(items.vq!.poolSize) });
     if (features.dense) this.dense = new Linear(items.dense!.dim, d, { generator: g });
     this.keyDim = (this.item ? d : 0) + (features.historyCodes ? d : 0) + (features.vqHistory ? d : 0);
     if (useAttention) this.attention = new TargetAttention(this.keyDim, { hidden: this.config.attentionHidden, seed: g.nextUint32() });

@@ -155,11 +155,24 @@ export class RowSharding {
     ranker: Ranker,
   ) {
     this.tables = ranker.embeddingTables();
-    this.totalRows = this.tables.map((t) => t.weight.shape[0]);
+    this.totalRows = this.tables.map((t) => t.totalRows);
     this.widths = this.tables.map((t) => t.weight.shape[1]);
     this.own = this.totalRows.map((n) => rankSlice(n, comm.worldSize, comm.rank));
     this.rowSets = this.totalRows.map((n) => new RowSet(n));
+    // A ranker built sharded (RankerBuildOptions.tableShard) already holds this rank's rows.
+    this.prebuilt = ranker.tableShard !== null;
+    if (this.prebuilt) {
+      this.tables.forEach((tab, t) => {
+        const b = tab.builtRows;
+        if (!b || b[0] !== this.own[t][0] || b[1] !== this.own[t][1])
+          throw new Error(`internal: table ${t} was built with rows other than rank ${comm.rank}'s of ${comm.worldSize}`);
+      });
+      this.sharded = true;
+    }
   }
+
+  /** Whether the ranker was built sharded: the tables are never whole (no {@link RowSharding.shard} or unshard). */
+  readonly prebuilt: boolean;
 
   /** Rows [start, end) of table `t` that rank `r` owns. */
   range(t: number, r: number): [number, number] {
@@ -171,8 +184,9 @@ export class RowSharding {
     return this.sharded ? this.tables.findIndex((t) => t.weight === p) : -1;
   }
 
-  /** Keeps only this rank's rows of every table; the whole tables are disposed. */
+  /** Keeps only this rank's rows of every table; the whole tables are disposed (nothing to do when built sharded). */
   shard(): void {
+    if (this.prebuilt) return;
     this.tables.forEach((tab, t) => {
       const [s, e] = this.own[t];
       const w = this.widths[t];

@@ -10,7 +10,8 @@
  * then each optimizer's state, then the best weights. Written with writeFileAtomic, so a
  * crash leaves the previous checkpoint whole.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { backward } from '../autograd/engine.js';
 import { readFileChecked, writeFileAtomic } from '../data/atomic.js';
 import { IOError, ValueError } from '../errors.js';
@@ -140,11 +141,31 @@ export interface TrainOptions {
    *   the same way. Checkpoints have the replicated format (the ranks' rows are gathered for
    *   rank 0 to write), so either mode resumes the other's, and the ranker ends with whole tables
    *   on every rank (gathered). The ranker must be on the CPU (a ValueError naming
-   *   `tableSharding` otherwise, on every rank). The whole tables exist once at the start: the
-   *   `Ranker` is built whole and rank 0's parameters are broadcast before each rank keeps its
-   *   rows. If training throws, the tables are left holding this rank's rows.
+   *   `tableSharding` otherwise, on every rank). With a `Ranker` built whole, the whole tables
+   *   exist once at the start (rank 0's parameters are broadcast before each rank keeps its
+   *   rows) and at the end. A `Ranker` built with `tableShard` (`RankerBuildOptions`) never
+   *   holds a whole table: only the dense layers are broadcast, and it is returned sharded (each
+   *   rank its rows of the best epoch; `evaluate(…, { dist })` predicts with it); with
+   *   {@link TrainOptions.checkpointSharding} `'rank'` neither do the checkpoints. If training
+   *   throws, the tables are left holding this rank's rows.
    */
   tableSharding?: 'replicated' | 'row';
+  /**
+   * How row-wise sharded training ({@link TrainOptions.tableSharding} `'row'` over more than one
+   * rank) writes and resumes `checkpointPath` ['gathered'; ignored otherwise]:
+   * - `'gathered'`: one file in the replicated format, written by rank 0 from the ranks' rows
+   *   (gathered a tensor at a time: rank 0 holds the whole checkpoint while writing it);
+   * - `'rank'`: every rank writes its own shard file, `<checkpointPath>.e<epoch>.rank<r>of<N>`
+   *   (the checkpoint format, with this rank's rows of the tables and of their optimizer state
+   *   and the whole dense layers), atomically; once every rank has written, rank 0 writes the
+   *   manifest `checkpointPath` (JSON: world size, epoch, shard files) atomically, and then each
+   *   rank deletes its previous epoch's shard. A crash leaves the previous manifest and the shards
+   *   it names whole. On resume rank 0 reads the manifest (every rank learns its world size and
+   *   epoch) and each rank reads its own shard; no table is gathered or broadcast. A manifest of
+   *   another world size throws an IOError naming `checkpointPath` on every rank (resharding is
+   *   not done), as does a shard any rank cannot read.
+   */
+  checkpointSharding?: 'gathered' | 'rank';
 }
 
 export interface TrainResult {
@@ -212,8 +233,29 @@ export function idDropMasks(
   return out;
 }
 
-/** Validation metrics of `ranker` on `samples`. */
-export function evaluate(ranker: Ranker, samples: RankSamples): { auc: number; gauc: number; logloss: number; probs: Float32Array } {
+/**
+ * Validation metrics of `ranker` on `samples`. A ranker built with sharded tables
+ * (`RankerBuildOptions.tableShard`, more than one rank) needs `opts.dist` of the same rank and
+ * world size and is collective: every rank calls it with the same `samples`, predicts its
+ * contiguous part with the rows fetched from their owners (as `trainRanker`'s validation) and
+ * gets the metrics and probabilities of all. Otherwise `opts.dist` is not used.
+ */
+export function evaluate(
+  ranker: Ranker,
+  samples: RankSamples,
+  opts: { dist?: RankCommunicator } = {},
+): { auc: number; gauc: number; logloss: number; probs: Float32Array } {
+  const built = ranker.tableShard;
+  if (built && built.worldSize > 1) {
+    const comm = opts.dist;
+    if (!comm || comm.worldSize !== built.worldSize || comm.rank !== built.rank)
+      throw new ValueError(
+        `a ranker built with sharded tables (rank ${built.rank} of ${built.worldSize}) evaluates only over a dist of the same rank and world size`,
+        'dist',
+      );
+    ranker.eval();
+    return metricsOf(samples, gatherAll(comm, new RowSharding(comm, ranker).predict(ranker, samples), samples.size));
+  }
   return metricsOf(samples, ranker.predict(samples));
 }
 
@@ -383,18 +425,164 @@ function loadCheckpoint(
   opts: Optimizer[],
   best: Float32Array[],
   sharding: RowSharding | null = null,
+  rankShard = false,
 ): Header {
   const { header } = ck;
   opts.forEach(ensureState);
   const slots = checkpointSlots(ranker, opts, best, sharding);
-  if (header.sizes.length !== slots.length || header.sizes.some((s, i) => s !== wholeSize(slots[i]))) {
+  // A rank's shard file holds the rank's rows only (its tensors as this rank holds them).
+  const size = (s: Slot) => (rankShard ? s.data.length : wholeSize(s));
+  if (header.sizes.length !== slots.length || header.sizes.some((n, i) => n !== size(slots[i]))) {
     throw new IOError(`checkpoint '${path}' does not match this ranker's parameters`, 'checkpointPath');
   }
-  slots.forEach((s, i) => copyTensor(ck, i, s.data, s.part ? s.part.start * s.part.width : 0));
+  slots.forEach((s, i) => copyTensor(ck, i, s.data, s.part && !rankShard ? s.part.start * s.part.width : 0));
   opts.forEach((o, i) => {
     if (o instanceof SparseAdam) o.setStepCounts(header.steps[i] ?? []);
   });
   return header;
+}
+
+/** The manifest of per-rank checkpoint shards ({@link TrainOptions.checkpointSharding} `'rank'`). */
+interface Manifest {
+  format: 'qarm-ranker-checkpoint-shards';
+  version: 1;
+  worldSize: number;
+  epoch: number;
+  /** Shard file of each rank, relative to the manifest's directory. */
+  files: string[];
+}
+
+/** Rank `rank` of `worldSize`'s shard file of epoch `epoch` next to the manifest `path`. */
+function shardPath(path: string, epoch: number, rank: number, worldSize: number): string {
+  return `${path}.e${epoch}.rank${rank}of${worldSize}`;
+}
+
+/** Throws on every rank when any rank's `failure` is set: its own error there, an IOError elsewhere (collective). */
+function agreeOk(comm: RankCommunicator, failure: unknown, what: string): void {
+  const failed = comm.allGather(Uint8Array.of(failure === null ? 0 : 1)).map((b) => b[0]);
+  if (failure !== null) throw failure;
+  const bad = failed.findIndex((f) => f === 1);
+  if (bad >= 0) throw new IOError(`rank ${bad} could not ${what} (see its error)`, 'checkpointPath');
+}
+
+/**
+ * Per-rank checkpoint of one epoch (collective): each rank writes its shard atomically, rank 0
+ * then the manifest atomically, then each rank deletes its shard of the previous manifest.
+ */
+function saveRankShards(comm: RankCommunicator, path: string, slots: Slot[], opts: Optimizer[], progress: Omit<Header, 'names' | 'sizes' | 'steps'>): void {
+  const N = comm.worldSize;
+  const mine = shardPath(path, progress.epoch, comm.rank, N);
+  let failure: unknown = null;
+  try {
+    saveCheckpoint(mine, slots, (s) => s.data, opts, { ...progress, shard: { rank: comm.rank, worldSize: N } } as Omit<Header, 'names' | 'sizes' | 'steps'>);
+  } catch (e) {
+    failure = e;
+  }
+  agreeOk(comm, failure, 'write its checkpoint shard');
+  // Only now does the manifest name this epoch's shards: before, it names the previous ones, still whole.
+  let previous: Manifest | null = null;
+  if (comm.rank === 0) {
+    try {
+      previous = existsSync(path) ? parseManifest(readFileChecked(path), path) : null;
+    } catch {
+      previous = null;
+    }
+    try {
+      const m: Manifest = {
+        format: 'qarm-ranker-checkpoint-shards',
+        version: 1,
+        worldSize: N,
+        epoch: progress.epoch,
+        files: Array.from({ length: N }, (_, r) => basename(shardPath(path, progress.epoch, r, N))),
+      };
+      writeFileAtomic(path, Buffer.from(JSON.stringify(m)));
+    } catch (e) {
+      failure = e;
+    }
+  }
+  const prev = comm.broadcast(Float64Array.of(failure === null ? 0 : 1, previous && previous.worldSize === N ? previous.epoch : -1), 0);
+  if (failure !== null) throw failure;
+  if (prev[0] === 1) throw new IOError(`rank 0 could not write the checkpoint manifest '${path}' (see its error)`, 'checkpointPath');
+  const old = prev[1];
+  if (old >= 0 && old !== progress.epoch) rmSync(shardPath(path, old, comm.rank, N), { force: true });
+}
+
+/** The manifest in `bytes` (of the file `path`), checked. */
+function parseManifest(bytes: Buffer, path: string): Manifest {
+  let m: Manifest;
+  try {
+    m = JSON.parse(bytes.toString('utf8')) as Manifest;
+  } catch {
+    throw new IOError(`checkpoint '${path}' is not a per-rank checkpoint manifest (checkpointSharding 'rank')`, 'checkpointPath');
+  }
+  const ok =
+    m &&
+    m.format === 'qarm-ranker-checkpoint-shards' &&
+    m.version === 1 &&
+    Number.isInteger(m.worldSize) &&
+    m.worldSize >= 1 &&
+    Number.isInteger(m.epoch) &&
+    m.epoch >= 0 &&
+    Array.isArray(m.files) &&
+    m.files.length === m.worldSize;
+  if (!ok) throw new IOError(`checkpoint '${path}' is not a per-rank checkpoint manifest (checkpointSharding 'rank')`, 'checkpointPath');
+  return m;
+}
+
+/**
+ * The manifest `path` on every rank, read by rank 0 (null when rank 0 has none). An unreadable
+ * manifest, or one of another world size, throws an IOError on every rank.
+ */
+function receiveManifest(comm: RankCommunicator, path: string | undefined): Manifest | null {
+  let mine = new Uint8Array(1);
+  let failure: unknown = null;
+  if (comm.rank === 0 && path !== undefined && existsSync(path)) {
+    try {
+      const bytes = Buffer.from(JSON.stringify(parseManifest(readFileChecked(path), path)));
+      mine = new Uint8Array(bytes.length + 1);
+      mine[0] = 1;
+      mine.set(bytes, 1);
+    } catch (e) {
+      failure = e;
+      mine[0] = 2;
+    }
+  }
+  const got = comm.broadcast(mine, 0);
+  if (got[0] === 2) throw failure ?? new IOError(`rank 0 could not read the checkpoint manifest (see its error)`, 'checkpointPath');
+  if (got[0] !== 1) return null;
+  const m = JSON.parse(Buffer.from(got.buffer, got.byteOffset + 1, got.length - 1).toString('utf8')) as Manifest;
+  if (m.worldSize !== comm.worldSize)
+    throw new IOError(
+      `checkpoint '${path}' was written by ${m.worldSize} ranks, and this run has ${comm.worldSize}: per-rank checkpoints resume only on as many ranks`,
+      'checkpointPath',
+    );
+  return m;
+}
+
+/** Loads this rank's shard of the manifest `m` (collective: a shard any rank cannot load throws on every rank). */
+function loadRankShard(
+  comm: RankCommunicator,
+  m: Manifest,
+  path: string,
+  ranker: Ranker,
+  opts: Optimizer[],
+  best: Float32Array[],
+  sharding: RowSharding,
+): Header {
+  const file = join(dirname(path), m.files[comm.rank]);
+  let header: Header | null = null;
+  let failure: unknown = null;
+  try {
+    const ck = readCheckpoint(file);
+    const sh = (ck.header as Header & { shard?: { rank: number; worldSize: number } }).shard;
+    if (!sh || sh.rank !== comm.rank || sh.worldSize !== comm.worldSize || ck.header.epoch !== m.epoch)
+      throw new IOError(`checkpoint shard '${file}' is not rank ${comm.rank} of ${comm.worldSize}'s shard of epoch ${m.epoch}`, 'checkpointPath');
+    header = loadCheckpoint(ck, file, ranker, opts, best, sharding, true);
+  } catch (e) {
+    failure = e;
+  }
+  agreeOk(comm, failure, 'read its checkpoint shard');
+  return header!;
 }
 
 /**
@@ -413,10 +601,14 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   // Row-wise sharding swaps the tables for this rank's rows before the optimizers see them.
   const sharding = comm && o.tableSharding === 'row' ? new RowSharding(comm, ranker) : null;
   const ckptIn = o.checkpointPath && o.resume ? o.checkpointPath : undefined;
+  const perRank = sharding !== null && o.checkpointSharding === 'rank';
   let sharedFile: Buffer | null = null;
+  let manifest: Manifest | null = null;
   if (comm && sharding) {
-    sharedFile = receiveCheckpoint(comm, ckptIn);
-    if (!sharedFile) broadcastParameters(comm, ranker);
+    if (perRank) manifest = receiveManifest(comm, ckptIn);
+    else sharedFile = receiveCheckpoint(comm, ckptIn);
+    // A ranker built sharded holds its rows already (the same on every rank, by the seed): only the dense layers are broadcast.
+    if (!sharedFile && !manifest) broadcastParameters(comm, ranker, sharding.prebuilt ? new Set(sharding.tables.map((t) => t.weight)) : undefined);
     sharding.shard();
   }
   const { sparse, dense } = ranker.parameterGroups();
@@ -434,7 +626,9 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   let history: EpochStats[] = [];
   let startEpoch = 0;
   let resumed: Header | null = null;
-  if (sharding) {
+  if (sharding && manifest) {
+    resumed = loadRankShard(comm!, manifest, ckptIn!, ranker, opts, best, sharding);
+  } else if (sharding) {
     if (sharedFile) resumed = loadCheckpoint(parseCheckpoint(sharedFile, ckptIn ?? 'checkpoint'), ckptIn ?? 'checkpoint', ranker, opts, best, sharding);
   } else if (comm) {
     resumed = startTogether(comm, ckptIn, ranker, opts, best);
@@ -537,7 +731,9 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
     o.onEpoch?.(stats);
     // Under dist only rank 0 writes (every rank holds the same state, or its rows of it).
     const progress = { epoch, history, best: { epoch: bestEpoch, auc: bestAuc } };
-    if (o.checkpointPath && sharding) {
+    if (o.checkpointPath && perRank) {
+      saveRankShards(comm!, o.checkpointPath, checkpointSlots(ranker, opts, best, sharding), opts, progress);
+    } else if (o.checkpointPath && sharding) {
       const slots = checkpointSlots(ranker, opts, best, sharding);
       saveCheckpoint(comm!.rank === 0 ? o.checkpointPath : null, slots, (s) => (s.part ? sharding.gatherRows(s.data) : s.data), opts, progress);
     } else if (o.checkpointPath && (!comm || comm.rank === 0)) {
@@ -546,7 +742,7 @@ export async function trainRanker(ranker: Ranker, train: RankSamples, valid: Ran
   }
   params.forEach((p, i) => p.f32().set(best[i]));
   for (const opt of opts) opt.dispose();
-  sharding?.unshard();
+  if (sharding && !sharding.prebuilt) sharding.unshard();
   return { history, bestEpoch, bestAuc, stoppedEarly, bestProbs };
 }
 
@@ -573,13 +769,28 @@ function resolveOptions(ranker: Ranker, train: RankSamples, options: TrainOption
   // Sharded steps read and write the tables' rows on the host.
   if (ts === 'row' && distributed && ranker.parameters().some((p) => p.device !== 'cpu'))
     throw new ValueError("tableSharding 'row' needs the ranker's parameters on the CPU", 'tableSharding');
-  return { o: { ...o, tableSharding: ts }, pTarget, pHistory, codeLevels };
+  const cs = o.checkpointSharding ?? 'gathered';
+  if (cs !== 'gathered' && cs !== 'rank')
+    throw new ValueError(`argument 'checkpointSharding' must be 'gathered' or 'rank', got ${String(cs)}`, 'checkpointSharding');
+  const built = ranker.tableShard;
+  if (built && built.worldSize > 1) {
+    const comm = o.dist;
+    if (!comm || comm.worldSize !== built.worldSize || comm.rank !== built.rank || ts !== 'row')
+      throw new ValueError(
+        `a ranker built with sharded tables (rank ${built.rank} of ${built.worldSize}) trains only with tableSharding 'row' over a dist of the same rank and world size`,
+        'tableSharding',
+      );
+  }
+  return { o: { ...o, tableSharding: ts, checkpointSharding: cs }, pTarget, pHistory, codeLevels };
 }
 
 /** What must be the same on every rank of data-parallel training: the options, the model's shapes, the data. */
 function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples, o: ReturnType<typeof resolveOptions>['o']): Record<string, number> {
   const params = ranker.parameters();
+  // A table built sharded counts whole: the ranks hold different numbers of its rows.
+  const whole = new Map(ranker.embeddingTables().map((t) => [t.weight, t.totalRows * t.embeddingDim]));
   return {
+    tableShard: ranker.tableShard ? 1 : 0,
     epochs: o.epochs,
     batchSize: o.batchSize,
     lr: o.lr,
@@ -594,8 +805,9 @@ function trainingSettings(ranker: Ranker, train: RankSamples, valid: RankSamples
     codeDropout: o.codeDropout ? 1 : 0,
     resume: o.resume && o.checkpointPath ? 1 : 0,
     tableSharding: o.tableSharding === 'row' ? 1 : 0,
+    checkpointSharding: o.checkpointSharding === 'rank' ? 1 : 0,
     'ranker parameters': params.length,
-    'ranker parameter sizes': params.reduce((s, p, i) => s + p.size * (i + 1), 0),
+    'ranker parameter sizes': params.reduce((s, p, i) => s + (whole.get(p) ?? p.size) * (i + 1), 0),
     train: fingerprint(train),
     valid: fingerprint(valid),
   };
@@ -639,8 +851,8 @@ function receiveCheckpoint(comm: RankCommunicator, path: string | undefined): Bu
 }
 
 /** Rank 0's parameters on every rank (DDP's broadcast at construction). */
-function broadcastParameters(comm: RankCommunicator, ranker: Ranker): void {
-  const params = ranker.parameters();
+function broadcastParameters(comm: RankCommunicator, ranker: Ranker, skip?: Set<Tensor>): void {
+  const params = ranker.parameters().filter((p) => !skip?.has(p));
   const total = params.reduce((s, p) => s + p.size, 0);
   const flat = new Float32Array(comm.rank === 0 ? total : 0);
   if (comm.rank === 0) {
