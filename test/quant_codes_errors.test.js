@@ -217,7 +217,9 @@ describe('quant-codes edges: RQKMeans', () => {
     throwsArg(() => m.fit(rows(7, 4)), q.ValueError, 'x', /^argument 'x' has 7 rows, fewer than the largest codebook \(8\)$/);
     m.fit(rows(8, 4));
     assert.equal(m.codebooks.length, 2);
-    for (const dist of [null, 3, {}, { worldSize: 1.5, allReduce() {} }, { worldSize: 2, allReduce: 1 }]) {
+    // A function with communicator members is still not an object.
+    const fn = Object.assign(() => {}, { rank: 0, worldSize: 1, allReduce() {} });
+    for (const dist of [null, 3, fn, {}, { worldSize: 1.5, allReduce() {} }, { worldSize: 2, allReduce: 1 }]) {
       throwsArg(() => m.fit(x, { dist }), q.ValueError, 'dist', /^argument 'dist' must be a Communicator \(lib\/dist's dist\)$/);
     }
     // A one-rank communicator and a null options object are the one-process fit.
