@@ -113,8 +113,10 @@ describe('distributed k-means and RQKMeans.fit over MPI (mpirun)', function () {
         }
         const agree = agreement(concat(ranks.map((o) => i32(o.fitCodes))), want.fitCodes);
         assert.ok(agree >= CODE_AGREEMENT, `${c.name}: codes agree on ${agree}`);
-        for (const o of ranks)
+        for (const o of ranks) {
+          assert.equal(o.relativeError.length, want.relativeError.length, `${c.name}: one relative error per level`);
           o.relativeError.forEach((e, l) => assert.ok(Math.abs(e - want.relativeError[l]) <= 1e-6 * want.relativeError[l], `level ${l} error`));
+        }
         console.log(`      ${c.name}: codebook diffs ${figures.join(', ')}; codes agree ${(agree * 100).toFixed(2)} %`);
       }
     });

@@ -81,4 +81,27 @@ describe('kmeans argument checks', () => {
     const init = q.tensor(Float32Array.of(0, 0.5, 5, 5.5), [2, 2]);
     assert.deepEqual(Array.from(q.kmeans(x, { k: 2, init, iterations: 0 }).centroids.toTypedArray()), [0, 0.5, 5, 5.5]);
   });
+
+  it('x: the 2-D message names every dimension of a 3-D input', () => {
+    throwsArg(() => q.kmeans(q.tensor(new Float32Array(8), [2, 2, 2]), { k: 1 }), q.ShapeError, 'x', /^argument 'x' must be 2-D \[N, D\], got \[2, 2, 2\]$/);
+    throwsArg(() => q.kmeans(q.tensor(new Int32Array(4), [2, 2], 'int32'), { k: 1 }), q.DTypeError, 'x', /^argument 'x' must be float32, got int32$/);
+  });
+
+  it('dist: a Communicator object; one rank is the one-process fit', () => {
+    const x = rows(30, 3);
+    const fn = Object.assign(() => {}, { rank: 0, worldSize: 1, allReduce() {} });
+    for (const dist of [null, 3, fn, {}, { worldSize: 1.5, allReduce() {} }, { worldSize: 2, allReduce: 1 }]) {
+      throwsArg(() => q.kmeans(x, { k: 3, dist }), q.ValueError, 'dist', /^argument 'dist' must be a Communicator \(lib\/dist's dist\)$/);
+    }
+    const one = {
+      rank: 0,
+      worldSize: 1,
+      allReduce: () => assert.fail('no collective with one rank'),
+      allGather: () => assert.fail(),
+      broadcast: () => assert.fail(),
+    };
+    const a = q.kmeans(x, { k: 3, iterations: 4, seed: 2, dist: one });
+    const b = q.kmeans(x, { k: 3, iterations: 4, seed: 2 });
+    assert.deepEqual(Array.from(a.centroids.toTypedArray()), Array.from(b.centroids.toTypedArray()));
+  });
 });
