@@ -29,7 +29,7 @@ import type { ItemPairs } from './pairs.js';
 import { ALIGN_DEFAULTS as D } from './defaults.js';
 import { agreeOnTraining } from '../dist/agree.js';
 import { rankSlice } from '../dist/slice.js';
-import { alignerSettings, allReduceGradients, globalRows, type AlignCommunicator } from './data_parallel.js';
+import { alignerSettings, allReduceGradients, globalRows, type AlignCommunicator, type AlignerSettingsInput } from './data_parallel.js';
 
 /**
  * Symmetric in-batch InfoNCE: with logits `L = za·zbᵀ / τ` (+ `mask`, an additive constant
@@ -294,20 +294,9 @@ function upload(data: Int32Array | Float32Array, shape: readonly number[], devic
 }
 
 /** The options of {@link trainAligner} with their defaults applied, after the checks. */
-interface Resolved {
+interface Resolved extends AlignerSettingsInput {
   n: number;
   din: number;
-  dims: number;
-  temperature: number;
-  members: number;
-  batchSize: number;
-  epochs: number;
-  patience: number;
-  nbW: number;
-  nbT: number;
-  K: number;
-  seed: number;
-  mixes: readonly number[];
 }
 
 /** One projector of the ensemble with its optimiser, shuffle stream and pair order. */

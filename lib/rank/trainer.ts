@@ -534,23 +534,9 @@ function parseManifest(bytes: Buffer, path: string): Manifest {
  * manifest, or one of another world size, throws an IOError on every rank.
  */
 function receiveManifest(comm: RankCommunicator, path: string | undefined): Manifest | null {
-  let mine = new Uint8Array(1);
-  let failure: unknown = null;
-  if (comm.rank === 0 && path !== undefined && existsSync(path)) {
-    try {
-      const bytes = Buffer.from(JSON.stringify(parseManifest(readFileChecked(path), path)));
-      mine = new Uint8Array(bytes.length + 1);
-      mine[0] = 1;
-      mine.set(bytes, 1);
-    } catch (e) {
-      failure = e;
-      mine[0] = 2;
-    }
-  }
-  const got = comm.broadcast(mine, 0);
-  if (got[0] === 2) throw failure ?? new IOError(`rank 0 could not read the checkpoint manifest (see its error)`, 'checkpointPath');
-  if (got[0] !== 1) return null;
-  const m = JSON.parse(Buffer.from(got.buffer, got.byteOffset + 1, got.length - 1).toString('utf8')) as Manifest;
+  const got = receiveFromRoot(comm, path, (file) => Buffer.from(JSON.stringify(parseManifest(readFileChecked(file), file))), 'checkpoint manifest');
+  if (!got) return null;
+  const m = JSON.parse(got.toString('utf8')) as Manifest;
   if (m.worldSize !== comm.worldSize)
     throw new IOError(
       `checkpoint '${path}' was written by ${m.worldSize} ranks, and this run has ${comm.worldSize}: per-rank checkpoints resume only on as many ranks`,
@@ -831,12 +817,20 @@ function startTogether(comm: RankCommunicator, path: string | undefined, ranker:
  * no such file). A file rank 0 cannot read throws on every rank.
  */
 function receiveCheckpoint(comm: RankCommunicator, path: string | undefined): Buffer | null {
-  // [status (0: none, 1: the file follows, 2: rank 0 failed to read it), file bytes...]
+  return receiveFromRoot(comm, path, readFileChecked, 'checkpoint');
+}
+
+/**
+ * `read(path)` of rank 0 on every rank, broadcast (null when rank 0 has no file at `path`). A
+ * read that throws on rank 0 throws there, and an IOError naming `what` on the other ranks.
+ */
+function receiveFromRoot(comm: RankCommunicator, path: string | undefined, read: (path: string) => Buffer, what: string): Buffer | null {
+  // [status (0: none, 1: the bytes follow, 2: rank 0 failed to read them), bytes...]
   let mine = new Uint8Array(1);
   let failure: unknown = null;
   if (comm.rank === 0 && path !== undefined && existsSync(path)) {
     try {
-      const bytes = readFileChecked(path);
+      const bytes = read(path);
       mine = new Uint8Array(bytes.length + 1);
       mine[0] = 1;
       mine.set(bytes, 1);
@@ -846,7 +840,7 @@ function receiveCheckpoint(comm: RankCommunicator, path: string | undefined): Bu
     }
   }
   const got = comm.broadcast(mine, 0);
-  if (got[0] === 2) throw failure ?? new IOError(`rank 0 could not read the checkpoint (see its error)`, 'checkpointPath');
+  if (got[0] === 2) throw failure ?? new IOError(`rank 0 could not read the ${what} (see its error)`, 'checkpointPath');
   return got[0] === 1 ? Buffer.from(got.buffer, got.byteOffset + 1, got.length - 1) : null;
 }
 
