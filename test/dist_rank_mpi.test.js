@@ -5,30 +5,12 @@
 // openmpi-bin); without it the suite skips and says why. The one-rank check runs everywhere.
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-import { mpirunMissing, runJob as runJobOf } from './support/mpirun.js';
+import { diffs, f32, mpirunMissing, runJob as runJobOf } from './support/mpirun.js';
 import { CASES, RANKER, flatParams, rankData } from './support/dist_rank_data.js';
 
 const worker = new URL('./support/dist_rank_worker.mjs', import.meta.url).pathname;
 
 const runJob = (np) => runJobOf(worker, np, { prefix: 'qarm-drk-' });
-
-const f32 = (s) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
-};
-
-/** Largest |a − b|, and largest |a − b| / max(|b|, 1e-3) (relative, floored for weights near 0). */
-function diffs(a, b) {
-  assert.equal(a.length, b.length);
-  let abs = 0;
-  let rel = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    abs = Math.max(abs, d);
-    rel = Math.max(rel, d / Math.max(Math.abs(b[i]), 1e-3));
-  }
-  return { abs, rel };
-}
 
 // Measured on 2 and 3 ranks, both cases (commit of this test): the same validation AUC in every
 // epoch (difference 0), weights at most 9.3e-8 apart (1.7e-5 relative to max(|w|, 1e-3)),

@@ -5,30 +5,12 @@
 // (Debian: apt-get install openmpi-bin); without it the suite skips and says why.
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
-import { mpirunMissing, runJob as runJobOf } from './support/mpirun.js';
+import { diffs, f32, mpirunMissing, runJob as runJobOf } from './support/mpirun.js';
 import { CASES, flatParams, shardData } from './support/dist_shard_data.js';
 
 const worker = new URL('./support/dist_shard_worker.mjs', import.meta.url).pathname;
 
 const runJob = (np) => runJobOf(worker, np, { prefix: 'qarm-shd-', timeout: 170000 });
-
-const f32 = (s) => {
-  const b = Buffer.from(s, 'base64');
-  return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
-};
-
-/** Largest |a − b|, and largest |a − b| / max(|b|, 1e-3). */
-function diffs(a, b) {
-  assert.equal(a.length, b.length);
-  let abs = 0;
-  let rel = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
-    abs = Math.max(abs, d);
-    rel = Math.max(rel, d / Math.max(Math.abs(b[i]), 1e-3));
-  }
-  return { abs, rel };
-}
 
 /** Rows [start, end) rank r of np owns of a table of n rows: the first n % np ranks one more. */
 function ownRows(n, np, r) {

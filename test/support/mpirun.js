@@ -41,3 +41,22 @@ export function runJob(worker, np, { env = {}, args = [], prefix = 'qarm-mpi-', 
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** A base64 string a worker wrote (lib/dist workers send float32 arrays this way) as float32. */
+export const f32 = (s) => {
+  const b = Buffer.from(s, 'base64');
+  return new Float32Array(b.buffer, b.byteOffset, b.length / 4);
+};
+
+/** Largest |a − b|, and largest |a − b| / max(|b|, 1e-3) (relative, floored for weights near 0). */
+export function diffs(a, b) {
+  assert.equal(a.length, b.length);
+  let abs = 0;
+  let rel = 0;
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]);
+    abs = Math.max(abs, d);
+    rel = Math.max(rel, d / Math.max(Math.abs(b[i]), 1e-3));
+  }
+  return { abs, rel };
+}
