@@ -30,7 +30,7 @@ export const modules = {
   // costs a few seconds rather than the whole quant suite.
   'quant-kmeans': {
     mutate: ['dist/quant/kmeans.js', 'dist/quant/balanced.js', 'dist/tensor/balanced_assign.js'],
-    command: `${mocha} test/quant_kmeans.test.js test/quant_ref.test.js test/quant_balanced.test.js test/quant_kmeans_kernels.test.js test/quant_kmeans_errors.test.js`,
+    command: `${mocha} test/quant_kmeans.test.js test/quant_ref.test.js test/quant_balanced.test.js test/quant_kmeans_kernels.test.js test/quant_kmeans_errors.test.js test/quant_balanced_ref.test.js`,
   },
   'quant-codes': {
     mutate: ['dist/quant/vq_codes.js', 'dist/quant/rqkmeans.js', 'dist/quant/residual.js', 'dist/quant/nearest.js'],
