@@ -34,6 +34,23 @@ function mpi(tmp, np, args, outBase) {
   );
 }
 
+/**
+ * Runs `qarm <args>` as one process and on 2 ranks (outputs under `base`/one and `base`/rank<r>),
+ * checks that both succeed, that rank 0 alone writes (the same files one process writes) and,
+ * with `printed`, prints it once. Returns the two output folders.
+ */
+function oneAndTwoRanks(tmp, args, base, printed) {
+  const a = one(tmp, args, base);
+  assert.equal(a.status, 0, a.stderr);
+  const b = mpi(tmp, 2, args, base);
+  assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
+  const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
+  assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
+  assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort(), 'rank 0 writes what one process writes');
+  if (printed) assert.equal((b.stdout.match(printed) ?? []).length, 1, 'only rank 0 prints');
+  return { dOne, d0 };
+}
+
 const json = (dir, f) => JSON.parse(readFileSync(join(dir, f), 'utf8'));
 
 describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function () {
@@ -54,15 +71,7 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
   // (2 ranks), a difference of 6.4e-8; test AUC 1.1e-8 apart.
   it('`qarm train` on 2 ranks = one process (validation AUC within 0.002); only rank 0 writes; worldSize 2', () => {
     const args = ['train', '--quick', '--variant', 'qarm', '--seed', '2', '--no-progress'];
-    const base = join(tmp, 'train');
-    const a = one(tmp, args, base);
-    assert.equal(a.status, 0, a.stderr);
-    const b = mpi(tmp, 2, args, base);
-    assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
-    const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
-    assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
-    assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort(), 'rank 0 writes what one process writes');
-    assert.equal((b.stdout.match(/wrote .*results\.json/g) ?? []).length, 1, 'only rank 0 prints');
+    const { dOne, d0 } = oneAndTwoRanks(tmp, args, join(tmp, 'train'), /wrote .*results\.json/g);
     for (const f of ['results.json', 'model.json', 'config.json']) {
       assert.equal(json(dOne, f).worldSize, 1, `one process: ${f}`);
       assert.equal(json(d0, f).worldSize, 2, `2 ranks: ${f}`);
@@ -130,14 +139,7 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
       ),
     );
     const args = ['quantize', '--input', emb, '--levels', '3', '--codebook-size', '32', '--vq-k', '5', '--pool', mask, '--no-progress'];
-    const base = join(tmp, 'quantize');
-    const a = one(tmp, args, base);
-    assert.equal(a.status, 0, a.stderr);
-    const b = mpi(tmp, 2, args, base);
-    assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
-    const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
-    assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
-    assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort());
+    const { dOne, d0 } = oneAndTwoRanks(tmp, args, join(tmp, 'quantize'));
     const [s1, s2] = [json(dOne, 'stats.json'), json(d0, 'stats.json')];
     assert.equal(s1.worldSize, 1);
     assert.equal(s2.worldSize, 2);
@@ -192,15 +194,7 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
   // training losses 5.8e-9 apart (relative), aligned.npy 4.0e-7 and retrieval.npy 3.6e-7 apart.
   it('`qarm align` on 2 ranks (data-parallel aligner) = one process: align.json, aligned.npy within float tolerance; only rank 0 writes; worldSize 2', () => {
     const args = ['align', '--quick', '--config', alignConfig(), '--no-progress'];
-    const base = join(tmp, 'align');
-    const a = one(tmp, args, base);
-    assert.equal(a.status, 0, a.stderr);
-    const b = mpi(tmp, 2, args, base);
-    assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
-    const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
-    assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
-    assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort(), 'rank 0 writes what one process writes');
-    assert.equal((b.stdout.match(/wrote .*aligned\.npy/g) ?? []).length, 1, 'only rank 0 prints');
+    const { dOne, d0 } = oneAndTwoRanks(tmp, args, join(tmp, 'align'), /wrote .*aligned\.npy/g);
     const [j1, j2] = [json(dOne, 'align.json'), json(d0, 'align.json')];
     assert.equal(j1.worldSize, 1);
     assert.equal(j2.worldSize, 2);
@@ -232,15 +226,7 @@ describe('qarm commands under mpirun (data-parallel, rank 0 writes)', function (
   // difference is about 1e-8, see `qarm train` above).
   it('`qarm run --quick` on 2 ranks (aligner and rankers data-parallel) = one process within tolerance; only rank 0 writes; worldSize 2', () => {
     const args = ['run', '--quick', '--config', alignConfig(), '--no-progress'];
-    const base = join(tmp, 'run');
-    const a = one(tmp, args, base);
-    assert.equal(a.status, 0, a.stderr);
-    const b = mpi(tmp, 2, args, base);
-    assert.equal(b.status, 0, `mpirun failed (${b.status}, ${b.signal}):\n${b.stdout}\n${b.stderr}`);
-    const [dOne, d0] = [join(base, 'one'), join(base, 'rank0')];
-    assert.ok(!existsSync(join(base, 'rank1')), 'rank 1 created its --out folder');
-    assert.deepEqual(readdirSync(d0).sort(), readdirSync(dOne).sort(), 'rank 0 writes what one process writes');
-    assert.equal((b.stdout.match(/wrote .*results\.json/g) ?? []).length, 1, 'only rank 0 prints');
+    const { dOne, d0 } = oneAndTwoRanks(tmp, args, join(tmp, 'run'), /wrote .*results\.json/g);
     const [r1, r2] = [json(dOne, 'results.json'), json(d0, 'results.json')];
     assert.equal(r1.worldSize, 1);
     assert.equal(r2.worldSize, 2);
