@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 npx tsc -p tsconfig.json
 mods=("$@")
-[ ${#mods[@]} -gt 0 ] || mods=(metrics npy safetensors quant-kmeans quant-codes quant-rvq protocol features)
+[ ${#mods[@]} -gt 0 ] || mods=(metrics npy safetensors quant-kmeans quant-balanced quant-codes quant-rvq protocol features)
 for m in "${mods[@]}"; do
   echo "== mutation: $m"
   QARM_MUTATION_MODULE="$m" npx stryker run stryker.config.mjs

@@ -5,8 +5,11 @@
 // over the first 8 candidates), and the lower objective (ties: the distance-ordered start).
 // Written for the survivors of the quant-kmeans mutation run (bench/results/mutation.md).
 import assert from 'node:assert/strict';
+import * as q from '../dist/index.js';
 import { randArray } from './helpers.js';
+import { throwsArg } from './support/throws_arg.js';
 import { balancedAssign } from '../dist/quant/balanced.js';
+import { globalGreedy, indexGreedy as codeIndexGreedy, improve } from '../dist/tensor/balanced_assign.js';
 
 /** Each point's centroids nearest first (ties: lower centroid), their float32 distances, and the [n, k] matrix. */
 function problem(n, k, seed, ties) {
@@ -144,5 +147,103 @@ describe('balancedAssign against the documented algorithm', () => {
     assert.equal(cases, 54);
     // Both starts matter: on some cases each greedy's local optimum differs.
     assert.ok(startsDiffer >= 3, `the two starts differ on ${startsDiffer} cases`);
+  });
+
+  // The whole assignment above can hide a wrong start or a lame local search (the other start or
+  // an already optimal greedy covers for it), so each part is also checked on its own.
+  it('each start equals its reference, the distance-ordered one on exact ties too (lower point first)', () => {
+    for (const [n, k] of [
+      [1, 1],
+      [3, 2],
+      [17, 5],
+      [64, 9],
+      [200, 12],
+      [301, 7],
+    ]) {
+      for (const ties of [false, true]) {
+        const cap = Math.ceil(n / k);
+        const { order, dist } = problem(n, k, 3 * n + k, ties);
+        assert.deepEqual(Array.from(globalGreedy(order, dist, n, k, cap)), Array.from(pairsGreedy(order, dist, n, k, cap)), `n ${n} k ${k} ties ${ties}`);
+        assert.deepEqual(Array.from(codeIndexGreedy(order, n, k, cap)), Array.from(indexGreedy(order, n, k, cap)), `n ${n} k ${k} ties ${ties}`);
+      }
+    }
+    // Four identical points, two centroids of one place each: every pair ties, so the
+    // documented order (lower point, then lower centroid) alone decides.
+    const order = Int32Array.of(0, 1, 0, 1, 0, 1, 0, 1);
+    const dist = Float32Array.of(1, 4, 1, 4, 1, 4, 1, 4);
+    assert.deepEqual(Array.from(globalGreedy(order, dist, 4, 2, 2)), [0, 0, 1, 1]);
+  });
+
+  it('the local search from a scattered start equals its reference (moves, swaps, k above 8 candidates, tied centroids)', () => {
+    let moved = 0;
+    for (const [n, k, slack] of [
+      [2, 2, 0],
+      [17, 5, 0],
+      [40, 9, 1],
+      [60, 12, 0],
+      [90, 20, 0],
+      [120, 17, 2],
+    ]) {
+      for (const ties of [false, true]) {
+        const cap = Math.ceil(n / k) + slack;
+        const { full, order } = problem(n, k, 5 * n + k, ties);
+        // A feasible start far from any greedy one: points shuffled, then dealt to the
+        // centroids in turn.
+        const g = new q.Generator(n + k);
+        const ids = Array.from({ length: n }, (_, i) => i);
+        g.shuffle(ids);
+        const start = new Int32Array(n);
+        ids.forEach((i, r) => (start[i] = r % k));
+        const want = localSearch(start, order, full, n, k, cap);
+        const got = improve(Int32Array.from(start), order, full, n, k, cap);
+        assert.deepEqual(Array.from(got), Array.from(want), `n ${n} k ${k} cap ${cap} ties ${ties}`);
+        if (want.some((c, i) => c !== start[i])) moved++;
+      }
+    }
+    assert.ok(moved >= 10, `the search changed ${moved} starts`);
+  });
+
+  it('a point tries only its 8 nearest centroids: a free 9th one is not taken', () => {
+    // k = 10, cap 1. Points 0..7 sit on centroids 0..7 (distance 0, 100 to any other), so no swap
+    // with them pays; point 8 sits on centroid 9 (distance 10) with centroids 0..7 at 1..8 and
+    // the free centroid 8 at 9, its 9th nearest.
+    const [n, k] = [9, 10];
+    const full = new Float32Array(n * k).fill(100);
+    for (let i = 0; i < 8; i++) full[i * k + i] = 0;
+    for (let j = 0; j < k; j++) full[8 * k + j] = j + 1;
+    const order = new Int32Array(n * k);
+    for (let i = 0; i < n; i++) {
+      const ids = Array.from({ length: k }, (_, j) => j).sort((a, b) => full[i * k + a] - full[i * k + b] || a - b);
+      order.set(ids, i * k);
+    }
+    const start = Int32Array.from({ length: n }, (_, i) => (i < 8 ? i : 9));
+    assert.deepEqual(Array.from(localSearch(start, order, full, n, k, 1)), Array.from(start));
+    assert.deepEqual(Array.from(improve(Int32Array.from(start), order, full, n, k, 1)), Array.from(start));
+  });
+
+  it("cap: an integer of at least 1 with n <= k · cap, else a ValueError naming 'cap'", () => {
+    const { order, dist } = problem(6, 2, 1, false);
+    for (const [n, cap] of [
+      [6, 2],
+      [6, 0],
+      [6, -1],
+      [6, 3.5],
+      [6, NaN],
+      [0, 0],
+    ]) {
+      throwsArg(
+        () => balancedAssign(order, dist, n, 2, cap),
+        q.ValueError,
+        'cap',
+        new RegExp(`^argument 'cap' \\(${cap}\\) must let 2 centroids hold ${n} points$`),
+      );
+    }
+    // At the limit: n = k · cap fills every centroid.
+    const r = balancedAssign(order, dist, 6, 2, 3);
+    assert.deepEqual(
+      [0, 1].map((c) => r.assign.filter((a) => a === c).length),
+      [3, 3],
+    );
+    assert.deepEqual(Array.from(balancedAssign(new Int32Array(0), new Float32Array(0), 0, 2, 1).assign), []);
   });
 });

@@ -36,8 +36,8 @@ function objective(assign: Int32Array, full: Float32Array, k: number): number {
   return s;
 }
 
-/** Points in index order, each to its nearest centroid with room. */
-function indexGreedy(order: Int32Array, n: number, k: number, cap: number): Int32Array {
+/** Points in index order, each to its nearest centroid with room. @internal */
+export function indexGreedy(order: Int32Array, n: number, k: number, cap: number): Int32Array {
   const size = new Int32Array(k);
   const assign = new Int32Array(n);
   for (let i = 0; i < n; i++) {
@@ -51,9 +51,10 @@ function indexGreedy(order: Int32Array, n: number, k: number, cap: number): Int3
 
 /**
  * Pairs in order of distance: a binary heap holds each unassigned point's nearest centroid
- * with room; a point whose centroid filled up meanwhile moves on to its next one.
+ * with room; a point whose centroid filled up meanwhile moves on to its next one. Exported for
+ * the tests that check each start and the local search on their own. @internal
  */
-function globalGreedy(order: Int32Array, dist: Float32Array, n: number, k: number, cap: number): Int32Array {
+export function globalGreedy(order: Int32Array, dist: Float32Array, n: number, k: number, cap: number): Int32Array {
   const size = new Int32Array(k);
   const rank = new Int32Array(n);
   const assign = new Int32Array(n);
@@ -102,8 +103,8 @@ const TRY = 8;
 /** Local-search passes over the points (each stops early when nothing improves). */
 const PASSES = 4;
 
-/** Moves and pairwise swaps that lower the sum of distances, in a fixed order. */
-function improve(assign: Int32Array, order: Int32Array, full: Float32Array, n: number, k: number, cap: number): Int32Array {
+/** Moves and pairwise swaps that lower the sum of distances, in a fixed order; changes `assign` in place. @internal */
+export function improve(assign: Int32Array, order: Int32Array, full: Float32Array, n: number, k: number, cap: number): Int32Array {
   // Members of each centroid, with each point's slot, so moves and swaps are O(1).
   const members: number[][] = Array.from({ length: k }, () => []);
   const slot = new Int32Array(n);
