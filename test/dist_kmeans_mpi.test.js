@@ -150,6 +150,12 @@ describe('distributed k-means and RQKMeans.fit over MPI (mpirun)', function () {
         assert.deepEqual([e['k above all rows'].name, e['k above all rows'].argument], ['ValueError', 'k']);
         assert.deepEqual([e.balanced.name, e.balanced.argument], ['ValueError', 'balanced']);
         assert.deepEqual([e['columns differ'].name, e['columns differ'].argument], ['ShapeError', 'x']);
+        assert.deepEqual([e['rq levels differ'].name, e['rq levels differ'].argument], ['ValueError', 'levels']);
+        assert.match(e['rq levels differ'].message, /must be the same on every rank/);
+        assert.deepEqual([e['rq codebook sizes differ'].name, e['rq codebook sizes differ'].argument], ['ValueError', 'kmax']);
+        const few = e['rq fewer rows than the largest codebook'];
+        assert.deepEqual([few.name, few.argument], ['ValueError', 'x']);
+        assert.equal(few.message, `argument 'x' has ${2 * np} rows, fewer than the largest codebook (${2 * np + 1})`);
         assert.equal(e['after the errors, a fit still works'], null);
       }
       errs.forEach((e, r) => {

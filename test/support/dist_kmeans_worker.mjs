@@ -62,6 +62,18 @@ expectError('k above all rows', () => q.kmeans(x, { k: 5000, iterations: 2, dist
 expectError('balanced', () => q.kmeans(x, { k: 4, iterations: 2, balanced: true, dist }));
 expectError('bad x on the last rank', () => q.kmeans(rank === size - 1 ? q.tensor([1, 2, 3]) : x, { k: 4, iterations: 2, dist }));
 expectError('columns differ', () => q.kmeans(rank === 0 ? x : q.zeros([3, 5]), { k: 2, iterations: 2, dist }));
+// RQKMeans.fit agrees on its levels and largest codebook before the first level's k-means.
+expectError('rq levels differ', () => new q.RQKMeans({ levels: 1 + rank, codebookSize: 4, iterations: 2 }).fit(x, { dist }));
+expectError('rq codebook sizes differ', () => new q.RQKMeans({ levels: 2, codebookSize: [4, 4 + rank], iterations: 2 }).fit(x, { dist }));
+expectError('rq fewer rows than the largest codebook', () =>
+  new q.RQKMeans({ levels: 1, codebookSize: 2 * size + 1, iterations: 2 }).fit(
+    q.tensor(
+      Float32Array.from({ length: 2 * x.shape[1] }, (_, i) => rank + i),
+      [2, x.shape[1]],
+    ),
+    { dist },
+  ),
+);
 expectError('after the errors, a fit still works', () => {
   const r = q.kmeans(x, { k: 4, iterations: 2, dist });
   if (r.centroids.shape[0] !== 4) throw new Error('bad result');
