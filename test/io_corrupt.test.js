@@ -4,7 +4,11 @@
 // optional __metadata__ string map, then the data section the tensors tile exactly).
 // Each rejection asserts IOError and that the message names the problem.
 import { q, assert } from './helpers.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { decodeNpy, encodeNpy } from '../dist/data/npy.js';
+import { readNpyHeader, readNpyRows } from '../dist/data/npy_rows.js';
 import { decodeSafetensors, encodeSafetensors } from '../dist/data/safetensors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
@@ -100,6 +104,17 @@ describe('io corrupt: npy reader checks', () => {
     const r = decodeNpy(npy(at, { major: 2, data: f32bytes([5]) }));
     assert.deepEqual(Array.from(r.toTypedArray()), [5]);
     rejects(() => decodeNpy(npy(at + ' ', { major: 2, data: f32bytes([5]) })), /header of 1048577 bytes exceeds 1048576/);
+    // The row reader fetches only a file's first bytes for the header: as many as the longest
+    // header allowed, so a header at the limit reads back there too.
+    const dir = mkdtempSync(join(tmpdir(), 'qarm-npy-limit-'));
+    try {
+      const file = join(dir, 'at-limit.npy');
+      writeFileSync(file, npy(at, { major: 2, data: f32bytes([5]) }));
+      assert.deepEqual(readNpyHeader(file).shape, [1]);
+      assert.deepEqual(Array.from(readNpyRows(file, 0, 1).toTypedArray()), [5]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const h = dict('<f4', '(0,)');
     // header ending exactly at EOF with an empty array: fine; announcing one byte more: truncated.
     assert.deepEqual(decodeNpy(npy(h)).shape, [0]);
