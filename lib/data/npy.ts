@@ -55,7 +55,7 @@ export interface NpyHeader {
  * Decodes the header of a `.npy` image; `buf` needs to hold the header only (a file's first
  * bytes), so a reader can then fetch just the rows it wants. `file` only names it in errors.
  */
-export function decodeNpyHeader(buf: Uint8Array, file = '<buffer>'): NpyHeader {
+export function decodeNpyHeader(buf: Uint8Array, file: string): NpyHeader {
   if (buf.byteLength < 10 || MAGIC.some((b, i) => buf[i] !== b)) fail(file, 'bad magic (truncated or not .npy)');
   const major = buf[6];
   const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
