@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import * as q from '../dist/index.js';
 import { readSafetensors, writeSafetensors } from '../dist/data/safetensors.js';
 import { throwsArg } from './support/throws_arg.js';
+import { NOT_COMMUNICATORS, oneRank } from './support/communicators.js';
 
 /** float32 [n, d] of distinct, irregular rows. */
 function rows(n, d, salt = 0) {
@@ -217,19 +218,11 @@ describe('quant-codes edges: RQKMeans', () => {
     throwsArg(() => m.fit(rows(7, 4)), q.ValueError, 'x', /^argument 'x' has 7 rows, fewer than the largest codebook \(8\)$/);
     m.fit(rows(8, 4));
     assert.equal(m.codebooks.length, 2);
-    // A function with communicator members is still not an object.
-    const fn = Object.assign(() => {}, { rank: 0, worldSize: 1, allReduce() {} });
-    for (const dist of [null, 3, fn, {}, { worldSize: 1.5, allReduce() {} }, { worldSize: 2, allReduce: 1 }]) {
+    for (const dist of NOT_COMMUNICATORS) {
       throwsArg(() => m.fit(x, { dist }), q.ValueError, 'dist', /^argument 'dist' must be a Communicator \(lib\/dist's dist\)$/);
     }
     // A one-rank communicator and a null options object are the one-process fit.
-    const one = {
-      rank: 0,
-      worldSize: 1,
-      allReduce: () => assert.fail('no collective with one rank'),
-      allGather: () => assert.fail(),
-      broadcast: () => assert.fail(),
-    };
+    const one = oneRank();
     const a = vec(new q.RQKMeans({ levels: 2, codebookSize: 4, iterations: 3, seed: 3 }).fit(x, { dist: one }).codebooks[1]);
     const b = vec(new q.RQKMeans({ levels: 2, codebookSize: 4, iterations: 3, seed: 3 }).fit(x, null).codebooks[1]);
     const c = vec(new q.RQKMeans({ levels: 2, codebookSize: 4, iterations: 3, seed: 3 }).fit(x).codebooks[1]);

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import * as q from '../dist/index.js';
 import { throwsArg } from './support/throws_arg.js';
+import { NOT_COMMUNICATORS, oneRank } from './support/communicators.js';
 
 /** float32 [n, d] with distinct rows (row i is i, i + 0.5, i + 1, ...). */
 function rows(n, d) {
@@ -89,17 +90,10 @@ describe('kmeans argument checks', () => {
 
   it('dist: a Communicator object; one rank is the one-process fit', () => {
     const x = rows(30, 3);
-    const fn = Object.assign(() => {}, { rank: 0, worldSize: 1, allReduce() {} });
-    for (const dist of [null, 3, fn, {}, { worldSize: 1.5, allReduce() {} }, { worldSize: 2, allReduce: 1 }]) {
+    for (const dist of NOT_COMMUNICATORS) {
       throwsArg(() => q.kmeans(x, { k: 3, dist }), q.ValueError, 'dist', /^argument 'dist' must be a Communicator \(lib\/dist's dist\)$/);
     }
-    const one = {
-      rank: 0,
-      worldSize: 1,
-      allReduce: () => assert.fail('no collective with one rank'),
-      allGather: () => assert.fail(),
-      broadcast: () => assert.fail(),
-    };
+    const one = oneRank();
     const a = q.kmeans(x, { k: 3, iterations: 4, seed: 2, dist: one });
     const b = q.kmeans(x, { k: 3, iterations: 4, seed: 2 });
     assert.deepEqual(Array.from(a.centroids.toTypedArray()), Array.from(b.centroids.toTypedArray()));

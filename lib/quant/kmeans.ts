@@ -18,7 +18,7 @@ import type { Device } from '../tensor/dtype.js';
 import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Generator } from '../tensor/random.js';
 import { Tensor } from '../tensor/tensor.js';
-import { kmeansDistributed } from './kmeans_dist.js';
+import { checkCommunicator, kmeansDistributed } from './kmeans_dist.js';
 import { nearest } from './nearest.js';
 
 /**
@@ -142,12 +142,8 @@ export function kmeansPlusPlus(x: Tensor, k: number, first: number, rng: Tensor)
  */
 export function kmeans(x: Tensor, opts: KMeansOptions): KMeansResult {
   const comm = opts?.dist;
-  if (comm !== undefined) {
-    if (comm === null || typeof comm !== 'object' || !Number.isInteger(comm.worldSize) || typeof comm.allReduce !== 'function') {
-      throw new ValueError("argument 'dist' must be a Communicator (lib/dist's dist)", 'dist');
-    }
-    if (comm.worldSize > 1) return kmeansDistributed(x, opts, comm);
-  }
+  checkCommunicator(comm);
+  if (comm !== undefined && comm.worldSize > 1) return kmeansDistributed(x, opts, comm);
   if (!(x instanceof Tensor)) throw new ValueError("argument 'x' must be a Tensor", 'x');
   if (x.dtype !== 'float32') throw new DTypeError(`argument 'x' must be float32, got ${x.dtype}`, 'x');
   if (x.rank !== 2) throw new ShapeError(`argument 'x' must be 2-D [N, D], got [${x.shape.join(', ')}]`, 'x');

@@ -66,6 +66,17 @@ export interface ShardLayout {
 const INIT_CODES = { 'kmeans++': 1, random: 2, tensor: 3 } as const;
 
 /**
+ * Refuses a `dist` option that is not a communicator (kmeans and RQKMeans.fit take the same one);
+ * `undefined` means no distributed fit.
+ */
+export function checkCommunicator(comm: KMeansCommunicator | undefined): void {
+  if (comm === undefined) return;
+  if (comm === null || typeof comm !== 'object' || !Number.isInteger(comm.worldSize) || typeof comm.allReduce !== 'function') {
+    throw new ValueError("argument 'dist' must be a Communicator (lib/dist's dist)", 'dist');
+  }
+}
+
+/**
  * Checks x and the options on this rank, then agrees with the other ranks (one small
  * allGather) on the layout and that every rank passed the same options; a problem on any rank
  * throws on every rank (the rank at fault gets its own error, the others a ValueError naming

@@ -9,7 +9,7 @@ import { runKernel } from '../tensor/backend.js';
 import { f64FromBits, f64Zeros } from '../tensor/f64_bits.js';
 import { Tensor } from '../tensor/tensor.js';
 import { kmeans, type KMeansCommunicator, type KMeansOptions } from './kmeans.js';
-import { agreeShards } from './kmeans_dist.js';
+import { agreeShards, checkCommunicator } from './kmeans_dist.js';
 import { residualEncode } from './residual.js';
 
 /** Options of {@link RQKMeans}. */
@@ -113,9 +113,7 @@ export class RQKMeans {
    */
   fit(x: Tensor, opts: RQKMeansFitOptions = {}): this {
     const comm = opts?.dist;
-    if (comm !== undefined && (comm === null || typeof comm !== 'object' || !Number.isInteger(comm.worldSize) || typeof comm.allReduce !== 'function')) {
-      throw new ValueError("argument 'dist' must be a Communicator (lib/dist's dist)", 'dist');
-    }
+    checkCommunicator(comm);
     const distributed = comm !== undefined && comm.worldSize > 1 ? comm : undefined;
     const kmax = Math.max(...this.codebookSizes);
     let rowsAll: number;
